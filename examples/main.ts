@@ -1,0 +1,28 @@
+/**
+ * `deno task run [example] [args…]`: runs the flagship example, or the
+ * example of that name from this folder.
+ *
+ * @module
+ */
+const [name = "pipeline", ...rest] = Deno.args;
+const file = new URL(`./${name.replace(/\.ts$/, "")}.ts`, import.meta.url);
+try {
+  await Deno.stat(file);
+} catch {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(new URL(".", import.meta.url))) {
+    if (
+      entry.isFile && entry.name.endsWith(".ts") && entry.name !== "main.ts"
+    ) {
+      names.push(entry.name.slice(0, -3));
+    }
+  }
+  console.error(
+    `Cannot run example as 'name' must be one of ${
+      names.sort().join(", ")
+    }: current value is "${name}"`,
+  );
+  Deno.exit(2);
+}
+const example = await import(file.href);
+if (typeof example.main === "function") await example.main(rest);

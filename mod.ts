@@ -1,0 +1,114 @@
+/**
+ * Switchyard runs workflows and records everything they do.
+ *
+ * Write steps as {@linkcode node}s, call them from each other with
+ * {@linkcode call}, run them with a {@linkcode Runner}, and read back an
+ * {@linkcode ExecutionInfo}: a tree of requests that says who called whom,
+ * with what, when, for how long, and what came back or failed.
+ *
+ * @example A fan-out, tracked
+ * ```ts
+ * import { call, node, Runner } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * const double = node(async (x: number) => x * 2, { name: "double" });
+ * const total = node(async function total(xs: number[]) {
+ *   const ys = await Promise.all(xs.map((x) => call(double, x)));
+ *   return ys.reduce((a, b) => a + b, 0);
+ * });
+ *
+ * await using runner = new Runner({ timeout: 30_000 });
+ * const info = await runner.run(total, [1, 2, 3]);
+ * assert.equal(info.answer, 12);
+ * assert.equal(info.requestHeap.size, 4);
+ * ```
+ *
+ * @module
+ */
+
+export { type Stamp, StampManager } from "./src/state/stamp.ts";
+export { Forest, type ForestRecord } from "./src/state/forest.ts";
+export {
+  RequestForest,
+  type RequestRecord,
+  type RequestStatus,
+} from "./src/state/request_forest.ts";
+export { NodeForest, type NodeRecord } from "./src/state/node_forest.ts";
+export {
+  type Edge,
+  ExecutionInfo,
+  type ExecutionStatus,
+  type SerializedRun,
+  type Vertex,
+} from "./src/state/execution_info.ts";
+export { type CallNodesOptions, RTState } from "./src/state/rt_state.ts";
+
+export { Task, type TaskOptions } from "./src/execution/task.ts";
+export {
+  CoordinatorState,
+  type Job,
+  type JobStatus,
+} from "./src/execution/job.ts";
+export {
+  Coordinator,
+  type CoordinatorDetail,
+} from "./src/execution/coordinator.ts";
+export {
+  AsyncExecutionStrategy,
+  type TaskExecutionStrategy,
+} from "./src/execution/strategy.ts";
+
+export {
+  Publisher,
+  PublisherShutdownError,
+  RTPublisher,
+  type Subscriber,
+} from "./src/pubsub/publisher.ts";
+export {
+  BroadcastEvent,
+  FatalFailure,
+  RequestCancellation,
+  RequestCreation,
+  RequestCreationFailure,
+  RequestFailure,
+  RequestMessage,
+  RequestSuccess,
+  type RuntimeMessage,
+} from "./src/pubsub/messages.ts";
+
+export {
+  type ExecutionConfigurations,
+  isNode,
+  Node,
+  node,
+  type NodeOptions,
+  type WorkerPermissions,
+} from "./src/nodes/node.ts";
+export { call, callBatch, type CallBatchOptions } from "./src/nodes/call.ts";
+export {
+  broadcast,
+  currentSignal,
+  getContext,
+  putContext,
+} from "./src/nodes/context.ts";
+
+export { Runner } from "./src/run/runner.ts";
+export {
+  type ExecutorConfig,
+  type ExecutorConfigInput,
+  parseExecutorConfig,
+  type WorkerPoolConfig,
+} from "./src/run/config.ts";
+export {
+  GlobalTimeoutError,
+  NodeTimeoutError,
+  RequestCancelledError,
+} from "./src/run/errors.ts";
+export type { LoggingSetting } from "./src/_logging.ts";
+
+export {
+  runsDir,
+  type RunSnapshot,
+  saveRunSnapshot,
+  snapshotOf,
+} from "./src/persistence/run_store.ts";

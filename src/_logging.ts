@@ -1,0 +1,85 @@
+/**
+ * The library's loggers and the mapping from `loggingSetting` to LogTape.
+ *
+ * Switchyard logs under the LogTape category `["switchyard", …]`. An
+ * application that configures LogTape itself keeps full control; otherwise
+ * a runner configures a console sink (and a file sink for `logFile`) at the
+ * level its `loggingSetting` asks for.
+ *
+ * @module
+ */
+import {
+  configureSync,
+  getConfig,
+  getConsoleSink,
+  getLogger,
+  getStreamSink,
+  type Logger,
+  type LogLevel,
+  type Sink,
+} from "@logtape/logtape";
+
+/** How much a runner logs. */
+export type LoggingSetting = "VERBOSE" | "REGULAR" | "QUIET" | "NONE";
+
+const LEVELS: Record<LoggingSetting, LogLevel | null> = {
+  VERBOSE: "debug",
+  REGULAR: "info",
+  QUIET: "warning",
+  NONE: null,
+};
+
+/**
+ * A logger in the library's category.
+ *
+ * @param parts Sub-category, e.g. `"runner"`.
+ * @returns The logger.
+ */
+export function logger(...parts: string[]): Logger {
+  return getLogger(["switchyard", ...parts]);
+}
+
+// Invariant: #ours is true exactly when the current LogTape configuration was
+// made here, so an application's own configuration is never replaced.
+let ours = false;
+let current = "";
+let fileStream: WritableStream<Uint8Array> | null = null;
+
+/**
+ * Configures LogTape for the library unless the application did already.
+ * The last runner to ask wins.
+ *
+ * @param setting How much to log.
+ * @param logFile A file to append log lines to, if any.
+ */
+export function applyLoggingSetting(
+  setting: LoggingSetting,
+  logFile?: string,
+): void {
+  const key = `${setting}\u0000${logFile ?? ""}`;
+  if (getConfig() !== null && (!ours || key === current)) return;
+  const level = LEVELS[setting];
+  const sinks: Record<string, Sink> = { console: getConsoleSink() };
+  const names = ["console"];
+  if (logFile) {
+    fileStream?.close().catch(() => {});
+    const file = Deno.openSync(logFile, { append: true, create: true });
+    fileStream = file.writable;
+    sinks.file = getStreamSink(fileStream);
+    names.push("file");
+  }
+  configureSync({
+    reset: true,
+    sinks,
+    loggers: [
+      { category: ["logtape", "meta"], sinks: [], lowestLevel: "error" },
+      {
+        category: ["switchyard"],
+        sinks: level ? names : [],
+        lowestLevel: level ?? "fatal",
+      },
+    ],
+  });
+  ours = true;
+  current = key;
+}

@@ -1,0 +1,204 @@
+/**
+ * The coordinator hands tasks to strategies and publishes how they ended.
+ *
+ * @module
+ */
+import type { RTPublisher } from "../pubsub/publisher.ts";
+import {
+  RequestFailure,
+  RequestSuccess,
+  type RuntimeMessage,
+} from "../pubsub/messages.ts";
+import { CoordinatorState } from "./job.ts";
+import type { TaskExecutionStrategy } from "./strategy.ts";
+import type { Task } from "./task.ts";
+
+/** What {@linkcode Coordinator.systemDetail} reports. */
+export interface CoordinatorDetail {
+  /** The registered execution modes. */
+  modes: string[];
+  /** Jobs handed out so far. */
+  jobs: number;
+  /** Jobs still running. */
+  open: number;
+}
+
+/**
+ * Hands each task to the strategy registered for its mode, keeps a job per
+ * task, and publishes a {@linkcode RequestSuccess} or
+ * {@linkcode RequestFailure} when the strategy settles.
+ *
+ * @example Coordinating a task
+ * ```ts
+ * import { AsyncExecutionStrategy, Coordinator, node, RequestSuccess, RTPublisher, Task } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * const publisher = new RTPublisher();
+ * publisher.start();
+ * const coordinator = new Coordinator({ async: new AsyncExecutionStrategy() });
+ * coordinator.start(publisher);
+ * const done = publisher.listener((m) => m instanceof RequestSuccess);
+ * coordinator.submit(new Task("r1", node(async () => 7, { name: "seven" }), []), "async");
+ * assert.equal(((await done) as RequestSuccess).result, 7);
+ * assert.equal(coordinator.state.getJob("r1")?.status, "closed");
+ * await coordinator.shutdown();
+ * publisher.shutdown();
+ * ```
+ */
+export class Coordinator {
+  /** The jobs handed out. */
+  readonly state: CoordinatorState = CoordinatorState.empty();
+  // Invariant: #publisher is set by start() before any submit() publishes.
+  readonly #modes: Map<string, TaskExecutionStrategy>;
+  #publisher: RTPublisher | null = null;
+  #subscription: string | null = null;
+
+  /**
+   * @param executionModes A strategy for each mode, e.g.
+   *   `{ async: new AsyncExecutionStrategy() }`. Modes not built in are
+   *   welcome.
+   * @throws {TypeError} If a value is not a strategy.
+   */
+  constructor(executionModes: Record<string, TaskExecutionStrategy>) {
+    this.#modes = new Map();
+    for (const [mode, strategy] of Object.entries(executionModes)) {
+      this.register(mode, strategy);
+    }
+  }
+
+  /**
+   * Adds or replaces the strategy of a mode.
+   *
+   * @param mode The mode, e.g. `"worker"`.
+   * @param strategy The strategy.
+   * @throws {TypeError} If `strategy` has no `execute` and `shutdown`.
+   */
+  register(mode: string, strategy: TaskExecutionStrategy): void {
+    if (
+      typeof strategy?.execute !== "function" ||
+      typeof strategy?.shutdown !== "function"
+    ) {
+      throw new TypeError(
+        `Cannot register mode '${mode}' as 'strategy' must have execute() and shutdown(): current value is ${
+          String(strategy)
+        }`,
+      );
+    }
+    this.#modes.set(mode, strategy);
+  }
+
+  /**
+   * Connects the coordinator to a publisher: completions are published on
+   * it, and jobs are closed from the messages it carries.
+   *
+   * @param publisher A running publisher.
+   */
+  start(publisher: RTPublisher): void {
+    if (this.#subscription !== null) {
+      this.#publisher?.unsubscribe(this.#subscription);
+    }
+    this.#publisher = publisher;
+    this.#subscription = publisher.subscribe(
+      (m) => this.handleItem(m),
+      "coordinator",
+    );
+  }
+
+  /**
+   * Closes the job a completion message is about, if it is still open
+   * (a cancelled request's job closes at cancellation).
+   *
+   * @param message Any runtime message.
+   */
+  handleItem(message: RuntimeMessage): void {
+    let result: unknown;
+    switch (message.kind) {
+      case "success":
+        result = message.result;
+        break;
+      case "failure":
+        result = message.error;
+        break;
+      case "cancellation":
+        result = message.reason;
+        break;
+      default:
+        return;
+    }
+    if (this.state.getJob(message.requestId)?.status === "opened") {
+      this.state.endJob(message.requestId, result);
+    }
+  }
+
+  /**
+   * Hands a task to the strategy of a mode. The outcome arrives as a
+   * message on the publisher.
+   *
+   * @param task The task.
+   * @param mode The mode.
+   * @returns A promise that resolves once the outcome has been published.
+   * @throws {TypeError} If no strategy is registered for `mode`.
+   * @throws {Error} If the coordinator was not started.
+   */
+  submit(task: Task, mode: string): Promise<void> {
+    const strategy = this.#modes.get(mode);
+    if (!strategy) {
+      throw new TypeError(
+        `Cannot run node '${task.node.name}' as 'mode' must be one of ${
+          [...this.#modes.keys()].map((m) => `"${m}"`).join(", ")
+        }: current value is "${mode}"`,
+      );
+    }
+    const publisher = this.#publisher;
+    if (!publisher) {
+      throw new Error(
+        "Cannot submit a task as the coordinator was not started",
+      );
+    }
+    this.state.addJob(task);
+    let outcome: Promise<unknown>;
+    try {
+      outcome = strategy.execute(task);
+    } catch (error) {
+      outcome = Promise.reject(error);
+    }
+    return outcome.then(
+      (result) => {
+        if (publisher.isRunning) {
+          publisher.publish(
+            new RequestSuccess(task.requestId, task.nodeId, result),
+          );
+        }
+      },
+      (error) => {
+        if (publisher.isRunning) {
+          publisher.publish(
+            new RequestFailure(task.requestId, task.nodeId, error),
+          );
+        }
+      },
+    );
+  }
+
+  /**
+   * What the coordinator is doing.
+   *
+   * @returns Modes and job counts.
+   */
+  systemDetail(): CoordinatorDetail {
+    return {
+      modes: [...this.#modes.keys()],
+      jobs: this.state.jobList.length,
+      open: this.state.openCount,
+    };
+  }
+
+  /** Shuts every strategy down and disconnects from the publisher. */
+  async shutdown(): Promise<void> {
+    if (this.#subscription !== null && this.#publisher?.isRunning) {
+      this.#publisher.unsubscribe(this.#subscription);
+    }
+    this.#subscription = null;
+    await Promise.all([...this.#modes.values()].map((s) => s.shutdown()));
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Jobs: the coordinator's record of each task it handed out.
+ *
+ * @module
+ */
+import type { Task } from "./task.ts";
+
+/** Whether a job is still running. */
+export type JobStatus = "opened" | "closed";
+
+/** One task the coordinator handed to a strategy. */
+export interface Job {
+  /** The request the task serves. */
+  readonly requestId: string;
+  /** The calling node, `null` at top level. */
+  readonly parentNodeId: string | null;
+  /** The node instance running it. */
+  readonly childNodeId: string;
+  /** `"opened"` until it ends. */
+  status: JobStatus;
+  /** What it returned or threw, `undefined` while open. */
+  result: unknown;
+  /** When it was handed out (ms since the epoch). */
+  readonly startTime: number;
+  /** When it ended, `null` while open. */
+  endTime: number | null;
+}
+
+/**
+ * The jobs of a coordinator, open and closed.
+ *
+ * @example Opening and closing a job
+ * ```ts
+ * import { CoordinatorState, node, Task } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * const state = CoordinatorState.empty();
+ * state.addJob(new Task("r1", node(() => 1, { name: "one" }), []));
+ * state.endJob("r1", 1);
+ * assert.equal(state.jobList[0].status, "closed");
+ * assert.throws(() => state.endJob("r1", 1), /closed/);
+ * ```
+ */
+export class CoordinatorState {
+  // Invariant: #jobs holds every job ever added, keyed by request id; a
+  // closed job is never reopened.
+  #jobs = new Map<string, Job>();
+  #open = 0;
+
+  /**
+   * A state with no jobs.
+   *
+   * @returns The new state.
+   */
+  static empty(): CoordinatorState {
+    return new CoordinatorState();
+  }
+
+  /**
+   * Opens a job for a task.
+   *
+   * @param task The task.
+   * @returns The new job.
+   * @throws {Error} If a job exists for that request already.
+   */
+  addJob(task: Task): Job {
+    if (this.#jobs.has(task.requestId)) {
+      throw new Error(
+        `Cannot add a job as request '${task.requestId}' has one already`,
+      );
+    }
+    const job: Job = {
+      requestId: task.requestId,
+      parentNodeId: task.parentNodeId,
+      childNodeId: task.nodeId,
+      status: "opened",
+      result: undefined,
+      startTime: Date.now(),
+      endTime: null,
+    };
+    this.#jobs.set(task.requestId, job);
+    this.#open++;
+    return job;
+  }
+
+  /**
+   * Closes a job.
+   *
+   * @param requestId The job's request.
+   * @param result What the task returned or threw.
+   * @returns The closed job.
+   * @throws {RangeError} If no job has that id, or it is closed already.
+   */
+  endJob(requestId: string, result: unknown): Job {
+    const job = this.#jobs.get(requestId);
+    if (!job) {
+      throw new RangeError(
+        `Cannot end a job as 'requestId' must name a known job: current value is '${requestId}'`,
+      );
+    }
+    if (job.status === "closed") {
+      throw new RangeError(
+        `Cannot end a job as 'requestId' must name an open job: job '${requestId}' is closed`,
+      );
+    }
+    job.status = "closed";
+    job.result = result;
+    job.endTime = Date.now();
+    this.#open--;
+    return job;
+  }
+
+  /**
+   * The job of a request.
+   *
+   * @param requestId The request.
+   * @returns The job, or `undefined`.
+   */
+  getJob(requestId: string): Job | undefined {
+    return this.#jobs.get(requestId);
+  }
+
+  /** How many jobs are open. */
+  get openCount(): number {
+    return this.#open;
+  }
+
+  /** Every job, in the order they were added. */
+  get jobList(): Job[] {
+    return [...this.#jobs.values()];
+  }
+}

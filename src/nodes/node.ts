@@ -1,0 +1,148 @@
+/**
+ * Nodes: named functions the runtime runs and tracks.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { describeIssues } from "../_validation.ts";
+
+/** Where a node runs: on the event loop or in a Web Worker. */
+export type ExecutionConfigurations = "async" | "worker";
+
+/**
+ * Deno permissions for worker code: `"inherit"`, `"none"`, or an object of
+ * per-permission settings as in `Deno.PermissionOptionsObject`.
+ */
+export type WorkerPermissions = "inherit" | "none" | Record<string, unknown>;
+
+/** Options of {@linkcode node}. */
+export interface NodeOptions {
+  /** The node's name; defaults to the function's name. */
+  name?: string;
+  /**
+   * Run in a Web Worker: `true` ships the (self-contained) function as
+   * source; a module URL (usually `import.meta.url`) makes the worker import
+   * that module and find the exported node by name.
+   */
+  worker?: boolean | string | URL;
+  /** Per-call time limit in ms: the call fails with `NodeTimeoutError`. */
+  timeout?: number;
+  /** Extra attempts after a failure (not after a cancellation); default 0. */
+  retries?: number;
+  /** Worker nodes: Deno permissions for the worker, narrower than the host's. */
+  permissions?: WorkerPermissions;
+  /** Worker nodes: transfer `ArrayBuffer` arguments instead of copying them. */
+  transfer?: boolean;
+}
+
+const NODE_BRAND: unique symbol = Symbol.for("switchyard.node") as never;
+
+const optionsSchema = z.object({
+  name: z.string().min(1, "a non-empty string").optional(),
+  worker: z.union([z.boolean(), z.string().min(1), z.instanceof(URL)])
+    .optional(),
+  timeout: z.number().positive().finite().optional(),
+  retries: z.number().int().nonnegative().optional(),
+  permissions: z.union([
+    z.enum(["inherit", "none"]),
+    z.record(z.string(), z.unknown()),
+  ])
+    .optional(),
+  transfer: z.boolean().optional(),
+}).strict();
+
+/**
+ * A function the runtime can run and track. Create one with
+ * {@linkcode node}; run it with `call()` or `Runner.run()`.
+ *
+ * @typeParam A The argument types.
+ * @typeParam R The return type.
+ */
+export class Node<A extends unknown[] = unknown[], R = unknown> {
+  /** The node's name, used in logs, records and the visualizer. */
+  readonly name: string;
+  /** The function it runs. */
+  readonly fn: (...args: A) => R | Promise<R>;
+  /** Where it runs. */
+  readonly mode: ExecutionConfigurations;
+  /** The module a worker imports it from, when defined with a module URL. */
+  readonly moduleUrl: string | null;
+  /** Its options, validated. */
+  readonly options: Readonly<NodeOptions>;
+  /** Marks node objects, even across copies of this module. */
+  readonly [NODE_BRAND] = true;
+
+  /**
+   * @param fn The function.
+   * @param options The options, validated by {@linkcode node}.
+   */
+  constructor(fn: (...args: A) => R | Promise<R>, options: NodeOptions) {
+    this.fn = fn;
+    this.name = options.name ?? fn.name;
+    this.options = options;
+    this.mode = options.worker ? "worker" : "async";
+    this.moduleUrl =
+      typeof options.worker === "string" || options.worker instanceof URL
+        ? String(options.worker)
+        : null;
+  }
+}
+
+/**
+ * Whether a value is a node (also one made by another copy of this module).
+ *
+ * @param value Anything.
+ * @returns `true` for nodes.
+ */
+export function isNode(value: unknown): value is Node<unknown[], unknown> {
+  return typeof value === "object" && value !== null &&
+    (value as Record<symbol, unknown>)[NODE_BRAND] === true;
+}
+
+/**
+ * Makes a node from a function.
+ *
+ * @param fn The function; sync or async.
+ * @param options Name, worker placement, timeout, retries, permissions.
+ * @returns The node.
+ * @throws {TypeError} If `fn` is not a function, the node has no name, or an
+ *   option is invalid.
+ *
+ * @example An async node
+ * ```ts
+ * import { node, Runner } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * const greet = node(async (who: string) => `hello ${who}`, { name: "greet" });
+ * await using runner = new Runner();
+ * assert.equal((await runner.run(greet, "you")).answer, "hello you");
+ * ```
+ */
+export function node<A extends unknown[], R>(
+  fn: (...args: A) => R | Promise<R>,
+  options: NodeOptions = {},
+): Node<A, Awaited<R>> {
+  if (typeof fn !== "function") {
+    throw new TypeError(
+      `Cannot create a node as 'fn' must be a function: current value is ${
+        String(fn)
+      }`,
+    );
+  }
+  const parsed = optionsSchema.safeParse(options);
+  if (!parsed.success) {
+    throw new TypeError(
+      `Cannot create node '${options?.name ?? fn.name}' as ${
+        describeIssues(parsed.error, options)
+      }`,
+    );
+  }
+  if (!(options.name ?? fn.name)) {
+    throw new TypeError(
+      "Cannot create a node as 'name' must be given for an anonymous function: current value is undefined",
+    );
+  }
+  return new Node(fn as (...args: A) => Awaited<R> | Promise<Awaited<R>>, {
+    ...options,
+  });
+}

@@ -1,0 +1,104 @@
+/**
+ * Saved runs: snapshots written atomically under `<stateDir>/runs/`.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { ExecutionInfo, SerializedRun } from "../state/execution_info.ts";
+import type { ExecutionStatus } from "../state/execution_info.ts";
+import { safeStringify } from "../state/_json_safe.ts";
+
+/** The content of `<stateDir>/runs/<runId>.json`. */
+export interface RunSnapshot {
+  /** Format marker and version. */
+  format: "switchyard.run/1";
+  /** The runner's run identifier. */
+  runId: string;
+  /** The first top-level node's name. */
+  name: string;
+  /** The status of the whole execution. */
+  status: ExecutionStatus;
+  /** When the first run started (ms since the epoch), `null` if none did. */
+  startTime: number | null;
+  /** When the last run ended, `null` while any is open. */
+  endTime: number | null;
+  /** When this snapshot was written. */
+  savedAt: number;
+  /** The `graphSerialization()` payload: one entry per top-level run. */
+  runs: SerializedRun[];
+}
+
+/**
+ * The folder saved runs live in.
+ *
+ * @param stateDir The state folder, e.g. `.switchyard`.
+ * @returns `<stateDir>/runs`.
+ */
+export function runsDir(stateDir: string): string {
+  return join(stateDir, "runs");
+}
+
+/**
+ * Builds the snapshot of an execution.
+ *
+ * @param runId The run identifier.
+ * @param info The execution.
+ * @returns The snapshot, JSON-safe.
+ */
+export function snapshotOf(runId: string, info: ExecutionInfo): RunSnapshot {
+  const runs = info.serializedRuns();
+  return {
+    format: "switchyard.run/1",
+    runId,
+    name: info.name,
+    status: info.status,
+    startTime: runs.length ? Math.min(...runs.map((r) => r.startTime)) : null,
+    endTime: runs.length && runs.every((r) => r.endTime !== null)
+      ? Math.max(...runs.map((r) => r.endTime!))
+      : null,
+    savedAt: Date.now(),
+    runs,
+  };
+}
+
+/**
+ * Writes a file atomically: a temporary file in the same folder, then a
+ * rename, so readers see the old content or the new, never a torn one.
+ *
+ * @param path Where.
+ * @param text What.
+ */
+export async function writeFileAtomic(
+  path: string,
+  text: string,
+): Promise<void> {
+  const temp = `${path}.${crypto.randomUUID()}.tmp`;
+  try {
+    await Deno.writeTextFile(temp, text);
+    await Deno.rename(temp, path);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * Saves the snapshot of an execution to `<stateDir>/runs/<runId>.json`.
+ *
+ * @param stateDir The state folder.
+ * @param runId The run identifier.
+ * @param info The execution.
+ * @returns The path written.
+ * @throws {Deno.errors.PermissionDenied} And other file errors.
+ */
+export async function saveRunSnapshot(
+  stateDir: string,
+  runId: string,
+  info: ExecutionInfo,
+): Promise<string> {
+  const dir = runsDir(stateDir);
+  await Deno.mkdir(dir, { recursive: true });
+  const path = join(dir, `${runId}.json`);
+  await writeFileAtomic(path, safeStringify(snapshotOf(runId, info)));
+  return path;
+}

@@ -1,0 +1,114 @@
+/**
+ * The configuration of a runner, validated with zod.
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { LoggingSetting } from "../_logging.ts";
+import type { WorkerPermissions } from "../nodes/node.ts";
+import type { RuntimeMessage } from "../pubsub/messages.ts";
+import { describeIssues } from "../_validation.ts";
+
+/** Worker pool settings. */
+export interface WorkerPoolConfig {
+  /** How many workers at most; defaults to `navigator.hardwareConcurrency`. */
+  size?: number;
+  /** Deno permissions for worker code (default: inherit the host's). */
+  permissions?: WorkerPermissions;
+  /** How long a cancelled worker task may take to stop before its worker is terminated (ms, default 100). */
+  gracePeriod?: number;
+}
+
+/** The validated configuration of a runner. */
+export interface ExecutorConfig {
+  /** Time limit for each run in ms; none when `undefined`. */
+  timeout: number | undefined;
+  /** End the run at the first failure anywhere, even one a parent caught. */
+  endOnError: boolean;
+  /** How much to log. */
+  loggingSetting: LoggingSetting;
+  /** A file to append log lines to. */
+  logFile: string | undefined;
+  /** Receives every message the runtime publishes. */
+  subscriber: ((message: RuntimeMessage) => void | Promise<void>) | undefined;
+  /** The run's id, used for saved files. */
+  runIdentifier: string;
+  /** Save the run under `stateDir`. */
+  saveState: boolean;
+  /** Where saved runs go. */
+  stateDir: string;
+  /** Worker pool settings. */
+  workers: WorkerPoolConfig;
+}
+
+/** What a caller may pass for an {@linkcode ExecutorConfig}: every field optional. */
+export type ExecutorConfigInput = Partial<ExecutorConfig>;
+
+const permissionsSchema = z.union([
+  z.enum(["inherit", "none"]),
+  z.record(z.string(), z.unknown()),
+]);
+
+const schema = z.object({
+  timeout: z.number().positive().finite().optional(),
+  endOnError: z.boolean().default(false),
+  loggingSetting: z.enum(["VERBOSE", "REGULAR", "QUIET", "NONE"]).default(
+    "REGULAR",
+  ),
+  logFile: z.string().min(1).optional(),
+  subscriber: z.custom<ExecutorConfig["subscriber"]>(
+    (v) => v === undefined || typeof v === "function",
+    { message: "a function" },
+  ).optional(),
+  runIdentifier: z.string().min(1).regex(
+    /^[\w.-]+$/,
+    "made of letters, digits, '.', '_' or '-'",
+  )
+    .optional(),
+  saveState: z.boolean().default(false),
+  stateDir: z.string().min(1).default(".switchyard"),
+  workers: z.object({
+    size: z.number().int().positive().optional(),
+    permissions: permissionsSchema.optional(),
+    gracePeriod: z.number().nonnegative().finite().optional(),
+  }).strict().default({}),
+}).strict();
+
+/**
+ * Validates a runner configuration and fills in the defaults.
+ *
+ * @param input The fields to set.
+ * @returns The complete configuration.
+ * @throws {TypeError} Naming the field and its value when one is invalid.
+ *
+ * @example Defaults and a bad field
+ * ```ts
+ * import { parseExecutorConfig } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseExecutorConfig().endOnError, false);
+ * assert.throws(() => parseExecutorConfig({ timeout: -5 }), /'timeout' must be positive: current value is -5/);
+ * ```
+ */
+export function parseExecutorConfig(
+  input: ExecutorConfigInput = {},
+): ExecutorConfig {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    throw new TypeError(
+      `Cannot create ExecutorConfig as ${describeIssues(parsed.error, input)}`,
+    );
+  }
+  const value = parsed.data;
+  return {
+    timeout: value.timeout,
+    endOnError: value.endOnError,
+    loggingSetting: value.loggingSetting,
+    logFile: value.logFile,
+    subscriber: value.subscriber,
+    runIdentifier: value.runIdentifier ?? crypto.randomUUID(),
+    saveState: value.saveState,
+    stateDir: value.stateDir,
+    workers: { ...value.workers } as WorkerPoolConfig,
+  };
+}

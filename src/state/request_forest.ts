@@ -1,0 +1,184 @@
+/**
+ * Requests: one record per call, versioned from `Open` to its end.
+ *
+ * @module
+ */
+import { Forest, type ForestRecord } from "./forest.ts";
+import type { Stamp } from "./stamp.ts";
+
+/** Where a request stands. */
+export type RequestStatus = "Open" | "Completed" | "Failed" | "Cancelled";
+
+/** One version of a request: who called whom, with what, and what came back. */
+export interface RequestRecord extends ForestRecord {
+  /** The calling node instance, or `null` for a top-level (insertion) request. */
+  readonly sourceId: string | null;
+  /** The node instance that serves the request. */
+  readonly sinkId: string;
+  /** The arguments of the call. */
+  readonly input: readonly unknown[];
+  /** The returned value, the error for a failure or cancellation, `undefined` while open. */
+  readonly output: unknown;
+  /** Where the request stands. */
+  readonly status: RequestStatus;
+}
+
+/**
+ * The forest of requests of a run, indexed by caller so that children and
+ * open tails are found without a scan of the whole forest.
+ *
+ * @example Creating and closing a request
+ * ```ts
+ * import { RequestForest, StampManager } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * const stamper = new StampManager();
+ * const requests = new RequestForest();
+ * requests.create("r1", null, "n1", [2], stamper.createStamp("created r1"));
+ * requests.update("r1", 4, "Completed", stamper.createStamp("completed r1"));
+ * assert.equal(requests.answer, 4);
+ * assert.deepEqual(requests.history("r1").map((r) => r.status), ["Open", "Completed"]);
+ * ```
+ */
+export class RequestForest extends Forest<RequestRecord> {
+  // Invariants: #bySource lists, per calling node, the ids of the requests it
+  // made in creation order; #insertions lists the top-level ids in order;
+  // #open holds exactly the ids whose newest version is "Open".
+  #bySource = new Map<string, string[]>();
+  #insertions: string[] = [];
+  #open = new Set<string>();
+
+  override upsert(record: RequestRecord): void {
+    const isNew = !this.has(record.identifier);
+    super.upsert(record);
+    if (isNew) {
+      if (record.sourceId === null) this.#insertions.push(record.identifier);
+      else {
+        const siblings = this.#bySource.get(record.sourceId);
+        if (siblings) siblings.push(record.identifier);
+        else this.#bySource.set(record.sourceId, [record.identifier]);
+      }
+    }
+    if (record.status === "Open") this.#open.add(record.identifier);
+    else this.#open.delete(record.identifier);
+  }
+
+  /**
+   * Records a new open request.
+   *
+   * @param identifier The request's id.
+   * @param sourceId The caller's node id, or `null` at top level.
+   * @param sinkId The callee's node id.
+   * @param input The call's arguments.
+   * @param stamp When it was created.
+   * @returns The new record.
+   * @throws {Error} If a request with that id exists already.
+   */
+  create(
+    identifier: string,
+    sourceId: string | null,
+    sinkId: string,
+    input: readonly unknown[],
+    stamp: Stamp,
+  ): RequestRecord {
+    if (this.has(identifier)) {
+      throw new Error(
+        `Cannot create request '${identifier}' as it exists already`,
+      );
+    }
+    const record: RequestRecord = {
+      identifier,
+      sourceId,
+      sinkId,
+      input,
+      output: undefined,
+      status: "Open",
+      stamp,
+      parent: null,
+    };
+    this.upsert(record);
+    return record;
+  }
+
+  /**
+   * Records a new version of a request with its outcome.
+   *
+   * @param identifier The request's id.
+   * @param output The returned value or the error.
+   * @param status The new status.
+   * @param stamp When it happened.
+   * @returns The new version.
+   * @throws {RangeError} If no request has that id.
+   */
+  update(
+    identifier: string,
+    output: unknown,
+    status: RequestStatus,
+    stamp: Stamp,
+  ): RequestRecord {
+    const previous = this.get(identifier);
+    if (!previous) {
+      throw new RangeError(
+        `Cannot update request as 'identifier' must name a known request: current value is '${identifier}'`,
+      );
+    }
+    const record: RequestRecord = {
+      identifier,
+      sourceId: previous.sourceId,
+      sinkId: previous.sinkId,
+      input: previous.input,
+      output,
+      status,
+      stamp,
+      parent: previous,
+    };
+    this.upsert(record);
+    return record;
+  }
+
+  /**
+   * The requests a node instance made, in creation order.
+   *
+   * @param nodeId The calling node's id.
+   * @returns Their newest versions.
+   */
+  children(nodeId: string): RequestRecord[] {
+    const ids = this.#bySource.get(nodeId);
+    return ids ? ids.map((id) => this.get(id)!) : [];
+  }
+
+  /** The ids of every open request. */
+  get openIds(): string[] {
+    return [...this.#open];
+  }
+
+  /**
+   * The deepest open requests: those open with no open child.
+   *
+   * @returns Their newest versions.
+   */
+  openTails(): RequestRecord[] {
+    const tails: RequestRecord[] = [];
+    for (const id of this.#open) {
+      const request = this.get(id)!;
+      const childIds = this.#bySource.get(request.sinkId) ?? [];
+      if (!childIds.some((child) => this.#open.has(child))) tails.push(request);
+    }
+    return tails;
+  }
+
+  /** The top-level requests, one per run, in order. */
+  get insertionRequests(): RequestRecord[] {
+    return this.#insertions.map((id) => this.get(id)!);
+  }
+
+  /**
+   * The output of the run: the single top-level request's output, or the
+   * list of outputs when there were several runs (`undefined` when none).
+   */
+  get answer(): unknown {
+    const outputs = this.#insertions.map((id) => this.get(id)!.output);
+    if (outputs.length === 0) return undefined;
+    return outputs.length === 1 ? outputs[0] : outputs;
+  }
+}
