@@ -44,19 +44,9 @@ export {
 export { type CallNodesOptions, RTState } from "./src/state/rt_state.ts";
 
 export { Task, type TaskOptions } from "./src/execution/task.ts";
-export {
-  CoordinatorState,
-  type Job,
-  type JobStatus,
-} from "./src/execution/job.ts";
-export {
-  Coordinator,
-  type CoordinatorDetail,
-} from "./src/execution/coordinator.ts";
-export {
-  AsyncExecutionStrategy,
-  type TaskExecutionStrategy,
-} from "./src/execution/strategy.ts";
+export { CoordinatorState, type Job, type JobStatus } from "./src/execution/job.ts";
+export { Coordinator, type CoordinatorDetail } from "./src/execution/coordinator.ts";
+export { AsyncExecutionStrategy, type TaskExecutionStrategy } from "./src/execution/strategy.ts";
 
 export {
   Publisher,
@@ -77,6 +67,7 @@ export {
 } from "./src/pubsub/messages.ts";
 
 export {
+  type AnyNode,
   type ExecutionConfigurations,
   isNode,
   Node,
@@ -85,12 +76,7 @@ export {
   type WorkerPermissions,
 } from "./src/nodes/node.ts";
 export { call, callBatch, type CallBatchOptions } from "./src/nodes/call.ts";
-export {
-  broadcast,
-  currentSignal,
-  getContext,
-  putContext,
-} from "./src/nodes/context.ts";
+export { broadcast, currentSignal, getContext, putContext } from "./src/nodes/context.ts";
 
 export { Runner } from "./src/run/runner.ts";
 export {
@@ -99,11 +85,7 @@ export {
   parseExecutorConfig,
   type WorkerPoolConfig,
 } from "./src/run/config.ts";
-export {
-  GlobalTimeoutError,
-  NodeTimeoutError,
-  RequestCancelledError,
-} from "./src/run/errors.ts";
+export { GlobalTimeoutError, NodeTimeoutError, RequestCancelledError } from "./src/run/errors.ts";
 export type { LoggingSetting } from "./src/_logging.ts";
 
 export {

@@ -67,9 +67,7 @@ export const pipeline = node(async function pipeline(dir: string) {
     files: ok.length,
     bytes: ok.reduce((n, f) => n + f.bytes, 0),
     lines: ok.reduce((n, f) => n + f.lines, 0),
-    largest: ok.toSorted((a, b) => b.bytes - a.bytes).slice(0, 3).map((f) =>
-      f.path
-    ),
+    largest: ok.toSorted((a, b) => b.bytes - a.bytes).slice(0, 3).map((f) => f.path),
   };
 });
 

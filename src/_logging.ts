@@ -13,7 +13,7 @@ import {
   getConfig,
   getConsoleSink,
   getLogger,
-  getStreamSink,
+  getTextFormatter,
   type Logger,
   type LogLevel,
   type Sink,
@@ -43,7 +43,22 @@ export function logger(...parts: string[]): Logger {
 // made here, so an application's own configuration is never replaced.
 let ours = false;
 let current = "";
-let fileStream: WritableStream<Uint8Array> | null = null;
+const formatter = getTextFormatter({ value: "bare", timestamp: "time" });
+
+/**
+ * A synchronous sink appending each formatted line to a file. Opening per
+ * line keeps no file handle open between records (so nothing leaks when a
+ * runner ends), and configureSync() accepts it.
+ */
+function fileSink(path: string): Sink {
+  return (record) => {
+    try {
+      Deno.writeTextFileSync(path, formatter(record), { append: true });
+    } catch {
+      // A log line that cannot be written must never take the run down.
+    }
+  };
+}
 
 /**
  * Configures LogTape for the library unless the application did already.
@@ -59,13 +74,10 @@ export function applyLoggingSetting(
   const key = `${setting}\u0000${logFile ?? ""}`;
   if (getConfig() !== null && (!ours || key === current)) return;
   const level = LEVELS[setting];
-  const sinks: Record<string, Sink> = { console: getConsoleSink() };
+  const sinks: Record<string, Sink> = { console: getConsoleSink({ formatter }) };
   const names = ["console"];
   if (logFile) {
-    fileStream?.close().catch(() => {});
-    const file = Deno.openSync(logFile, { append: true, create: true });
-    fileStream = file.writable;
-    sinks.file = getStreamSink(fileStream);
+    sinks.file = fileSink(logFile);
     names.push("file");
   }
   configureSync({

@@ -24,13 +24,9 @@ export function describeIssues(error: z.ZodError, input: unknown): string {
         : (value as Record<PropertyKey, unknown>)[key as PropertyKey];
     }
     if (issue.code === "unrecognized_keys") {
-      return `${
-        issue.keys.map((k) => `'${k}'`).join(", ")
-      } must not be given (unknown option)`;
+      return `${issue.keys.map((k) => `'${k}'`).join(", ")} must not be given (unknown option)`;
     }
-    return `'${path}' must be ${expectation(issue)}: current value is ${
-      show(value)
-    }`;
+    return `'${path}' must be ${expectation(issue)}: current value is ${show(value)}`;
   }).join("; ");
 }
 

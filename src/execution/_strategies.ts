@@ -4,10 +4,7 @@
  * @module
  */
 import type { ExecutorConfig } from "../run/config.ts";
-import {
-  AsyncExecutionStrategy,
-  type TaskExecutionStrategy,
-} from "./strategy.ts";
+import { AsyncExecutionStrategy, type TaskExecutionStrategy } from "./strategy.ts";
 
 /**
  * One strategy per built-in execution mode.

@@ -4,11 +4,7 @@
  * @module
  */
 import type { RTPublisher } from "../pubsub/publisher.ts";
-import {
-  RequestFailure,
-  RequestSuccess,
-  type RuntimeMessage,
-} from "../pubsub/messages.ts";
+import { RequestFailure, RequestSuccess, type RuntimeMessage } from "../pubsub/messages.ts";
 import { CoordinatorState } from "./job.ts";
 import type { TaskExecutionStrategy } from "./strategy.ts";
 import type { Task } from "./task.ts";
@@ -125,9 +121,7 @@ export class Coordinator {
       default:
         return;
     }
-    if (this.state.getJob(message.requestId)?.status === "opened") {
-      this.state.endJob(message.requestId, result);
-    }
+    this.state.tryEndJob(message.requestId, result);
   }
 
   /**
@@ -188,7 +182,7 @@ export class Coordinator {
   systemDetail(): CoordinatorDetail {
     return {
       modes: [...this.#modes.keys()],
-      jobs: this.state.jobList.length,
+      jobs: this.state.size,
       open: this.state.openCount,
     };
   }

@@ -78,6 +78,11 @@ export class CoordinatorState {
       startTime: Date.now(),
       endTime: null,
     };
+    if (this.#jobs.has(task.requestId)) {
+      throw new Error(
+        `Cannot add a job as request '${task.requestId}' has one already`,
+      );
+    }
     this.#jobs.set(task.requestId, job);
     this.#open++;
     return job;
@@ -103,11 +108,34 @@ export class CoordinatorState {
         `Cannot end a job as 'requestId' must name an open job: job '${requestId}' is closed`,
       );
     }
+    this.#close(job, result);
+    return job;
+  }
+
+  /**
+   * Closes a job if it is open; does nothing otherwise.
+   *
+   * @param requestId The job's request.
+   * @param result What the task returned or threw.
+   * @returns Whether a job was closed.
+   */
+  tryEndJob(requestId: string, result: unknown): boolean {
+    const job = this.#jobs.get(requestId);
+    if (job?.status !== "opened") return false;
+    this.#close(job, result);
+    return true;
+  }
+
+  #close(job: Job, result: unknown): void {
     job.status = "closed";
     job.result = result;
     job.endTime = Date.now();
     this.#open--;
-    return job;
+  }
+
+  /** How many jobs were ever added. */
+  get size(): number {
+    return this.#jobs.size;
   }
 
   /**

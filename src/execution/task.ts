@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Node } from "../nodes/node.ts";
+import type { AnyNode, Node } from "../nodes/node.ts";
 import { scopeStorage, type TaskScope } from "../nodes/_scope.ts";
 
 const NEVER_ABORTED = new AbortController().signal;
@@ -43,10 +43,9 @@ export class Task {
    * @param args The arguments.
    * @param options The scope, set by the runtime.
    */
-  // deno-lint-ignore no-explicit-any
   constructor(
     requestId: string,
-    node: Node<any, any>,
+    node: AnyNode,
     args: unknown[],
     options?: TaskOptions,
   ) {
@@ -79,17 +78,30 @@ export class Task {
    * @returns What the node returned.
    * @throws What the node threw on its last attempt.
    */
-  async invoke(): Promise<unknown> {
-    const { fn, options } = this.node;
+  invoke(): Promise<unknown> {
+    // Fast path: no retries means no async wrapper, so no extra promise hop.
+    if ((this.node.options.retries ?? 0) === 0) {
+      try {
+        return Promise.resolve(this.#run());
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.#invokeWithRetries();
+  }
+
+  #run(): unknown {
     const scope = this.#scope;
-    let retries = options.retries ?? 0;
+    return scope ? scopeStorage.run(scope, this.node.fn, ...this.args) : this.node.fn(...this.args);
+  }
+
+  async #invokeWithRetries(): Promise<unknown> {
+    let retries = this.node.options.retries ?? 0;
     while (true) {
       try {
-        return scope
-          ? await scopeStorage.run(scope, fn, ...this.args)
-          : await fn(...this.args);
+        return await this.#run();
       } catch (error) {
-        if (retries-- <= 0 || scope?.aborted) throw error;
+        if (retries-- <= 0 || this.#scope?.aborted) throw error;
       }
     }
   }

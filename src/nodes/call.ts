@@ -100,9 +100,7 @@ export function callBatch<A extends unknown[], R>(
     return Promise.reject(
       new TypeError(
         `Cannot call a batch as 'argsList' must be an array of argument arrays: current value is ${
-          Array.isArray(argsList)
-            ? "an array with a non-array item"
-            : String(argsList)
+          Array.isArray(argsList) ? "an array with a non-array item" : String(argsList)
         }`,
       ),
     );

@@ -81,12 +81,15 @@ export class Node<A extends unknown[] = unknown[], R = unknown> {
     this.name = options.name ?? fn.name;
     this.options = options;
     this.mode = options.worker ? "worker" : "async";
-    this.moduleUrl =
-      typeof options.worker === "string" || options.worker instanceof URL
-        ? String(options.worker)
-        : null;
+    this.moduleUrl = typeof options.worker === "string" || options.worker instanceof URL
+      ? String(options.worker)
+      : null;
   }
 }
+
+/** A node of any signature, for APIs that accept every node. */
+// deno-lint-ignore no-explicit-any
+export type AnyNode = Node<any, any>;
 
 /**
  * Whether a value is a node (also one made by another copy of this module).
@@ -124,9 +127,7 @@ export function node<A extends unknown[], R>(
 ): Node<A, Awaited<R>> {
   if (typeof fn !== "function") {
     throw new TypeError(
-      `Cannot create a node as 'fn' must be a function: current value is ${
-        String(fn)
-      }`,
+      `Cannot create a node as 'fn' must be a function: current value is ${String(fn)}`,
     );
   }
   const parsed = optionsSchema.safeParse(options);

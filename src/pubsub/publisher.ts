@@ -144,9 +144,7 @@ export class Publisher<T> {
   subscribe(callback: Subscriber<T>, name?: string): string {
     if (typeof callback !== "function") {
       throw new TypeError(
-        `Cannot subscribe as 'callback' must be a function: current value is ${
-          String(callback)
-        }`,
+        `Cannot subscribe as 'callback' must be a function: current value is ${String(callback)}`,
       );
     }
     const id = `sub-${this.#nextId++}`;

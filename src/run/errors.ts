@@ -72,9 +72,7 @@ export class RequestCancelledError extends Error {
    * @param options Why it was cancelled, as `cause`.
    */
   constructor(requestId: string, nodeName: string, options?: ErrorOptions) {
-    const why = options?.cause instanceof Error
-      ? `: ${options.cause.message}`
-      : "";
+    const why = options?.cause instanceof Error ? `: ${options.cause.message}` : "";
     super(
       `Request '${requestId}' to node '${nodeName}' was cancelled${why}`,
       options,

@@ -11,11 +11,7 @@ import { saveRunSnapshot } from "../persistence/run_store.ts";
 import { RTPublisher } from "../pubsub/publisher.ts";
 import { ExecutionInfo } from "../state/execution_info.ts";
 import { RTState } from "../state/rt_state.ts";
-import {
-  type ExecutorConfig,
-  type ExecutorConfigInput,
-  parseExecutorConfig,
-} from "./config.ts";
+import { type ExecutorConfig, type ExecutorConfigInput, parseExecutorConfig } from "./config.ts";
 import { GlobalTimeoutError, RequestCancelledError } from "./errors.ts";
 
 const log = logger("runner");
@@ -145,16 +141,14 @@ export class Runner {
       await result;
       log.info("Run of {node} completed in {ms} ms", {
         node: startNode.name,
-        ms: (performance.now() - started).toFixed(3),
+        ms: Number((performance.now() - started).toFixed(3)),
       });
       return this.#info;
     } catch (error) {
-      const thrown = timedOut && error instanceof RequestCancelledError
-        ? timedOut
-        : error;
+      const thrown = timedOut && error instanceof RequestCancelledError ? timedOut : error;
       log.warn("Run of {node} failed after {ms} ms: {error}", {
         node: startNode?.name,
-        ms: (performance.now() - started).toFixed(3),
+        ms: Number((performance.now() - started).toFixed(3)),
         error: thrown,
       });
       throw thrown;

@@ -76,9 +76,7 @@ function convertObject(
     return out;
   }
   if (object instanceof Date) {
-    return Number.isNaN(object.getTime())
-      ? "[Invalid Date]"
-      : object.toISOString();
+    return Number.isNaN(object.getTime()) ? "[Invalid Date]" : object.toISOString();
   }
   if (object instanceof Map) {
     return { "[Map]": [...object].map(([k, v]) => [recurse(k), recurse(v)]) };

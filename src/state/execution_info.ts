@@ -4,11 +4,7 @@
  * @module
  */
 import { NodeForest, type NodeRecord } from "./node_forest.ts";
-import {
-  RequestForest,
-  type RequestRecord,
-  type RequestStatus,
-} from "./request_forest.ts";
+import { RequestForest, type RequestRecord, type RequestStatus } from "./request_forest.ts";
 import { type Stamp, StampManager } from "./stamp.ts";
 import { safeStringify, toJsonSafe } from "./_json_safe.ts";
 

@@ -42,25 +42,26 @@ export interface RequestRecord extends ForestRecord {
  */
 export class RequestForest extends Forest<RequestRecord> {
   // Invariants: #bySource lists, per calling node, the ids of the requests it
-  // made in creation order; #insertions lists the top-level ids in order;
-  // #open holds exactly the ids whose newest version is "Open".
+  // made in creation order; #insertions lists the top-level ids in order.
   #bySource = new Map<string, string[]>();
   #insertions: string[] = [];
-  #open = new Set<string>();
 
   override upsert(record: RequestRecord): void {
-    const isNew = !this.has(record.identifier);
-    super.upsert(record);
-    if (isNew) {
-      if (record.sourceId === null) this.#insertions.push(record.identifier);
-      else {
-        const siblings = this.#bySource.get(record.sourceId);
-        if (siblings) siblings.push(record.identifier);
-        else this.#bySource.set(record.sourceId, [record.identifier]);
-      }
+    // A first version (no parent) is a new request: index it. Updates made
+    // through update() always link to the version they replace.
+    if (record.parent === null && !this.has(record.identifier)) {
+      this.#index(record);
     }
-    if (record.status === "Open") this.#open.add(record.identifier);
-    else this.#open.delete(record.identifier);
+    super.upsert(record);
+  }
+
+  #index(record: RequestRecord): void {
+    if (record.sourceId === null) this.#insertions.push(record.identifier);
+    else {
+      const siblings = this.#bySource.get(record.sourceId);
+      if (siblings) siblings.push(record.identifier);
+      else this.#bySource.set(record.sourceId, [record.identifier]);
+    }
   }
 
   /**
@@ -147,11 +148,6 @@ export class RequestForest extends Forest<RequestRecord> {
     return ids ? ids.map((id) => this.get(id)!) : [];
   }
 
-  /** The ids of every open request. */
-  get openIds(): string[] {
-    return [...this.#open];
-  }
-
   /**
    * The deepest open requests: those open with no open child.
    *
@@ -159,10 +155,12 @@ export class RequestForest extends Forest<RequestRecord> {
    */
   openTails(): RequestRecord[] {
     const tails: RequestRecord[] = [];
-    for (const id of this.#open) {
-      const request = this.get(id)!;
+    for (const request of this.values()) {
+      if (request.status !== "Open") continue;
       const childIds = this.#bySource.get(request.sinkId) ?? [];
-      if (!childIds.some((child) => this.#open.has(child))) tails.push(request);
+      if (!childIds.some((child) => this.get(child)?.status === "Open")) {
+        tails.push(request);
+      }
     }
     return tails;
   }

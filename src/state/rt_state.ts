@@ -7,7 +7,7 @@
 import type { Coordinator } from "../execution/coordinator.ts";
 import { Task } from "../execution/task.ts";
 import { logger } from "../_logging.ts";
-import { isNode, type Node } from "../nodes/node.ts";
+import { type AnyNode, isNode, type Node } from "../nodes/node.ts";
 import { type ScopeOwner, TaskScope } from "../nodes/_scope.ts";
 import {
   BroadcastEvent,
@@ -32,8 +32,7 @@ export interface CallNodesOptions {
   /** The new request's id; a fresh UUID when omitted. */
   requestId?: string;
   /** The node to run. */
-  // deno-lint-ignore no-explicit-any
-  node: Node<any, any>;
+  node: AnyNode;
   /** Its arguments. */
   args: unknown[];
   /** The node type recorded for it; defaults to the node's mode. */
@@ -78,9 +77,9 @@ export class RTState implements ScopeOwner {
   readonly #coordinator: Coordinator;
   readonly #publisher: RTPublisher;
   // Invariant: #pending holds exactly the requests whose newest version is
-  // "Open"; #requestOfNode maps each of their node ids back to them.
+  // "Open". A node instance's id is its request's id plus NODE_SUFFIX, so
+  // either id leads to the other without a second map.
   readonly #pending = new Map<string, Pending>();
-  readonly #requestOfNode = new Map<string, string>();
   readonly #subscription: string;
   #closed = false;
 
@@ -173,15 +172,24 @@ export class RTState implements ScopeOwner {
         ),
       );
     }
-    const requestId = options.requestId ?? crypto.randomUUID();
-    const nodeId = crypto.randomUUID();
     const parent = parentNodeId === null
       ? undefined
-      : this.#requestOfNode.get(parentNodeId);
-    const rootId = parent === undefined
-      ? requestId
-      : this.#pending.get(parent)!.scope.rootId;
-    const nodeType = options.nodeType ?? node.mode;
+      : this.#pending.get(requestIdOf(parentNodeId))?.scope;
+    return this.#create(parent, parentNodeId, options.requestId, node, args, options.nodeType);
+  }
+
+  #create(
+    parent: TaskScope | undefined,
+    parentNodeId: string | null,
+    givenId: string | undefined,
+    node: Node,
+    args: unknown[],
+    givenType: string | undefined,
+  ): Promise<unknown> {
+    const requestId = givenId ?? crypto.randomUUID();
+    const nodeId = requestId + NODE_SUFFIX;
+    const rootId = parent === undefined ? requestId : parent.rootId;
+    const nodeType = givenType ?? node.mode;
 
     // One stamp marks the creation of both the node instance and the request.
     const stamp = this.#info.stamper.createStamp(
@@ -207,7 +215,6 @@ export class RTState implements ScopeOwner {
     const { promise, resolve, reject } = Promise.withResolvers<unknown>();
     const pending: Pending = { scope, resolve, reject, timer: undefined };
     this.#pending.set(requestId, pending);
-    this.#requestOfNode.set(nodeId, requestId);
     this.#publisher.publish(
       new RequestCreation(
         parentNodeId,
@@ -253,23 +260,14 @@ export class RTState implements ScopeOwner {
   cancel(requestOrNodeId: string, reason?: unknown): string[] {
     const requestId = this.#info.requestHeap.has(requestOrNodeId)
       ? requestOrNodeId
-      : this.#requestOfNode.get(requestOrNodeId) ??
-        this.#closedRequestOfNode(requestOrNodeId);
-    if (requestId === undefined) {
+      : requestIdOf(requestOrNodeId);
+    if (!this.#info.requestHeap.has(requestId)) {
       throw new RangeError(
         `Cannot cancel as 'requestOrNodeId' must name a request or node: current value is '${requestOrNodeId}'`,
       );
     }
     if (!this.#pending.has(requestId)) return [];
     return this.#cancelTree(requestId, reason);
-  }
-
-  #closedRequestOfNode(nodeId: string): string | undefined {
-    if (!this.#info.nodeHeap.has(nodeId)) return undefined;
-    for (const request of this.#info.requestHeap.values()) {
-      if (request.sinkId === nodeId) return request.identifier;
-    }
-    return undefined;
   }
 
   /** The open requests below one (deepest first), then that one. */
@@ -334,7 +332,6 @@ export class RTState implements ScopeOwner {
     const pending = this.#pending.get(requestId);
     if (!pending) return;
     this.#pending.delete(requestId);
-    this.#requestOfNode.delete(pending.scope.nodeId);
     if (pending.timer !== undefined) clearTimeout(pending.timer);
     const stamp = this.#info.stamper.createStamp(
       `${status} request ${requestId}`,
@@ -366,11 +363,10 @@ export class RTState implements ScopeOwner {
         }),
       );
     }
-    return this.callNodes({
-      parentNodeId: scope.nodeId,
-      node: target as Node,
-      args,
-    });
+    if (!isNode(target) || this.#closed) {
+      return this.callNodes({ parentNodeId: scope.nodeId, node: target as Node, args });
+    }
+    return this.#create(scope, scope.nodeId, undefined, target, args, undefined);
   }
 
   /**
@@ -409,6 +405,13 @@ export class RTState implements ScopeOwner {
     }
     return Promise.resolve();
   }
+}
+
+const NODE_SUFFIX = ":node";
+
+/** The request a node instance serves, from the node's id. */
+function requestIdOf(nodeId: string): string {
+  return nodeId.endsWith(NODE_SUFFIX) ? nodeId.slice(0, -NODE_SUFFIX.length) : nodeId;
 }
 
 function describe(value: unknown): string {

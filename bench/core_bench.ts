@@ -1,0 +1,109 @@
+/**
+ * Tracked call overhead: a fan-out of 100k no-op children through a Runner,
+ * next to p-queue dispatching the same no-op functions and a raw
+ * `Promise.all`, plus retained heap per request and run-timeout latency.
+ *
+ * @module
+ */
+import PQueue from "p-queue";
+import { call, currentSignal, node, Runner } from "../mod.ts";
+
+const N = 100_000;
+const ROUNDS = 5;
+const gc = (globalThis as { gc?: () => void }).gc;
+
+async function best(fn: () => Promise<unknown>): Promise<number> {
+  let min = Infinity;
+  for (let i = 0; i < ROUNDS; i++) {
+    const start = performance.now();
+    await fn();
+    min = Math.min(min, performance.now() - start);
+  }
+  return min;
+}
+
+const noop = async () => {};
+const child = node(noop, { name: "noop" });
+const fanOut = node(async (n: number) => {
+  const calls = new Array(n);
+  for (let i = 0; i < n; i++) calls[i] = call(child);
+  await Promise.all(calls);
+}, { name: "fanOut" });
+
+async function tracked(): Promise<void> {
+  await using runner = new Runner({ loggingSetting: "NONE" });
+  await runner.run(fanOut, N);
+}
+
+async function pQueue(): Promise<void> {
+  const queue = new PQueue({ concurrency: Infinity });
+  const tasks = new Array(N);
+  for (let i = 0; i < N; i++) tasks[i] = queue.add(noop);
+  await Promise.all(tasks);
+}
+
+async function raw(): Promise<void> {
+  const tasks = new Array(N);
+  for (let i = 0; i < N; i++) tasks[i] = noop();
+  await Promise.all(tasks);
+}
+
+const limit = 50;
+const latencies: number[] = [];
+// Measured first, before the big runs leave garbage for the GC.
+for (let i = 0; i < 5; i++) {
+  const stuck = node(() =>
+    new Promise<never>((_, reject) => {
+      currentSignal().addEventListener("abort", () => reject(new Error("aborted")));
+    }), { name: "stuck" });
+  await using runner = new Runner({ loggingSetting: "NONE", timeout: limit });
+  const start = performance.now();
+  await runner.run(stuck).catch(() => {});
+  latencies.push(performance.now() - start);
+}
+
+await tracked(); // warm up
+await pQueue();
+const rawMs = await best(raw);
+const pqMs = await best(pQueue);
+const trackedMs = await best(tracked);
+
+let retained = NaN;
+if (gc) {
+  gc();
+  gc();
+  const before = Deno.memoryUsage().heapUsed;
+  const runner = new Runner({ loggingSetting: "NONE" });
+  await runner.run(fanOut, N);
+  gc();
+  gc();
+  retained = (Deno.memoryUsage().heapUsed - before) /
+    runner.info.requestHeap.size;
+  await runner.shutdown();
+}
+
+const us = (ms: number) => (ms * 1000 / N).toFixed(2);
+console.log(`fan-out of ${N} no-op children, best of ${ROUNDS}`);
+console.log("| runner            | total ms | µs per call | vs tracked |");
+console.log("| ----------------- | -------- | ----------- | ---------- |");
+console.log(
+  `| switchyard call() | ${trackedMs.toFixed(1)} | ${us(trackedMs)} | 1.00× |`,
+);
+console.log(
+  `| p-queue add()     | ${pqMs.toFixed(1)} | ${us(pqMs)} | ${
+    (pqMs / trackedMs).toFixed(2)
+  }× slower |`,
+);
+console.log(
+  `| raw Promise.all   | ${rawMs.toFixed(1)} | ${us(rawMs)} | ${(rawMs / trackedMs).toFixed(2)}× |`,
+);
+console.log(
+  `retained heap per tracked request: ${
+    gc ? `${retained.toFixed(0)} bytes` : "n/a (run with --v8-flags=--expose-gc)"
+  }`,
+);
+console.log(
+  `run timeout ${limit} ms: rejected after ${Math.max(...latencies).toFixed(1)} ms at worst (${
+    (Math.max(...latencies) / limit).toFixed(2)
+  }× the limit)`,
+);
