@@ -149,27 +149,23 @@ export class Coordinator {
         "Cannot submit a task as the coordinator was not started",
       );
     }
-    this.state.addJob(task);
+    const job = this.state.addJob(task);
     let outcome: Promise<unknown>;
     try {
       outcome = strategy.execute(task);
     } catch (error) {
       outcome = Promise.reject(error);
     }
+    // The job is closed here, from the job object, before the message goes
+    // out; handleItem() only closes jobs that ended some other way.
     return outcome.then(
       (result) => {
-        if (publisher.isRunning) {
-          publisher.publish(
-            new RequestSuccess(task.requestId, task.nodeId, result),
-          );
-        }
+        if (!this.state.closeJob(job, result) || !publisher.isRunning) return;
+        publisher.publish(new RequestSuccess(task.requestId, task.nodeId, result));
       },
       (error) => {
-        if (publisher.isRunning) {
-          publisher.publish(
-            new RequestFailure(task.requestId, task.nodeId, error),
-          );
-        }
+        if (!this.state.closeJob(job, error) || !publisher.isRunning) return;
+        publisher.publish(new RequestFailure(task.requestId, task.nodeId, error));
       },
     );
   }

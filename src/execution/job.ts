@@ -113,6 +113,20 @@ export class CoordinatorState {
   }
 
   /**
+   * Closes a job the caller holds (as returned by
+   * {@linkcode CoordinatorState.addJob}), without looking it up.
+   *
+   * @param job The job.
+   * @param result What the task returned or threw.
+   * @returns Whether it was open (a closed job stays as it was).
+   */
+  closeJob(job: Job, result: unknown): boolean {
+    if (job.status !== "opened") return false;
+    this.#close(job, result);
+    return true;
+  }
+
+  /**
    * Closes a job if it is open; does nothing otherwise.
    *
    * @param requestId The job's request.

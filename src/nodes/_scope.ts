@@ -28,6 +28,12 @@ export class TaskScope {
   // Invariant: once #aborted is true it stays true, and #controller (if it
   // exists or is created later) is aborted with #reason.
   #controller: AbortController | undefined;
+  /** Settles the caller's promise with the node's result (set by the runtime). */
+  resolve: (value: unknown) => void = noop;
+  /** Settles the caller's promise with an error (set by the runtime). */
+  reject: (error: unknown) => void = noop;
+  /** The per-node timeout timer, if any. */
+  timer: ReturnType<typeof setTimeout> | undefined = undefined;
   #aborted = false;
   #reason: unknown;
 
@@ -59,6 +65,8 @@ export class TaskScope {
     this.#controller?.abort(reason);
   }
 }
+
+function noop(): void {}
 
 /** The scope of the node running in the current async context. */
 export const scopeStorage: AsyncLocalStorage<TaskScope> = new AsyncLocalStorage<

@@ -24,6 +24,12 @@ export class PublisherShutdownError extends Error {
   }
 }
 
+interface SubscriberEntry<T> {
+  id: string;
+  name: string;
+  callback: Subscriber<T>;
+}
+
 interface Listener<T> {
   filter: (message: T) => boolean;
   resolve: (message: T) => void;
@@ -62,7 +68,11 @@ export class Publisher<T> {
   #running = false;
   #draining = false;
   #queue: T[] = [];
-  #subscribers = new Map<string, { name: string; callback: Subscriber<T> }>();
+  // Invariant: #delivery is a fresh array of #subscribers' values, rebuilt on
+  // every change, so delivery iterates a plain array and a subscriber that
+  // (un)subscribes during delivery does not disturb the current message.
+  #subscribers = new Map<string, SubscriberEntry<T>>();
+  #delivery: SubscriberEntry<T>[] = [];
   #listeners = new Set<Listener<T>>();
   #nextId = 0;
 
@@ -102,14 +112,16 @@ export class Publisher<T> {
   }
 
   #deliver(message: T): void {
-    for (const [id, { name, callback }] of this.#subscribers) {
+    const delivery = this.#delivery;
+    for (let i = 0; i < delivery.length; i++) {
+      const entry = delivery[i];
       try {
-        const result = callback(message);
+        const result = entry.callback(message);
         if (result instanceof Promise) {
-          result.catch((error) => this.#report(id, name, error));
+          result.catch((error) => this.#report(entry.id, entry.name, error));
         }
       } catch (error) {
-        this.#report(id, name, error);
+        this.#report(entry.id, entry.name, error);
       }
     }
     if (this.#listeners.size === 0) return;
@@ -148,7 +160,8 @@ export class Publisher<T> {
       );
     }
     const id = `sub-${this.#nextId++}`;
-    this.#subscribers.set(id, { name: name ?? id, callback });
+    this.#subscribers.set(id, { id, name: name ?? id, callback });
+    this.#delivery = [...this.#subscribers.values()];
     return id;
   }
 
@@ -159,7 +172,9 @@ export class Publisher<T> {
    * @throws {RangeError} If no subscriber has that id.
    */
   unsubscribe(id: string): void {
-    if (!this.#subscribers.delete(id)) {
+    const removed = this.#subscribers.delete(id);
+    this.#delivery = [...this.#subscribers.values()];
+    if (!removed) {
       throw new RangeError(
         `Cannot unsubscribe as 'id' must name a subscriber: current value is '${id}'`,
       );
@@ -211,6 +226,7 @@ export class Publisher<T> {
     ) return;
     this.#running = false;
     this.#subscribers.clear();
+    this.#delivery = [];
     const waiting = [...this.#listeners];
     this.#listeners.clear();
     for (const listener of waiting) {

@@ -39,13 +39,6 @@ export interface CallNodesOptions {
   nodeType?: string;
 }
 
-interface Pending {
-  scope: TaskScope;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
-}
-
 /**
  * The runtime state of a run: creates a tracked request for every call,
  * submits its task, and records its end (completed, failed, cancelled) in
@@ -79,7 +72,7 @@ export class RTState implements ScopeOwner {
   // Invariant: #pending holds exactly the requests whose newest version is
   // "Open". A node instance's id is its request's id plus NODE_SUFFIX, so
   // either id leads to the other without a second map.
-  readonly #pending = new Map<string, Pending>();
+  readonly #pending = new Map<string, TaskScope>();
   readonly #subscription: string;
   #closed = false;
 
@@ -136,12 +129,12 @@ export class RTState implements ScopeOwner {
       if (!pending) return;
       log.debug("Request {requestId} to {node} failed: {error}", {
         requestId: message.requestId,
-        node: pending.scope.nodeName,
+        node: pending.nodeName,
         error: message.error,
       });
       this.#finish(message.requestId, "Failed", message.error);
       if (this.#config.endOnError) {
-        this.#endRun(pending.scope.rootId, message.error);
+        this.#endRun(pending.rootId, message.error);
       }
     }
   }
@@ -172,9 +165,7 @@ export class RTState implements ScopeOwner {
         ),
       );
     }
-    const parent = parentNodeId === null
-      ? undefined
-      : this.#pending.get(requestIdOf(parentNodeId))?.scope;
+    const parent = parentNodeId === null ? undefined : this.#pending.get(requestIdOf(parentNodeId));
     return this.#create(parent, parentNodeId, options.requestId, node, args, options.nodeType);
   }
 
@@ -212,9 +203,12 @@ export class RTState implements ScopeOwner {
       parentNodeId,
       rootId,
     );
-    const { promise, resolve, reject } = Promise.withResolvers<unknown>();
-    const pending: Pending = { scope, resolve, reject, timer: undefined };
-    this.#pending.set(requestId, pending);
+    const pending = scope;
+    const promise = new Promise<unknown>((resolve, reject) => {
+      scope.resolve = resolve;
+      scope.reject = reject;
+    });
+    this.#pending.set(requestId, scope);
     this.#publisher.publish(
       new RequestCreation(
         parentNodeId,
@@ -277,7 +271,7 @@ export class RTState implements ScopeOwner {
       const pending = this.#pending.get(id);
       if (!pending) return;
       for (
-        const child of this.#info.requestHeap.children(pending.scope.nodeId)
+        const child of this.#info.requestHeap.children(pending.nodeId)
       ) {
         visit(child.identifier);
       }
@@ -292,14 +286,14 @@ export class RTState implements ScopeOwner {
     for (const id of ids) {
       const pending = this.#pending.get(id);
       if (!pending) continue;
-      const error = new RequestCancelledError(id, pending.scope.nodeName, {
+      const error = new RequestCancelledError(id, pending.nodeName, {
         cause: reason,
       });
-      pending.scope.abort(reason ?? error);
+      pending.abort(reason ?? error);
       this.#finish(id, "Cancelled", error);
       if (this.#publisher.isRunning) {
         this.#publisher.publish(
-          new RequestCancellation(id, pending.scope.nodeId, reason),
+          new RequestCancellation(id, pending.nodeId, reason),
         );
       }
     }
@@ -310,12 +304,12 @@ export class RTState implements ScopeOwner {
   #abortTree(requestId: string, reason: unknown): void {
     const pending = this.#pending.get(requestId);
     if (!pending) return;
-    for (const child of this.#info.requestHeap.children(pending.scope.nodeId)) {
+    for (const child of this.#info.requestHeap.children(pending.nodeId)) {
       if (this.#pending.has(child.identifier)) {
         this.#cancelTree(child.identifier, reason);
       }
     }
-    pending.scope.abort(reason);
+    pending.abort(reason);
   }
 
   /** Ends a whole run with an error: everything open in it is cancelled. */
