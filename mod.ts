@@ -43,7 +43,7 @@ export {
 } from "./src/state/execution_info.ts";
 export { type CallNodesOptions, RTState } from "./src/state/rt_state.ts";
 
-export { Task, type TaskOptions } from "./src/execution/task.ts";
+export { Task } from "./src/execution/task.ts";
 export { CoordinatorState, type Job, type JobStatus } from "./src/execution/job.ts";
 export { Coordinator, type CoordinatorDetail } from "./src/execution/coordinator.ts";
 export { AsyncExecutionStrategy, type TaskExecutionStrategy } from "./src/execution/strategy.ts";

@@ -50,6 +50,10 @@ export class Coordinator {
   #subscription: string | null = null;
 
   /**
+
+   * Makes a Coordinator.
+
+   *
    * @param executionModes A strategy for each mode, e.g.
    *   `{ async: new AsyncExecutionStrategy() }`. Modes not built in are
    *   welcome.

@@ -8,11 +8,33 @@ import { scopeStorage, type TaskScope } from "../nodes/_scope.ts";
 
 const NEVER_ABORTED = new AbortController().signal;
 
-/** Options of {@linkcode Task}. */
-export interface TaskOptions {
-  /** The scope the node runs in (set by the runtime). */
-  scope?: TaskScope;
+let bind: (task: Task, scope: TaskScope) => void;
+
+/**
+ * Gives a task the scope of its request (runtime internal; not exported
+ * from the module). A task is bound at most once, before it is submitted.
+ *
+ * @param task The task.
+ * @param scope Its request's scope.
+ * @returns The task.
+ */
+export function bindScope(task: Task, scope: TaskScope): Task {
+  bind(task, scope);
+  return task;
 }
+
+/**
+ * The scope a task was bound to (runtime internal), for strategies that run
+ * the node elsewhere and relay its calls back.
+ *
+ * @param task The task.
+ * @returns The scope, or `undefined` for a task made outside a runtime.
+ */
+export function scopeOf(task: Task): TaskScope | undefined {
+  return getScope(task);
+}
+
+let getScope: (task: Task) => TaskScope | undefined;
 
 /**
  * A request to run one node with some arguments. Strategies either call
@@ -35,24 +57,26 @@ export class Task {
   readonly node: Node<unknown[], unknown>;
   /** Its arguments. */
   readonly args: unknown[];
-  readonly #scope: TaskScope | undefined;
+  #scope: TaskScope | undefined = undefined;
+
+  static {
+    bind = (task, scope) => {
+      task.#scope = scope;
+    };
+    getScope = (task) => task.#scope;
+  }
 
   /**
+   * Makes a task; the runtime binds it to its request's scope.
+   *
    * @param requestId The request.
    * @param node The node.
    * @param args The arguments.
-   * @param options The scope, set by the runtime.
    */
-  constructor(
-    requestId: string,
-    node: AnyNode,
-    args: unknown[],
-    options?: TaskOptions,
-  ) {
+  constructor(requestId: string, node: AnyNode, args: unknown[]) {
     this.requestId = requestId;
     this.node = node;
     this.args = args;
-    this.#scope = options?.scope;
   }
 
   /** The calling node's id (`null` at top level or outside a runtime). */

@@ -73,6 +73,10 @@ export class Node<A extends unknown[] = unknown[], R = unknown> {
   readonly [NODE_BRAND] = true;
 
   /**
+
+   * Makes a Node.
+
+   *
    * @param fn The function.
    * @param options The options, validated by {@linkcode node}.
    */

@@ -18,6 +18,8 @@ export class RequestCreation extends RequestMessage {
   /** Always `"creation"`. */
   readonly kind = "creation";
   /**
+   * Makes a RequestCreation.
+   *
    * @param parentNodeId The calling node, `null` for a top-level request.
    * @param requestId The new request's id.
    * @param nodeId The new node instance's id.
@@ -42,6 +44,8 @@ export class RequestSuccess extends RequestMessage {
   /** Always `"success"`. */
   readonly kind = "success";
   /**
+   * Makes a RequestSuccess.
+   *
    * @param requestId The request.
    * @param nodeId The node instance that served it.
    * @param result What it returned.
@@ -60,6 +64,8 @@ export class RequestFailure extends RequestMessage {
   /** Always `"failure"`. */
   readonly kind = "failure";
   /**
+   * Makes a RequestFailure.
+   *
    * @param requestId The request.
    * @param nodeId The node instance that served it.
    * @param error What it threw.
@@ -78,6 +84,8 @@ export class RequestCancellation extends RequestMessage {
   /** Always `"cancellation"`. */
   readonly kind = "cancellation";
   /**
+   * Makes a RequestCancellation.
+   *
    * @param requestId The request.
    * @param nodeId The node instance that served it.
    * @param reason Why.
@@ -96,6 +104,8 @@ export class RequestCreationFailure extends RequestMessage {
   /** Always `"creationFailure"`. */
   readonly kind = "creationFailure";
   /**
+   * Makes a RequestCreationFailure.
+   *
    * @param requestId The request that was being created.
    * @param error Why it could not be.
    */
@@ -108,7 +118,11 @@ export class RequestCreationFailure extends RequestMessage {
 export class FatalFailure extends RequestMessage {
   /** Always `"fatal"`. */
   readonly kind = "fatal";
-  /** @param error What went wrong. */
+  /**
+   * Makes a FatalFailure.
+   *
+   * @param error What went wrong.
+   */
   constructor(readonly error: unknown) {
     super();
   }
@@ -119,6 +133,8 @@ export class BroadcastEvent extends RequestMessage {
   /** Always `"broadcast"`. */
   readonly kind = "broadcast";
   /**
+   * Makes a BroadcastEvent.
+   *
    * @param item The value.
    * @param nodeId The node that broadcast it, `null` outside any node.
    * @param nodeName That node's name.

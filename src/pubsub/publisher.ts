@@ -15,6 +15,8 @@ export type Subscriber<T> = (message: T) => void | Promise<void>;
 /** The publisher was shut down before a listener matched. */
 export class PublisherShutdownError extends Error {
   /**
+   * Makes a PublisherShutdownError.
+   *
    * @param message What was waiting.
    * @param options The cause, if any.
    */

@@ -24,6 +24,8 @@ export class GlobalTimeoutError extends Error {
   /** The limit that was passed, in ms. */
   readonly timeout: number;
   /**
+   * Makes a GlobalTimeoutError.
+   *
    * @param timeout The limit, in ms.
    * @param options The cause, if any.
    */
@@ -44,6 +46,8 @@ export class NodeTimeoutError extends Error {
   /** The limit, in ms. */
   readonly timeout: number;
   /**
+   * Makes a NodeTimeoutError.
+   *
    * @param nodeName The node.
    * @param timeout The limit, in ms.
    */
@@ -67,6 +71,8 @@ export class RequestCancelledError extends Error {
   /** Its node's name. */
   readonly nodeName: string;
   /**
+   * Makes a RequestCancelledError.
+   *
    * @param requestId The request.
    * @param nodeName Its node's name.
    * @param options Why it was cancelled, as `cause`.

@@ -44,6 +44,10 @@ export class Runner {
   #saving: Promise<void> = Promise.resolve();
 
   /**
+
+   * Makes a Runner.
+
+   *
    * @param config The configuration (see {@linkcode ExecutorConfig}).
    * @param context The initial run context, read by nodes with `getContext`.
    * @throws {TypeError} Naming the field and value of an invalid setting.

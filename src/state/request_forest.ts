@@ -46,6 +46,12 @@ export class RequestForest extends Forest<RequestRecord> {
   #bySource = new Map<string, string[]>();
   #insertions: string[] = [];
 
+  /**
+   * Stores a record as the newest version of its request, indexing new
+   * requests by caller.
+   *
+   * @param record The record.
+   */
   override upsert(record: RequestRecord): void {
     // A first version (no parent) is a new request: index it. Updates made
     // through update() always link to the version they replace.

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Coordinator } from "../execution/coordinator.ts";
-import { Task } from "../execution/task.ts";
+import { bindScope, Task } from "../execution/task.ts";
 import { logger } from "../_logging.ts";
 import { type AnyNode, isNode, type Node } from "../nodes/node.ts";
 import { type ScopeOwner, TaskScope } from "../nodes/_scope.ts";
@@ -62,9 +62,15 @@ export interface CallNodesOptions {
  * publisher.shutdown();
  * ```
  */
-export class RTState implements ScopeOwner {
+export class RTState {
   /** The run context, readable and writable from nodes. */
   readonly context: Map<string, unknown> = new Map();
+  // What running nodes reach through their scope: calls, broadcasts, context.
+  readonly #owner: ScopeOwner = {
+    callFromScope: (scope, target, args) => this.#callFromScope(scope, target, args),
+    broadcastFromScope: (scope, item) => this.#broadcastFromScope(scope, item),
+    context: this.context,
+  };
   readonly #info: ExecutionInfo;
   readonly #config: ExecutorConfig;
   readonly #coordinator: Coordinator;
@@ -77,6 +83,10 @@ export class RTState implements ScopeOwner {
   #closed = false;
 
   /**
+
+   * Makes an RTState.
+
+   *
    * @param executionInfo Where requests are recorded.
    * @param executorConfig The run's configuration.
    * @param coordinator Runs the tasks; must be started on `publisher`.
@@ -196,7 +206,7 @@ export class RTState implements ScopeOwner {
     this.#info.requestHeap.create(requestId, parentNodeId, nodeId, args, stamp);
 
     const scope = new TaskScope(
-      this,
+      this.#owner,
       requestId,
       nodeId,
       node.name,
@@ -231,7 +241,7 @@ export class RTState implements ScopeOwner {
     }
     try {
       this.#coordinator.submit(
-        new Task(requestId, node, args, { scope }),
+        bindScope(new Task(requestId, node, args), scope),
         node.mode,
       );
     } catch (error) {
@@ -335,15 +345,8 @@ export class RTState implements ScopeOwner {
     else pending.reject(output);
   }
 
-  /**
-   * Runs a child call from a node's scope (used by `call()`).
-   *
-   * @param scope The calling node's scope.
-   * @param target The node to call.
-   * @param args Its arguments.
-   * @returns What the child returns.
-   */
-  callFromScope(
+  /** Runs a child call from a node's scope (used by `call()`). */
+  #callFromScope(
     scope: TaskScope,
     target: unknown,
     args: unknown[],
@@ -363,13 +366,8 @@ export class RTState implements ScopeOwner {
     return this.#create(scope, scope.nodeId, undefined, target, args, undefined);
   }
 
-  /**
-   * Publishes a broadcast from a node's scope (used by `broadcast()`).
-   *
-   * @param scope The node's scope.
-   * @param item The value.
-   */
-  broadcastFromScope(scope: TaskScope, item: unknown): void {
+  /** Publishes a broadcast from a node's scope (used by `broadcast()`). */
+  #broadcastFromScope(scope: TaskScope, item: unknown): void {
     if (this.#publisher.isRunning) {
       this.#publisher.publish(
         new BroadcastEvent(item, scope.nodeId, scope.nodeName),
