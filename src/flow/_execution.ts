@@ -13,7 +13,7 @@ import { RTPublisher } from "../pubsub/publisher.ts";
 import { parseExecutorConfig } from "../run/config.ts";
 import { ExecutionInfo } from "../state/execution_info.ts";
 import { RTState } from "../state/rt_state.ts";
-import { type Activation, type ActivationSink } from "./_context.ts";
+import type { Activation, ActivationSink } from "./_context.ts";
 import { activationStorage } from "./_context.ts";
 import type { ErrorHandler } from "./error_handler.ts";
 import type { Flow } from "./flow.ts";

@@ -4,11 +4,59 @@
  * @module
  */
 import { z } from "zod";
+import type {
+  DeferredEvent,
+  JobStateStatus,
+  PausePoint,
+  PendingActivation,
+  SharedLogEntry,
+} from "./job_state.ts";
+
+/** The saved form of a JobState, as `JobState.toJSON()` returns it. */
+export interface JobStateFile {
+  /** Format marker and version. */
+  format: "switchyard.job/1";
+  /** The flow's id. */
+  flowId: string;
+  /** The job's id. */
+  jobId: string;
+  /** The status when saved. */
+  status: JobStateStatus;
+  /** Creation time, ms since the epoch. */
+  createdAt: number;
+  /** Last change, ms since the epoch. */
+  updatedAt: number;
+  /** History records kept. */
+  maxHistorySize: number;
+  /** History retention in ms, `null` for forever. */
+  historyTtl: number | null;
+  /** The error that failed the job, if any. */
+  error: { name: string; message: string } | null;
+  /** Per-routine state, by routine id. */
+  routineStates: Record<string, Record<string, unknown>>;
+  /** The execution history, in time order. */
+  history: {
+    routineId: string;
+    eventName: string;
+    data: Record<string, unknown>;
+    timestamp: number;
+  }[];
+  /** Shared data. */
+  sharedData: Record<string, unknown>;
+  /** The shared log. */
+  sharedLog: SharedLogEntry[];
+  /** Pause points. */
+  pausePoints: PausePoint[];
+  /** Deferred events. */
+  deferredEvents: DeferredEvent[];
+  /** Activations still to run, in dispatch order. */
+  pendingActivations: PendingActivation[];
+}
 
 const record = z.record(z.string(), z.unknown());
 
-/** One saved JobState (`format: "switchyard.job/1"`). */
-export const jobStateFileSchema = z.object({
+/** Checks a saved JobState (`format: "switchyard.job/1"`). */
+export const jobStateFileSchema: z.ZodType<JobStateFile> = z.object({
   format: z.literal("switchyard.job/1"),
   flowId: z.string().min(1),
   jobId: z.string().min(1),
@@ -54,6 +102,3 @@ export const jobStateFileSchema = z.object({
     attempt: z.number().int().positive(),
   })),
 });
-
-/** What {@linkcode jobStateFileSchema} accepts. */
-export type JobStateFile = z.infer<typeof jobStateFileSchema>;

@@ -33,10 +33,9 @@ export interface ErrorHandlerOptions {
    * Which errors are worth retrying: a predicate or a list of error
    * classes; every error by default.
    */
-  // deno-lint-ignore no-explicit-any
   retryable?:
     | ((error: unknown) => boolean)
-    | (abstract new (...args: any[]) => Error)[];
+    | (abstract new (...args: never[]) => Error)[];
   /**
    * Whether a failure that is not recovered (retries spent, or not
    * retryable) fails the job; default `true`.

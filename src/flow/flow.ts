@@ -6,7 +6,11 @@
 import type { ExecutionInfo } from "../state/execution_info.ts";
 import { FlowExecution } from "./_execution.ts";
 import { ErrorHandler } from "./error_handler.ts";
-import { JobState, type JobStateOptions } from "./job_state.ts";
+import {
+  JobState,
+  type JobStateOptions,
+  type OutputHandler,
+} from "./job_state.ts";
 import { listOf, Routine } from "./routine.ts";
 
 /** Options of {@linkcode Flow}. */
@@ -23,6 +27,8 @@ export interface FlowOptions {
 export interface ExecuteOptions extends JobStateOptions {
   /** The payload the entry routine's `trigger` slot receives; `{}` by default. */
   entryParams?: Record<string, unknown>;
+  /** Receives the job's `sendOutput` calls from the start (see `JobState.setOutputHandler`). */
+  outputHandler?: OutputHandler;
 }
 
 /** Options of {@linkcode Flow.waitForCompletion}. */
@@ -292,7 +298,7 @@ export class Flow {
    * @throws {TypeError} If `entryParams` is not an object.
    */
   execute(entryId: string, options: ExecuteOptions = {}): Promise<JobState> {
-    const { entryParams = {}, ...jobOptions } = options;
+    const { entryParams = {}, outputHandler, ...jobOptions } = options;
     const what = `execute flow '${this.flowId}'`;
     const entry = this.#requireRoutine(what, "entryId", entryId);
     if (entry.getSlotHandler("trigger") === undefined) {
@@ -313,6 +319,7 @@ export class Flow {
       );
     }
     const jobState = new JobState(this.flowId, jobOptions);
+    if (outputHandler !== undefined) jobState.setOutputHandler(outputHandler);
     const execution = this.#track(jobState);
     execution.enqueue(entryId, "trigger", entryParams, null);
     execution.start();

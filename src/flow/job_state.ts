@@ -91,7 +91,7 @@ export interface JobStateOptions {
 
 /** Thrown by {@linkcode JobState.load} for a missing or malformed file. */
 export class JobStateLoadError extends Error {
-  override name = "JobStateLoadError";
+  override name: string = "JobStateLoadError";
   /** The file. */
   readonly path: string;
 
