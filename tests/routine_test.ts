@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ErrorHandler, Flow, Routine } from "../mod.ts";
+import { type ErrorHandler, Flow, Routine } from "../mod.ts";
 import { Probe } from "./fixtures/flow_routines.ts";
 
 Deno.test("Routine.defineSlot() and defineEvent() reject bad and taken names", () => {
