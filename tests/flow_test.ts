@@ -544,7 +544,7 @@ Deno.test("Flow.pause() rejects a job that is not running", async () => {
   const flow = sourceToCollector();
   const job: JobState = await flow.execute("source");
   await flow.waitForCompletion({ jobState: job });
-  assert.throws(
+  await assert.rejects(
     () => flow.pause(job),
     /its status must be "running": current value is "completed"/,
   );

@@ -26,7 +26,6 @@ import {
 
 const log = logger("flow");
 const internals = jobStateInternals();
-const DEFAULT_HANDLER_NOTE = "stop";
 
 interface InFlight {
   activation: PendingActivation;
@@ -333,7 +332,7 @@ export class FlowExecution implements ActivationSink {
     const handler = this.#flow.getRoutine(routineId)?.errorHandler ??
       this.#options.errorHandler();
     const decision = handler?.decide(error, activation.attempt) ??
-      { action: DEFAULT_HANDLER_NOTE } as const;
+      { action: "stop" } as const;
     const lastError = error instanceof Error ? error.message : String(error);
     log.info(
       "Routine {routineId} failed in job {jobId} (attempt {attempt}): {error}; {action}",

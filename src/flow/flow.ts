@@ -294,10 +294,14 @@ export class Flow {
    * @param entryId The entry routine's id.
    * @param options `entryParams`, and the JobState's id and history retention.
    * @returns The job's state, in status `"running"`.
-   * @throws {RangeError} If the routine is unknown or has no `trigger` slot.
-   * @throws {TypeError} If `entryParams` is not an object.
+   * @throws {RangeError} (as a rejection) If the routine is unknown or has no `trigger` slot.
+   * @throws {TypeError} (as a rejection) If `entryParams` is not an object.
    */
-  execute(entryId: string, options: ExecuteOptions = {}): Promise<JobState> {
+  // deno-lint-ignore require-await
+  async execute(
+    entryId: string,
+    options: ExecuteOptions = {},
+  ): Promise<JobState> {
     const { entryParams = {}, outputHandler, ...jobOptions } = options;
     const what = `execute flow '${this.flowId}'`;
     const entry = this.#requireRoutine(what, "entryId", entryId);
@@ -324,7 +328,7 @@ export class Flow {
     execution.enqueue(entryId, "trigger", entryParams, null);
     execution.start();
     this.#watch(execution);
-    return Promise.resolve(jobState);
+    return jobState;
   }
 
   /**
@@ -364,16 +368,16 @@ export class Flow {
    * @param jobState The job.
    * @param options `reason` and `checkpoint`, kept in `pausePoints`.
    * @returns Resolves once every running activation has ended.
-   * @throws {Error} If the job is not running in this flow.
+   * @throws {Error} (as a rejection) If the job is not running in this flow.
    */
-  pause(jobState: JobState, options: PauseOptions = {}): Promise<void> {
+  async pause(jobState: JobState, options: PauseOptions = {}): Promise<void> {
     const execution = this.#executionOf("pause", jobState);
     if (execution.status !== "running") {
       throw new Error(
         `Cannot pause job '${jobState.jobId}' as its status must be "running": current value is "${execution.status}"`,
       );
     }
-    return execution.pause(options.reason ?? "paused", options.checkpoint);
+    await execution.pause(options.reason ?? "paused", options.checkpoint);
   }
 
   /**
@@ -382,10 +386,11 @@ export class Flow {
    *
    * @param jobState A paused job of this flow (same `flowId`, same routine ids).
    * @returns The same JobState, running again.
-   * @throws {Error} If the job is not paused, belongs to another flow, or
+   * @throws {Error} (as a rejection) If the job is not paused, belongs to another flow, or
    *   names routines or slots this flow lacks.
    */
-  resume(jobState: JobState): Promise<JobState> {
+  // deno-lint-ignore require-await
+  async resume(jobState: JobState): Promise<JobState> {
     if (!(jobState instanceof JobState)) {
       throw new TypeError(
         `Cannot resume as 'jobState' must be a JobState: current value is ${
@@ -420,7 +425,7 @@ export class Flow {
     const execution = this.#executions.get(jobState) ?? this.#track(jobState);
     execution.start();
     this.#watch(execution);
-    return Promise.resolve(jobState);
+    return jobState;
   }
 
   /**

@@ -8,76 +8,33 @@ import { logger } from "../_logging.ts";
 import { writeFileAtomic } from "../persistence/run_store.ts";
 import { toJsonSafe } from "../state/_json_safe.ts";
 import { ExecutionRecord } from "./execution_record.ts";
-import { type JobStateFile, jobStateFileSchema } from "./_job_state_schema.ts";
+import {
+  type DeferredEvent,
+  type JobStateFile,
+  jobStateFileSchema,
+  JobStateLoadError,
+  type JobStateStatus,
+  type OutputHandler,
+  type PausePoint,
+  type PendingActivation,
+  readJobStateFile,
+  type RoutineOutput,
+  type SharedLogEntry,
+} from "./_job_state_file.ts";
+
+export { JobStateLoadError };
+export type {
+  DeferredEvent,
+  JobStateFile,
+  JobStateStatus,
+  OutputHandler,
+  PausePoint,
+  PendingActivation,
+  RoutineOutput,
+  SharedLogEntry,
+};
 
 const log = logger("flow");
-
-/** Where a job stands. */
-export type JobStateStatus =
-  | "pending"
-  | "running"
-  | "paused"
-  | "completed"
-  | "failed"
-  | "cancelled";
-
-/** A slot activation waiting to run: kept in the JobState, so it survives a save. */
-export interface PendingActivation {
-  /** The activation's id (the id of its first tracked request). */
-  id: string;
-  /** The routine, by its id in the flow. */
-  routineId: string;
-  /** The slot. */
-  slot: string;
-  /** The payload the slot handler receives. */
-  data: Record<string, unknown>;
-  /** 1 for the first run, 2 for the first retry, … */
-  attempt: number;
-}
-
-/** An event held back until the job resumes (or would otherwise go idle). */
-export interface DeferredEvent {
-  /** The emitting routine's id. */
-  routineId: string;
-  /** The event. */
-  eventName: string;
-  /** The payload. */
-  data: Record<string, unknown>;
-  /** When it was deferred, in ms since the epoch. */
-  timestamp: number;
-}
-
-/** Where and why a job was paused. */
-export interface PausePoint {
-  /** When, in ms since the epoch. */
-  timestamp: number;
-  /** Why. */
-  reason: string;
-  /** Whatever the caller passed as `checkpoint`. */
-  checkpoint: unknown;
-  /** How many activations were pending at that moment. */
-  pendingActivations: number;
-}
-
-/** An entry of the shared log: the caller's fields plus a `timestamp`. */
-export type SharedLogEntry = Record<string, unknown> & { timestamp: number };
-
-/** What `sendOutput` hands to the output handler. */
-export interface RoutineOutput {
-  /** The job. */
-  jobId: string;
-  /** The routine that sent it. */
-  routineId: string;
-  /** The kind of output. */
-  type: string;
-  /** The output itself. */
-  data: unknown;
-  /** When, in ms since the epoch. */
-  timestamp: number;
-}
-
-/** Receives routine outputs; a throw or rejection is logged, never fatal. */
-export type OutputHandler = (output: RoutineOutput) => unknown;
 
 /** Options of {@linkcode JobState}. */
 export interface JobStateOptions {
@@ -87,23 +44,6 @@ export interface JobStateOptions {
   maxHistorySize?: number;
   /** How long history records are kept, in ms; forever by default. */
   historyTtl?: number;
-}
-
-/** Thrown by {@linkcode JobState.load} for a missing or malformed file. */
-export class JobStateLoadError extends Error {
-  override name: string = "JobStateLoadError";
-  /** The file. */
-  readonly path: string;
-
-  /**
-   * @param path The file.
-   * @param message What is wrong.
-   * @param options The underlying error.
-   */
-  constructor(path: string, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.path = path;
-  }
 }
 
 /** Flow-side access to a JobState's bookkeeping (not public API). */
@@ -487,30 +427,7 @@ export class JobState {
    *   not a saved JobState.
    */
   static async load(path: string): Promise<JobState> {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(path);
-    } catch (error) {
-      throw new JobStateLoadError(
-        path,
-        `Cannot load a JobState as 'path' must name a readable file: current value is '${path}' (${
-          error instanceof Error ? error.message : String(error)
-        })`,
-        { cause: error },
-      );
-    }
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch (error) {
-      throw new JobStateLoadError(
-        path,
-        `Cannot load a JobState as file '${path}' must hold JSON: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-        { cause: error },
-      );
-    }
+    const data = await readJobStateFile(path);
     try {
       return JobState.fromJSON(data);
     } catch (error) {
