@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { configureSync, type LogRecord, resetSync } from "@logtape/logtape";
 import { currentSignal, ErrorHandler, Flow, type JobState } from "../mod.ts";
 import { DataCollector, DataSource, Probe } from "./fixtures/flow_routines.ts";
 
@@ -444,26 +445,45 @@ Deno.test("Flow maxWorkers bounds the activations running at once", async () => 
   assert.equal(peak, 2);
 });
 
-Deno.test("Routine.sendOutput() reaches the output handler; its failure does not fail the job", async () => {
-  const outputs: unknown[] = [];
-  const flow = new Flow({ flowId: "outputs" });
-  flow.addRoutine(
-    new Probe(({ n }, self) => {
-      self.sendOutput("value", n);
-      self.sendOutput("broken", n);
-    }),
-    "probe",
-  );
-  const job = await flow.execute("probe", {
-    entryParams: { n: 7 },
-    outputHandler: (output) => {
-      if (output.type === "broken") return Promise.reject(new Error("sink"));
-      outputs.push([output.routineId, output.type, output.data]);
-    },
+Deno.test("Routine.sendOutput() reaches the output handler; its failure is logged, not fatal", async () => {
+  const records: LogRecord[] = [];
+  configureSync({
+    reset: true,
+    sinks: { capture: (record) => records.push(record) },
+    loggers: [
+      { category: ["logtape", "meta"], sinks: [], lowestLevel: "error" },
+      { category: ["switchyard"], sinks: ["capture"], lowestLevel: "warning" },
+    ],
   });
-  await flow.waitForCompletion({ jobState: job });
-  assert.equal(job.status, "completed");
-  assert.deepEqual(outputs, [["probe", "value", 7]]);
+  try {
+    const outputs: unknown[] = [];
+    const flow = new Flow({ flowId: "outputs" });
+    flow.addRoutine(
+      new Probe(({ n }, self) => {
+        self.sendOutput("value", n);
+        self.sendOutput("broken", n);
+        self.sendOutput("throws", n);
+      }),
+      "probe",
+    );
+    const job = await flow.execute("probe", {
+      entryParams: { n: 7 },
+      outputHandler: (output) => {
+        if (output.type === "broken") return Promise.reject(new Error("sink"));
+        if (output.type === "throws") throw new Error("sync sink");
+        outputs.push([output.routineId, output.type, output.data]);
+      },
+    });
+    await flow.waitForCompletion({ jobState: job });
+    assert.equal(job.status, "completed");
+    assert.deepEqual(outputs, [["probe", "value", 7]]);
+    const failures = records.filter((r) => r.level === "warning").map((
+      r,
+    ) => [r.properties.type, (r.properties.error as Error).message]).sort();
+    assert.deepEqual(failures, [["broken", "sink"], ["throws", "sync sink"]]);
+  } finally {
+    resetSync();
+  }
 });
 
 Deno.test("Routine.emitDeferredEvent() holds an event until the rest has run", async () => {

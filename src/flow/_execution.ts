@@ -215,7 +215,14 @@ export class FlowExecution implements ActivationSink {
     this.#inFlight.clear();
     this.#parents.clear();
     // The engine of this execution is no longer needed.
-    void this.#rt.shutdown(error).then(() => this.#coordinator.shutdown())
+    this.#rt.shutdown(error)
+      .then(() => this.#coordinator.shutdown())
+      .catch((cause) =>
+        log.error("Could not shut down job {jobId}: {cause}", {
+          jobId: this.jobState.jobId,
+          cause,
+        })
+      )
       .finally(() => this.#publisher.shutdown());
     this.#notify();
     this.#resolveIdle();

@@ -19,7 +19,10 @@ export interface FlowOptions {
   flowId?: string;
   /** Most slot activations running at once per execution; unlimited by default. */
   maxWorkers?: number;
-  /** Fails an execution still running after this many ms; none by default. */
+  /**
+   * Fails an execution running longer than this many ms (counted afresh
+   * from each resume); none by default.
+   */
   executionTimeout?: number;
 }
 
