@@ -426,12 +426,15 @@ Deno.test("Flow executionTimeout fails a job that runs too long", async () => {
 Deno.test("Flow maxWorkers bounds the activations running at once", async () => {
   let running = 0;
   let peak = 0;
+  const twoRunning = Promise.withResolvers<void>();
+  const release = Promise.withResolvers<void>();
   const flow = new Flow({ flowId: "bounded", maxWorkers: 2 });
   flow.addRoutine(new DataSource(), "source");
   flow.addRoutine(
     new Probe(async () => {
       peak = Math.max(peak, ++running);
-      await Promise.resolve();
+      if (running === 2) twoRunning.resolve();
+      await release.promise;
       running--;
     }),
     "probe",
@@ -440,6 +443,11 @@ Deno.test("Flow maxWorkers bounds the activations running at once", async () => 
   const job = await flow.execute("source", {
     entryParams: { items: [1, 2, 3, 4, 5, 6] },
   });
+  await twoRunning.promise;
+  // Held at the gate: had the bound not held, all six would be running.
+  await new Promise<void>((resolve) => queueMicrotask(resolve));
+  assert.equal(running, 2);
+  release.resolve();
   await flow.waitForCompletion({ jobState: job });
   assert.equal(job.status, "completed");
   assert.equal(peak, 2);
@@ -568,4 +576,40 @@ Deno.test("Flow.pause() rejects a job that is not running", async () => {
     () => flow.pause(job),
     /its status must be "running": current value is "completed"/,
   );
+});
+
+Deno.test("Flow runs a long chain of synchronous emits without growing the stack", async () => {
+  const flow = new Flow({ flowId: "deep" });
+  flow.addRoutine(
+    new Probe(({ n }, self) => {
+      if ((n as number) > 0) self.emit("next", { n: (n as number) - 1 });
+    }, ["next"]),
+    "loop",
+  );
+  flow.connect("loop", "next", "loop", "trigger");
+  const job = await flow.execute("loop", {
+    entryParams: { n: 5000 },
+    maxHistorySize: 10_000,
+  });
+  await flow.waitForCompletion({ jobState: job });
+  assert.equal(job.status, "completed", JSON.stringify(job.error));
+  assert.equal(job.getExecutionHistory().length, 5000);
+  assert.equal(flow.info(job).requestHeap.size, 5001);
+});
+
+Deno.test("Routine.emit() queues the activation; it runs after the emitting handler", async () => {
+  const order: string[] = [];
+  const flow = new Flow({ flowId: "order" });
+  flow.addRoutine(
+    new Probe((_, self) => {
+      self.emit("out", {});
+      order.push("after emit");
+    }, ["out"]),
+    "source",
+  );
+  flow.addRoutine(new Probe(() => void order.push("sink")), "sink");
+  flow.connect("source", "out", "sink", "input");
+  const job = await flow.execute("source");
+  await flow.waitForCompletion({ jobState: job });
+  assert.deepEqual(order, ["after emit", "sink"]);
 });

@@ -69,6 +69,7 @@ export class FlowExecution implements ActivationSink {
   #idleWaiters: (() => void)[] = [];
   #timeout: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  #pumpScheduled = false;
 
   constructor(flow: Flow, jobState: JobState, options: FlowExecutionOptions) {
     this.#flow = flow;
@@ -139,7 +140,7 @@ export class FlowExecution implements ActivationSink {
     for (const target of this.#flow.targetsOf(routineId, event)) {
       this.enqueue(target.routineId, target.slot, data, parentNodeId);
     }
-    this.#pump();
+    this.#schedulePump();
   }
 
   defer(routineId: string, event: string, data: Record<string, unknown>): void {
@@ -236,6 +237,19 @@ export class FlowExecution implements ActivationSink {
       status: this.status,
     });
     return false;
+  }
+
+  /**
+   * Dispatches from a microtask: an emit never runs a handler inside the
+   * emitting one, so long chains of routines do not grow the stack.
+   */
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    queueMicrotask(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
   }
 
   #pump(): void {
