@@ -94,3 +94,39 @@ export {
   saveRunSnapshot,
   snapshotOf,
 } from "./src/persistence/run_store.ts";
+
+// Flow, Routine, JobState: event-wired routines with per-execution state.
+export {
+  type ErrorDecision,
+  ErrorHandler,
+  type ErrorHandlerOptions,
+  type ErrorStrategy,
+} from "./src/flow/error_handler.ts";
+export { ExecutionRecord } from "./src/flow/execution_record.ts";
+export {
+  type DeferredEvent,
+  JobState,
+  type JobStateFile,
+  JobStateLoadError,
+  type JobStateOptions,
+  type JobStateStatus,
+  type OutputHandler,
+  type PausePoint,
+  type PendingActivation,
+  type RoutineOutput,
+  type SharedLogEntry,
+} from "./src/flow/job_state.ts";
+export {
+  type CriticalOptions,
+  type ExecutionContext,
+  Routine,
+  type SlotHandler,
+} from "./src/flow/routine.ts";
+export {
+  type ExecuteOptions,
+  Flow,
+  type FlowOptions,
+  type PauseOptions,
+  type SlotTarget,
+  type WaitOptions,
+} from "./src/flow/flow.ts";

@@ -1,0 +1,441 @@
+/**
+ * One execution of a flow: dispatches slot activations as tracked requests
+ * on the core engine and keeps its JobState up to date.
+ *
+ * @module
+ */
+import { Coordinator } from "../execution/coordinator.ts";
+import { AsyncExecutionStrategy } from "../execution/strategy.ts";
+import { logger } from "../_logging.ts";
+import { Node } from "../nodes/node.ts";
+import { scopeStorage } from "../nodes/_scope.ts";
+import { RTPublisher } from "../pubsub/publisher.ts";
+import { parseExecutorConfig } from "../run/config.ts";
+import { ExecutionInfo } from "../state/execution_info.ts";
+import { RTState } from "../state/rt_state.ts";
+import type { Activation, ActivationSink } from "./_context.ts";
+import { activationStorage } from "./_context.ts";
+import type { ErrorHandler } from "./error_handler.ts";
+import type { Flow } from "./flow.ts";
+import {
+  type JobState,
+  jobStateInternals,
+  type JobStateStatus,
+  type PendingActivation,
+} from "./job_state.ts";
+
+const log = logger("flow");
+const internals = jobStateInternals();
+
+interface InFlight {
+  activation: PendingActivation;
+  parentNodeId: string | null;
+}
+
+/** Options of {@linkcode FlowExecution}. */
+export interface FlowExecutionOptions {
+  /** Most activations running at once. */
+  maxWorkers: number;
+  /** Fails the job when it runs longer, in ms. */
+  executionTimeout: number | undefined;
+  /** The flow's error handler, when a routine has none. */
+  errorHandler: () => ErrorHandler | null;
+}
+
+/**
+ * Runs one job of a flow. Every slot activation becomes a request of this
+ * execution's own {@linkcode ExecutionInfo} (routines as nodes of type
+ * `"routine"`); an activation triggered by an emit inside another is that
+ * activation's child request.
+ */
+export class FlowExecution implements ActivationSink {
+  readonly jobState: JobState;
+  readonly info: ExecutionInfo = ExecutionInfo.createNew();
+  readonly #flow: Flow;
+  readonly #options: FlowExecutionOptions;
+  readonly #publisher = new RTPublisher();
+  readonly #coordinator: Coordinator;
+  readonly #rt: RTState;
+  // Invariant: every activation of the job is in exactly one place: the
+  // JobState's queue, #inFlight (by request id), #retries (by activation
+  // id), or done. #parents remembers callers of queued ones (not saved).
+  readonly #inFlight = new Map<string, InFlight>();
+  readonly #retries = new Map<
+    string,
+    { timer: ReturnType<typeof setTimeout>; activation: PendingActivation }
+  >();
+  readonly #parents = new Map<string, string | null>();
+  #waiters: (() => void)[] = [];
+  #idleWaiters: (() => void)[] = [];
+  #timeout: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+  #pumpScheduled = false;
+
+  constructor(flow: Flow, jobState: JobState, options: FlowExecutionOptions) {
+    this.#flow = flow;
+    this.jobState = jobState;
+    this.#options = options;
+    this.#publisher.start();
+    this.#coordinator = new Coordinator({
+      async: new AsyncExecutionStrategy(),
+    });
+    this.#coordinator.start(this.#publisher);
+    this.#rt = new RTState(
+      this.info,
+      parseExecutorConfig({ runIdentifier: jobState.jobId }),
+      this.#coordinator,
+      this.#publisher,
+    );
+  }
+
+  get status(): JobStateStatus {
+    return this.jobState.status;
+  }
+
+  /** Starts (or restarts after a pause) dispatching. */
+  start(): void {
+    internals.setStatus(this.jobState, "running");
+    const { executionTimeout } = this.#options;
+    if (executionTimeout !== undefined) {
+      this.#timeout = setTimeout(() => {
+        this.#timeout = undefined;
+        this.fail(
+          new Error(
+            `Flow '${this.#flow.flowId}' job '${this.jobState.jobId}' passed its executionTimeout of ${executionTimeout} ms`,
+          ),
+        );
+      }, executionTimeout);
+    }
+    this.#releaseDeferred();
+    this.#pump();
+  }
+
+  /** Queues an activation. */
+  enqueue(
+    routineId: string,
+    slot: string,
+    data: Record<string, unknown>,
+    parentNodeId: string | null,
+  ): void {
+    const id = crypto.randomUUID();
+    internals.queue(this.jobState).push({
+      id,
+      routineId,
+      slot,
+      data,
+      attempt: 1,
+    });
+    if (parentNodeId !== null) this.#parents.set(id, parentNodeId);
+  }
+
+  emit(
+    routineId: string,
+    event: string,
+    data: Record<string, unknown>,
+    parentNodeId: string | null,
+  ): void {
+    requirePayload(routineId, event, data);
+    if (!this.#accepting(`emit '${event}' from '${routineId}'`)) return;
+    this.jobState.recordExecution(routineId, event, data);
+    for (const target of this.#flow.targetsOf(routineId, event)) {
+      this.enqueue(target.routineId, target.slot, data, parentNodeId);
+    }
+    this.#schedulePump();
+  }
+
+  defer(routineId: string, event: string, data: Record<string, unknown>): void {
+    requirePayload(routineId, event, data);
+    if (!this.#accepting(`defer '${event}' from '${routineId}'`)) return;
+    internals.deferred(this.jobState).push({
+      routineId,
+      eventName: event,
+      data,
+      timestamp: Date.now(),
+    });
+  }
+
+  output(routineId: string, type: string, data: unknown): void {
+    internals.output(this.jobState, {
+      jobId: this.jobState.jobId,
+      routineId,
+      type,
+      data,
+      timestamp: Date.now(),
+    });
+  }
+
+  /** Resolves once the job is no longer running (done, failed, cancelled or paused). */
+  settled(): Promise<void> {
+    if (this.status !== "running") return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /**
+   * Stops dispatching; activations already running finish (their emits are
+   * queued), pending retries are queued at once.
+   *
+   * @returns Resolves once nothing runs any more.
+   */
+  pause(reason: string, checkpoint: unknown): Promise<void> {
+    clearTimeout(this.#timeout);
+    this.#timeout = undefined;
+    internals.setStatus(this.jobState, "paused");
+    this.#requeueRetries();
+    internals.addPausePoint(this.jobState, {
+      timestamp: Date.now(),
+      reason,
+      checkpoint,
+      pendingActivations: this.jobState.pendingActivations.length +
+        this.#inFlight.size,
+    });
+    this.#notify();
+    return this.#idle();
+  }
+
+  /** Fails the job: running activations are cancelled, nothing more runs. */
+  fail(error: unknown): void {
+    if (this.#closed) return;
+    this.#end("failed", error);
+  }
+
+  /** Cancels the job: running activations are aborted and recorded cancelled. */
+  cancel(reason: unknown): void {
+    if (this.#closed) return;
+    this.#end("cancelled", reason ?? new Error("Cancelled"));
+  }
+
+  #end(status: "failed" | "cancelled" | "completed", error?: unknown): void {
+    this.#closed = true;
+    clearTimeout(this.#timeout);
+    this.#timeout = undefined;
+    internals.setStatus(this.jobState, status, error);
+    this.#requeueRetries();
+    for (const requestId of [...this.#inFlight.keys()]) {
+      this.#rt.cancel(requestId, error);
+    }
+    this.#inFlight.clear();
+    this.#parents.clear();
+    // The engine of this execution is no longer needed.
+    this.#rt.shutdown(error)
+      .then(() => this.#coordinator.shutdown())
+      .catch((cause) =>
+        log.error("Could not shut down job {jobId}: {cause}", {
+          jobId: this.jobState.jobId,
+          cause,
+        })
+      )
+      .finally(() => this.#publisher.shutdown());
+    this.#notify();
+    this.#resolveIdle();
+  }
+
+  #accepting(what: string): boolean {
+    if (this.status === "running" || this.status === "paused") return true;
+    log.debug("Ignored {what} in job {jobId}: it is {status}", {
+      what,
+      jobId: this.jobState.jobId,
+      status: this.status,
+    });
+    return false;
+  }
+
+  /**
+   * Dispatches from a microtask: an emit never runs a handler inside the
+   * emitting one, so long chains of routines do not grow the stack.
+   */
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    queueMicrotask(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    const queue = internals.queue(this.jobState);
+    while (
+      this.status === "running" && queue.length > 0 &&
+      this.#inFlight.size < this.#options.maxWorkers
+    ) {
+      this.#dispatch(queue.shift()!);
+    }
+    if (
+      this.status === "running" && queue.length === 0 &&
+      this.#inFlight.size === 0 && this.#retries.size === 0
+    ) {
+      if (this.jobState.deferredEvents.length > 0) {
+        this.#releaseDeferred();
+        this.#pump();
+      } else {
+        this.#end("completed");
+      }
+    }
+  }
+
+  #releaseDeferred(): void {
+    const deferred = internals.deferred(this.jobState);
+    for (const event of deferred.splice(0, deferred.length)) {
+      this.jobState.recordExecution(
+        event.routineId,
+        event.eventName,
+        event.data,
+      );
+      for (
+        const target of this.#flow.targetsOf(event.routineId, event.eventName)
+      ) {
+        this.enqueue(target.routineId, target.slot, event.data, null);
+      }
+    }
+  }
+
+  #dispatch(activation: PendingActivation): void {
+    const { routineId, slot } = activation;
+    const routine = this.#flow.getRoutine(routineId);
+    const handler = routine?.getSlotHandler(slot);
+    const parentNodeId = this.#parents.get(activation.id) ?? null;
+    this.#parents.delete(activation.id);
+    if (!routine || !handler) {
+      // Only reachable for a JobState edited by hand: resume() checks ids.
+      this.fail(
+        new RangeError(
+          `Cannot run activation '${activation.id}' as routine '${routineId}' has no slot '${slot}'`,
+        ),
+      );
+      return;
+    }
+    const requestId = activation.attempt === 1 ? activation.id : crypto.randomUUID();
+    const context: Activation = {
+      flow: this.#flow,
+      jobState: this.jobState,
+      routine,
+      routineId,
+      sink: this,
+      nodeId: null,
+    };
+    const run = (data: Record<string, unknown>) => {
+      context.nodeId = scopeStorage.getStore()?.nodeId ?? null;
+      return activationStorage.run(context, () => handler.call(routine, data));
+    };
+    const slotNode = new Node(run, { name: `${routineId}.${slot}` });
+    this.#inFlight.set(requestId, { activation, parentNodeId });
+    this.jobState.updateRoutineState(routineId, { status: "running" });
+    this.#rt.callNodes({
+      parentNodeId,
+      requestId,
+      node: slotNode,
+      args: [activation.data],
+      nodeType: "routine",
+    }).then(
+      () => {
+        if (!this.#inFlight.delete(requestId)) return;
+        this.jobState.updateRoutineState(routineId, { status: "completed" });
+        this.#settle();
+      },
+      (error) => {
+        const entry = this.#inFlight.get(requestId);
+        if (!entry || !this.#inFlight.delete(requestId)) return;
+        this.#onFailure(entry, error);
+        this.#settle();
+      },
+    );
+  }
+
+  #settle(): void {
+    if (this.#inFlight.size === 0) this.#resolveIdle();
+    this.#pump();
+  }
+
+  #onFailure({ activation, parentNodeId }: InFlight, error: unknown): void {
+    const { routineId } = activation;
+    const handler = this.#flow.getRoutine(routineId)?.errorHandler ??
+      this.#options.errorHandler();
+    const decision = handler?.decide(error, activation.attempt) ??
+      { action: "stop" } as const;
+    const lastError = error instanceof Error ? error.message : String(error);
+    log.info(
+      "Routine {routineId} failed in job {jobId} (attempt {attempt}): {error}; {action}",
+      {
+        routineId,
+        jobId: this.jobState.jobId,
+        attempt: activation.attempt,
+        error,
+        action: decision.action,
+      },
+    );
+    switch (decision.action) {
+      case "retry": {
+        this.jobState.updateRoutineState(routineId, {
+          status: "retrying",
+          attempts: activation.attempt,
+          lastError,
+        });
+        const next = { ...activation, attempt: activation.attempt + 1 };
+        if (parentNodeId !== null) this.#parents.set(next.id, parentNodeId);
+        if (this.status !== "running") {
+          internals.queue(this.jobState).push(next);
+          return;
+        }
+        // A timer, never a blocking wait: other routines go on meanwhile.
+        const timer = setTimeout(() => {
+          this.#retries.delete(next.id);
+          internals.queue(this.jobState).push(next);
+          this.#pump();
+        }, decision.delay);
+        this.#retries.set(next.id, { timer, activation: next });
+        return;
+      }
+      case "continue":
+      case "skip":
+        this.jobState.updateRoutineState(routineId, {
+          status: decision.action === "skip" ? "skipped" : "failed",
+          attempts: activation.attempt,
+          lastError,
+        });
+        return;
+      case "stop":
+        this.jobState.updateRoutineState(routineId, {
+          status: "failed",
+          attempts: activation.attempt,
+          lastError,
+        });
+        this.fail(error);
+    }
+  }
+
+  #requeueRetries(): void {
+    const queue = internals.queue(this.jobState);
+    for (const { timer, activation } of this.#retries.values()) {
+      clearTimeout(timer);
+      queue.push(activation);
+    }
+    this.#retries.clear();
+  }
+
+  #idle(): Promise<void> {
+    if (this.#inFlight.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #resolveIdle(): void {
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  #notify(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+function requirePayload(routineId: string, event: string, data: unknown): void {
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    throw new TypeError(
+      `Cannot emit event '${event}' of routine '${routineId}' as 'payload' must be a plain object: current value is ${
+        Array.isArray(data) ? "an array" : String(data)
+      }`,
+    );
+  }
+}

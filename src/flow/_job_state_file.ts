@@ -1,0 +1,217 @@
+/**
+ * The shapes a JobState holds and saves, and the zod check of saved files.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+/** Where a job stands. */
+export type JobStateStatus =
+  | "pending"
+  | "running"
+  | "paused"
+  | "completed"
+  | "failed"
+  | "cancelled";
+
+/** A slot activation waiting to run: kept in the JobState, so it survives a save. */
+export interface PendingActivation {
+  /** The activation's id (the id of its first tracked request). */
+  id: string;
+  /** The routine, by its id in the flow. */
+  routineId: string;
+  /** The slot. */
+  slot: string;
+  /** The payload the slot handler receives. */
+  data: Record<string, unknown>;
+  /** 1 for the first run, 2 for the first retry, … */
+  attempt: number;
+}
+
+/** An event held back until the job resumes (or would otherwise go idle). */
+export interface DeferredEvent {
+  /** The emitting routine's id. */
+  routineId: string;
+  /** The event. */
+  eventName: string;
+  /** The payload. */
+  data: Record<string, unknown>;
+  /** When it was deferred, in ms since the epoch. */
+  timestamp: number;
+}
+
+/** Where and why a job was paused. */
+export interface PausePoint {
+  /** When, in ms since the epoch. */
+  timestamp: number;
+  /** Why. */
+  reason: string;
+  /** Whatever the caller passed as `checkpoint`. */
+  checkpoint: unknown;
+  /** How many activations were pending at that moment. */
+  pendingActivations: number;
+}
+
+/** An entry of the shared log: the caller's fields plus a `timestamp`. */
+export type SharedLogEntry = Record<string, unknown> & { timestamp: number };
+
+/** What `sendOutput` hands to the output handler. */
+export interface RoutineOutput {
+  /** The job. */
+  jobId: string;
+  /** The routine that sent it. */
+  routineId: string;
+  /** The kind of output. */
+  type: string;
+  /** The output itself. */
+  data: unknown;
+  /** When, in ms since the epoch. */
+  timestamp: number;
+}
+
+/** Receives routine outputs; a throw or rejection is logged, never fatal. */
+export type OutputHandler = (output: RoutineOutput) => unknown;
+
+/** The saved form of a JobState, as `JobState.toJSON()` returns it. */
+export interface JobStateFile {
+  /** Format marker and version. */
+  format: "switchyard.job/1";
+  /** The flow's id. */
+  flowId: string;
+  /** The job's id. */
+  jobId: string;
+  /** The status when saved. */
+  status: JobStateStatus;
+  /** Creation time, ms since the epoch. */
+  createdAt: number;
+  /** Last change, ms since the epoch. */
+  updatedAt: number;
+  /** History records kept. */
+  maxHistorySize: number;
+  /** History retention in ms, `null` for forever. */
+  historyTtl: number | null;
+  /** The error that failed the job, if any. */
+  error: { name: string; message: string } | null;
+  /** Per-routine state, by routine id. */
+  routineStates: Record<string, Record<string, unknown>>;
+  /** The execution history, in time order. */
+  history: {
+    routineId: string;
+    eventName: string;
+    data: Record<string, unknown>;
+    timestamp: number;
+  }[];
+  /** Shared data. */
+  sharedData: Record<string, unknown>;
+  /** The shared log. */
+  sharedLog: SharedLogEntry[];
+  /** Pause points. */
+  pausePoints: PausePoint[];
+  /** Deferred events. */
+  deferredEvents: DeferredEvent[];
+  /** Activations still to run, in dispatch order. */
+  pendingActivations: PendingActivation[];
+}
+
+const record = z.record(z.string(), z.unknown());
+
+/** Checks a saved JobState (`format: "switchyard.job/1"`). */
+export const jobStateFileSchema: z.ZodType<JobStateFile> = z.object({
+  format: z.literal("switchyard.job/1"),
+  flowId: z.string().min(1),
+  jobId: z.string().min(1),
+  status: z.enum([
+    "pending",
+    "running",
+    "paused",
+    "completed",
+    "failed",
+    "cancelled",
+  ]),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  maxHistorySize: z.number().int().positive(),
+  historyTtl: z.number().positive().nullable(),
+  error: z.object({ name: z.string(), message: z.string() }).nullable(),
+  routineStates: z.record(z.string(), record),
+  history: z.array(z.object({
+    routineId: z.string(),
+    eventName: z.string(),
+    data: record,
+    timestamp: z.number(),
+  })),
+  sharedData: record,
+  sharedLog: z.array(record.and(z.object({ timestamp: z.number() }))),
+  pausePoints: z.array(z.object({
+    timestamp: z.number(),
+    reason: z.string(),
+    checkpoint: z.unknown(),
+    pendingActivations: z.number().int().nonnegative(),
+  })),
+  deferredEvents: z.array(z.object({
+    routineId: z.string(),
+    eventName: z.string(),
+    data: record,
+    timestamp: z.number(),
+  })),
+  pendingActivations: z.array(z.object({
+    id: z.string(),
+    routineId: z.string(),
+    slot: z.string(),
+    data: record,
+    attempt: z.number().int().positive(),
+  })),
+});
+
+/** Thrown by {@linkcode JobState.load} for a missing or malformed file. */
+export class JobStateLoadError extends Error {
+  /** Always `"JobStateLoadError"`. */
+  override name: string = "JobStateLoadError";
+  /** The file. */
+  readonly path: string;
+
+  /**
+   * Makes a JobStateLoadError.
+   *
+   * @param path The file.
+   * @param message What is wrong.
+   * @param options The underlying error.
+   */
+  constructor(path: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.path = path;
+  }
+}
+
+/**
+ * Reads and parses a saved JobState file.
+ *
+ * @param path The file.
+ * @returns The parsed JSON, not yet validated.
+ * @throws {JobStateLoadError} If the file cannot be read or is not JSON.
+ */
+export async function readJobStateFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    throw new JobStateLoadError(
+      path,
+      `Cannot load a JobState as 'path' must name a readable file: current value is '${path}' (${
+        error instanceof Error ? error.message : String(error)
+      })`,
+      { cause: error },
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new JobStateLoadError(
+      path,
+      `Cannot load a JobState as file '${path}' must hold JSON: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+      { cause: error },
+    );
+  }
+}

@@ -1,0 +1,492 @@
+/**
+ * Flows: routines wired event → slot, executed as tracked jobs.
+ *
+ * @module
+ */
+import type { ExecutionInfo } from "../state/execution_info.ts";
+import { FlowExecution } from "./_execution.ts";
+import { ErrorHandler } from "./error_handler.ts";
+import { JobState, type JobStateOptions, type OutputHandler } from "./job_state.ts";
+import { listOf, Routine } from "./routine.ts";
+
+/** Options of {@linkcode Flow}. */
+export interface FlowOptions {
+  /** The flow's id; a fresh UUID by default. Saved JobStates name it. */
+  flowId?: string;
+  /** Most slot activations running at once per execution; unlimited by default. */
+  maxWorkers?: number;
+  /**
+   * Fails an execution running longer than this many ms (counted afresh
+   * from each resume); none by default.
+   */
+  executionTimeout?: number;
+}
+
+/** Options of {@linkcode Flow.execute}. */
+export interface ExecuteOptions extends JobStateOptions {
+  /** The payload the entry routine's `trigger` slot receives; `{}` by default. */
+  entryParams?: Record<string, unknown>;
+  /** Receives the job's `sendOutput` calls from the start (see `JobState.setOutputHandler`). */
+  outputHandler?: OutputHandler;
+}
+
+/** Options of {@linkcode Flow.waitForCompletion}. */
+export interface WaitOptions {
+  /** Give up after this many ms; wait as long as it takes by default. */
+  timeout?: number;
+  /** Wait for this job only; every running job of the flow by default. */
+  jobState?: JobState;
+}
+
+/** Options of {@linkcode Flow.pause}. */
+export interface PauseOptions {
+  /** Why; recorded in the job's pause points. */
+  reason?: string;
+  /** Anything worth keeping with the pause point. */
+  checkpoint?: unknown;
+}
+
+/** A connection target: a routine's slot. */
+export interface SlotTarget {
+  /** The routine's id. */
+  routineId: string;
+  /** The slot. */
+  slot: string;
+}
+
+/**
+ * Routines wired together: each event a routine emits activates every slot
+ * connected to it. Each {@linkcode Flow.execute} starts a job with its own
+ * {@linkcode JobState} and its own `ExecutionInfo` (every activation a
+ * tracked request), so concurrent jobs of one flow never share state.
+ *
+ * @example Pause, save, resume
+ * ```ts
+ * import { Flow, JobState, Routine } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * class Counter extends Routine {
+ *   constructor() {
+ *     super();
+ *     this.defineSlot("trigger", ({ n }) => {
+ *       const { flow, jobState } = this.getExecutionContext()!;
+ *       jobState.updateSharedData("last", n);
+ *       if (n === 2) void flow.pause(jobState, { reason: "halfway" });
+ *       if ((n as number) < 4) this.emit("next", { n: (n as number) + 1 });
+ *     });
+ *     this.defineEvent("next", ["n"]);
+ *   }
+ * }
+ * const flow = new Flow({ flowId: "counter" });
+ * flow.addRoutine(new Counter(), "counter");
+ * flow.connect("counter", "next", "counter", "trigger");
+ * const job = await flow.execute("counter", { entryParams: { n: 0 } });
+ * await flow.waitForCompletion({ jobState: job });
+ * assert.equal(job.status, "paused");
+ * assert.equal(job.getSharedData("last"), 2);
+ *
+ * const path = await Deno.makeTempFile();
+ * await job.save(path);
+ * const loaded = await JobState.load(path);
+ * await flow.resume(loaded);
+ * await flow.waitForCompletion({ jobState: loaded, timeout: 5000 });
+ * assert.equal(loaded.status, "completed");
+ * assert.equal(loaded.jobId, job.jobId);
+ * assert.equal(loaded.getSharedData("last"), 4);
+ * await Deno.remove(path);
+ * ```
+ */
+export class Flow {
+  /** The flow's id. */
+  readonly flowId: string;
+  /** Most activations running at once per execution. */
+  readonly maxWorkers: number;
+  /** Per-execution time limit in ms, if any. */
+  readonly executionTimeout: number | undefined;
+  // Invariant: #routines and #ids are inverse maps; #connections keys are
+  // `${routineId}\u0000${event}` of defined events of added routines.
+  readonly #routines = new Map<string, Routine>();
+  readonly #ids = new Map<Routine, string>();
+  readonly #connections = new Map<string, SlotTarget[]>();
+  readonly #executions = new WeakMap<JobState, FlowExecution>();
+  readonly #active = new Set<FlowExecution>();
+  #errorHandler: ErrorHandler | null = null;
+
+  /**
+   * Makes a Flow.
+   *
+   * @param options Id, concurrency and time limit.
+   * @throws {TypeError} If an option is invalid.
+   */
+  constructor(options: FlowOptions = {}) {
+    const { flowId = crypto.randomUUID(), maxWorkers, executionTimeout } = options;
+    if (typeof flowId !== "string" || flowId === "") {
+      throw new TypeError(
+        `Cannot create a Flow as 'flowId' must be a non-empty string: current value is ${
+          JSON.stringify(flowId)
+        }`,
+      );
+    }
+    if (
+      maxWorkers !== undefined &&
+      !(Number.isInteger(maxWorkers) && maxWorkers > 0)
+    ) {
+      throw new TypeError(
+        `Cannot create flow '${flowId}' as 'maxWorkers' must be a positive integer: current value is ${maxWorkers}`,
+      );
+    }
+    if (executionTimeout !== undefined && !(executionTimeout > 0)) {
+      throw new TypeError(
+        `Cannot create flow '${flowId}' as 'executionTimeout' must be a positive number of ms: current value is ${executionTimeout}`,
+      );
+    }
+    this.flowId = flowId;
+    this.maxWorkers = maxWorkers ?? Infinity;
+    this.executionTimeout = executionTimeout;
+  }
+
+  /** The ids of its routines, in the order added. */
+  get routineIds(): string[] {
+    return [...this.#routines.keys()];
+  }
+
+  /** The flow's error handler (routines without one use it). */
+  get errorHandler(): ErrorHandler | null {
+    return this.#errorHandler;
+  }
+
+  /**
+   * Adds a routine.
+   *
+   * @param routine The routine.
+   * @param id Its id in this flow; its class name (made unique) by default.
+   * @returns The id.
+   * @throws {TypeError} If `routine` is not a Routine, is already in the
+   *   flow, or the id is taken.
+   */
+  addRoutine(routine: Routine, id?: string): string {
+    if (!(routine instanceof Routine)) {
+      throw new TypeError(
+        `Cannot add a routine to flow '${this.flowId}' as 'routine' must be a Routine: current value is ${
+          String(routine)
+        }`,
+      );
+    }
+    if (this.#ids.has(routine)) {
+      throw new TypeError(
+        `Cannot add routine '${routine.name}' to flow '${this.flowId}' as it was added already as '${
+          this.#ids.get(routine)
+        }'`,
+      );
+    }
+    let routineId = id;
+    if (routineId === undefined) {
+      routineId = routine.name;
+      for (let n = 2; this.#routines.has(routineId); n++) {
+        routineId = `${routine.name}_${n}`;
+      }
+    }
+    if (typeof routineId !== "string" || routineId === "") {
+      throw new TypeError(
+        `Cannot add routine '${routine.name}' to flow '${this.flowId}' as 'id' must be a non-empty string: current value is ${
+          JSON.stringify(routineId)
+        }`,
+      );
+    }
+    if (this.#routines.has(routineId)) {
+      throw new TypeError(
+        `Cannot add routine '${routine.name}' to flow '${this.flowId}' as 'id' must be unused: current value is '${routineId}'`,
+      );
+    }
+    this.#routines.set(routineId, routine);
+    this.#ids.set(routine, routineId);
+    return routineId;
+  }
+
+  /**
+   * A routine by id.
+   *
+   * @param id The routine's id.
+   * @returns The routine, or `undefined`.
+   */
+  getRoutine(id: string): Routine | undefined {
+    return this.#routines.get(id);
+  }
+
+  /**
+   * A routine's id in this flow.
+   *
+   * @param routine The routine.
+   * @returns Its id, or `undefined` if it is not part of the flow.
+   */
+  idOf(routine: Routine): string | undefined {
+    return this.#ids.get(routine);
+  }
+
+  /**
+   * Connects an event of one routine to a slot of another (or the same).
+   *
+   * @param srcId The emitting routine's id.
+   * @param event Its event.
+   * @param dstId The receiving routine's id.
+   * @param slot Its slot.
+   * @throws {RangeError} If a routine, event or slot is unknown, or the
+   *   connection exists already.
+   */
+  connect(srcId: string, event: string, dstId: string, slot: string): void {
+    const what = `connect '${srcId}.${event}' to '${dstId}.${slot}'`;
+    const source = this.#requireRoutine(what, "srcId", srcId);
+    const target = this.#requireRoutine(what, "dstId", dstId);
+    if (source.getEventParams(event) === undefined) {
+      throw new RangeError(
+        `Cannot ${what} as 'event' must be an event of routine '${srcId}' (${
+          listOf(source.events)
+        }): current value is '${event}'`,
+      );
+    }
+    if (target.getSlotHandler(slot) === undefined) {
+      throw new RangeError(
+        `Cannot ${what} as 'slot' must be a slot of routine '${dstId}' (${
+          listOf(target.slots)
+        }): current value is '${slot}'`,
+      );
+    }
+    const key = `${srcId}\u0000${event}`;
+    const targets = this.#connections.get(key) ?? [];
+    if (targets.some((t) => t.routineId === dstId && t.slot === slot)) {
+      throw new RangeError(`Cannot ${what} as they are connected already`);
+    }
+    targets.push({ routineId: dstId, slot });
+    this.#connections.set(key, targets);
+  }
+
+  /**
+   * The slots an event is connected to.
+   *
+   * @param routineId The emitting routine's id.
+   * @param event The event.
+   * @returns The targets, in the order connected.
+   */
+  targetsOf(routineId: string, event: string): readonly SlotTarget[] {
+    return this.#connections.get(`${routineId}\u0000${event}`) ?? [];
+  }
+
+  /**
+   * Sets the error handler of routines that have none (default: stop).
+   *
+   * @param handler The handler, or `null`.
+   * @throws {TypeError} If `handler` is not an ErrorHandler.
+   */
+  setErrorHandler(handler: ErrorHandler | null): void {
+    if (handler !== null && !(handler instanceof ErrorHandler)) {
+      throw new TypeError(
+        `Cannot set the error handler of flow '${this.flowId}' as 'handler' must be an ErrorHandler or null: current value is ${
+          String(handler)
+        }`,
+      );
+    }
+    this.#errorHandler = handler;
+  }
+
+  /**
+   * Starts a job: the entry routine's `trigger` slot receives `entryParams`.
+   *
+   * @param entryId The entry routine's id.
+   * @param options `entryParams`, and the JobState's id and history retention.
+   * @returns The job's state, in status `"running"`.
+   * @throws {RangeError} (as a rejection) If the routine is unknown or has no `trigger` slot.
+   * @throws {TypeError} (as a rejection) If `entryParams` is not an object.
+   */
+  // deno-lint-ignore require-await
+  async execute(
+    entryId: string,
+    options: ExecuteOptions = {},
+  ): Promise<JobState> {
+    const { entryParams = {}, outputHandler, ...jobOptions } = options;
+    const what = `execute flow '${this.flowId}'`;
+    const entry = this.#requireRoutine(what, "entryId", entryId);
+    if (entry.getSlotHandler("trigger") === undefined) {
+      throw new RangeError(
+        `Cannot ${what} as 'entryId' must name a routine with a 'trigger' slot: routine '${entryId}' has ${
+          listOf(entry.slots)
+        }`,
+      );
+    }
+    if (
+      typeof entryParams !== "object" || entryParams === null ||
+      Array.isArray(entryParams)
+    ) {
+      throw new TypeError(
+        `Cannot ${what} as 'entryParams' must be a plain object: current value is ${
+          String(entryParams)
+        }`,
+      );
+    }
+    const jobState = new JobState(this.flowId, jobOptions);
+    if (outputHandler !== undefined) jobState.setOutputHandler(outputHandler);
+    const execution = this.#track(jobState);
+    execution.enqueue(entryId, "trigger", entryParams, null);
+    execution.start();
+    this.#watch(execution);
+    return jobState;
+  }
+
+  /**
+   * Waits until a job (or every running job of the flow) has stopped
+   * running: completed, failed, cancelled, or paused.
+   *
+   * @param options `timeout` in ms, and `jobState` to wait for one job.
+   * @returns `true` if they stopped in time, `false` on timeout (they keep running).
+   */
+  async waitForCompletion(options: WaitOptions = {}): Promise<boolean> {
+    const { timeout, jobState } = options;
+    const executions = jobState ? [this.#executionOf("wait for", jobState)] : [...this.#active];
+    const done = Promise.all(executions.map((e) => e.settled()));
+    if (timeout === undefined) {
+      await done;
+      return true;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeout);
+    });
+    try {
+      return await Promise.race([done.then(() => true as const), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Pauses a running job: nothing more is dispatched; pending activations,
+   * pending retries and deferred events stay in its JobState, ready to
+   * `save`. Called from inside a slot handler, do not await it (it waits
+   * for that handler to end).
+   *
+   * @param jobState The job.
+   * @param options `reason` and `checkpoint`, kept in `pausePoints`.
+   * @returns Resolves once every running activation has ended.
+   * @throws {Error} (as a rejection) If the job is not running in this flow.
+   */
+  async pause(jobState: JobState, options: PauseOptions = {}): Promise<void> {
+    const execution = this.#executionOf("pause", jobState);
+    if (execution.status !== "running") {
+      throw new Error(
+        `Cannot pause job '${jobState.jobId}' as its status must be "running": current value is "${execution.status}"`,
+      );
+    }
+    await execution.pause(options.reason ?? "paused", options.checkpoint);
+  }
+
+  /**
+   * Resumes a paused job, also one loaded from a file in another process:
+   * its pending activations, then its deferred events, run on this flow.
+   *
+   * @param jobState A paused job of this flow (same `flowId`, same routine ids).
+   * @returns The same JobState, running again.
+   * @throws {Error} (as a rejection) If the job is not paused, belongs to another flow, or
+   *   names routines or slots this flow lacks.
+   */
+  // deno-lint-ignore require-await
+  async resume(jobState: JobState): Promise<JobState> {
+    if (!(jobState instanceof JobState)) {
+      throw new TypeError(
+        `Cannot resume as 'jobState' must be a JobState: current value is ${String(jobState)}`,
+      );
+    }
+    if (jobState.flowId !== this.flowId) {
+      throw new Error(
+        `Cannot resume job '${jobState.jobId}' as its flowId must be '${this.flowId}': current value is '${jobState.flowId}'`,
+      );
+    }
+    if (jobState.status !== "paused") {
+      throw new Error(
+        `Cannot resume job '${jobState.jobId}' as its status must be "paused": current value is "${jobState.status}"`,
+      );
+    }
+    for (const { routineId, slot } of jobState.pendingActivations) {
+      if (this.#routines.get(routineId)?.getSlotHandler(slot) === undefined) {
+        throw new Error(
+          `Cannot resume job '${jobState.jobId}' as pending activation '${routineId}.${slot}' must name a slot of flow '${this.flowId}'`,
+        );
+      }
+    }
+    for (const { routineId } of jobState.deferredEvents) {
+      this.#requireRoutine(
+        `resume job '${jobState.jobId}'`,
+        "routineId",
+        routineId,
+      );
+    }
+    const execution = this.#executions.get(jobState) ?? this.#track(jobState);
+    execution.start();
+    this.#watch(execution);
+    return jobState;
+  }
+
+  /**
+   * Cancels a job: running activations are aborted (their signals fire)
+   * and recorded `Cancelled`; what was pending stays in the JobState.
+   *
+   * @param jobState The job.
+   * @param reason Why; recorded as the job's error.
+   * @throws {Error} If the job does not belong to this flow.
+   */
+  cancel(jobState: JobState, reason?: unknown): void {
+    this.#executionOf("cancel", jobState).cancel(
+      reason ?? new Error(`Job '${jobState.jobId}' was cancelled`),
+    );
+  }
+
+  /**
+   * The tracked story of a job in this process: every activation as a
+   * request, every routine as a node of type `"routine"`.
+   *
+   * @param jobState The job.
+   * @returns Its ExecutionInfo.
+   * @throws {Error} If the job was not executed or resumed by this flow.
+   */
+  info(jobState: JobState): ExecutionInfo {
+    return this.#executionOf("get the info of", jobState).info;
+  }
+
+  #track(jobState: JobState): FlowExecution {
+    const execution = new FlowExecution(this, jobState, {
+      maxWorkers: this.maxWorkers,
+      executionTimeout: this.executionTimeout,
+      errorHandler: () => this.#errorHandler,
+    });
+    this.#executions.set(jobState, execution);
+    return execution;
+  }
+
+  /** Keeps a running execution in #active until it stops running. */
+  #watch(execution: FlowExecution): void {
+    this.#active.add(execution);
+    void execution.settled().then(() => {
+      if (execution.status !== "running") this.#active.delete(execution);
+    });
+  }
+
+  #executionOf(action: string, jobState: JobState): FlowExecution {
+    const execution = this.#executions.get(jobState);
+    if (!execution) {
+      throw new Error(
+        `Cannot ${action} job '${jobState?.jobId}' as it was not executed by flow '${this.flowId}'`,
+      );
+    }
+    return execution;
+  }
+
+  #requireRoutine(action: string, param: string, id: string): Routine {
+    const routine = this.#routines.get(id);
+    if (!routine) {
+      throw new RangeError(
+        `Cannot ${action} as '${param}' must be a routine of flow '${this.flowId}' (${
+          listOf(this.#routines.keys())
+        }): current value is '${id}'`,
+      );
+    }
+    return routine;
+  }
+}

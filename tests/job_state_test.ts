@@ -1,0 +1,154 @@
+import assert from "node:assert/strict";
+import { JobState, JobStateLoadError } from "../mod.ts";
+
+Deno.test("JobState starts pending with fresh ids and empty collections", () => {
+  const job = new JobState("flow");
+  assert.equal(job.status, "pending");
+  assert.equal(job.flowId, "flow");
+  assert.match(job.jobId, /^[0-9a-f-]{36}$/);
+  assert.notEqual(new JobState("flow").jobId, job.jobId);
+  assert.equal(job.createdAt, job.updatedAt);
+  assert.deepEqual(job.getExecutionHistory(), []);
+  assert.deepEqual(job.pendingActivations, []);
+  assert.equal(job.error, null);
+  assert.throws(() => new JobState(""), /'flowId' must be a non-empty string/);
+  assert.throws(
+    () => new JobState("f", { maxHistorySize: 0 }),
+    /'maxHistorySize' must be a positive integer: current value is 0/,
+  );
+});
+
+Deno.test("JobState.updateRoutineState() merges and getRoutineState() copies", () => {
+  const job = new JobState("flow");
+  assert.equal(job.getRoutineState("r"), undefined);
+  job.updateRoutineState("r", { count: 1, status: "running" });
+  job.updateRoutineState("r", { count: 2 });
+  const state = job.getRoutineState("r")!;
+  assert.deepEqual(state, { count: 2, status: "running" });
+  state.count = 99;
+  assert.equal(job.getRoutineState("r")?.count, 2);
+  assert.throws(
+    () => job.updateRoutineState("r", 3 as never),
+    /Cannot update the state of routine 'r' as 'state' must be a plain object: current value is 3/,
+  );
+});
+
+Deno.test("JobState.appendToSharedLog() rejects non-objects and keeps the log", () => {
+  const job = new JobState("flow");
+  job.appendToSharedLog({ level: "info", message: "one" });
+  for (const bad of [null, 5, "text", ["a"]]) {
+    assert.throws(
+      () => job.appendToSharedLog(bad as never),
+      /as 'entry' must be a plain object: current value is/,
+    );
+  }
+  job.appendToSharedLog({ level: "warn", message: "two" });
+  const log = job.getSharedLog();
+  assert.deepEqual(log.map((e) => e.message), ["one", "two"]);
+  assert.ok(log.every((e) => typeof e.timestamp === "number"));
+  assert.deepEqual(job.getSharedLog({ level: "warn" }).map((e) => e.message), [
+    "two",
+  ]);
+  assert.deepEqual(
+    job.getSharedLog((e) => e.message === "one").map((e) => e.level),
+    ["info"],
+  );
+});
+
+Deno.test("JobState.getExecutionHistory() filters by routine, in time order", () => {
+  const job = new JobState("flow");
+  job.recordExecution("a", "out", { n: 1 });
+  job.recordExecution("b", "out", { n: 2 });
+  job.recordExecution("a", "done", { n: 3 });
+  assert.deepEqual(job.getExecutionHistory("a").map((r) => r.data.n), [1, 3]);
+  const all = job.getExecutionHistory();
+  assert.deepEqual(all.map((r) => r.routineId), ["a", "b", "a"]);
+  for (let i = 1; i < all.length; i++) {
+    assert.ok(all[i - 1].timestamp <= all[i].timestamp);
+  }
+});
+
+Deno.test("JobState keeps at most maxHistorySize records", () => {
+  const job = new JobState("flow", { maxHistorySize: 3 });
+  for (let n = 0; n < 10; n++) job.recordExecution("r", "e", { n });
+  assert.deepEqual(job.getExecutionHistory().map((r) => r.data.n), [7, 8, 9]);
+});
+
+Deno.test("JobState drops history older than historyTtl", () => {
+  const now = Date.now();
+  const saved = new JobState("flow", { historyTtl: 60_000 }).toJSON();
+  saved.history = [
+    { routineId: "r", eventName: "old", data: {}, timestamp: now - 120_000 },
+    { routineId: "r", eventName: "new", data: {}, timestamp: now },
+  ];
+  const job = JobState.fromJSON(saved);
+  assert.deepEqual(job.getExecutionHistory().map((r) => r.eventName), ["new"]);
+  assert.equal(job.historyTtl, 60_000);
+});
+
+Deno.test("JobState.save() and load() round-trip everything", async () => {
+  const job = new JobState("flow", { jobId: "job-1", maxHistorySize: 50 });
+  job.updateRoutineState("r", { count: 3 });
+  job.recordExecution("r", "out", { n: 1 });
+  job.updateSharedData("total", 42);
+  job.updateSharedData("weird", 10n);
+  job.appendToSharedLog({ message: "hi" });
+  const path = await Deno.makeTempFile({ suffix: ".json" });
+  try {
+    await job.save(path);
+    const loaded = await JobState.load(path);
+    assert.equal(loaded.jobId, "job-1");
+    assert.equal(loaded.flowId, "flow");
+    assert.equal(loaded.status, "pending");
+    assert.equal(loaded.createdAt, job.createdAt);
+    assert.equal(loaded.maxHistorySize, 50);
+    assert.deepEqual(loaded.getRoutineState("r"), { count: 3 });
+    assert.deepEqual(loaded.getExecutionHistory()[0].data, { n: 1 });
+    assert.equal(loaded.getSharedData("total"), 42);
+    assert.equal(loaded.getSharedData("weird"), "[BigInt: 10n]");
+    assert.equal(loaded.getSharedLog()[0].message, "hi");
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("JobState.load() explains a missing or malformed file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const missing = `${dir}/missing.json`;
+    await assert.rejects(
+      () => JobState.load(missing),
+      (error: unknown) =>
+        error instanceof JobStateLoadError && error.path === missing &&
+        error.message.includes(
+          `'path' must name a readable file: current value is '${missing}'`,
+        ),
+    );
+    await Deno.writeTextFile(`${dir}/broken.json`, "{ not json");
+    await assert.rejects(
+      () => JobState.load(`${dir}/broken.json`),
+      /Cannot load a JobState as file '.*broken.json' must hold JSON/,
+    );
+    const saved = new JobState("flow").toJSON();
+    await Deno.writeTextFile(
+      `${dir}/shape.json`,
+      JSON.stringify({ ...saved, status: "sleeping", history: 3 }),
+    );
+    await assert.rejects(
+      () => JobState.load(`${dir}/shape.json`),
+      /Cannot load a JobState from '.*shape.json': .*'status' must be one of .*current value is "sleeping"/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("JobState.setOutputHandler() accepts functions and null only", () => {
+  const job = new JobState("flow");
+  job.setOutputHandler(() => {});
+  job.setOutputHandler(null);
+  assert.throws(
+    () => job.setOutputHandler("x" as never),
+    /'handler' must be a function or null: current value is x/,
+  );
+});
