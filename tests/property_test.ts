@@ -2,11 +2,13 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
   call,
+  Flow,
   Forest,
   type ForestRecord,
   type Node,
   node,
   parseExecutorConfig,
+  Routine,
   Runner,
   StampManager,
 } from "../mod.ts";
@@ -168,4 +170,34 @@ Deno.test("parseExecutorConfig() either accepts or names the bad field", () => {
   for (const bad of [null, 42, "config", [1]]) {
     assert.throws(() => parseExecutorConfig(bad as never), TypeError);
   }
+});
+
+Deno.test("Flow.connect() accepts a valid wiring or throws a named error", () => {
+  class Relay extends Routine {
+    constructor() {
+      super();
+      this.defineSlot("trigger", () => this.emit("output", { data: 1 }));
+      this.defineSlot("input", () => {});
+      this.defineEvent("output", ["data"]);
+    }
+  }
+  const flow = new Flow({ flowId: "fuzz" });
+  flow.addRoutine(new Relay(), "a");
+  flow.addRoutine(new Relay(), "b");
+  const name = fc.oneof(
+    fc.constantFrom("a", "b", "output", "input", "trigger", "", "__proto__", "constructor"),
+    fc.string(),
+    fc.anything(),
+  );
+  fc.assert(
+    fc.property(name, name, name, name, (src, event, dst, slot) => {
+      try {
+        flow.connect(src as string, event as string, dst as string, slot as string);
+      } catch (error) {
+        assert.ok(error instanceof TypeError || error instanceof RangeError, String(error));
+        assert.match((error as Error).message, /^Cannot connect/);
+      }
+    }),
+    { numRuns: 500 },
+  );
 });
