@@ -112,3 +112,35 @@ export {
   saveRunSnapshot,
   snapshotOf,
 } from "./src/persistence/run_store.ts";
+
+// Saved runs: event log, loader, request rows.
+export {
+  type CreatedEvent,
+  type EndedEvent,
+  EVENT_LOG_FORMAT,
+  eventLogPath,
+  EventLogWriter,
+  type RunEvent,
+  type SavedEvent,
+  type StartEvent,
+} from "./src/persistence/event_log.ts";
+export {
+  isEventLogActive,
+  isRunId,
+  listRuns,
+  type LoadedRun,
+  loadFromDir,
+  loadRun,
+  type ParsedEventLog,
+  parseEventLog,
+  rebuildExecution,
+  resolveRun,
+  RunNotFoundError,
+  type RunStatus,
+  type RunSummary,
+  summarize,
+} from "./src/persistence/run_loader.ts";
+export {
+  type RequestRow,
+  requestRows,
+} from "./src/persistence/request_rows.ts";
