@@ -144,3 +144,19 @@ export {
   type RequestRow,
   requestRows,
 } from "./src/persistence/request_rows.ts";
+
+// The switchyard CLI and the visualizer.
+export {
+  findRunTarget,
+  registerRunTarget,
+  type RunOutcome,
+  type RunTarget,
+  type RunTargetContext,
+  UnsupportedRunTargetError,
+} from "./src/cli/run_targets.ts";
+export {
+  type FormatOptions,
+  formatRunList,
+  formatRunTree,
+} from "./src/cli/inspect.ts";
+export { serveViz, type VizOptions, type VizServer } from "./src/viz/server.ts";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadRun, requestRows } from "../mod.ts";
+import { main } from "../src/cli/main.ts";
 
 const fixture = new URL("./fixtures/crash_run.ts", import.meta.url);
 const config = new URL("../deno.json", import.meta.url);
@@ -81,6 +82,35 @@ Deno.test("A run killed with SIGKILL leaves a readable log and an untouched snap
       "step:Completed:30",
       "forever:Open:null",
     ]);
+
+    let text = "";
+    const output = {
+      out: (t: string) => void (text += t),
+      err: () => {},
+      isTerminal: false,
+      columns: 80,
+    };
+    assert.equal(
+      await main(["inspect", "crashy", "--dir", stateDir], { output }),
+      0,
+    );
+    const printed = text.trimEnd().split("\n");
+    assert.match(
+      printed[0],
+      /^Run crashy {2}first {2}Crashed .* 7 requests, 0 failed {2}\(from event log\)$/,
+    );
+    assert.deepEqual(
+      printed.slice(1).map((l) => l.replace(/ {2}[\d.]+ ms$/, "")),
+      [
+        "✓ first()",
+        "└─ ✓ step(0)",
+        "… second()  open",
+        "├─ ✓ step(1)",
+        "├─ ✓ step(2)",
+        "├─ ✓ step(3)",
+        "└─ … forever()  open",
+      ],
+    );
   } finally {
     await Deno.remove(stateDir, { recursive: true });
   }
