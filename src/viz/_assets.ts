@@ -109,6 +109,7 @@ export const APP_JS: string = String.raw`
       for (var key in attrs) {
         if (key === "text") node.textContent = attrs[key];
         else if (key === "class") node.className = attrs[key];
+        else if (key === "style") node.style.cssText = attrs[key];
         else if (key.slice(0, 2) === "on") node.addEventListener(key.slice(2), attrs[key]);
         else node.setAttribute(key, attrs[key]);
       }
@@ -122,6 +123,7 @@ export const APP_JS: string = String.raw`
   }
   function fmtDur(ms) {
     if (ms === null || ms === undefined || !isFinite(ms) || ms < 0) return "";
+    if (ms === 0) return "<1 ms";
     if (ms < 1000) return ms.toFixed(ms < 10 ? 1 : 0) + " ms";
     if (ms < 60000) return (ms / 1000).toFixed(2) + " s";
     return Math.floor(ms / 60000) + " min " + Math.round((ms % 60000) / 1000) + " s";
@@ -326,7 +328,7 @@ export const APP_JS: string = String.raw`
     function renderAxis(t0, t1) {
       ticks.textContent = "";
       for (var i = 0; i <= 4; i++) {
-        ticks.appendChild(el("span", { class: "tick", style: "left:" + (i * 25) + "%", text: fmtDur((t1 - t0) * i / 4) || "0 ms" }));
+        ticks.appendChild(el("span", { class: "tick", style: "left:" + (i * 25) + "%", text: i === 0 ? "0" : fmtDur((t1 - t0) * i / 4) }));
       }
     }
 

@@ -123,7 +123,9 @@ export function serveViz(options: VizOptions = {}): VizServer {
     try {
       return await route(segments, url);
     } catch (error) {
-      if (error instanceof RunNotFoundError) return problem(404, error.message);
+      if (error instanceof RunNotFoundError) {
+        return problem(404, `No saved run at ${url.pathname}`);
+      }
       log.error("Visualizer failed on {path}: {error}", {
         path: url.pathname,
         error,
