@@ -3,8 +3,8 @@
  * `.ci/run` installs) through playwright-core.
  */
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
-import { call, node, Runner, serveViz } from "../mod.ts";
+import { type BrowserContext, chromium } from "playwright-core";
+import { call, EVENT_LOG_FORMAT, node, Runner, serveViz } from "../mod.ts";
 
 const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 const OUTPUT = new URL("../test-output/", import.meta.url).pathname;
@@ -43,7 +43,7 @@ const saved = node(async function saved() {
   return [await call(fanOut, [1, 2, 3]), await call(leaf, 10)];
 });
 
-Deno.test("The visualizer lists runs, draws tree and timeline, shows errors and follows a live run", async () => {
+async function requireChromium(): Promise<void> {
   try {
     await Deno.stat(CHROMIUM);
   } catch {
@@ -51,6 +51,28 @@ Deno.test("The visualizer lists runs, draws tree and timeline, shows errors and 
       `Cannot run the browser test as 'chromium' must be installed at ${CHROMIUM} (apt-get install -y chromium; .ci/run does it)`,
     );
   }
+}
+
+function launch(userDataDir: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+    viewport: { width: 1400, height: 640 },
+  });
+}
+
+Deno.test("The visualizer lists runs, draws tree and timeline, shows errors and follows a live run", async () => {
+  await requireChromium();
   const stateDir = await Deno.makeTempDir({ prefix: "switchyard-browser-" });
   const userDataDir = await Deno.makeTempDir({
     prefix: "switchyard-chromium-",
@@ -66,21 +88,7 @@ Deno.test("The visualizer lists runs, draws tree and timeline, shows errors and 
     await runner.run(saved);
   }
   const server = serveViz({ stateDir, port: 0, pollInterval: 20 });
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-    viewport: { width: 1400, height: 640 },
-  });
+  const context = await launch(userDataDir);
   const gate = Promise.withResolvers<void>();
   const started = Promise.withResolvers<void>();
   const finish = Promise.withResolvers<void>();
@@ -192,6 +200,93 @@ Deno.test("The visualizer lists runs, draws tree and timeline, shows errors and 
     finish.resolve();
     await running?.catch(() => {});
     await liveRunner.shutdown();
+    await context.close();
+    await server.shutdown();
+    await Deno.remove(stateDir, { recursive: true });
+    await Deno.remove(userDataDir, { recursive: true });
+  }
+});
+
+/** Writes the event log of a finished run with 100 groups of 99 leaves. */
+async function writeBigRun(stateDir: string, runId: string): Promise<number> {
+  const lines: string[] = [JSON.stringify({
+    event: "start",
+    format: EVENT_LOG_FORMAT,
+    runId,
+    time: 1_767_225_600_000,
+    pid: 1,
+  })];
+  let step = 0;
+  const created = (request: string, parentNode: string | null, name: string) =>
+    lines.push(JSON.stringify({
+      event: "created",
+      time: 1_767_225_600_000 + step,
+      step: step++,
+      request,
+      parentNode,
+      node: `n-${request}`,
+      name,
+      nodeType: "async",
+      args: [request],
+    }));
+  const completed = (request: string) =>
+    lines.push(JSON.stringify({
+      event: "completed",
+      time: 1_767_225_600_000 + step,
+      step: step++,
+      request,
+      output: request.length,
+    }));
+  created("root", null, "big");
+  for (let g = 0; g < 100; g++) {
+    created(`g${g}`, "n-root", "group");
+    for (let i = 0; i < 99; i++) created(`g${g}-${i}`, `n-g${g}`, "leaf");
+    for (let i = 0; i < 99; i++) completed(`g${g}-${i}`);
+    completed(`g${g}`);
+  }
+  completed("root");
+  await Deno.mkdir(`${stateDir}/runs`, { recursive: true });
+  await Deno.writeTextFile(
+    `${stateDir}/runs/${runId}.events.jsonl`,
+    lines.join("\n") + "\n",
+  );
+  return 1 + 100 + 100 * 99;
+}
+
+Deno.test("The visualizer draws a 10k-request run with only the rows in view", async () => {
+  await requireChromium();
+  const stateDir = await Deno.makeTempDir({ prefix: "switchyard-big-" });
+  const userDataDir = await Deno.makeTempDir({
+    prefix: "switchyard-chromium-",
+  });
+  const total = await writeBigRun(stateDir, "big-run");
+  const server = serveViz({ stateDir, port: 0 });
+  const context = await launch(userDataDir);
+  try {
+    const page = context.pages()[0] ?? await context.newPage();
+    await page.goto(`${server.url}runs/big-run`);
+    await page.locator(".tree-row").first().waitFor();
+    assert.equal(
+      await page.locator("#request-count").innerText(),
+      `${total} requests`,
+    );
+    const inDom = await page.locator(".tree-row").count();
+    assert.ok(inDom > 10 && inDom < 100, `${inDom} rows in the DOM`);
+    // Scrolling to the end draws the last leaf of the last group.
+    await page.locator("#rows").evaluate((el) => {
+      el.scrollTop = el.scrollHeight;
+    });
+    await page.locator('.tree-row[data-id="g99-98"]').waitFor();
+    // Collapsing everything leaves the root alone.
+    await page.getByRole("button", { name: "Collapse all" }).click();
+    await page.waitForFunction(countsAre, { ".tree-row": 1 });
+    await page.getByRole("button", { name: "Expand all" }).click();
+    await page.locator("#rows").evaluate((el) => {
+      el.scrollTop = 0;
+    });
+    await page.locator('.tree-row[data-id="g0"]').waitFor();
+    await page.screenshot({ path: `${OUTPUT}viz_big.png` });
+  } finally {
     await context.close();
     await server.shutdown();
     await Deno.remove(stateDir, { recursive: true });
