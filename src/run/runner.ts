@@ -48,6 +48,8 @@ export class Runner {
   #shutdown: Promise<void> | null = null;
   #saving: Promise<void> = Promise.resolve();
   readonly #events: EventLogWriter | null = null;
+  // The stamp step at the last save: nothing to save again while unchanged.
+  #savedStep = -1;
 
   /**
    * @param config The configuration (see {@linkcode ExecutorConfig}).
@@ -180,6 +182,8 @@ export class Runner {
     if (!this.config.saveState || this.#info.requestHeap.size === 0) {
       return Promise.resolve();
     }
+    if (this.#info.stamper.currentStep === this.#savedStep) return this.#saving;
+    this.#savedStep = this.#info.stamper.currentStep;
     this.#events?.reconcile();
     this.#saving = this.#saving.then(() =>
       saveRunSnapshot(
