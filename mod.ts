@@ -126,18 +126,22 @@ export {
 } from "./src/persistence/event_log.ts";
 export {
   isEventLogActive,
-  isRunId,
-  listRuns,
-  type LoadedRun,
-  loadFromDir,
-  loadRun,
   type ParsedEventLog,
   parseEventLog,
   rebuildExecution,
+} from "./src/persistence/event_log_reader.ts";
+export {
+  isRunId,
+  listRuns,
+  type ListRunsOptions,
+  type LoadedRun,
+  loadFromDir,
+  loadRun,
   resolveRun,
   RunNotFoundError,
   type RunStatus,
   type RunSummary,
+  type RunSummaryCache,
   summarize,
 } from "./src/persistence/run_loader.ts";
 export {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { main } from "../src/cli/main.ts";
 import type { CliOutput } from "../src/cli/progress.ts";
 import { loadRun, requestRows } from "../mod.ts";
-import { gate } from "./fixtures/cli_module.ts";
+import { gate, interruptStarted } from "./fixtures/cli_module.ts";
 
 const fixtureModule = new URL("./fixtures/cli_module.ts", import.meta.url)
   .pathname;
@@ -217,6 +217,59 @@ Deno.test("switchyard run redraws a live status line on a terminal", async () =>
     assert.equal(code, 0, output.stderr);
     assert.equal(output.stdout, '"through"\n');
   });
+});
+
+Deno.test("switchyard run, interrupted, cancels what is open, saves and exits 130", async () => {
+  await withStateDir(async (dir) => {
+    const output = capture();
+    const interrupt = new AbortController();
+    const exit = main(
+      [
+        "run",
+        fixtureModule,
+        "--export",
+        "interruptible",
+        "--dir",
+        dir,
+        "--run-id",
+        "cli-int",
+      ],
+      { output, interrupt: interrupt.signal },
+    );
+    await interruptStarted.promise;
+    interrupt.abort();
+    assert.equal(await exit, 130);
+    assert.match(
+      output.stderr,
+      /^Interrupted after .*: 2 requests \(1 done, 0 failed, 1 cancelled\)$/m,
+    );
+    const run = await loadRun(dir, "cli-int");
+    assert.equal(run.status, "Cancelled");
+    assert.equal(run.source, "snapshot");
+  });
+});
+
+Deno.test("switchyard viz serves the runs of --dir until stopped", async () => {
+  const output = capture();
+  const stop = Promise.withResolvers<void>();
+  let listed: unknown;
+  const exit = main(["viz", "--port", "0", "--dir", fixtureState], {
+    output,
+    stopSignal: stop.promise,
+    onVizListening: async (url) => {
+      listed = await (await fetch(`${url}api/runs`)).json();
+      stop.resolve();
+    },
+  });
+  assert.equal(await exit, 0);
+  assert.match(
+    output.stderr,
+    /^Serving runs from .* at http:\/\/127\.0\.0\.1:\d+\/ /,
+  );
+  assert.deepEqual(
+    (listed as Array<{ runId: string }>).map((r) => r.runId),
+    ["fixture-crashed", "fixture-done"],
+  );
 });
 
 Deno.test("switchyard inspect prints a saved run's tree with statuses, durations and errors", async () => {

@@ -232,3 +232,32 @@ Deno.test("listRuns() lists runs newest first, unreadable ones included", async 
     assert.equal(runs[0].requests, 1);
   });
 });
+
+Deno.test("listRuns() reuses cached summaries of unchanged runs only", async () => {
+  await withStateDir(async (stateDir) => {
+    await writeRun(stateDir, "kept", lines(start, created("r1", "a", null, 0)));
+    await writeRun(
+      stateDir,
+      "grows",
+      lines(start, created("r1", "a", null, 0)),
+    );
+    const cache = new Map();
+    const first = await listRuns(stateDir, { cache });
+    const path = join(stateDir, "runs", "grows.events.jsonl");
+    await Deno.writeTextFile(path, lines(created("r2", "b", "a", 1)), {
+      append: true,
+    });
+    const second = await listRuns(stateDir, { cache });
+    const byId = (runs: typeof first, id: string) =>
+      runs.find((r) => r.runId === id)!;
+    assert.equal(byId(second, "kept"), byId(first, "kept"));
+    assert.equal(byId(first, "grows").requests, 1);
+    assert.equal(byId(second, "grows").requests, 2);
+    await Deno.remove(join(stateDir, "runs", "kept.events.jsonl"));
+    assert.deepEqual(
+      (await listRuns(stateDir, { cache })).map((r) => r.runId),
+      ["grows"],
+    );
+    assert.deepEqual([...cache.keys()], ["grows"]);
+  });
+});

@@ -118,6 +118,16 @@ function describeRow(row: RequestRow, color: boolean): string {
  * @param runs Summaries from `listRuns()`.
  * @param options Colours.
  * @returns The text, ending with a newline.
+ *
+ * @example A table
+ * ```ts
+ * import { formatRunList } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * const text = formatRunList([{ runId: "r1", name: "pipeline", status: "Failed", startTime: null, endTime: null, requests: 3, failed: 1, live: false, source: "snapshot" }]);
+ * assert.match(text, /^RUN +NAME +STATUS/);
+ * assert.match(text, /^r1 +pipeline +Failed +- +- +3 +1$/m);
+ * ```
  */
 export function formatRunList(
   runs: readonly RunSummary[],

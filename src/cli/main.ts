@@ -10,7 +10,8 @@
  * ```
  *
  * Every command takes `--dir` (default `.switchyard`). Exit codes: 0
- * success, 1 the run failed, 2 bad usage.
+ * success, 1 the run failed, 2 bad usage, 130 `run` interrupted (Ctrl-C:
+ * open requests are cancelled and the run is saved).
  *
  * @module
  */
@@ -44,6 +45,11 @@ export interface MainOptions {
   stopSignal?: Promise<void>;
   /** Called with the visualizer's URL once it listens. */
   onVizListening?: (url: string) => void;
+  /**
+   * Aborting it interrupts `run` like Ctrl-C. By default a process's
+   * SIGINT does, when the output is the process's own.
+   */
+  interrupt?: AbortSignal;
 }
 
 const DEFAULT_DIR = ".switchyard";
@@ -103,6 +109,22 @@ function portNumber(value: string): number {
   return n;
 }
 
+/** The interrupt signal of a `run`: the caller's, or SIGINT for a process. */
+function interruptSignal(
+  options: MainOptions,
+): { signal: AbortSignal | undefined } & Disposable {
+  if (options.interrupt || options.output) {
+    return { signal: options.interrupt, [Symbol.dispose]() {} };
+  }
+  const controller = new AbortController();
+  const handler = () => controller.abort();
+  Deno.addSignalListener("SIGINT", handler);
+  return {
+    signal: controller.signal,
+    [Symbol.dispose]: () => Deno.removeSignalListener("SIGINT", handler),
+  };
+}
+
 function stopOnSignal(): Promise<void> {
   const { promise, resolve } = Promise.withResolvers<void>();
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
@@ -119,7 +141,7 @@ function stopOnSignal(): Promise<void> {
  *
  * @param args The arguments after the program name.
  * @param options Output and stop hooks (for tests).
- * @returns The exit code: 0 success, 1 a run failed, 2 bad usage.
+ * @returns The exit code: 0 success, 1 a run failed, 2 bad usage, 130 interrupted.
  */
 export async function main(
   args: readonly string[],
@@ -165,10 +187,12 @@ export async function main(
     )
     .addHelpText(
       "after",
-      "\nExit codes: 0 the run completed, 1 it failed (or timed out), 2 bad usage.\nExample: switchyard run examples/pipeline.ts --export pipeline .",
+      "\nExit codes: 0 the run completed, 1 it failed (or timed out), 2 bad usage, 130 interrupted (Ctrl-C cancels open requests and saves the run).\nExample: switchyard run examples/pipeline.ts --export pipeline .",
     )
     .action(async (module: string, rest: string[], opts) => {
+      using interrupt = interruptSignal(options);
       code = await runModule(module, rest, {
+        interrupt: interrupt.signal,
         export: opts.export,
         save: opts.save,
         dir: opts.dir,

@@ -28,10 +28,12 @@ export interface RunModuleOptions {
   runId?: string;
   /** How much the runtime logs (default `"NONE"`: the CLI reports itself). */
   log?: LoggingSetting;
+  /** Aborting it stops the run (Ctrl-C); the exit code is then 130. */
+  interrupt?: AbortSignal;
 }
 
 /** Exit codes of the CLI. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
 /**
  * Parses a command-line argument: JSON when it is valid JSON, else the
@@ -129,6 +131,7 @@ export async function runModule(
       },
       args: args.map(parseArgument),
       observe: (source) => progress.observe(source),
+      signal: options.interrupt ?? new AbortController().signal,
     });
   } catch (error) {
     progress.stop();
@@ -144,7 +147,10 @@ export async function runModule(
   const counts = `${total} requests (${done} done, ${failed} failed${
     cancelled ? `, ${cancelled} cancelled` : ""
   })`;
-  if (outcome.error === undefined) {
+  const interrupted = options.interrupt?.aborted ?? false;
+  if (interrupted) {
+    output.err(`Interrupted after ${progress.elapsed}: ${counts}\n`);
+  } else if (outcome.error === undefined) {
     output.err(`Completed in ${progress.elapsed}: ${counts}\n`);
     if (outcome.answer !== undefined) {
       output.out(safeStringify(outcome.answer) + "\n");
@@ -164,6 +170,7 @@ export async function runModule(
       `Saved run ${outcome.runId}: switchyard inspect ${outcome.runId}  |  switchyard viz\n`,
     );
   }
+  if (interrupted) return EXIT.interrupted;
   return outcome.error === undefined ? EXIT.ok : EXIT.failed;
 }
 

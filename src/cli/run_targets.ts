@@ -23,6 +23,11 @@ export interface RunTargetContext {
    * execution exist, before the work starts.
    */
   observe(source: { publisher: RTPublisher; info: ExecutionInfo }): void;
+  /**
+   * Aborts when the user interrupts the command (Ctrl-C): stop the run,
+   * cancelling what is open, and save what was recorded.
+   */
+  signal: AbortSignal;
 }
 
 /** How a run went. */
@@ -73,6 +78,8 @@ export const nodeTarget: RunTarget = {
   async run(value, context) {
     await using runner = new Runner(context.config);
     context.observe({ publisher: runner.publisher, info: runner.info });
+    const stop = () => void runner.shutdown();
+    context.signal.addEventListener("abort", stop, { once: true });
     try {
       const info = await runner.run(
         value as Parameters<Runner["run"]>[0],
@@ -81,6 +88,8 @@ export const nodeTarget: RunTarget = {
       return { info, answer: info.answer, runId: runner.config.runIdentifier };
     } catch (error) {
       return { info: runner.info, error, runId: runner.config.runIdentifier };
+    } finally {
+      context.signal.removeEventListener("abort", stop);
     }
   },
 };
@@ -157,6 +166,17 @@ export function registerRunTarget(target: RunTarget): () => void {
  *
  * @param value The export.
  * @returns The first matching target, or `undefined`.
+ *
+ * @example What a module exports
+ * ```ts
+ * import { findRunTarget, node } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(findRunTarget(node(() => 1, { name: "one" }))?.kind, "node");
+ * assert.equal(findRunTarget({ execute() {}, addRoutine() {} })?.kind, "flow");
+ * assert.equal(findRunTarget([{ enterState() {} }])?.kind, "state");
+ * assert.equal(findRunTarget(42), undefined);
+ * ```
  */
 export function findRunTarget(value: unknown): RunTarget | undefined {
   return targets.find((target) => target.matches(value));

@@ -110,6 +110,14 @@ const ENDED = {
  * @param stateDir The state folder, e.g. `.switchyard`.
  * @param runId The run identifier.
  * @returns `<stateDir>/runs/<runId>.events.jsonl`.
+ *
+ * @example
+ * ```ts
+ * import { eventLogPath } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(eventLogPath(".switchyard", "r1"), ".switchyard/runs/r1.events.jsonl");
+ * ```
  */
 export function eventLogPath(stateDir: string, runId: string): string {
   return join(runsDir(stateDir), `${runId}.events.jsonl`);

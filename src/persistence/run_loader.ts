@@ -10,13 +10,13 @@ import type {
   ExecutionStatus,
   SerializedRun,
 } from "../state/execution_info.ts";
-import { ExecutionInfo } from "../state/execution_info.ts";
-import type { Stamp } from "../state/stamp.ts";
+import { EVENT_LOG_FORMAT, type RunEvent } from "./event_log.ts";
 import {
-  type CreatedEvent,
-  EVENT_LOG_FORMAT,
-  type RunEvent,
-} from "./event_log.ts";
+  isEventLogActive,
+  type ParsedEventLog,
+  parseEventLog,
+  rebuildExecution,
+} from "./event_log_reader.ts";
 import { runsDir, type RunSnapshot, snapshotOf } from "./run_store.ts";
 
 /**
@@ -94,155 +94,20 @@ const RUN_ID = /^[\w.-]{1,200}$/;
  *
  * @param value Anything.
  * @returns `true` for a well-formed run id.
+ *
+ * @example Ids and paths
+ * ```ts
+ * import { isRunId } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isRunId("3f2a-run_1.b"), true);
+ * assert.equal(isRunId("../etc/passwd"), false);
+ * assert.equal(isRunId(".."), false);
+ * ```
  */
 export function isRunId(value: unknown): value is string {
   return typeof value === "string" && RUN_ID.test(value) &&
     value !== "." && value !== "..";
-}
-
-/** The parsed lines of an event log. */
-export interface ParsedEventLog {
-  /** The events, in file order. */
-  events: RunEvent[];
-  /** Bytes of complete lines read; a torn last line is not counted. */
-  offset: number;
-  /** Lines skipped, and why. */
-  warnings: string[];
-}
-
-/**
- * Parses event-log bytes: every complete line that is a JSON object; a
- * torn last line (no final newline) is left for later.
- *
- * @param bytes The file's content, or a part of it starting at a line.
- * @returns The events, the bytes consumed and what was skipped.
- *
- * @example A torn last line is ignored
- * ```ts
- * import { parseEventLog } from "@switchyard/core";
- * import assert from "node:assert/strict";
- *
- * const text = '{"event":"saved","time":1,"status":"Completed","events":0}\n{"event":"crea';
- * const parsed = parseEventLog(new TextEncoder().encode(text));
- * assert.equal(parsed.events.length, 1);
- * assert.equal(parsed.offset, text.indexOf("\n") + 1);
- * assert.match(parsed.warnings[0], /torn last line/);
- * ```
- */
-export function parseEventLog(bytes: Uint8Array): ParsedEventLog {
-  const offset = bytes.lastIndexOf(10) + 1;
-  const warnings: string[] = [];
-  const events: RunEvent[] = [];
-  const text = new TextDecoder().decode(bytes.subarray(0, offset));
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    if (line.trim() === "") continue;
-    try {
-      const value = JSON.parse(line);
-      if (typeof value?.event === "string") events.push(value as RunEvent);
-      else warnings.push(`line ${i + 1}: not an event`);
-    } catch {
-      warnings.push(`line ${i + 1}: not valid JSON`);
-    }
-  }
-  if (offset < bytes.length) {
-    warnings.push(
-      `ignored a torn last line (${bytes.length - offset} bytes)`,
-    );
-  }
-  return { events, offset, warnings };
-}
-
-/**
- * Rebuilds an execution from its events, with the stamps they carry.
- *
- * @param events The events of one run, in file order.
- * @returns The execution and what was skipped (ends of unknown requests, …).
- */
-export function rebuildExecution(
-  events: readonly RunEvent[],
-): { info: ExecutionInfo; warnings: string[] } {
-  const info = ExecutionInfo.createNew();
-  const stamps: Stamp[] = [];
-  const warnings: string[] = [];
-  const statuses = {
-    completed: "Completed",
-    failed: "Failed",
-    cancelled: "Cancelled",
-  } as const;
-  for (const event of events) {
-    if (event.event === "created") {
-      if (info.requestHeap.has(event.request)) {
-        warnings.push(`request ${event.request} created twice`);
-        continue;
-      }
-      const stamp = stampOf(event, `Created request ${event.request}`);
-      stamps.push(stamp);
-      info.nodeHeap.upsert(nodeRecord(event, stamp));
-      info.requestHeap.create(
-        event.request,
-        event.parentNode,
-        event.node,
-        Array.isArray(event.args) ? event.args : [],
-        stamp,
-      );
-    } else if (event.event in statuses) {
-      const end = event as Extract<RunEvent, { event: keyof typeof statuses }>;
-      const status = statuses[end.event];
-      const current = info.requestHeap.get(end.request);
-      if (!current) {
-        warnings.push(`${end.event} of unknown request ${end.request}`);
-        continue;
-      }
-      if (current.status !== "Open") continue;
-      const stamp = stampOf(end, `${status} request ${end.request}`);
-      stamps.push(stamp);
-      info.requestHeap.update(end.request, end.output, status, stamp);
-    }
-  }
-  info.stamper.adopt(stamps.sort((a, b) => a.step - b.step));
-  return { info, warnings };
-}
-
-function stampOf(
-  event: { time: number; step: number },
-  identifier: string,
-): Stamp {
-  return { time: event.time, step: event.step, identifier };
-}
-
-function nodeRecord(event: CreatedEvent, stamp: Stamp) {
-  return {
-    identifier: event.node,
-    name: String(event.name),
-    nodeType: String(event.nodeType),
-    stamp,
-    parent: null,
-  };
-}
-
-/**
- * Whether a process holds the event log open for writing (its writer keeps
- * an exclusive lock until it closes or dies).
- *
- * @param path The event log's path.
- * @returns `true` while a writer is alive; `false` otherwise or if absent.
- */
-export async function isEventLogActive(path: string): Promise<boolean> {
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path, { read: true });
-  } catch {
-    return false;
-  }
-  try {
-    const free = await file.tryLock(false);
-    if (free) await file.unlock();
-    return !free;
-  } finally {
-    file.close();
-  }
 }
 
 /**
@@ -253,6 +118,20 @@ export async function isEventLogActive(path: string): Promise<boolean> {
  * @param ref A run id, an id prefix, or a file path.
  * @returns The runs folder and the run id.
  * @throws {RunNotFoundError} If no run matches, or several ids share the prefix.
+ *
+ * @example A unique prefix
+ * ```ts
+ * import { node, resolveRun, Runner } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * const stateDir = await Deno.makeTempDir();
+ * {
+ *   await using runner = new Runner({ saveState: true, stateDir, runIdentifier: "nightly-42", loggingSetting: "NONE" });
+ *   await runner.run(node(() => 1, { name: "one" }));
+ * }
+ * assert.equal((await resolveRun(stateDir, "night")).runId, "nightly-42");
+ * await Deno.remove(stateDir, { recursive: true });
+ * ```
  * @throws {TypeError} If `ref` is neither a well-formed id nor a run file.
  */
 export async function resolveRun(
@@ -455,21 +334,67 @@ function parseSnapshot(text: string, path: string): RunSnapshot {
 }
 
 /**
+ * Summaries kept between calls of {@linkcode listRuns}, keyed by run id and
+ * valid while the run's files keep their size and modification time.
+ */
+export type RunSummaryCache = Map<string, { key: string; summary: RunSummary }>;
+
+/** Options of {@linkcode listRuns}. */
+export interface ListRunsOptions {
+  /**
+   * Reuse the summaries of runs whose files did not change since the last
+   * call with this cache (runs still written are always read again).
+   */
+  cache?: RunSummaryCache;
+}
+
+/**
  * Lists the saved runs of a state folder, newest first. A run whose files
  * cannot be read is listed with status `"Crashed"` and a name saying why,
  * rather than hiding the others.
  *
  * @param stateDir The state folder.
+ * @param options A cache of summaries, for callers that list often.
  * @returns One summary per run (none if the folder does not exist).
+ *
+ * @example Listing runs
+ * ```ts
+ * import { listRuns, node, Runner } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * const stateDir = await Deno.makeTempDir();
+ * for (const runIdentifier of ["first", "second"]) {
+ *   await using runner = new Runner({ saveState: true, stateDir, runIdentifier, loggingSetting: "NONE" });
+ *   await runner.run(node(() => runIdentifier, { name: runIdentifier }));
+ * }
+ * const runs = await listRuns(stateDir);
+ * assert.deepEqual(runs.map((r) => r.status), ["Completed", "Completed"]);
+ * assert.deepEqual(runs.map((r) => r.name).sort(), ["first", "second"]);
+ * await Deno.remove(stateDir, { recursive: true });
+ * ```
  */
-export async function listRuns(stateDir: string): Promise<RunSummary[]> {
+export async function listRuns(
+  stateDir: string,
+  options: ListRunsOptions = {},
+): Promise<RunSummary[]> {
   const dir = runsDir(stateDir);
   const summaries: RunSummary[] = [];
-  for (const runId of await runIds(dir)) {
+  const ids = await runIds(dir);
+  for (const id of options.cache?.keys() ?? []) {
+    if (!ids.has(id)) options.cache!.delete(id);
+  }
+  for (const runId of ids) {
+    const key = options.cache ? await filesKey(dir, runId) : "";
+    const cached = options.cache?.get(runId);
+    if (cached && cached.key === key) {
+      summaries.push(cached.summary);
+      continue;
+    }
+    let summary: RunSummary;
     try {
-      summaries.push(summarize(await loadFromDir(dir, runId)));
+      summary = summarize(await loadFromDir(dir, runId));
     } catch (error) {
-      summaries.push({
+      summary = {
         runId,
         name: `(unreadable: ${(error as Error).message})`,
         status: "Crashed",
@@ -479,12 +404,30 @@ export async function listRuns(stateDir: string): Promise<RunSummary[]> {
         failed: 0,
         live: false,
         source: "events",
-      });
+      };
     }
+    if (options.cache && !summary.live) {
+      options.cache.set(runId, { key, summary });
+    }
+    summaries.push(summary);
   }
   return summaries.sort((a, b) =>
     (b.startTime ?? 0) - (a.startTime ?? 0) || a.runId.localeCompare(b.runId)
   );
+}
+
+async function filesKey(dir: string, runId: string): Promise<string> {
+  const parts = await Promise.all(
+    [`${runId}.json`, `${runId}.events.jsonl`].map(async (name) => {
+      try {
+        const info = await Deno.stat(join(dir, name));
+        return `${info.size}@${info.mtime?.getTime() ?? 0}`;
+      } catch {
+        return "-";
+      }
+    }),
+  );
+  return parts.join("|");
 }
 
 /**
@@ -492,6 +435,21 @@ export async function listRuns(stateDir: string): Promise<RunSummary[]> {
  *
  * @param run The run.
  * @returns Its summary.
+ *
+ * @example Counting requests
+ * ```ts
+ * import { loadRun, node, Runner, summarize } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * const stateDir = await Deno.makeTempDir();
+ * {
+ *   await using runner = new Runner({ saveState: true, stateDir, runIdentifier: "s", loggingSetting: "NONE" });
+ *   await runner.run(node(() => 1, { name: "one" }));
+ * }
+ * const summary = summarize(await loadRun(stateDir, "s"));
+ * assert.deepEqual([summary.name, summary.requests, summary.failed], ["one", 1, 0]);
+ * await Deno.remove(stateDir, { recursive: true });
+ * ```
  */
 export function summarize(run: LoadedRun): RunSummary {
   let requests = 0;

@@ -9,11 +9,14 @@ import { join } from "node:path";
 import { logger } from "../_logging.ts";
 import {
   isEventLogActive,
+  parseEventLog,
+} from "../persistence/event_log_reader.ts";
+import {
   isRunId,
   listRuns,
   loadFromDir,
-  parseEventLog,
   RunNotFoundError,
+  type RunSummaryCache,
   summarize,
 } from "../persistence/run_loader.ts";
 import { type RequestRow, requestRows } from "../persistence/request_rows.ts";
@@ -98,6 +101,7 @@ export function serveViz(options: VizOptions = {}): VizServer {
   const poll = options.pollInterval ?? 200;
   const previewLimit = options.previewLimit ?? 4096;
   const streams = new Set<() => void>();
+  const summaries: RunSummaryCache = new Map();
   let port = 0;
 
   const handler = async (request: Request): Promise<Response> => {
@@ -161,7 +165,7 @@ export function serveViz(options: VizOptions = {}): VizServer {
     }
     if (first !== "api") return problem(404, `Nothing at ${url.pathname}`);
     if (segments.length === 2 && id === "runs") {
-      return json(await listRuns(stateDir));
+      return json(await listRuns(stateDir, { cache: summaries }));
     }
     const runId = third;
     if (id !== "runs" || runId === undefined) {
