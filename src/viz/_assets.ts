@@ -274,11 +274,14 @@ export const APP_JS: string = String.raw`
     }
     this.visible = out;
   };
+  // Open requests of a live run run until now; those of a run that is not
+  // live any more (crashed) stop at the last thing it recorded.
   RunView.prototype.span = function () {
     var t0 = Infinity, t1 = -Infinity;
+    var live = this.source !== null;
     this.rows.forEach(function (row) {
       if (row.start < t0) t0 = row.start;
-      var end = row.end === null ? Date.now() : row.end;
+      var end = row.end === null ? (live ? Date.now() : row.start) : row.end;
       if (end > t1) t1 = end;
     });
     if (!isFinite(t0)) { t0 = 0; t1 = 1; }
@@ -345,7 +348,7 @@ export const APP_JS: string = String.raw`
       for (var i = first; i < last; i++) {
         var row = view.rows.get(view.visible[i]);
         var hasKids = view.children.has(row.id);
-        var end = row.end === null ? Date.now() : row.end;
+        var end = row.end === null ? (view.source ? Date.now() : t1) : row.end;
         var left = ((row.start - t0) / width) * 100;
         var barWidth = Math.max(((end - row.start) / width) * 100, 0.2);
         var tree = el("div", { class: "tree-row", "data-id": row.id, style: "padding-left:" + (6 + row.depth * 16) + "px" }, [
