@@ -367,7 +367,6 @@ export const APP_JS: string = String.raw`
       }
       spacer.textContent = "";
       spacer.appendChild(fragment);
-      if (view.source) setTimeout(schedule, 500);
     }
 
     spacer.addEventListener("click", function (event) {
@@ -424,11 +423,14 @@ export const APP_JS: string = String.raw`
     function connect(offset) {
       var source = new EventSource("/api/runs/" + encodeURIComponent(runId) + "/events?offset=" + offset);
       view.source = source;
+      // Open bars grow with the clock even when no event arrives.
+      var ticker = setInterval(schedule, 500);
       source.onmessage = function (message) {
         try { view.apply(JSON.parse(message.data)); } catch (e) { return; }
         schedule();
       };
       source.addEventListener("end", function () {
+        clearInterval(ticker);
         source.close();
         view.source = null;
         load(false);
