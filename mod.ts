@@ -113,7 +113,8 @@ export {
   snapshotOf,
 } from "./src/persistence/run_store.ts";
 
-// Saved runs: event log, loader, request rows.
+// Saved runs (event log, loader, request rows), the switchyard CLI and the
+// visualizer.
 export {
   type CreatedEvent,
   type EndedEvent,
@@ -148,8 +149,6 @@ export {
   type RequestRow,
   requestRows,
 } from "./src/persistence/request_rows.ts";
-
-// The switchyard CLI and the visualizer.
 export {
   findRunTarget,
   registerRunTarget,
