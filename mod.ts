@@ -130,3 +130,46 @@ export {
   type SlotTarget,
   type WaitOptions,
 } from "./src/flow/flow.ts";
+// Saved runs (event log, loader, request rows), the switchyard CLI and the
+// visualizer.
+export {
+  type CreatedEvent,
+  type EndedEvent,
+  EVENT_LOG_FORMAT,
+  eventLogPath,
+  EventLogWriter,
+  type RunEvent,
+  type SavedEvent,
+  type StartEvent,
+} from "./src/persistence/event_log.ts";
+export {
+  isEventLogActive,
+  type ParsedEventLog,
+  parseEventLog,
+  rebuildExecution,
+} from "./src/persistence/event_log_reader.ts";
+export {
+  isRunId,
+  listRuns,
+  type ListRunsOptions,
+  type LoadedRun,
+  loadFromDir,
+  loadRun,
+  resolveRun,
+  RunNotFoundError,
+  type RunStatus,
+  type RunSummary,
+  type RunSummaryCache,
+  summarize,
+} from "./src/persistence/run_loader.ts";
+export { type RequestRow, requestRows } from "./src/persistence/request_rows.ts";
+export {
+  findRunTarget,
+  registerRunTarget,
+  type RunOutcome,
+  type RunTarget,
+  type RunTargetContext,
+  UnsupportedRunTargetError,
+} from "./src/cli/run_targets.ts";
+export { type FormatOptions, formatRunList, formatRunTree } from "./src/cli/inspect.ts";
+export { serveViz, type VizOptions, type VizServer } from "./src/viz/server.ts";

@@ -88,7 +88,8 @@ export async function main(args: string[]): Promise<void> {
   console.log(
     `Tracked ${info.requestHeap.size} requests; status ${info.status}`,
   );
-  console.log(
-    `Saved to ${runner.config.stateDir}/runs/${runner.config.runIdentifier}.json`,
-  );
+  const runId = runner.config.runIdentifier;
+  console.log(`Saved to ${runner.config.stateDir}/runs/${runId}.json`);
+  console.log(`Look at it:  deno task switchyard inspect ${runId}`);
+  console.log(`             deno task switchyard viz   (then open the run)`);
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import type { z } from "zod";
-import { safeStringify } from "./state/_json_safe.ts";
+import { describeValue } from "./_describe.ts";
 
 /**
  * Describes the first issues of a failed parse, naming each field and the
@@ -26,7 +26,7 @@ export function describeIssues(error: z.ZodError, input: unknown): string {
     if (issue.code === "unrecognized_keys") {
       return `${issue.keys.map((k) => `'${k}'`).join(", ")} must not be given (unknown option)`;
     }
-    return `'${path}' must be ${expectation(issue)}: current value is ${show(value)}`;
+    return `'${path}' must be ${expectation(issue)}: current value is ${describeValue(value, 80)}`;
   }).join("; ");
 }
 
@@ -45,14 +45,4 @@ function expectation(issue: z.core.$ZodIssue): string {
     default:
       return issue.message.replace(/^Invalid input: expected /i, "");
   }
-}
-
-function show(value: unknown): string {
-  if (typeof value === "function") {
-    return `[Function: ${value.name || "anonymous"}]`;
-  }
-  if (typeof value === "string") return JSON.stringify(value);
-  if (value === undefined) return "undefined";
-  const text = safeStringify(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

@@ -290,7 +290,7 @@ Deno.test("Runner with saveState writes a parseable snapshot atomically", async 
     });
     await runner.run(weird);
     const files = [...Deno.readDirSync(`${stateDir}/runs`)].map((e) => e.name);
-    assert.deepEqual(files, ["run-1.json"]);
+    assert.deepEqual(files.sort(), ["run-1.events.jsonl", "run-1.json"]);
     const snapshot = JSON.parse(
       await Deno.readTextFile(`${stateDir}/runs/run-1.json`),
     );

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { describeValue } from "../_describe.ts";
 import type { ExecutionInfo } from "../state/execution_info.ts";
 import { FlowExecution } from "./_execution.ts";
 import { ErrorHandler } from "./error_handler.ts";
@@ -230,10 +231,21 @@ export class Flow {
    * @param event Its event.
    * @param dstId The receiving routine's id.
    * @param slot Its slot.
+   * @throws {TypeError} If a name is not a string.
    * @throws {RangeError} If a routine, event or slot is unknown, or the
    *   connection exists already.
    */
   connect(srcId: string, event: string, dstId: string, slot: string): void {
+    const names = { srcId, event, dstId, slot };
+    for (const [option, value] of Object.entries(names)) {
+      if (typeof value !== "string") {
+        throw new TypeError(
+          `Cannot connect routines as '${option}' must be a string: current value is ${
+            describeValue(value, 80)
+          }`,
+        );
+      }
+    }
     const what = `connect '${srcId}.${event}' to '${dstId}.${slot}'`;
     const source = this.#requireRoutine(what, "srcId", srcId);
     const target = this.#requireRoutine(what, "dstId", dstId);

@@ -6,7 +6,6 @@
 import { join } from "node:path";
 import type { ExecutionInfo, SerializedRun } from "../state/execution_info.ts";
 import type { ExecutionStatus } from "../state/execution_info.ts";
-import { safeStringify } from "../state/_json_safe.ts";
 
 /** The content of `<stateDir>/runs/<runId>.json`. */
 export interface RunSnapshot {
@@ -99,6 +98,8 @@ export async function saveRunSnapshot(
   const dir = runsDir(stateDir);
   await Deno.mkdir(dir, { recursive: true });
   const path = join(dir, `${runId}.json`);
-  await writeFileAtomic(path, safeStringify(snapshotOf(runId, info)));
+  // snapshotOf() is JSON-safe already (serializedRuns() converts the
+  // values), so plain JSON.stringify suffices and avoids a second walk.
+  await writeFileAtomic(path, JSON.stringify(snapshotOf(runId, info)));
   return path;
 }

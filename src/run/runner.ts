@@ -7,6 +7,7 @@ import { Coordinator } from "../execution/coordinator.ts";
 import { defaultStrategies } from "../execution/_strategies.ts";
 import { applyLoggingSetting, logger } from "../_logging.ts";
 import type { Node } from "../nodes/node.ts";
+import { EventLogWriter } from "../persistence/event_log.ts";
 import { saveRunSnapshot } from "../persistence/run_store.ts";
 import { RTPublisher } from "../pubsub/publisher.ts";
 import { ExecutionInfo } from "../state/execution_info.ts";
@@ -42,6 +43,9 @@ export class Runner {
   readonly #rt: RTState;
   #shutdown: Promise<void> | null = null;
   #saving: Promise<void> = Promise.resolve();
+  readonly #events: EventLogWriter | null = null;
+  // The stamp step at the last save: nothing to save again while unchanged.
+  #savedStep = -1;
 
   /**
 
@@ -76,6 +80,15 @@ export class Runner {
     );
     for (const [key, value] of Object.entries(context)) {
       this.#rt.context.set(key, value);
+    }
+    if (this.config.saveState) {
+      const events = new EventLogWriter(
+        this.config.stateDir,
+        this.config.runIdentifier,
+        this.#info,
+      );
+      this.#publisher.subscribe((m) => events.handle(m), "event-log");
+      this.#events = events;
     }
     if (this.config.subscriber) {
       this.#publisher.subscribe(this.config.subscriber, "config.subscriber");
@@ -167,13 +180,19 @@ export class Runner {
     if (!this.config.saveState || this.#info.requestHeap.size === 0) {
       return Promise.resolve();
     }
+    if (this.#info.stamper.currentStep === this.#savedStep) return this.#saving;
+    this.#savedStep = this.#info.stamper.currentStep;
+    this.#events?.reconcile();
     this.#saving = this.#saving.then(() =>
       saveRunSnapshot(
         this.config.stateDir,
         this.config.runIdentifier,
         this.#info,
       ).then(
-        (path) => log.debug("Saved run to {path}", { path }),
+        (path) => {
+          this.#events?.markSaved(this.#info.status);
+          log.debug("Saved run to {path}", { path });
+        },
         (error) =>
           log.error("Could not save run {runId}: {error}", {
             runId: this.config.runIdentifier,
@@ -193,6 +212,7 @@ export class Runner {
       await this.#rt.shutdown(new Error("The runner shut down"));
       await this.#coordinator.shutdown();
       await this.#save();
+      this.#events?.close();
       this.#publisher.shutdown();
     })();
     return this.#shutdown;

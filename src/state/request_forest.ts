@@ -45,6 +45,8 @@ export class RequestForest extends Forest<RequestRecord> {
   // made in creation order; #insertions lists the top-level ids in order.
   #bySource = new Map<string, string[]>();
   #insertions: string[] = [];
+  // Invariant: #open counts the requests whose newest version is "Open".
+  #open = 0;
 
   /**
    * Stores a record as the newest version of its request, indexing new
@@ -53,11 +55,13 @@ export class RequestForest extends Forest<RequestRecord> {
    * @param record The record.
    */
   override upsert(record: RequestRecord): void {
-    // A first version (no parent) is a new request: index it. Updates made
-    // through update() always link to the version they replace.
-    if (record.parent === null && !this.has(record.identifier)) {
-      this.#index(record);
-    }
+    this.#store(record, this.get(record.identifier));
+  }
+
+  /** Stores a version, given the version it replaces (if any). */
+  #store(record: RequestRecord, previous: RequestRecord | undefined): void {
+    if (previous === undefined) this.#index(record);
+    this.#open += (record.status === "Open" ? 1 : 0) - (previous?.status === "Open" ? 1 : 0);
     super.upsert(record);
   }
 
@@ -103,7 +107,7 @@ export class RequestForest extends Forest<RequestRecord> {
       stamp,
       parent: null,
     };
-    this.upsert(record);
+    this.#store(record, undefined);
     return record;
   }
 
@@ -139,7 +143,7 @@ export class RequestForest extends Forest<RequestRecord> {
       stamp,
       parent: previous,
     };
-    this.upsert(record);
+    this.#store(record, previous);
     return record;
   }
 
@@ -152,6 +156,11 @@ export class RequestForest extends Forest<RequestRecord> {
   children(nodeId: string): RequestRecord[] {
     const ids = this.#bySource.get(nodeId);
     return ids ? ids.map((id) => this.get(id)!) : [];
+  }
+
+  /** How many requests are open. */
+  get openCount(): number {
+    return this.#open;
   }
 
   /**

@@ -6,6 +6,7 @@
  */
 import type { Coordinator } from "../execution/coordinator.ts";
 import { bindScope, Task } from "../execution/task.ts";
+import { describeValue } from "../_describe.ts";
 import { logger } from "../_logging.ts";
 import { type AnyNode, isNode, type Node } from "../nodes/node.ts";
 import { type ScopeOwner, TaskScope } from "../nodes/_scope.ts";
@@ -163,7 +164,7 @@ export class RTState {
       return Promise.reject(
         new TypeError(
           `Cannot call as 'node' must be a node made with node(): current value is ${
-            describe(node)
+            describeValue(node, 80)
           }`,
         ),
       );
@@ -404,13 +405,4 @@ const NODE_SUFFIX = ":node";
 /** The request a node instance serves, from the node's id. */
 function requestIdOf(nodeId: string): string {
   return nodeId.endsWith(NODE_SUFFIX) ? nodeId.slice(0, -NODE_SUFFIX.length) : nodeId;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === "function") {
-    return `[Function: ${value.name || "anonymous"}]`;
-  }
-  if (typeof value === "string") return JSON.stringify(value);
-  if (value === null || typeof value !== "object") return String(value);
-  return `[object ${value.constructor?.name ?? "Object"}]`;
 }

@@ -1,0 +1,48 @@
+/**
+ * One-line descriptions of arbitrary values, for error messages and
+ * displays. Never throws, whatever the value.
+ *
+ * @module
+ */
+import { safeStringify } from "./state/_json_safe.ts";
+
+/**
+ * A one-line description of a value: `Name: message` for errors (live or
+ * serialized), compact JSON otherwise, cut to a length.
+ *
+ * @param value Anything.
+ * @param max The longest text returned.
+ * @returns The text.
+ */
+export function describeValue(value: unknown, max = 120): string {
+  let text: string;
+  if (typeof value === "function") {
+    text = `[Function: ${value.name || "anonymous"}]`;
+  } else if (value === undefined) {
+    text = "undefined";
+  } else if (isErrorLike(value)) {
+    text = `${value.name ?? "Error"}: ${value.message}`;
+  } else if (typeof value === "string") {
+    text = JSON.stringify(value);
+  } else {
+    text = safeStringify(value) ?? "undefined";
+  }
+  text = text.replace(/\s*\n\s*/g, " ");
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/**
+ * Whether a value looks like an error: an `Error`, or an error as saved
+ * (`{ name, message }`).
+ *
+ * @param value Anything.
+ * @returns `true` for error-like values.
+ */
+export function isErrorLike(
+  value: unknown,
+): value is { name?: string; message: string } {
+  if (value instanceof Error) return true;
+  return typeof value === "object" && value !== null &&
+    typeof (value as { message?: unknown }).message === "string" &&
+    typeof (value as { name?: unknown }).name === "string";
+}

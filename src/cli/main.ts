@@ -1,0 +1,282 @@
+/**
+ * The `switchyard` command: run a workflow with live progress, list and
+ * inspect saved runs, serve the visualizer.
+ *
+ * ```sh
+ * switchyard run <module> [--export name] [args…] [--no-save] [--timeout ms]
+ * switchyard inspect <runId|file> [--json]
+ * switchyard ls
+ * switchyard viz [--port 8484]
+ * ```
+ *
+ * Every command takes `--dir` (default `.switchyard`). Exit codes: 0
+ * success, 1 the run failed, 2 bad usage, 130 `run` interrupted (Ctrl-C:
+ * open requests are cancelled and the run is saved).
+ *
+ * @module
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { listRuns, loadRun, RunNotFoundError, summarize } from "../persistence/run_loader.ts";
+import { requestRows } from "../persistence/request_rows.ts";
+import { safeStringify } from "../state/_json_safe.ts";
+import { serveViz } from "../viz/server.ts";
+import { formatRunList, formatRunTree } from "./inspect.ts";
+import type { CliOutput } from "./progress.ts";
+import { EXIT, runModule } from "./run_command.ts";
+
+/** What {@linkcode main} needs besides the arguments. */
+export interface MainOptions {
+  /** Where to write; the process's stdout and stderr by default. */
+  output?: CliOutput;
+  /**
+   * Resolves when `viz` should stop; by default on SIGINT or SIGTERM.
+   * Tests pass their own.
+   */
+  stopSignal?: Promise<void>;
+  /** Called with the visualizer's URL once it listens. */
+  onVizListening?: (url: string) => void;
+  /**
+   * Aborting it interrupts `run` like Ctrl-C. By default a process's
+   * SIGINT does, when the output is the process's own.
+   */
+  interrupt?: AbortSignal;
+}
+
+const DEFAULT_DIR = ".switchyard";
+
+/**
+ * The process's standard output and error.
+ *
+ * @returns A {@linkcode CliOutput} over `Deno.stdout` and `Deno.stderr`.
+ */
+export function processOutput(): CliOutput {
+  const encoder = new TextEncoder();
+  const write = (file: typeof Deno.stdout) => (text: string) => {
+    const bytes = encoder.encode(text);
+    let written = 0;
+    while (written < bytes.length) {
+      written += file.writeSync(bytes.subarray(written));
+    }
+  };
+  const isTerminal = Deno.stderr.isTerminal();
+  let columns = 80;
+  if (isTerminal) {
+    try {
+      columns = Deno.consoleSize().columns;
+    } catch { /* not a console after all */ }
+  }
+  return {
+    out: write(Deno.stdout),
+    err: write(Deno.stderr),
+    isTerminal,
+    columns,
+  };
+}
+
+function positiveInteger(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n <= 0) {
+      throw new InvalidArgumentError(
+        `'${name}' must be a positive whole number: current value is ${JSON.stringify(value)}`,
+      );
+    }
+    return n;
+  };
+}
+
+function portNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0 || n > 65535) {
+    throw new InvalidArgumentError(
+      `'--port' must be a whole number from 0 to 65535: current value is ${JSON.stringify(value)}`,
+    );
+  }
+  return n;
+}
+
+/** The interrupt signal of a `run`: the caller's, or SIGINT for a process. */
+function interruptSignal(
+  options: MainOptions,
+): { signal: AbortSignal | undefined } & Disposable {
+  if (options.interrupt || options.output) {
+    return { signal: options.interrupt, [Symbol.dispose]() {} };
+  }
+  const controller = new AbortController();
+  const handler = () => controller.abort();
+  Deno.addSignalListener("SIGINT", handler);
+  return {
+    signal: controller.signal,
+    [Symbol.dispose]: () => Deno.removeSignalListener("SIGINT", handler),
+  };
+}
+
+function stopOnSignal(): Promise<void> {
+  const { promise, resolve } = Promise.withResolvers<void>();
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  const handler = () => {
+    for (const s of signals) Deno.removeSignalListener(s, handler);
+    resolve();
+  };
+  for (const s of signals) Deno.addSignalListener(s, handler);
+  return promise;
+}
+
+/**
+ * Runs the `switchyard` command.
+ *
+ * @param args The arguments after the program name.
+ * @param options Output and stop hooks (for tests).
+ * @returns The exit code: 0 success, 1 a run failed, 2 bad usage, 130 interrupted.
+ */
+export async function main(
+  args: readonly string[],
+  options: MainOptions = {},
+): Promise<number> {
+  const output = options.output ?? processOutput();
+  let code: number = EXIT.ok;
+  const program = new Command("switchyard")
+    .description(
+      "Run workflows with live progress, inspect saved runs, and draw them in a local web page.",
+    )
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => output.out(text),
+      writeErr: (text) => output.err(text),
+    })
+    .showHelpAfterError("(add --help for usage)")
+    .helpCommand(true);
+
+  program
+    .command("run")
+    .description(
+      "Run a node (or flow, or states) exported by a module, with live progress; save it unless --no-save.",
+    )
+    .argument("<module>", "path or URL of the module")
+    .argument(
+      "[args...]",
+      "arguments for the node (JSON when valid JSON, else strings)",
+    )
+    .option("-e, --export <name>", "the export to run", "default")
+    .option("--no-save", "do not save the run")
+    .option(
+      "--timeout <ms>",
+      "time limit for the run in ms",
+      positiveInteger("--timeout"),
+    )
+    .option("--run-id <id>", "the run identifier (default: a fresh UUID)")
+    .option("-d, --dir <path>", "the state folder", DEFAULT_DIR)
+    .addOption(
+      new Option("--log <setting>", "how much the runtime logs")
+        .choices(["VERBOSE", "REGULAR", "QUIET", "NONE"])
+        .default("NONE"),
+    )
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 the run completed, 1 it failed (or timed out), 2 bad usage, 130 interrupted (Ctrl-C cancels open requests and saves the run).\nExample: switchyard run examples/pipeline.ts --export pipeline .",
+    )
+    .action(async (module: string, rest: string[], opts) => {
+      using interrupt = interruptSignal(options);
+      code = await runModule(module, rest, {
+        interrupt: interrupt.signal,
+        export: opts.export,
+        save: opts.save,
+        dir: opts.dir,
+        timeout: opts.timeout,
+        runId: opts.runId,
+        log: opts.log,
+      }, output);
+    });
+
+  program
+    .command("inspect")
+    .description(
+      "Print a saved run's request tree with durations, statuses and errors.",
+    )
+    .argument(
+      "<run>",
+      "a run id, a unique prefix of one, or a run file (.json or .events.jsonl)",
+    )
+    .option(
+      "--json",
+      "print the run as JSON (summary and one entry per request)",
+    )
+    .option("-d, --dir <path>", "the state folder", DEFAULT_DIR)
+    .action(async (ref: string, opts) => {
+      const run = await loadRun(opts.dir, ref);
+      for (const warning of run.warnings) output.err(`warning: ${warning}\n`);
+      if (opts.json) {
+        output.out(
+          safeStringify(
+            { ...summarize(run), requests: requestRows(run.runs) },
+            2,
+          ) +
+            "\n",
+        );
+      } else {
+        output.out(formatRunTree(run, { color: output.isTerminal }));
+      }
+    });
+
+  program
+    .command("ls")
+    .description("List saved runs, newest first.")
+    .option("--json", "print the list as JSON")
+    .option("-d, --dir <path>", "the state folder", DEFAULT_DIR)
+    .action(async (opts) => {
+      const runs = await listRuns(opts.dir);
+      output.out(
+        opts.json
+          ? safeStringify(runs, 2) + "\n"
+          : formatRunList(runs, { color: output.isTerminal }),
+      );
+    });
+
+  program
+    .command("viz")
+    .description(
+      "Serve the visualizer on 127.0.0.1: saved runs as trees and timelines, live while they run.",
+    )
+    .option(
+      "-p, --port <port>",
+      "the port (0 picks a free one)",
+      portNumber,
+      8484,
+    )
+    .option("-d, --dir <path>", "the state folder", DEFAULT_DIR)
+    .action(async (opts) => {
+      const server = serveViz({ stateDir: opts.dir, port: opts.port });
+      const url = `http://127.0.0.1:${server.port}/`;
+      output.err(`Serving runs from ${opts.dir} at ${url} (Ctrl-C to stop)\n`);
+      options.onVizListening?.(url);
+      await (options.stopSignal ?? stopOnSignal());
+      await server.shutdown();
+    });
+
+  if (args.length === 0) {
+    program.outputHelp({ error: true });
+    return EXIT.usage;
+  }
+  try {
+    await program.parseAsync([...args], { from: "user" });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof RunNotFoundError || error instanceof TypeError) {
+      output.err(`${error.message}\n`);
+      return EXIT.usage;
+    }
+    output.err(`${describeError(error)}\n`);
+    return EXIT.failed;
+  }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,180 @@
+/**
+ * `switchyard run <module> [--export name] [args…]`: imports a module, finds
+ * the export, runs it with live progress and says how it went.
+ *
+ * @module
+ */
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { LoggingSetting } from "../_logging.ts";
+import { isRunId } from "../persistence/run_loader.ts";
+import { runsDir } from "../persistence/run_store.ts";
+import { type CliOutput, ProgressDisplay } from "./progress.ts";
+import { safeStringify } from "../state/_json_safe.ts";
+import { describeValue } from "./_format.ts";
+import { findRunTarget, UnsupportedRunTargetError } from "./run_targets.ts";
+
+/** Options of {@linkcode runModule}. */
+export interface RunModuleOptions {
+  /** The export to run (default `"default"`). */
+  export?: string;
+  /** Save the run under `dir` (default `true`). */
+  save?: boolean;
+  /** The state folder (default `.switchyard`). */
+  dir?: string;
+  /** Time limit for the run in ms. */
+  timeout?: number;
+  /** The run identifier (default a fresh UUID). */
+  runId?: string;
+  /** How much the runtime logs (default `"NONE"`: the CLI reports itself). */
+  log?: LoggingSetting;
+  /** Aborting it stops the run (Ctrl-C); the exit code is then 130. */
+  interrupt?: AbortSignal;
+}
+
+/** Exit codes of the CLI. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+/**
+ * Parses a command-line argument: JSON when it is valid JSON, else the
+ * string itself.
+ *
+ * @param text The argument.
+ * @returns The value.
+ */
+export function parseArgument(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * The URL to import for a module reference: URLs as they are, paths
+ * resolved from the working folder.
+ *
+ * @param ref A path or URL.
+ * @returns The URL.
+ */
+export function moduleUrl(ref: string): string {
+  if (/^(file|https?|npm|jsr|data):/.test(ref)) return ref;
+  return pathToFileURL(resolve(ref)).href;
+}
+
+/**
+ * Runs a module's export and reports on `output`.
+ *
+ * @param ref The module's path or URL.
+ * @param args The positional arguments (parsed as JSON when valid).
+ * @param options The export, saving, folder, timeout, run id.
+ * @param output Where to write.
+ * @returns The exit code: 0 success, 1 the run failed, 2 it could not be run.
+ */
+export async function runModule(
+  ref: string,
+  args: readonly string[],
+  options: RunModuleOptions,
+  output: CliOutput,
+): Promise<number> {
+  const exportName = options.export ?? "default";
+  if (options.runId !== undefined && !isRunId(options.runId)) {
+    output.err(
+      `Cannot run as '--run-id' must be made of letters, digits, '.', '_' or '-': current value is ${
+        JSON.stringify(options.runId)
+      }\n`,
+    );
+    return EXIT.usage;
+  }
+  let module: Record<string, unknown>;
+  try {
+    module = await import(moduleUrl(ref));
+  } catch (error) {
+    output.err(
+      `Cannot run '${ref}' as it could not be imported: ${describeValue(error, 400)}\n`,
+    );
+    return EXIT.usage;
+  }
+  if (!(exportName in module)) {
+    const names = Object.keys(module).map((n) => `'${n}'`).join(", ");
+    output.err(
+      `Cannot run '${ref}' as '--export' must name one of its exports (${
+        names || "none"
+      }): current value is '${exportName}'\n`,
+    );
+    return EXIT.usage;
+  }
+  const value = module[exportName];
+  const target = findRunTarget(value);
+  if (!target) {
+    output.err(
+      `Cannot run '${ref}' as export '${exportName}' must be a node, a flow or states: current value is ${
+        describeValue(value, 80)
+      }\n`,
+    );
+    return EXIT.usage;
+  }
+  const progress = new ProgressDisplay(output);
+  const save = options.save ?? true;
+  const dir = options.dir ?? ".switchyard";
+  let outcome;
+  try {
+    outcome = await target.run(value, {
+      config: {
+        saveState: save,
+        stateDir: dir,
+        timeout: options.timeout,
+        runIdentifier: options.runId,
+        loggingSetting: options.log ?? "NONE",
+      },
+      args: args.map(parseArgument),
+      observe: (source) => progress.observe(source),
+      signal: options.interrupt ?? new AbortController().signal,
+    });
+  } catch (error) {
+    progress.stop();
+    output.err(`Cannot run '${ref}': ${describeValue(error, 400)}\n`);
+    return error instanceof UnsupportedRunTargetError ||
+        error instanceof TypeError
+      ? EXIT.usage
+      : EXIT.failed;
+  }
+  progress.stop();
+  const { done, failed, cancelled } = progress.counts;
+  const total = outcome.info.requestHeap.size;
+  const counts = `${total} requests (${done} done, ${failed} failed${
+    cancelled ? `, ${cancelled} cancelled` : ""
+  })`;
+  const interrupted = options.interrupt?.aborted ?? false;
+  if (interrupted) {
+    output.err(`Interrupted after ${progress.elapsed}: ${counts}\n`);
+  } else if (outcome.error === undefined) {
+    output.err(`Completed in ${progress.elapsed}: ${counts}\n`);
+    if (outcome.answer !== undefined) {
+      output.out(safeStringify(outcome.answer) + "\n");
+    }
+  } else {
+    output.err(
+      `Failed after ${progress.elapsed}: ${counts}\n${describeValue(outcome.error, 2000)}\n`,
+    );
+  }
+  const snapshot = join(runsDir(dir), `${outcome.runId}.json`);
+  if (save && !await exists(snapshot)) {
+    output.err(`warning: the run could not be saved to ${snapshot}\n`);
+  } else if (save) {
+    output.err(
+      `Saved run ${outcome.runId}: switchyard inspect ${outcome.runId}  |  switchyard viz\n`,
+    );
+  }
+  if (interrupted) return EXIT.interrupted;
+  return outcome.error === undefined ? EXIT.ok : EXIT.failed;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

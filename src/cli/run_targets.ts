@@ -1,0 +1,183 @@
+/**
+ * What `switchyard run` can run, chosen by duck typing: a node, a flow (an
+ * object with `execute` and `addRoutine`), or states (objects with
+ * `enterState`). Each kind is a {@linkcode RunTarget}; new kinds plug in
+ * with {@linkcode registerRunTarget}.
+ *
+ * @module
+ */
+import { isNode } from "../nodes/node.ts";
+import type { RTPublisher } from "../pubsub/publisher.ts";
+import { Runner } from "../run/runner.ts";
+import type { ExecutorConfigInput } from "../run/config.ts";
+import type { ExecutionInfo } from "../state/execution_info.ts";
+
+/** What a run target gets from `switchyard run`. */
+export interface RunTargetContext {
+  /** The runner configuration the command line asked for. */
+  config: ExecutorConfigInput;
+  /** The positional arguments, parsed (JSON when valid JSON, else strings). */
+  args: unknown[];
+  /**
+   * Shows live progress of an execution; call it once the publisher and
+   * execution exist, before the work starts.
+   */
+  observe(source: { publisher: RTPublisher; info: ExecutionInfo }): void;
+  /**
+   * Aborts when the user interrupts the command (Ctrl-C): stop the run,
+   * cancelling what is open, and save what was recorded.
+   */
+  signal: AbortSignal;
+}
+
+/** How a run went. */
+export interface RunOutcome {
+  /** Everything recorded. */
+  info: ExecutionInfo;
+  /** What the run returned (when it did not fail). */
+  answer?: unknown;
+  /** Why it failed; absent on success. */
+  error?: unknown;
+  /** The run identifier its files are saved under, if saved. */
+  runId: string;
+}
+
+/** One kind of thing `switchyard run` can run. */
+export interface RunTarget {
+  /** A short name, e.g. `"node"`. */
+  kind: string;
+  /** Whether a module export is of this kind. */
+  matches(value: unknown): boolean;
+  /**
+   * Runs it. Resolves with the outcome also when the run failed; rejects
+   * only when it could not be run at all.
+   */
+  run(value: unknown, context: RunTargetContext): Promise<RunOutcome>;
+}
+
+/** A kind of export that `switchyard run` recognises but cannot run yet. */
+export class UnsupportedRunTargetError extends Error {
+  /** Always `"UnsupportedRunTargetError"`. */
+  override readonly name = "UnsupportedRunTargetError";
+  /**
+   * Makes an UnsupportedRunTargetError.
+   *
+   * @param kind The kind, e.g. `"flow"`.
+   * @param options The cause, if any.
+   */
+  constructor(kind: string, options?: ErrorOptions) {
+    super(
+      `Cannot run a ${kind} as 'switchyard run' has no runner for ${kind}s yet: register one with registerRunTarget()`,
+      options,
+    );
+  }
+}
+
+/** Runs a node with a {@linkcode Runner}. */
+export const nodeTarget: RunTarget = {
+  kind: "node",
+  matches: isNode,
+  async run(value, context) {
+    await using runner = new Runner(context.config);
+    context.observe({ publisher: runner.publisher, info: runner.info });
+    const stop = () => void runner.shutdown();
+    context.signal.addEventListener("abort", stop, { once: true });
+    try {
+      const info = await runner.run(
+        value as Parameters<Runner["run"]>[0],
+        ...context.args,
+      );
+      return { info, answer: info.answer, runId: runner.config.runIdentifier };
+    } catch (error) {
+      return { info: runner.info, error, runId: runner.config.runIdentifier };
+    } finally {
+      context.signal.removeEventListener("abort", stop);
+    }
+  },
+};
+
+const hasFunctions = (value: unknown, ...names: string[]): boolean =>
+  typeof value === "object" && value !== null &&
+  names.every((n) => typeof (value as Record<string, unknown>)[n] === "function");
+
+/** Flow-like objects: `execute` and `addRoutine`. Not runnable yet. */
+export const flowTarget: RunTarget = {
+  kind: "flow",
+  matches: (value) => hasFunctions(value, "execute", "addRoutine"),
+  run: () => Promise.reject(new UnsupportedRunTargetError("flow")),
+};
+
+/** A State-like object, or a non-empty list of them. Not runnable yet. */
+export const statesTarget: RunTarget = {
+  kind: "state",
+  matches: (value) =>
+    Array.isArray(value)
+      ? value.length > 0 && value.every((v) => hasFunctions(v, "enterState"))
+      : hasFunctions(value, "enterState"),
+  run: () => Promise.reject(new UnsupportedRunTargetError("state")),
+};
+
+// Invariant: later registrations come first, so a registered kind replaces
+// a built-in one that matches the same values.
+const targets: RunTarget[] = [nodeTarget, flowTarget, statesTarget];
+
+/**
+ * Adds a kind of runnable export; it is tried before those already known.
+ *
+ * @param target The run target.
+ * @returns A function that removes it again.
+ * @throws {TypeError} If `target` lacks `kind`, `matches` or `run`.
+ *
+ * @example Teaching `switchyard run` a new kind
+ * ```ts
+ * import { ExecutionInfo, findRunTarget, registerRunTarget } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * const remove = registerRunTarget({
+ *   kind: "greeting",
+ *   matches: (v) => typeof v === "string",
+ *   run: () => Promise.resolve({ info: ExecutionInfo.createNew(), answer: "hi", runId: "r" }),
+ * });
+ * assert.equal(findRunTarget("hello")?.kind, "greeting");
+ * remove();
+ * assert.equal(findRunTarget("hello"), undefined);
+ * ```
+ */
+export function registerRunTarget(target: RunTarget): () => void {
+  if (
+    typeof target?.kind !== "string" || typeof target.matches !== "function" ||
+    typeof target.run !== "function"
+  ) {
+    throw new TypeError(
+      `Cannot register run target as 'target' must have kind, matches() and run(): current value is ${
+        String(target)
+      }`,
+    );
+  }
+  targets.unshift(target);
+  return () => {
+    const index = targets.indexOf(target);
+    if (index >= 0) targets.splice(index, 1);
+  };
+}
+
+/**
+ * The run target for a module export, if any kind matches it.
+ *
+ * @param value The export.
+ * @returns The first matching target, or `undefined`.
+ *
+ * @example What a module exports
+ * ```ts
+ * import { findRunTarget, node } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(findRunTarget(node(() => 1, { name: "one" }))?.kind, "node");
+ * assert.equal(findRunTarget({ execute() {}, addRoutine() {} })?.kind, "flow");
+ * assert.equal(findRunTarget([{ enterState() {} }])?.kind, "state");
+ * assert.equal(findRunTarget(42), undefined);
+ * ```
+ */
+export function findRunTarget(value: unknown): RunTarget | undefined {
+  return targets.find((target) => target.matches(value));
+}

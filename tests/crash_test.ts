@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { loadRun, requestRows } from "../mod.ts";
+import { main } from "../src/cli/main.ts";
+
+const fixture = new URL("./fixtures/crash_run.ts", import.meta.url);
+const config = new URL("../deno.json", import.meta.url);
+
+/** Reads a child's stdout line by line until one matches. */
+async function readUntil(
+  lines: AsyncIterator<string>,
+  wanted: RegExp,
+  seen: string[],
+): Promise<void> {
+  while (true) {
+    const { value, done } = await lines.next();
+    if (done) {
+      throw new Error(`stdout ended before ${wanted}: ${seen.join("|")}`);
+    }
+    seen.push(value);
+    if (wanted.test(value)) return;
+  }
+}
+
+async function* splitLines(stream: ReadableStream<Uint8Array>) {
+  let buffer = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    buffer += chunk;
+    let newline;
+    while ((newline = buffer.indexOf("\n")) >= 0) {
+      yield buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+    }
+  }
+  if (buffer) yield buffer;
+}
+
+Deno.test("A run killed with SIGKILL leaves a readable log and an untouched snapshot", async () => {
+  const stateDir = await Deno.makeTempDir({ prefix: "switchyard-crash-" });
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--config",
+        config.pathname,
+        fixture.pathname,
+        stateDir,
+        "crashy",
+        "3",
+      ],
+      stdout: "piped",
+      stderr: "null",
+      stdin: "null",
+    }).spawn();
+    const lines = splitLines(child.stdout);
+    const seen: string[] = [];
+    await readUntil(lines, /^SAVED$/, seen);
+    const snapshotPath = join(stateDir, "runs", "crashy.json");
+    const snapshotBefore = await Deno.readTextFile(snapshotPath);
+    await readUntil(lines, /^READY 3$/, seen);
+    child.kill("SIGKILL");
+    const status = await child.status;
+    for await (const _ of lines) { /* drain */ }
+    assert.equal(status.signal, "SIGKILL");
+
+    assert.equal(await Deno.readTextFile(snapshotPath), snapshotBefore);
+    const run = await loadRun(stateDir, "crashy");
+    assert.equal(run.source, "events");
+    assert.equal(run.status, "Crashed");
+    assert.equal(run.live, false);
+    const rows = requestRows(run.runs);
+    const summary = rows.map((r) => `${r.name}:${r.status}:${JSON.stringify(r.output ?? null)}`);
+    assert.deepEqual(summary, [
+      "first:Completed:0",
+      "step:Completed:0",
+      "second:Open:null",
+      "step:Completed:10",
+      "step:Completed:20",
+      "step:Completed:30",
+      "forever:Open:null",
+    ]);
+
+    let text = "";
+    const output = {
+      out: (t: string) => void (text += t),
+      err: () => {},
+      isTerminal: false,
+      columns: 80,
+    };
+    assert.equal(
+      await main(["inspect", "crashy", "--dir", stateDir], { output }),
+      0,
+    );
+    const printed = text.trimEnd().split("\n");
+    assert.match(
+      printed[0],
+      /^Run crashy {2}first {2}Crashed .* 7 requests, 0 failed {2}\(from event log\)$/,
+    );
+    assert.deepEqual(
+      printed.slice(1).map((l) => l.replace(/ {2}[\d.]+ ms$/, "")),
+      [
+        "✓ first()",
+        "└─ ✓ step(0)",
+        "… second()  open",
+        "├─ ✓ step(1)",
+        "├─ ✓ step(2)",
+        "├─ ✓ step(3)",
+        "└─ … forever()  open",
+      ],
+    );
+  } finally {
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});

@@ -1,0 +1,261 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  call,
+  EVENT_LOG_FORMAT,
+  isEventLogActive,
+  listRuns,
+  loadRun,
+  node,
+  parseEventLog,
+  requestRows,
+  Runner,
+  RunNotFoundError,
+} from "../mod.ts";
+
+async function withStateDir(fn: (dir: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix: "switchyard-loader-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const lines = (...objects: unknown[]) => objects.map((o) => JSON.stringify(o) + "\n").join("");
+const start = {
+  event: "start",
+  format: EVENT_LOG_FORMAT,
+  runId: "x",
+  time: 1000,
+  pid: 1,
+};
+const created = (
+  request: string,
+  node: string,
+  parentNode: string | null,
+  step: number,
+) => ({
+  event: "created",
+  time: 1000 + step,
+  step,
+  request,
+  parentNode,
+  node,
+  name: `n-${node}`,
+  nodeType: "async",
+  args: [step],
+});
+
+async function writeRun(stateDir: string, runId: string, text: string) {
+  await Deno.mkdir(join(stateDir, "runs"), { recursive: true });
+  await Deno.writeTextFile(
+    join(stateDir, "runs", `${runId}.events.jsonl`),
+    text,
+  );
+}
+
+Deno.test("parseEventLog() skips a torn last line and unreadable lines", () => {
+  const text = lines(start) + "not json\n" +
+    lines({ event: "saved", time: 2, status: "Completed", events: 0 }) +
+    '{"event":"cre';
+  const parsed = parseEventLog(new TextEncoder().encode(text));
+  assert.deepEqual(parsed.events.map((e) => e.event), ["start", "saved"]);
+  assert.equal(parsed.offset, text.lastIndexOf("\n") + 1);
+  assert.deepEqual(parsed.warnings, [
+    "line 2: not valid JSON",
+    "ignored a torn last line (13 bytes)",
+  ]);
+});
+
+Deno.test("loadRun() rebuilds a crashed run from its log, torn last line included", async () => {
+  await withStateDir(async (stateDir) => {
+    await writeRun(
+      stateDir,
+      "crashed",
+      lines(
+        start,
+        created("r1", "a", null, 0),
+        created("r2", "b", "a", 1),
+        {
+          event: "completed",
+          time: 1003,
+          step: 2,
+          request: "r2",
+          output: "done",
+        },
+        created("r3", "c", "a", 3),
+      ) + '{"event":"failed","time":10',
+    );
+    const run = await loadRun(stateDir, "crashed");
+    assert.equal(run.status, "Crashed");
+    assert.equal(run.source, "events");
+    assert.equal(run.live, false);
+    assert.equal(run.name, "n-a");
+    assert.equal(run.endTime, null);
+    assert.match(run.warnings.join(), /torn last line/);
+    assert.deepEqual(
+      requestRows(run.runs).map((
+        r,
+      ) => [r.name, r.depth, r.status, r.output ?? null]),
+      [["n-a", 0, "Open", null], ["n-b", 1, "Completed", "done"], [
+        "n-c",
+        1,
+        "Open",
+        null,
+      ]],
+    );
+  });
+});
+
+Deno.test("loadRun() says Open while a runner is writing the log", async () => {
+  await withStateDir(async (stateDir) => {
+    const gate = Promise.withResolvers<void>();
+    const started = Promise.withResolvers<void>();
+    const step = node(() => 1, { name: "step" });
+    const slow = node(async () => {
+      await call(step);
+      started.resolve();
+      await gate.promise;
+    }, { name: "slow" });
+    await using runner = new Runner({
+      saveState: true,
+      stateDir,
+      runIdentifier: "going",
+      loggingSetting: "NONE",
+    });
+    const running = runner.run(slow);
+    await started.promise;
+    const during = await loadRun(stateDir, "going");
+    assert.equal(during.status, "Open");
+    assert.equal(during.live, true);
+    assert.equal(during.source, "events");
+    assert.equal(requestRows(during.runs).length, 2);
+    assert.equal(
+      await isEventLogActive(join(stateDir, "runs", "going.events.jsonl")),
+      true,
+    );
+    gate.resolve();
+    await running;
+    const after = await loadRun(stateDir, "going");
+    assert.equal(after.status, "Completed");
+    assert.equal(after.source, "snapshot");
+  });
+});
+
+Deno.test("loadRun() prefers the log when it goes on past the snapshot", async () => {
+  await withStateDir(async (stateDir) => {
+    const step = node((x: number) => x, { name: "step" });
+    {
+      await using runner = new Runner({
+        saveState: true,
+        stateDir,
+        runIdentifier: "more",
+        loggingSetting: "NONE",
+      });
+      await runner.run(step, 1);
+    }
+    const path = join(stateDir, "runs", "more.events.jsonl");
+    await Deno.writeTextFile(path, lines(created("late", "z", null, 50)), {
+      append: true,
+    });
+    const run = await loadRun(stateDir, "more");
+    assert.equal(run.source, "events");
+    assert.equal(run.status, "Crashed");
+    assert.equal(requestRows(run.runs).length, 2);
+  });
+});
+
+Deno.test("loadRun() finds runs by unique prefix and by file path", async () => {
+  await withStateDir(async (stateDir) => {
+    await writeRun(
+      stateDir,
+      "abc-1",
+      lines(start, created("r1", "a", null, 0)),
+    );
+    await writeRun(
+      stateDir,
+      "abd-2",
+      lines(start, created("r1", "a", null, 0)),
+    );
+    assert.equal((await loadRun(stateDir, "abc")).runId, "abc-1");
+    const file = join(stateDir, "runs", "abd-2.events.jsonl");
+    assert.equal((await loadRun("/nowhere", file)).runId, "abd-2");
+    await assert.rejects(loadRun(stateDir, "ab"), {
+      name: "RunNotFoundError",
+      message: /'ab' starts 2/,
+    });
+    await assert.rejects(loadRun(stateDir, "zzz"), {
+      name: "RunNotFoundError",
+      message: /current value is 'zzz'/,
+    });
+    await assert.rejects(loadRun(stateDir, "../etc/passwd"), TypeError);
+    await assert.rejects(loadRun(stateDir, "a/b.json"), RunNotFoundError);
+  });
+});
+
+Deno.test("loadRun() rejects a file that is not a run", async () => {
+  await withStateDir(async (stateDir) => {
+    await Deno.mkdir(join(stateDir, "runs"));
+    await Deno.writeTextFile(
+      join(stateDir, "runs", "odd.json"),
+      '{"format":"other"}',
+    );
+    await assert.rejects(loadRun(stateDir, "odd"), {
+      name: "TypeError",
+      message: /switchyard\.run\/1/,
+    });
+  });
+});
+
+Deno.test("listRuns() lists runs newest first, unreadable ones included", async () => {
+  await withStateDir(async (stateDir) => {
+    assert.deepEqual(await listRuns(stateDir), []);
+    await writeRun(stateDir, "old", lines(start, created("r1", "a", null, 0)));
+    await writeRun(
+      stateDir,
+      "new",
+      lines({ ...start, time: 5000 }, {
+        ...created("r1", "a", null, 0),
+        time: 5000,
+      }),
+    );
+    await Deno.writeTextFile(join(stateDir, "runs", "bad.json"), "{");
+    const runs = await listRuns(stateDir);
+    assert.deepEqual(runs.map((r) => [r.runId, r.status]), [
+      ["new", "Crashed"],
+      ["old", "Crashed"],
+      ["bad", "Crashed"],
+    ]);
+    assert.match(runs[2].name, /unreadable/);
+    assert.equal(runs[0].requests, 1);
+  });
+});
+
+Deno.test("listRuns() reuses cached summaries of unchanged runs only", async () => {
+  await withStateDir(async (stateDir) => {
+    await writeRun(stateDir, "kept", lines(start, created("r1", "a", null, 0)));
+    await writeRun(
+      stateDir,
+      "grows",
+      lines(start, created("r1", "a", null, 0)),
+    );
+    const cache = new Map();
+    const first = await listRuns(stateDir, { cache });
+    const path = join(stateDir, "runs", "grows.events.jsonl");
+    await Deno.writeTextFile(path, lines(created("r2", "b", "a", 1)), {
+      append: true,
+    });
+    const second = await listRuns(stateDir, { cache });
+    const byId = (runs: typeof first, id: string) => runs.find((r) => r.runId === id)!;
+    assert.equal(byId(second, "kept"), byId(first, "kept"));
+    assert.equal(byId(first, "grows").requests, 1);
+    assert.equal(byId(second, "grows").requests, 2);
+    await Deno.remove(join(stateDir, "runs", "kept.events.jsonl"));
+    assert.deepEqual(
+      (await listRuns(stateDir, { cache })).map((r) => r.runId),
+      ["grows"],
+    );
+    assert.deepEqual([...cache.keys()], ["grows"]);
+  });
+});
