@@ -112,3 +112,14 @@ export {
   saveRunSnapshot,
   snapshotOf,
 } from "./src/persistence/run_store.ts";
+
+// States: the application's queue of states (DESIGN §6).
+export { Gate } from "./src/states/gate.ts";
+export {
+  type EnterStateOptions,
+  State,
+  type StateFunction,
+  type StateOptions,
+} from "./src/states/state.ts";
+export { type ActiveState, StateManager } from "./src/states/state_manager.ts";
+export { StateFailedError } from "./src/states/errors.ts";

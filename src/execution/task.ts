@@ -43,9 +43,9 @@ export class Task {
    * @param args The arguments.
    * @param options The scope, set by the runtime.
    */
-  // deno-lint-ignore no-explicit-any
   constructor(
     requestId: string,
+    // deno-lint-ignore no-explicit-any
     node: Node<any, any>,
     args: unknown[],
     options?: TaskOptions,

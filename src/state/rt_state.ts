@@ -38,6 +38,12 @@ export interface CallNodesOptions {
   args: unknown[];
   /** The node type recorded for it; defaults to the node's mode. */
   nodeType?: string;
+  /**
+   * The coordinator mode its task is submitted to; defaults to the node's
+   * mode. Lets a caller route a worker node to another registered strategy
+   * (e.g. a dedicated worker).
+   */
+  mode?: string;
 }
 
 interface Pending {
@@ -231,7 +237,7 @@ export class RTState implements ScopeOwner {
     try {
       this.#coordinator.submit(
         new Task(requestId, node, args, { scope }),
-        node.mode,
+        options.mode ?? node.mode,
       );
     } catch (error) {
       this.#publisher.publish(new RequestCreationFailure(requestId, error));

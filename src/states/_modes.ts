@@ -1,0 +1,26 @@
+/**
+ * The execution modes a state manager registers.
+ *
+ * @module
+ */
+import { defaultStrategies } from "../execution/_strategies.ts";
+import type { TaskExecutionStrategy } from "../execution/strategy.ts";
+import type { ExecutorConfig } from "../run/config.ts";
+
+/**
+ * The coordinator mode of long-running blocking states: every task gets a
+ * dedicated worker of its own, outside the shared pool.
+ */
+export const LONG_RUNNING_MODE = "worker:dedicated";
+
+/**
+ * The built-in strategies plus the one for long-running blocking states.
+ *
+ * @param config The manager's configuration.
+ * @returns The strategies by mode.
+ */
+export function stateStrategies(
+  config: ExecutorConfig,
+): Record<string, TaskExecutionStrategy> {
+  return { ...defaultStrategies(config) };
+}
