@@ -112,3 +112,14 @@ export {
   saveRunSnapshot,
   snapshotOf,
 } from "./src/persistence/run_store.ts";
+
+// Worker execution: the worker pool strategy and its errors.
+export {
+  WorkerExecutionStrategy,
+  type WorkerStrategyOptions,
+} from "./src/execution/worker_strategy.ts";
+export {
+  type WorkerFailureReason,
+  WorkerTaskError,
+  type WorkerTaskErrorOptions,
+} from "./src/execution/worker_error.ts";
