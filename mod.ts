@@ -113,6 +113,17 @@ export {
   snapshotOf,
 } from "./src/persistence/run_store.ts";
 
+// Worker execution: the worker pool strategy and its errors.
+export {
+  WorkerExecutionStrategy,
+  type WorkerStrategyOptions,
+} from "./src/execution/worker_strategy.ts";
+export {
+  type WorkerFailureReason,
+  WorkerTaskError,
+  type WorkerTaskErrorOptions,
+} from "./src/execution/worker_error.ts";
+
 // States: the application's queue of states (DESIGN §6).
 export { Gate } from "./src/states/gate.ts";
 export {

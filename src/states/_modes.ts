@@ -5,6 +5,7 @@
  */
 import { defaultStrategies } from "../execution/_strategies.ts";
 import type { TaskExecutionStrategy } from "../execution/strategy.ts";
+import { WorkerExecutionStrategy } from "../execution/worker_strategy.ts";
 import type { ExecutorConfig } from "../run/config.ts";
 
 /**
@@ -14,7 +15,9 @@ import type { ExecutorConfig } from "../run/config.ts";
 export const LONG_RUNNING_MODE = "worker:dedicated";
 
 /**
- * The built-in strategies plus the one for long-running blocking states.
+ * The built-in strategies (`"async"`, and `"worker"`, the shared pool that
+ * short blocking states use) plus the dedicated workers of long-running
+ * blocking states.
  *
  * @param config The manager's configuration.
  * @returns The strategies by mode.
@@ -22,5 +25,12 @@ export const LONG_RUNNING_MODE = "worker:dedicated";
 export function stateStrategies(
   config: ExecutorConfig,
 ): Record<string, TaskExecutionStrategy> {
-  return { ...defaultStrategies(config) };
+  return {
+    ...defaultStrategies(config),
+    [LONG_RUNNING_MODE]: new WorkerExecutionStrategy({
+      dedicated: true,
+      permissions: config.workers.permissions,
+      gracePeriod: config.workers.gracePeriod,
+    }),
+  };
 }
