@@ -215,7 +215,12 @@ export class State {
       }
       signal?.throwIfAborted();
     } catch (error) {
-      this.#log("warning", "cancelled before it started", entered, error);
+      this.#log(
+        "warning",
+        "cancelled before it started",
+        entered,
+        reasonOf(error),
+      );
       throw error;
     }
     const started = performance.now();
@@ -226,7 +231,7 @@ export class State {
       return result;
     } catch (error) {
       if (error instanceof RequestCancelledError) {
-        this.#log("warning", "cancelled", started, error);
+        this.#log("warning", "cancelled", started, reasonOf(error));
       } else {
         this.#log("error", "failed", started, error);
       }
@@ -309,6 +314,11 @@ function resolveNode(
     name: fn.name || name,
     worker: true,
   });
+}
+
+/** A cancellation's message: its stack says nothing useful. */
+function reasonOf(error: unknown): unknown {
+  return error instanceof Error ? error.message : error;
 }
 
 /** A time in ms to the microsecond. */
