@@ -54,6 +54,9 @@ export interface EnterStateOptions {
   run?: (state: State, args: unknown[]) => Promise<unknown>;
 }
 
+// Shared by every state made without args or lazy args; never mutated.
+const NO_ARGS: readonly never[] = Object.freeze([]);
+
 const defaultRun = (state: State, args: unknown[]): Promise<unknown> =>
   call(state.node, ...args);
 
@@ -126,7 +129,7 @@ export class State {
         }`,
       );
     }
-    const { args = [], lazyArgs = [], isBlocking = false } = options;
+    const { args = NO_ARGS, lazyArgs = NO_ARGS, isBlocking = false } = options;
     const { longRunning = false, event } = options;
     if (!Array.isArray(args)) {
       throw new TypeError(
@@ -142,7 +145,9 @@ export class State {
         }`,
       );
     }
-    const notCallable = lazyArgs.findIndex((f) => typeof f !== "function");
+    const notCallable = lazyArgs.length === 0
+      ? -1
+      : lazyArgs.findIndex((f) => typeof f !== "function");
     if (notCallable !== -1) {
       throw new TypeError(
         `Cannot create state '${name}' as 'lazyArgs[${notCallable}]' must be a function: current value is ${
@@ -199,8 +204,23 @@ export class State {
    *   (the original error is the `cause`).
    * @throws What the function threw; `RequestCancelledError` if cancelled.
    */
-  async enterState(options: EnterStateOptions = {}): Promise<unknown> {
+  enterState(options: EnterStateOptions = {}): Promise<unknown> {
     const { signal, run = defaultRun } = options;
+    if (this.event === undefined && this.lazyArgs.length === 0) {
+      // Nothing to wait for: start in this turn of the event loop.
+      if (signal?.aborted) {
+        this.#log("warning", "cancelled before it started", performance.now());
+        return Promise.reject(signal.reason);
+      }
+      return this.#start(run, this.args as unknown[], -1);
+    }
+    return this.#enterAfterGate(signal, run);
+  }
+
+  async #enterAfterGate(
+    signal: AbortSignal | undefined,
+    run: NonNullable<EnterStateOptions["run"]>,
+  ): Promise<unknown> {
     const entered = performance.now();
     let args = this.args as unknown[];
     try {
@@ -223,20 +243,43 @@ export class State {
       );
       throw error;
     }
+    return await this.#start(run, args, entered);
+  }
+
+  /** Runs the node; `entered` is when the state was entered (-1: just now). */
+  #start(
+    run: NonNullable<EnterStateOptions["run"]>,
+    args: unknown[],
+    entered: number,
+  ): Promise<unknown> {
+    let result: Promise<unknown>;
+    // Every line from here on is at level "error" or below it: when even
+    // errors are not logged, skip the bookkeeping (the common fast path).
+    if (!log.isEnabledFor("error")) {
+      try {
+        return run(this, args);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     const started = performance.now();
-    this.#log("info", "started", entered);
+    this.#log("info", "started", entered < 0 ? started : entered);
     try {
-      const result = await run(this, args);
-      this.#log("info", "completed", started);
-      return result;
+      result = run(this, args);
     } catch (error) {
+      result = Promise.reject(error);
+    }
+    return result.then((value) => {
+      this.#log("info", "completed", started);
+      return value;
+    }, (error) => {
       if (error instanceof RequestCancelledError) {
         this.#log("warning", "cancelled", started, reasonOf(error));
       } else {
         this.#log("error", "failed", started, error);
       }
       throw error;
-    }
+    });
   }
 
   async #evaluateLazyArgs(): Promise<unknown[]> {

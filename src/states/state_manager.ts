@@ -80,7 +80,7 @@ const DEFAULT_GRACE_PERIOD = 100;
  * ```
  */
 export class StateManager {
-  static #current: StateManager | null = null;
+  static #instance: StateManager | null = null;
 
   /** The validated configuration. */
   readonly config: ExecutorConfig;
@@ -89,13 +89,16 @@ export class StateManager {
   readonly #coordinator: Coordinator;
   readonly #rt: RTState;
   readonly #queue: Fifo<State> = new Fifo();
-  // Invariant: #active holds exactly the states whose request was created and
-  // has not settled, in start order (Map keeps insertion order).
+  // Invariant: #active holds exactly the blocking states whose request was
+  // created and has not settled, in start order (Map keeps insertion order);
+  // the running non-blocking state, if any, is #current.
   readonly #active: Map<string, Active> = new Map();
   // Aborts once stopping starts: states waiting at a gate or evaluating lazy
   // args give up, and none starts afterwards.
   readonly #stopController: AbortController = new AbortController();
   #wake: (() => void) | null = null;
+  // The non-blocking state the queue awaits, once it started.
+  #current: Active | null = null;
   #processing: Promise<void> | null = null;
   #stopping: Promise<void> | null = null;
   #failure: StateFailedError | null = null;
@@ -127,10 +130,10 @@ export class StateManager {
    *   of a setting that differs from the existing manager's.
    */
   static instance(config?: ExecutorConfigInput): StateManager {
-    const current = StateManager.#current;
+    const current = StateManager.#instance;
     if (!current) {
       const manager = new StateManager(parseExecutorConfig(config ?? {}));
-      StateManager.#current = manager;
+      StateManager.#instance = manager;
       return manager;
     }
     if (config !== undefined) {
@@ -159,8 +162,8 @@ export class StateManager {
    * one. Does nothing when there is none.
    */
   static async reset(): Promise<void> {
-    const current = StateManager.#current;
-    StateManager.#current = null;
+    const current = StateManager.#instance;
+    StateManager.#instance = null;
     if (!current) return;
     await current.signalStopping();
     await current.#processing?.catch(() => {});
@@ -178,9 +181,7 @@ export class StateManager {
 
   /** The states running now, in start order. */
   get activeTasks(): ActiveState[] {
-    return [...this.#active.values()].map((
-      { state, requestId, startedAt },
-    ) => ({
+    return this.#running().map(({ state, requestId, startedAt }) => ({
       state,
       requestId,
       startedAt,
@@ -300,6 +301,7 @@ export class StateManager {
       } catch (error) {
         this.#onFailure(state, error);
       }
+      this.#current = null;
     }
     await this.#stopping;
     if (this.#failure) throw this.#failure;
@@ -315,6 +317,21 @@ export class StateManager {
       this.#failure = new StateFailedError(state.name, { cause: error });
       this.signalStopping();
     }
+  }
+
+  /** Every running state, in start order. */
+  #running(): Active[] {
+    const running = [...this.#active.values()];
+    const current = this.#current;
+    if (current && !this.#active.has(current.requestId)) {
+      running.push(current);
+      running.sort((a, b) => a.startedAt - b.startedAt);
+    }
+    return running;
+  }
+
+  #ended(requestId: string): () => void {
+    return () => this.#active.delete(requestId);
   }
 
   /** Starts a state as a top-level request (the `run` of `enterState`). */
@@ -348,7 +365,8 @@ export class StateManager {
       workRequestId,
       startedAt: performance.now(),
     };
-    this.#active.set(requestId, active);
+    if (state.isBlocking) this.#active.set(requestId, active);
+    else this.#current = active;
     const result = this.#rt.callNodes({
       parentNodeId: null,
       requestId,
@@ -358,16 +376,22 @@ export class StateManager {
     });
     const { timeout } = this.config;
     if (timeout === undefined || state.longRunning) {
-      return result.finally(() => this.#active.delete(requestId));
+      // A non-blocking state stops being #current in #drain, without a promise.
+      if (state.isBlocking) {
+        result.then(this.#ended(requestId), this.#ended(requestId));
+      }
+      return result;
     }
     const timer = setTimeout(
       () => this.#rt.cancel(requestId, new GlobalTimeoutError(timeout)),
       timeout,
     );
-    return result.finally(() => {
+    const ended = () => {
       clearTimeout(timer);
       this.#active.delete(requestId);
-    });
+    };
+    result.then(ended, ended);
+    return result;
   };
 
   /**
@@ -395,7 +419,7 @@ export class StateManager {
       "Stopping at {at} ms: {running} states running, {dropped} queued states dropped {names}",
       {
         at: round(started),
-        running: this.#active.size,
+        running: this.#running().length,
         dropped: dropped.length,
         names: dropped.map((s) => s.name),
       },
@@ -404,7 +428,7 @@ export class StateManager {
     const wake = this.#wake;
     this.#wake = null;
     wake?.();
-    for (const active of [...this.#active.values()].reverse()) {
+    for (const active of this.#running().reverse()) {
       await this.#end(active, reason);
     }
     await this.#rt.shutdown(reason);
