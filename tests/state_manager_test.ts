@@ -75,7 +75,9 @@ Deno.test("StateManager.processStates() runs non-blocking states one at a time i
 
 Deno.test("StateManager.info lists each state as a top-level request with its calls as children", async () => {
   await withManager(QUIET, async (manager) => {
-    const double = node(async (x: number) => x * 2, { name: "double" });
+    const double = node((x: number) => Promise.resolve(x * 2), {
+      name: "double",
+    });
     const increment = node((x: number) => x + 1, { name: "increment" });
     const done = new Gate();
     manager.putStates([

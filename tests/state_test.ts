@@ -99,7 +99,7 @@ Deno.test("State resolves its node and function name", () => {
   assert.equal(plain.node.name, "Migrate");
   assert.equal(plain.node.mode, "async");
   assert.equal(plain.functionName, "migrate");
-  const named = node(async () => 1, { name: "one" });
+  const named = node(() => Promise.resolve(1), { name: "one" });
   assert.equal(new State("One", named).node, named);
   assert.equal(new State("One", named).functionName, "one");
   const blocking = new State("Hash", function hash(x: number) {
@@ -148,7 +148,7 @@ Deno.test("State rejects bad input with errors naming the state and the value", 
 });
 
 Deno.test("State rejects a blocking state whose function cannot run in a worker", () => {
-  const asyncNode = node(async () => 1, { name: "fetchRows" });
+  const asyncNode = node(() => Promise.resolve(1), { name: "fetchRows" });
   assert.throws(
     () => new State("Rows", asyncNode, { isBlocking: true }),
     (error: Error) => {

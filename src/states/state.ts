@@ -8,6 +8,7 @@ import { call } from "../nodes/call.ts";
 import { isNode, Node } from "../nodes/node.ts";
 import { RequestCancelledError } from "../run/errors.ts";
 import { Gate } from "./gate.ts";
+import { round } from "./_timing.ts";
 
 const log = logger("states");
 
@@ -362,11 +363,6 @@ function resolveNode(
 /** A cancellation's message: its stack says nothing useful. */
 function reasonOf(error: unknown): unknown {
   return error instanceof Error ? error.message : error;
-}
-
-/** A time in ms to the microsecond. */
-export function round(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
 }
 
 /** Whether a function's source evaluates to a function on its own. */

@@ -24,7 +24,8 @@ import { RTState } from "../state/rt_state.ts";
 import { StateFailedError } from "./errors.ts";
 import { Fifo } from "./_fifo.ts";
 import { LONG_RUNNING_MODE, stateStrategies } from "./_modes.ts";
-import { round, State } from "./state.ts";
+import { State } from "./state.ts";
+import { round } from "./_timing.ts";
 
 const log = logger("states");
 
