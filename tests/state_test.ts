@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
+import { configureSync } from "@logtape/logtape";
 import { call, Gate, node, RequestCancelledError, State } from "../mod.ts";
+
+// The states here fail on purpose: keep their log lines out of the output.
+configureSync({
+  reset: true,
+  sinks: {},
+  loggers: [{ category: ["logtape", "meta"], sinks: [], lowestLevel: "fatal" }],
+});
 
 Deno.test("State.enterState() waits for the gate, then evaluates lazy args, then runs", async () => {
   const steps: string[] = [];
