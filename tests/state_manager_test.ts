@@ -393,3 +393,52 @@ Deno.test("StateManager logs one line per transition with names and timings", as
     }
   });
 });
+
+Deno.test("StateManager.signalStopping() does not wait for a lazy arg that never settles", async () => {
+  await withManager(QUIET, async (manager) => {
+    let ran = false;
+    const evaluating = new Gate();
+    manager.putState(
+      new State("Stuck", () => ran = true, {
+        lazyArgs: [() => {
+          evaluating.set();
+          return new Promise(() => {});
+        }],
+      }),
+    );
+    const loop = manager.processStates();
+    await evaluating.wait();
+    await manager.signalStopping();
+    await loop;
+    assert.equal(ran, false);
+    assert.equal(manager.info.requestHeap.size, 0);
+  });
+});
+
+Deno.test("StateManager with endOnError stops when a lazy arg throws, without an unhandled rejection", async () => {
+  await withManager({ ...QUIET, endOnError: true }, async (manager) => {
+    manager.putStates([
+      new State("Config", (port: number) => port, {
+        lazyArgs: [() => Promise.reject(new Error("no config file"))],
+      }),
+      new State("Never", () => 1),
+    ]);
+    const loop = manager.processStates();
+    const nextTurn = () => new Promise((resolve) => setTimeout(resolve, 0));
+    while (!manager.isStopping) await nextTurn();
+    await manager.signalStopping();
+    // The loop has rejected by now, and nothing awaited it over a turn of
+    // the event loop: that must not count as an unhandled rejection.
+    await nextTurn();
+    await assert.rejects(loop, (error: unknown) => {
+      assert.ok(error instanceof StateFailedError);
+      assert.equal(error.stateName, "Config");
+      assert.match(
+        String((error.cause as Error).message),
+        /state 'Config' as 'lazyArgs\[0\]' threw: no config file/,
+      );
+      return true;
+    });
+    assert.equal(manager.info.requestHeap.size, 0);
+  });
+});

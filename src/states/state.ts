@@ -232,16 +232,20 @@ export class State {
       if (this.lazyArgs.length > 0) {
         signal?.throwIfAborted();
         this.#log("debug", "evaluating its lazy args", entered);
-        args = [...args, ...await this.#evaluateLazyArgs()];
+        args = [...args, ...await this.#evaluateLazyArgs(signal)];
       }
       signal?.throwIfAborted();
     } catch (error) {
-      this.#log(
-        "warning",
-        "cancelled before it started",
-        entered,
-        reasonOf(error),
-      );
+      if (signal?.aborted && error === signal.reason) {
+        this.#log(
+          "warning",
+          "cancelled before it started",
+          entered,
+          reasonOf(error),
+        );
+      } else {
+        this.#log("error", "failed before it started", entered, error);
+      }
       throw error;
     }
     return await this.#start(run, args, entered);
@@ -283,19 +287,25 @@ export class State {
     });
   }
 
-  async #evaluateLazyArgs(): Promise<unknown[]> {
+  async #evaluateLazyArgs(signal?: AbortSignal): Promise<unknown[]> {
     const values: unknown[] = [];
     for (let i = 0; i < this.lazyArgs.length; i++) {
+      let value: unknown;
       try {
-        values.push(await this.lazyArgs[i]());
+        value = this.lazyArgs[i]();
       } catch (error) {
-        throw new Error(
-          `Cannot start state '${this.name}' as 'lazyArgs[${i}]' threw: ${
-            error instanceof Error ? error.message : String(error)
-          }`,
-          { cause: error },
-        );
+        throw lazyArgError(this.name, i, error);
       }
+      if (typeof (value as PromiseLike<unknown>)?.then === "function") {
+        // A stop does not wait for a lazy arg that never settles.
+        const outcome = await outcomeUnlessAborted(
+          value as PromiseLike<unknown>,
+          signal,
+        );
+        if (!outcome.ok) throw lazyArgError(this.name, i, outcome.error);
+        value = outcome.value;
+      }
+      values.push(value);
     }
     return values;
   }
@@ -358,6 +368,39 @@ function resolveNode(
     name: fn.name || name,
     worker: true,
   });
+}
+
+function lazyArgError(state: string, index: number, error: unknown): Error {
+  return new Error(
+    `Cannot start state '${state}' as 'lazyArgs[${index}]' threw: ${
+      error instanceof Error ? error.message : String(error)
+    }`,
+    { cause: error },
+  );
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * The outcome of a promise, or a rejection with the signal's reason if the
+ * signal aborts first (the promise is then left to itself).
+ */
+function outcomeUnlessAborted(
+  promise: PromiseLike<unknown>,
+  signal: AbortSignal | undefined,
+): Promise<Outcome> {
+  const outcome = Promise.resolve(promise).then(
+    (value): Outcome => ({ ok: true, value }),
+    (error): Outcome => ({ ok: false, error }),
+  );
+  if (!signal) return outcome;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  const { promise: aborted, reject } = Promise.withResolvers<never>();
+  const onAbort = () => reject(signal.reason);
+  signal.addEventListener("abort", onAbort, { once: true });
+  return Promise.race([outcome, aborted]).finally(() =>
+    signal.removeEventListener("abort", onAbort)
+  );
 }
 
 /** A cancellation's message: its stack says nothing useful. */

@@ -7,7 +7,6 @@
 import { isDeepStrictEqual } from "node:util";
 import { Coordinator } from "../execution/coordinator.ts";
 import { applyLoggingSetting, logger } from "../_logging.ts";
-import { call } from "../nodes/call.ts";
 import { Node } from "../nodes/node.ts";
 import { scopeStorage } from "../nodes/_scope.ts";
 import { saveRunSnapshot } from "../persistence/run_store.ts";
@@ -278,7 +277,12 @@ export class StateManager {
    *   first state that failed.
    */
   processStates(): Promise<void> {
-    this.#processing ??= this.#drain();
+    if (this.#processing === null) {
+      this.#processing = this.#drain();
+      // Awaiting it still rejects; a rejection nobody awaited yet (say while
+      // the application waits for something else) must not end the process.
+      this.#processing.catch(() => {});
+    }
     return this.#processing;
   }
 
@@ -340,11 +344,16 @@ export class StateManager {
     const requestId = crypto.randomUUID();
     let node = state.node;
     let workRequestId = requestId;
-    if (state.isBlocking) {
-      // The state's request runs on the event loop and makes one call, to
-      // the worker node, in the pool or on a dedicated worker.
+    if (state.isBlocking || node.name !== state.name) {
+      // The state's request runs on the event loop and makes one call: to the
+      // worker node (in the pool, or on a dedicated worker for a long-running
+      // state), or to a node of another name than the state's.
       const workId = workRequestId = crypto.randomUUID();
-      const mode = state.longRunning ? LONG_RUNNING_MODE : "worker";
+      const mode = !state.isBlocking
+        ? undefined
+        : state.longRunning
+        ? LONG_RUNNING_MODE
+        : "worker";
       node = new Node((...workArgs: unknown[]) =>
         this.#rt.callNodes({
           parentNodeId: scopeStorage.getStore()!.nodeId,
@@ -353,12 +362,6 @@ export class StateManager {
           args: workArgs,
           mode,
         }), { name: state.name });
-    } else if (node.name !== state.name) {
-      // A node of another name: the state's request calls it.
-      node = new Node(
-        (...callArgs: unknown[]) => call(state.node, ...callArgs),
-        { name: state.name },
-      );
     }
     const active: Active = {
       state,
