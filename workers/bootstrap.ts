@@ -245,13 +245,14 @@ function fail(message: RunMessage, error: unknown, resolved?: Resolved): void {
 
 async function runOne(message: RunMessage): Promise<void> {
   let resolved: Resolved | undefined;
+  // Running from before the lookup, so an abort during an import counts.
+  running = {
+    id: message.id,
+    name: message.def?.name ?? cache.get(message.k)?.name ?? "",
+    controller: new AbortController(),
+  };
   try {
     resolved = await resolve(message);
-    running = {
-      id: message.id,
-      name: resolved.name,
-      controller: new AbortController(),
-    };
     let value = resolved.fn(...message.args);
     if (value instanceof Promise) value = await value;
     finish(message, value, resolved.name);

@@ -181,6 +181,8 @@ export class WorkerPool {
     for (const w of this.#workers) {
       if (w.poolKey !== job.poolKey) continue;
       if (w.load === 0) return w;
+      // A worker whose running task was aborted may be about to be killed.
+      if (w.inflight[0].aborted) continue;
       if (!best || w.load < best.load) best = w;
     }
     if (this.#workers.length < size) return this.#spawn(job);
