@@ -88,8 +88,8 @@ Deno.test("WorkerExecutionStrategy with dedicated: true gives each task its own 
   await strategy.shutdown();
 });
 
-Deno.test("A call() inside a worker node is a tracked child request", async () => {
-  await using runner = new Runner({ workers: { size: 2 }, ...quiet });
+Deno.test("A call() inside a worker node is a tracked child request, even on a pool of one", async () => {
+  await using runner = new Runner({ workers: { size: 1 }, ...quiet });
   const info = await runner.run(fanOut, 3);
   assert.equal(info.answer, 6 + 9);
   const [top] = info.requestHeap.insertionRequests;

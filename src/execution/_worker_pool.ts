@@ -74,6 +74,8 @@ export class WorkerPool {
       worker: null,
       wid: -1,
       settled: false,
+      started: false,
+      calls: 0,
       aborted: false,
       graceTimer: undefined,
     };
@@ -128,7 +130,7 @@ export class WorkerPool {
       reason.message += ` on worker #${worker.id}`;
     }
     worker.abort(job, toWire(reason));
-    if (worker.inflight[0] === job) this.#startGrace(job);
+    if (worker.isStarted(job)) this.#startGrace(job);
   }
 
   /** Stops everything: queued jobs fail, running ones get the grace period. */
@@ -182,12 +184,12 @@ export class WorkerPool {
       if (w.poolKey !== job.poolKey) continue;
       if (w.load === 0) return w;
       // A worker whose running task was aborted may be about to be killed.
-      if (w.inflight[0].aborted) continue;
+      if (w.inflight[0]?.aborted) continue;
       if (!best || w.load < best.load) best = w;
     }
     if (this.#workers.length < size) return this.#spawn(job);
     if (best && best.load <= PIPELINE_DEPTH) return best;
-    const idle = this.#workers.find((w) => w.load === 0);
+    const idle = this.#workers.find((w) => w.inflight.length === 0);
     if (idle) {
       this.#retire(idle);
       return this.#spawn(job);
@@ -279,9 +281,23 @@ export class WorkerPool {
         this.#afterEnd(worker);
         break;
       }
+      case "started": {
+        const job = worker.find(message.id);
+        if (!job) break;
+        job.started = true;
+        if (job.aborted && job.graceTimer === undefined) this.#startGrace(job);
+        break;
+      }
       case "call": {
         const job = worker.find(message.id);
-        if (job) this.#answerCall(worker, job, message);
+        if (!job) break;
+        // A task waiting on a call leaves its worker free for others, the
+        // callee included: no deadlock however small the pool.
+        job.calls++;
+        this.#answerCall(worker, job, message).finally(() => {
+          job.calls--;
+        });
+        this.#pump();
         break;
       }
       case "broadcast":
@@ -343,10 +359,12 @@ export class WorkerPool {
     worker.terminate();
     const index = this.#workers.indexOf(worker);
     if (index >= 0) this.#workers.splice(index, 1);
-    const [running, ...waiting] = worker.inflight.splice(0);
+    const running = worker.inflight.filter((j) => worker.isStarted(j));
+    const waiting = worker.inflight.filter((j) => !worker.isStarted(j));
+    worker.inflight.splice(0);
     log.warn("Worker #{id} terminated: {detail}", { id: worker.id, detail });
-    if (running) {
-      this.#settle(running, this.#error(running, reason, detail, cause));
+    for (const job of running) {
+      this.#settle(job, this.#error(job, reason, detail, cause));
     }
     for (const job of waiting) {
       job.worker = null;
