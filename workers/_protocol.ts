@@ -51,6 +51,8 @@ export type FromWorker =
   | { t: "done"; id: number; ok: true; v: unknown }
   | { t: "done"; id: number; ok: false; e: WireError; why: WorkerSideReason }
   | { t: "dropped"; id: number }
+  /** A task started while an earlier one waits on a call. */
+  | { t: "started"; id: number }
   | {
     t: "call";
     id: number;

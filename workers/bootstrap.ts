@@ -1,8 +1,10 @@
 /**
- * The worker side of Switchyard's worker pool. It runs one task at a time,
- * in the order they arrive, and reports each outcome; it never imports
- * anything but relative, type-only modules, so it loads the same from a
- * file, an HTTP URL, JSR or a compiled binary.
+ * The worker side of Switchyard's worker pool. It starts tasks in the order
+ * they arrive, one at a time, except that a task waiting for a `call()` to
+ * the main thread lets the next one start (so a node can call a worker node
+ * without deadlocking a small pool), and reports each outcome. It never
+ * imports anything but relative, type-only modules, so it loads the same
+ * from a file, an HTTP URL, JSR or a compiled binary.
  *
  * Inside a running task, `call()`, `currentSignal()` and `broadcast()` of
  * the library reach the main thread through the bridge installed on
@@ -30,11 +32,20 @@ interface Running {
   id: number;
   name: string;
   controller: AbortController;
+  /** Calls to the main thread not yet answered. */
+  calls: number;
+}
+
+/** Registered by each copy of the library loaded in this worker. */
+interface TaskContext {
+  run<T>(id: number, fn: () => T): T;
+  current(): number | undefined;
 }
 
 const NODE_BRAND = Symbol.for("switchyard.node");
 const BRIDGE = Symbol.for("switchyard.workerBridge");
 const PRELOADED = Symbol.for("switchyard.workerPreloaded");
+const CONTEXTS = Symbol.for("switchyard.workerContexts");
 
 const scope = globalThis as unknown as {
   postMessage(message: unknown, transfer?: Transferable[]): void;
@@ -44,8 +55,9 @@ const scope = globalThis as unknown as {
   [key: symbol]: unknown;
 };
 
-// Invariant: tasks run strictly one after another, so `running` is the only
-// task whose code can be executing, and bridge calls belong to it.
+// Invariant: the tasks in `started` are a prefix, in arrival order, of the
+// tasks received and not finished; a task starts only when every started
+// task waits on a call to the main thread (or none is started).
 const cache = new Map<number, Resolved>();
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 const queue: RunMessage[] = [];
@@ -53,8 +65,7 @@ const pendingCalls = new Map<
   number,
   { resolve: (v: unknown) => void; reject: (e: unknown) => void }
 >();
-let running: Running | null = null;
-let pumping = false;
+const started = new Map<number, Running>();
 let nextCall = 0;
 
 function post(message: FromWorker, transfer?: Transferable[]): void {
@@ -243,41 +254,71 @@ function fail(message: RunMessage, error: unknown, resolved?: Resolved): void {
   });
 }
 
-async function runOne(message: RunMessage): Promise<void> {
+function contexts(): TaskContext[] {
+  return (scope[CONTEXTS] as TaskContext[] | undefined) ?? [];
+}
+
+/** The task whose code is running: from the library's async context. */
+function current(): Running | undefined {
+  for (const context of contexts()) {
+    const id = context.current();
+    if (id !== undefined) return started.get(id);
+  }
+  return started.size === 1 ? started.values().next().value : undefined;
+}
+
+function invoke(resolved: Resolved, message: RunMessage): unknown {
+  let run = () => resolved.fn(...message.args);
+  for (const context of contexts()) {
+    const inner = run;
+    run = () => context.run(message.id, inner);
+  }
+  return run();
+}
+
+async function start(message: RunMessage): Promise<void> {
+  const task: Running = {
+    id: message.id,
+    name: message.def?.name ?? cache.get(message.k)?.name ?? "",
+    controller: new AbortController(),
+    calls: 0,
+  };
+  started.set(message.id, task);
   let resolved: Resolved | undefined;
   try {
-    resolved = await resolve(message);
-    running = {
-      id: message.id,
-      name: resolved.name,
-      controller: new AbortController(),
-    };
-    let value = resolved.fn(...message.args);
+    resolved = cache.get(message.k) ?? await resolve(message);
+    task.name = resolved.name;
+    let value = invoke(resolved, message);
     if (value instanceof Promise) value = await value;
     finish(message, value, resolved.name);
   } catch (error) {
     fail(message, error, resolved);
   } finally {
-    running = null;
+    started.delete(message.id);
+    startNext();
   }
 }
 
-async function pump(): Promise<void> {
-  pumping = true;
-  while (queue.length > 0) await runOne(queue.shift()!);
-  pumping = false;
+function startNext(): void {
+  while (queue.length > 0) {
+    for (const task of started.values()) if (task.calls === 0) return;
+    const message = queue.shift()!;
+    if (started.size > 0) post({ t: "started", id: message.id });
+    start(message);
+  }
 }
 
 function requireRunning(what: string): Running {
-  if (!running) {
+  const task = current();
+  if (!task) {
     throw new Error(`Cannot ${what} as no worker node is running`);
   }
-  return running;
+  return task;
 }
 
 scope[BRIDGE] = {
   get nodeName(): string | null {
-    return running?.name ?? null;
+    return current()?.name ?? null;
   },
   get signal(): AbortSignal {
     return requireRunning("get the current signal").controller.signal;
@@ -316,7 +357,9 @@ scope[BRIDGE] = {
       );
     }
     pendingCalls.set(c, { resolve, reject });
-    return promise;
+    task.calls++;
+    startNext();
+    return promise.finally(() => task.calls--);
   },
   broadcast(item: unknown): void {
     const task = requireRunning("broadcast");
@@ -357,11 +400,12 @@ scope.onmessage = (event: MessageEvent<ToWorker>) => {
   switch (message.t) {
     case "run":
       queue.push(message);
-      if (!pumping) pump();
+      startNext();
       break;
     case "abort": {
-      if (running?.id === message.id) {
-        running.controller.abort(fromWire(message.reason));
+      const task = started.get(message.id);
+      if (task) {
+        task.controller.abort(fromWire(message.reason));
         break;
       }
       const index = queue.findIndex((m) => m.id === message.id);

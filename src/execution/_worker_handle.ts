@@ -37,6 +37,10 @@ export interface PoolJob extends JobSpec {
   /** Its id on that worker. */
   wid: number;
   settled: boolean;
+  /** The worker said it started while an earlier task waits on a call. */
+  started: boolean;
+  /** Calls to the main thread it waits on; while any, it does not count as load. */
+  calls: number;
   /** Set once its signal fired; the worker was told to abort. */
   aborted: boolean;
   graceTimer: ReturnType<typeof setTimeout> | undefined;
@@ -71,9 +75,10 @@ import ${JSON.stringify(BOOTSTRAP.href)};`;
 }
 
 /**
- * A worker and its FIFO of tasks: the worker runs them one after another,
- * so the head of `inflight` is the task running (or about to) and the rest
- * have not started.
+ * A worker and its FIFO of tasks. The worker starts them in order, one at a
+ * time unless the started ones wait on calls to the main thread, so the
+ * started tasks are always a prefix of `inflight`: the head, and any task
+ * the worker reported as started.
  */
 export class WorkerHandle {
   readonly id: number;
@@ -114,9 +119,16 @@ export class WorkerHandle {
       events.crashed(this, "a message from it could not be deserialized");
   }
 
-  /** How many tasks it holds. */
+  /** How many tasks it holds, not counting those waiting on calls. */
   get load(): number {
-    return this.inflight.length;
+    let load = 0;
+    for (const job of this.inflight) if (job.calls === 0) load++;
+    return load;
+  }
+
+  /** Whether a task of this worker has started. */
+  isStarted(job: PoolJob): boolean {
+    return job.started || this.inflight[0] === job;
   }
 
   /**

@@ -38,9 +38,16 @@ export interface PoolSettings {
 export class WorkerPool {
   readonly #settings: PoolSettings;
   // Invariant: #workers holds the live workers (never more than `size`
-  // unless dedicated); #queue holds the jobs not yet sent, in order.
+  // unless dedicated); #queue from #head on holds the jobs not yet sent, in
+  // order, except settled ones (cancelled while queued), skipped lazily.
   readonly #workers: WorkerHandle[] = [];
   #queue: PoolJob[] = [];
+  #head = 0;
+  // One abort listener per signal, however many jobs share it.
+  readonly #watched = new Map<
+    AbortSignal,
+    { jobs: Set<PoolJob>; onAbort: () => void }
+  >();
   #nextWorker = 1;
   #closed = false;
   readonly #modules = new Map<string, Promise<Record<string, unknown>>>();
@@ -56,7 +63,7 @@ export class WorkerPool {
 
   /** Jobs waiting for a worker. */
   get queued(): number {
-    return this.#queue.length;
+    return this.#queue.length - this.#head;
   }
 
   /**
@@ -74,6 +81,8 @@ export class WorkerPool {
       worker: null,
       wid: -1,
       settled: false,
+      started: false,
+      calls: 0,
       aborted: false,
       graceTimer: undefined,
     };
@@ -92,16 +101,34 @@ export class WorkerPool {
         ),
       );
     } else {
-      const onAbort = () => this.#abort(job);
-      signal.addEventListener("abort", onAbort, { once: true });
-      promise.then(
-        () => signal.removeEventListener("abort", onAbort),
-        () => signal.removeEventListener("abort", onAbort),
-      );
+      this.#watch(job);
       this.#queue.push(job);
       this.#pump();
     }
     return promise;
+  }
+
+  #watch(job: PoolJob): void {
+    const signal = job.task.signal;
+    let entry = this.#watched.get(signal);
+    if (!entry) {
+      const jobs = new Set<PoolJob>();
+      const onAbort = () => {
+        for (const j of [...jobs]) this.#abort(j);
+      };
+      entry = { jobs, onAbort };
+      this.#watched.set(signal, entry);
+      signal.addEventListener("abort", onAbort, { once: true });
+    }
+    entry.jobs.add(job);
+  }
+
+  #unwatch(job: PoolJob): void {
+    const signal = job.task.signal;
+    const entry = this.#watched.get(signal);
+    if (!entry?.jobs.delete(job) || entry.jobs.size > 0) return;
+    this.#watched.delete(signal);
+    signal.removeEventListener("abort", entry.onAbort);
   }
 
   /** Stops a job whose signal fired. */
@@ -111,7 +138,7 @@ export class WorkerPool {
     const reason = job.task.signal.reason;
     const worker = job.worker;
     if (!worker) {
-      this.#queue = this.#queue.filter((j) => j !== job);
+      // Still queued: settled, it is skipped when its turn comes.
       this.#settle(
         job,
         this.#error(
@@ -128,15 +155,16 @@ export class WorkerPool {
       reason.message += ` on worker #${worker.id}`;
     }
     worker.abort(job, toWire(reason));
-    if (worker.inflight[0] === job) this.#startGrace(job);
+    if (worker.isStarted(job)) this.#startGrace(job);
   }
 
   /** Stops everything: queued jobs fail, running ones get the grace period. */
   async shutdown(): Promise<void> {
     this.#closed = true;
-    for (const job of this.#queue.splice(0)) {
+    for (const job of this.#queue.splice(0).slice(this.#head)) {
       this.#settle(job, this.#error(job, "shutdown", "the pool shut down"));
     }
+    this.#head = 0;
     const running = this.#workers.flatMap((w) => w.inflight);
     if (running.length > 0) {
       for (const job of running) {
@@ -164,12 +192,22 @@ export class WorkerPool {
   }
 
   #pump(): void {
-    while (this.#queue.length > 0) {
-      const job = this.#queue[0];
-      const worker = this.#place(job);
-      if (!worker) return;
-      this.#queue.shift();
-      this.#send(job, worker);
+    const queue = this.#queue;
+    while (this.#head < queue.length) {
+      const job = queue[this.#head];
+      if (!job.settled) {
+        const worker = this.#place(job);
+        if (!worker) break;
+        this.#send(job, worker);
+      }
+      this.#head++;
+    }
+    if (this.#head === queue.length) {
+      queue.length = 0;
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > queue.length) {
+      this.#queue = queue.slice(this.#head);
+      this.#head = 0;
     }
   }
 
@@ -181,11 +219,13 @@ export class WorkerPool {
     for (const w of this.#workers) {
       if (w.poolKey !== job.poolKey) continue;
       if (w.load === 0) return w;
+      // A worker whose running task was aborted may be about to be killed.
+      if (w.inflight[0]?.aborted) continue;
       if (!best || w.load < best.load) best = w;
     }
     if (this.#workers.length < size) return this.#spawn(job);
     if (best && best.load <= PIPELINE_DEPTH) return best;
-    const idle = this.#workers.find((w) => w.load === 0);
+    const idle = this.#workers.find((w) => w.inflight.length === 0);
     if (idle) {
       this.#retire(idle);
       return this.#spawn(job);
@@ -204,7 +244,6 @@ export class WorkerPool {
       log.debug("Started worker #{id} ({key})", { id, key: job.poolKey });
       return worker;
     } catch (error) {
-      this.#queue = this.#queue.filter((j) => j !== job);
       this.#settle(
         job,
         this.#error(
@@ -277,9 +316,23 @@ export class WorkerPool {
         this.#afterEnd(worker);
         break;
       }
+      case "started": {
+        const job = worker.find(message.id);
+        if (!job) break;
+        job.started = true;
+        if (job.aborted && job.graceTimer === undefined) this.#startGrace(job);
+        break;
+      }
       case "call": {
         const job = worker.find(message.id);
-        if (job) this.#answerCall(worker, job, message);
+        if (!job) break;
+        // A task waiting on a call leaves its worker free for others, the
+        // callee included: no deadlock however small the pool.
+        job.calls++;
+        this.#answerCall(worker, job, message).finally(() => {
+          job.calls--;
+        });
+        this.#pump();
         break;
       }
       case "broadcast":
@@ -341,10 +394,12 @@ export class WorkerPool {
     worker.terminate();
     const index = this.#workers.indexOf(worker);
     if (index >= 0) this.#workers.splice(index, 1);
-    const [running, ...waiting] = worker.inflight.splice(0);
+    const running = worker.inflight.filter((j) => worker.isStarted(j));
+    const waiting = worker.inflight.filter((j) => !worker.isStarted(j));
+    worker.inflight.splice(0);
     log.warn("Worker #{id} terminated: {detail}", { id: worker.id, detail });
-    if (running) {
-      this.#settle(running, this.#error(running, reason, detail, cause));
+    for (const job of running) {
+      this.#settle(job, this.#error(job, reason, detail, cause));
     }
     for (const job of waiting) {
       job.worker = null;
@@ -359,7 +414,11 @@ export class WorkerPool {
         );
       }
     }
-    this.#queue.unshift(...waiting.filter((j) => !j.settled));
+    this.#queue = [
+      ...waiting.filter((j) => !j.settled),
+      ...this.#queue.slice(this.#head),
+    ];
+    this.#head = 0;
     if (!this.#closed) this.#pump();
   }
 
@@ -413,6 +472,7 @@ export class WorkerPool {
     if (job.settled) return;
     job.settled = true;
     clearTimeout(job.graceTimer);
+    this.#unwatch(job);
     if (error === undefined) job.resolve(value);
     else job.reject(error);
   }

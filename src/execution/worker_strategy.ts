@@ -80,6 +80,7 @@ export class WorkerExecutionStrategy implements TaskExecutionStrategy {
   #pool: WorkerPool | null = null;
   #closed = false;
   readonly #fnKeys = new Map<string, number>();
+  readonly #plans = new WeakMap<Node, Omit<JobSpec, "task">>();
 
   /**
    * @param options Size, permissions, grace period, dedicated workers.
@@ -163,6 +164,16 @@ export class WorkerExecutionStrategy implements TaskExecutionStrategy {
 
   #spec(task: Task): JobSpec {
     const node = task.node as Node;
+    let plan = this.#plans.get(node);
+    if (!plan) {
+      plan = this.#plan(node);
+      this.#plans.set(node, plan);
+    }
+    return { task, ...plan };
+  }
+
+  /** What every task of a node shares: where it runs and how it is found. */
+  #plan(node: Node): Omit<JobSpec, "task"> {
     const permissions = node.options.permissions ?? this.#permissions;
     if (permissions !== "inherit" && !workerOptionsEnabled()) {
       throw new WorkerTaskError(
@@ -189,7 +200,6 @@ export class WorkerExecutionStrategy implements TaskExecutionStrategy {
       ? def.url
       : null;
     return {
-      task,
       poolKey: `${permissionsKey(permissions)}${preload ? ` ${preload}` : ""}`,
       permissions,
       preload,

@@ -5,8 +5,12 @@
  *
  * @module
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 
-/** What the worker bootstrap offers to library code running in a worker. */
+/**
+ * What the worker bootstrap offers to library code running in a worker;
+ * everything but `nodeName` throws when no worker node is running.
+ */
 export interface WorkerBridge {
   /** The running worker node's name, `null` between tasks. */
   readonly nodeName: string | null;
@@ -19,15 +23,28 @@ export interface WorkerBridge {
 }
 
 const BRIDGE = Symbol.for("switchyard.workerBridge");
+const CONTEXTS = Symbol.for("switchyard.workerContexts");
+
+// In a worker, tell the bootstrap which task's code is running, through
+// this copy of the library's async context, so calls made by interleaved
+// tasks are told apart.
+if (
+  typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !==
+    "undefined"
+) {
+  const tasks = new AsyncLocalStorage<number>();
+  const registry = globalThis as Record<symbol, unknown[] | undefined>;
+  (registry[CONTEXTS] ??= []).push({
+    run: <T>(id: number, fn: () => T): T => tasks.run(id, fn),
+    current: (): number | undefined => tasks.getStore(),
+  });
+}
 
 /**
  * The bridge of the worker this code runs in, if a worker node is running.
  *
- * @returns The bridge, or `undefined` outside worker nodes.
+ * @returns The bridge, or `undefined` outside workers of the pool.
  */
 export function workerBridge(): WorkerBridge | undefined {
-  const bridge = (globalThis as Record<symbol, WorkerBridge | undefined>)[
-    BRIDGE
-  ];
-  return bridge?.nodeName ? bridge : undefined;
+  return (globalThis as Record<symbol, WorkerBridge | undefined>)[BRIDGE];
 }

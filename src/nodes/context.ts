@@ -11,7 +11,7 @@ function requireScope(what: string): TaskScope {
   const scope = scopeStorage.getStore();
   if (!scope) {
     const bridge = workerBridge();
-    if (bridge) {
+    if (bridge?.nodeName) {
       throw new Error(
         `Cannot ${what} in worker node '${bridge.nodeName}' as the run context stays on the main thread: pass the value as an argument instead`,
       );
