@@ -5,9 +5,12 @@
  */
 import { logger } from "../_logging.ts";
 import { call } from "../nodes/call.ts";
-import { isNode, Node } from "../nodes/node.ts";
+import { isNode, type Node } from "../nodes/node.ts";
 import { RequestCancelledError } from "../run/errors.ts";
 import { Gate } from "./gate.ts";
+import { describe } from "./_describe.ts";
+import { outcomeUnlessAborted } from "./_outcome.ts";
+import { resolveNode } from "./_state_node.ts";
 import { round } from "./_timing.ts";
 
 const log = logger("states");
@@ -332,44 +335,6 @@ export class State {
   }
 }
 
-function resolveNode(
-  name: string,
-  fn: unknown,
-  blocking: boolean,
-  // deno-lint-ignore no-explicit-any
-): Node<any, any> {
-  if (isNode(fn)) {
-    if (blocking && fn.mode !== "worker") {
-      throw new TypeError(
-        `Cannot create state '${name}' as 'fn' must run in a worker for a blocking state: current value is async node '${fn.name}' (make it with node(fn, { worker: true }) or { worker: import.meta.url })`,
-      );
-    }
-    return fn;
-  }
-  if (typeof fn !== "function") {
-    throw new TypeError(
-      `Cannot create state '${name}' as 'fn' must be a function or a node: current value is ${
-        describe(fn)
-      }`,
-    );
-  }
-  if (!blocking) {
-    return new Node(fn as (...args: unknown[]) => unknown, { name });
-  }
-  const source = Function.prototype.toString.call(fn);
-  if (!isShippable(source)) {
-    throw new TypeError(
-      `Cannot create state '${name}' as 'fn' must be a self-contained function for a blocking state: current value is ${
-        describe(fn)
-      }, whose source cannot be shipped to a worker (use a worker node made with node(fn, { worker: import.meta.url }))`,
-    );
-  }
-  return new Node(fn as (...args: unknown[]) => unknown, {
-    name: fn.name || name,
-    worker: true,
-  });
-}
-
 function lazyArgError(state: string, index: number, error: unknown): Error {
   return new Error(
     `Cannot start state '${state}' as 'lazyArgs[${index}]' threw: ${
@@ -379,52 +344,7 @@ function lazyArgError(state: string, index: number, error: unknown): Error {
   );
 }
 
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-/**
- * The outcome of a promise, or a rejection with the signal's reason if the
- * signal aborts first (the promise is then left to itself).
- */
-function outcomeUnlessAborted(
-  promise: PromiseLike<unknown>,
-  signal: AbortSignal | undefined,
-): Promise<Outcome> {
-  const outcome = Promise.resolve(promise).then(
-    (value): Outcome => ({ ok: true, value }),
-    (error): Outcome => ({ ok: false, error }),
-  );
-  if (!signal) return outcome;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  const { promise: aborted, reject } = Promise.withResolvers<never>();
-  const onAbort = () => reject(signal.reason);
-  signal.addEventListener("abort", onAbort, { once: true });
-  return Promise.race([outcome, aborted]).finally(() =>
-    signal.removeEventListener("abort", onAbort)
-  );
-}
-
 /** A cancellation's message: its stack says nothing useful. */
 function reasonOf(error: unknown): unknown {
   return error instanceof Error ? error.message : error;
-}
-
-/** Whether a function's source evaluates to a function on its own. */
-function isShippable(source: string): boolean {
-  if (source.includes("[native code]")) return false;
-  try {
-    new Function(`return (${source});`);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function describe(value: unknown): string {
-  if (typeof value === "function") {
-    return `[Function: ${value.name || "anonymous"}]`;
-  }
-  if (typeof value === "string") return JSON.stringify(value);
-  if (value === null || typeof value !== "object") return String(value);
-  if (Array.isArray(value)) return `an array of ${value.length}`;
-  return `[object ${value.constructor?.name ?? "Object"}]`;
 }

@@ -21,6 +21,7 @@ import { GlobalTimeoutError, RequestCancelledError } from "../run/errors.ts";
 import { ExecutionInfo } from "../state/execution_info.ts";
 import { RTState } from "../state/rt_state.ts";
 import { StateFailedError } from "./errors.ts";
+import { describeSetting } from "./_describe.ts";
 import { Fifo } from "./_fifo.ts";
 import { LONG_RUNNING_MODE, stateStrategies } from "./_modes.ts";
 import { State } from "./state.ts";
@@ -145,9 +146,9 @@ export class StateManager {
         if (!isDeepStrictEqual(wanted[key], current.config[key])) {
           throw new TypeError(
             `Cannot get the StateManager as 'config.${key}' must match the existing manager's (${
-              show(current.config[key])
+              describeSetting(current.config[key])
             }; call StateManager.reset() first to change it): current value is ${
-              show(wanted[key])
+              describeSetting(wanted[key])
             }`,
           );
         }
@@ -224,7 +225,7 @@ export class StateManager {
     if (typeof (states as Iterable<State>)?.[Symbol.iterator] !== "function") {
       throw new TypeError(
         `Cannot put states as 'states' must be an iterable of State: current value is ${
-          show(states)
+          describeSetting(states)
         }`,
       );
     }
@@ -237,7 +238,7 @@ export class StateManager {
     if (!(state instanceof State)) {
       throw new TypeError(
         `Cannot ${method} as 'state' must be a State: current value is ${
-          show(state)
+          describeSetting(state)
         }`,
       );
     }
@@ -327,16 +328,11 @@ export class StateManager {
   /** Every running state, in start order. */
   #running(): Active[] {
     const running = [...this.#active.values()];
-    const current = this.#current;
-    if (current && !this.#active.has(current.requestId)) {
-      running.push(current);
+    if (this.#current) {
+      running.push(this.#current);
       running.sort((a, b) => a.startedAt - b.startedAt);
     }
     return running;
-  }
-
-  #ended(requestId: string): () => void {
-    return () => this.#active.delete(requestId);
   }
 
   /** Starts a state as a top-level request (the `run` of `enterState`). */
@@ -382,7 +378,8 @@ export class StateManager {
     if (timeout === undefined || state.longRunning) {
       // A non-blocking state stops being #current in #drain, without a promise.
       if (state.isBlocking) {
-        result.then(this.#ended(requestId), this.#ended(requestId));
+        const ended = () => this.#active.delete(requestId);
+        result.then(ended, ended);
       }
       return result;
     }
@@ -486,19 +483,4 @@ export class StateManager {
       ms: round(performance.now() - cancelledAt),
     });
   }
-}
-
-function show(value: unknown): string {
-  if (typeof value === "function") {
-    return `[Function: ${value.name || "anonymous"}]`;
-  }
-  if (value === undefined) return "undefined";
-  if (typeof value === "object" && value !== null) {
-    try {
-      return JSON.stringify(value);
-    } catch {
-      return `[object ${value.constructor?.name ?? "Object"}]`;
-    }
-  }
-  return typeof value === "string" ? JSON.stringify(value) : String(value);
 }
