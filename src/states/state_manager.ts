@@ -124,6 +124,16 @@ export class StateManager {
   /**
    * The manager of this process, made on first use.
    *
+   * The configuration is a runner's ({@linkcode ExecutorConfig}), read for
+   * states as follows: `timeout` limits each state's request (not a
+   * long-running state's), which is cancelled when it passes; `endOnError`
+   * stops the manager at the first failed state; `workers.size` is the size
+   * of the pool short blocking states share (long-running ones get a
+   * dedicated worker each); `workers.gracePeriod` (default 100 ms) is how
+   * long a stopped state may take to end before its worker is terminated;
+   * `saveState` saves the run when the manager stops; `loggingSetting`,
+   * `logFile` and `subscriber` work as for a runner.
+   *
    * @param config The configuration, on first use; later calls may omit it
    *   or pass an equivalent one.
    * @returns The manager.
