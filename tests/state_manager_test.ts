@@ -442,3 +442,33 @@ Deno.test("StateManager with endOnError stops when a lazy arg throws, without an
     assert.equal(manager.info.requestHeap.size, 0);
   });
 });
+
+Deno.test("StateManager with saveState saves the run when it stops", async () => {
+  const stateDir = await Deno.makeTempDir();
+  try {
+    await withManager(
+      { ...QUIET, saveState: true, stateDir, runIdentifier: "startup" },
+      async (manager) => {
+        const done = new Gate();
+        manager.putStates([
+          new State("Migrate", () => 3),
+          new State("Done", () => done.set()),
+        ]);
+        const loop = manager.processStates();
+        await done.wait();
+        await manager.signalStopping();
+        await loop;
+      },
+    );
+    const saved = JSON.parse(
+      await Deno.readTextFile(`${stateDir}/runs/startup.json`),
+    );
+    assert.equal(saved.runId, "startup");
+    assert.deepEqual(
+      saved.runs.map((run: { name: string }) => run.name),
+      ["Migrate", "Done"],
+    );
+  } finally {
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});
