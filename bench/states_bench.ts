@@ -24,6 +24,14 @@ const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
 function noop(): void {}
 
+/** Makes N states and queues them; the list dies here, as p-queue's would. */
+function queueStates(manager: StateManager, onLast: () => void): void {
+  const states: State[] = new Array(N);
+  for (let i = 0; i < N - 1; i++) states[i] = new State("noop", noop);
+  states[N - 1] = new State("last", onLast);
+  manager.putStates(states);
+}
+
 /** Makes, queues and drains N states; returns the elapsed ms. */
 async function viaStateManager(): Promise<number> {
   await StateManager.reset();
@@ -31,10 +39,7 @@ async function viaStateManager(): Promise<number> {
   const last = Promise.withResolvers<void>();
   gc();
   const started = performance.now();
-  const states: State[] = new Array(N);
-  for (let i = 0; i < N - 1; i++) states[i] = new State("noop", noop);
-  states[N - 1] = new State("last", () => last.resolve());
-  manager.putStates(states);
+  queueStates(manager, () => last.resolve());
   const loop = manager.processStates();
   await last.promise;
   const elapsed = performance.now() - started;

@@ -219,7 +219,7 @@ export class StateManager {
    */
   putState(state: State): void {
     this.#checkPut(state, "putState");
-    this.#enqueue(state);
+    this.#enqueue([state]);
   }
 
   /**
@@ -241,7 +241,7 @@ export class StateManager {
     }
     const list = [...states];
     for (const state of list) this.#checkPut(state, "putStates");
-    for (const state of list) this.#enqueue(state);
+    this.#enqueue(list);
   }
 
   #checkPut(state: unknown, method: string): asserts state is State {
@@ -259,14 +259,17 @@ export class StateManager {
     }
   }
 
-  #enqueue(state: State): void {
-    this.#queue.push(state);
-    if (log.isEnabledFor("debug")) {
-      log.debug("State {state} ({fn}) queued at {at} ms", {
-        state: state.name,
-        fn: state.functionName,
-        at: round(performance.now()),
-      });
+  #enqueue(states: readonly State[]): void {
+    const logging = log.isEnabledFor("debug");
+    for (const state of states) {
+      this.#queue.push(state);
+      if (logging) {
+        log.debug("State {state} ({fn}) queued at {at} ms", {
+          state: state.name,
+          fn: state.functionName,
+          at: round(performance.now()),
+        });
+      }
     }
     const wake = this.#wake;
     if (wake) {
