@@ -212,7 +212,10 @@ Deno.test("StateManager.signalStopping() stops a state waiting at its gate and a
     );
     const loop = manager.processStates();
     await started.wait();
-    assert.deepEqual(manager.activeTasks.map((a) => a.state.name), ["Poll"]);
+    const [poll] = manager.activeTasks;
+    assert.equal(poll.state.name, "Poll");
+    assert.equal(poll.requestId, requestOf(manager, "Poll").identifier);
+    assert.ok(poll.startedAt <= Date.now());
     await manager.signalStopping();
     await loop;
     assert.match(String(aborted), /The state manager is stopping/);

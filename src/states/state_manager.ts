@@ -20,6 +20,7 @@ import {
 import { GlobalTimeoutError, RequestCancelledError } from "../run/errors.ts";
 import { ExecutionInfo } from "../state/execution_info.ts";
 import { RTState } from "../state/rt_state.ts";
+import type { Stamp } from "../state/stamp.ts";
 import { StateFailedError } from "./errors.ts";
 import { describeSetting } from "./_describe.ts";
 import { Fifo } from "./_fifo.ts";
@@ -35,11 +36,13 @@ export interface ActiveState {
   readonly state: State;
   /** Its top-level request in {@linkcode StateManager.info}. */
   readonly requestId: string;
-  /** When it started (`performance.now()`). */
+  /** When it started: its request's creation stamp (ms since the epoch). */
   readonly startedAt: number;
 }
 
-interface Active extends ActiveState {
+interface Active {
+  readonly state: State;
+  readonly requestId: string;
   /**
    * The request whose task doing the work settles last: the worker call of
    * a blocking state, the state's own request otherwise.
@@ -192,10 +195,10 @@ export class StateManager {
 
   /** The states running now, in start order. */
   get activeTasks(): ActiveState[] {
-    return this.#running().map(({ state, requestId, startedAt }) => ({
+    return this.#running().map(({ state, requestId }) => ({
       state,
       requestId,
-      startedAt,
+      startedAt: this.#creationStamp(requestId).time,
     }));
   }
 
@@ -341,11 +344,20 @@ export class StateManager {
   /** Every running state, in start order. */
   #running(): Active[] {
     const running = [...this.#active.values()];
-    if (this.#current) {
-      running.push(this.#current);
-      running.sort((a, b) => a.startedAt - b.startedAt);
-    }
-    return running;
+    if (this.#current) running.push(this.#current);
+    // A request the runtime refused (it had shut down) was never created.
+    return running
+      .filter((a) => this.#info.requestHeap.has(a.requestId))
+      .sort((a, b) =>
+        this.#creationStamp(a.requestId).step -
+        this.#creationStamp(b.requestId).step
+      );
+  }
+
+  #creationStamp(requestId: string): Stamp {
+    let request = this.#info.requestHeap.get(requestId)!;
+    while (request.parent) request = request.parent;
+    return request.stamp;
   }
 
   /** Starts a state as a top-level request (the `run` of `enterState`). */
@@ -372,12 +384,7 @@ export class StateManager {
           mode,
         }), { name: state.name });
     }
-    const active: Active = {
-      state,
-      requestId,
-      workRequestId,
-      startedAt: performance.now(),
-    };
+    const active: Active = { state, requestId, workRequestId };
     if (state.isBlocking) this.#active.set(requestId, active);
     else this.#current = active;
     const result = this.#rt.callNodes({
