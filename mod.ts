@@ -173,3 +173,25 @@ export {
 } from "./src/cli/run_targets.ts";
 export { type FormatOptions, formatRunList, formatRunTree } from "./src/cli/inspect.ts";
 export { serveViz, type VizOptions, type VizServer } from "./src/viz/server.ts";
+
+// Worker execution: the worker pool strategy and its errors.
+export {
+  WorkerExecutionStrategy,
+  type WorkerStrategyOptions,
+} from "./src/execution/worker_strategy.ts";
+export {
+  type WorkerFailureReason,
+  WorkerTaskError,
+  type WorkerTaskErrorOptions,
+} from "./src/execution/worker_error.ts";
+
+// States: the application's queue of states (DESIGN §6).
+export { Gate } from "./src/states/gate.ts";
+export {
+  type EnterStateOptions,
+  State,
+  type StateFunction,
+  type StateOptions,
+} from "./src/states/state.ts";
+export { type ActiveState, StateManager } from "./src/states/state_manager.ts";
+export { StateFailedError } from "./src/states/errors.ts";

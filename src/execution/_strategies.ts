@@ -5,15 +5,24 @@
  */
 import type { ExecutorConfig } from "../run/config.ts";
 import { AsyncExecutionStrategy, type TaskExecutionStrategy } from "./strategy.ts";
+import { WorkerExecutionStrategy } from "./worker_strategy.ts";
 
 /**
- * One strategy per built-in execution mode.
+ * One strategy per built-in execution mode. The worker pool starts lazily:
+ * no worker exists until the first worker task.
  *
- * @param _config The runner's configuration.
+ * @param config The runner's configuration.
  * @returns The strategies by mode.
  */
 export function defaultStrategies(
-  _config: ExecutorConfig,
+  config: ExecutorConfig,
 ): Record<string, TaskExecutionStrategy> {
-  return { async: new AsyncExecutionStrategy() };
+  return {
+    async: new AsyncExecutionStrategy(),
+    worker: new WorkerExecutionStrategy({
+      size: config.workers.size,
+      permissions: config.workers.permissions,
+      gracePeriod: config.workers.gracePeriod,
+    }),
+  };
 }

@@ -95,6 +95,37 @@ export class Task {
   }
 
   /**
+   * Calls a node as a child of this task's request, as `call()` does inside
+   * a node; for strategies that run the node's code elsewhere.
+   *
+   * @param target The node to call.
+   * @param args Its arguments.
+   * @returns What the child returns.
+   * @throws {Error} (as a rejection) If the task runs outside a runtime.
+   */
+  callChild(target: Node, args: unknown[]): Promise<unknown> {
+    const scope = this.#scope;
+    if (!scope) {
+      return Promise.reject(
+        new Error(
+          `Cannot call node '${target?.name}' from node '${this.node.name}' as its task runs outside a runtime`,
+        ),
+      );
+    }
+    return scope.owner.callFromScope(scope, target, args);
+  }
+
+  /**
+   * Broadcasts a value for this task, as `broadcast()` does inside a node.
+   *
+   * @param item The value.
+   */
+  broadcast(item: unknown): void {
+    const scope = this.#scope;
+    scope?.owner.broadcastFromScope(scope, item);
+  }
+
+  /**
    * Runs the node on this thread, inside its scope, retrying after a
    * failure as many times as the node's `retries` allows (never after a
    * cancellation).

@@ -6,6 +6,7 @@
 import { Runner } from "../run/runner.ts";
 import type { Node } from "./node.ts";
 import { scopeStorage } from "./_scope.ts";
+import { workerBridge } from "./_worker_bridge.ts";
 
 /**
  * Calls a node. Inside a running node this creates a child request of the
@@ -42,6 +43,8 @@ export function call<A extends unknown[], R>(
   if (scope) {
     return scope.owner.callFromScope(scope, target, args) as Promise<R>;
   }
+  const bridge = workerBridge();
+  if (bridge) return bridge.call(target, args) as Promise<R>;
   return runDetached(target, args);
 }
 

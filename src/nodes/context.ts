@@ -5,10 +5,17 @@
  * @module
  */
 import { scopeStorage, type TaskScope } from "./_scope.ts";
+import { workerBridge } from "./_worker_bridge.ts";
 
 function requireScope(what: string): TaskScope {
   const scope = scopeStorage.getStore();
   if (!scope) {
+    const bridge = workerBridge();
+    if (bridge?.nodeName) {
+      throw new Error(
+        `Cannot ${what} in worker node '${bridge.nodeName}' as the run context stays on the main thread: pass the value as an argument instead`,
+      );
+    }
     throw new Error(`Cannot ${what} as no node is running in this context`);
   }
   return scope;
@@ -67,6 +74,8 @@ export function putContext(key: string, value: unknown): void {
  * ```
  */
 export function currentSignal(): AbortSignal {
+  const bridge = scopeStorage.getStore() ? undefined : workerBridge();
+  if (bridge) return bridge.signal;
   return requireScope("get the current signal").signal;
 }
 
@@ -91,6 +100,8 @@ export function currentSignal(): AbortSignal {
  * ```
  */
 export function broadcast(item: unknown): void {
+  const bridge = scopeStorage.getStore() ? undefined : workerBridge();
+  if (bridge) return bridge.broadcast(item);
   const scope = requireScope("broadcast");
   scope.owner.broadcastFromScope(scope, item);
 }

@@ -38,6 +38,12 @@ export interface CallNodesOptions {
   args: unknown[];
   /** The node type recorded for it; defaults to the node's mode. */
   nodeType?: string;
+  /**
+   * The coordinator mode its task is submitted to; defaults to the node's
+   * mode. Lets a caller route a worker node to another registered strategy
+   * (e.g. a dedicated worker).
+   */
+  mode?: string;
 }
 
 /**
@@ -177,21 +183,16 @@ export class RTState {
       );
     }
     const parent = parentNodeId === null ? undefined : this.#pending.get(requestIdOf(parentNodeId));
-    return this.#create(parent, parentNodeId, options.requestId, node, args, options.nodeType);
+    return this.#create(parent, options);
   }
 
-  #create(
-    parent: TaskScope | undefined,
-    parentNodeId: string | null,
-    givenId: string | undefined,
-    node: Node,
-    args: unknown[],
-    givenType: string | undefined,
-  ): Promise<unknown> {
-    const requestId = givenId ?? crypto.randomUUID();
+  /** Creates the request (the node is valid and the runtime open). */
+  #create(parent: TaskScope | undefined, options: CallNodesOptions): Promise<unknown> {
+    const { parentNodeId, node, args, mode } = options;
+    const requestId = options.requestId ?? crypto.randomUUID();
     const nodeId = requestId + NODE_SUFFIX;
     const rootId = parent === undefined ? requestId : parent.rootId;
-    const nodeType = givenType ?? node.mode;
+    const nodeType = options.nodeType ?? node.mode;
 
     // One stamp marks the creation of both the node instance and the request.
     const stamp = this.#info.stamper.createStamp(
@@ -243,7 +244,7 @@ export class RTState {
     try {
       this.#coordinator.submit(
         bindScope(new Task(requestId, node, args), scope),
-        node.mode,
+        mode ?? node.mode,
       );
     } catch (error) {
       this.#publisher.publish(new RequestCreationFailure(requestId, error));
@@ -364,7 +365,7 @@ export class RTState {
     if (!isNode(target) || this.#closed) {
       return this.callNodes({ parentNodeId: scope.nodeId, node: target as Node, args });
     }
-    return this.#create(scope, scope.nodeId, undefined, target, args, undefined);
+    return this.#create(scope, { parentNodeId: scope.nodeId, node: target, args });
   }
 
   /** Publishes a broadcast from a node's scope (used by `broadcast()`). */

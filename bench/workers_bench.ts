@@ -1,0 +1,212 @@
+/**
+ * `deno task bench workers`: the worker pool against the raw platform and
+ * workerpool (npm), in one run.
+ *
+ * - tiny tasks over 2 workers (tasks/s): raw pipelined `postMessage` on bare
+ *   Deno workers, workerpool, the strategy alone, and full tracked runs;
+ * - CPU-bound 16 × 50 ms on all cores: speedup against running them serially;
+ * - cold start to first result: a new Runner's first worker node, next to a
+ *   bare worker's first echo.
+ *
+ * @module
+ */
+import workerpool from "workerpool";
+import { callBatch, node, Runner, Task, WorkerExecutionStrategy } from "../mod.ts";
+
+const TINY = 20_000;
+const ROUNDS = 3;
+const cores = navigator.hardwareConcurrency;
+
+const inc = node(function inc(x: number) {
+  return x + 1;
+}, { worker: true });
+
+const spin = node(function spin(ms: number) {
+  const end = performance.now() + ms;
+  let n = 0;
+  while (performance.now() < end) n++;
+  return n;
+}, { worker: true });
+
+function spinHere(ms: number): number {
+  const end = performance.now() + ms;
+  let n = 0;
+  while (performance.now() < end) n++;
+  return n;
+}
+
+/** Best of a few rounds, in ms. */
+async function best(fn: () => Promise<unknown>): Promise<number> {
+  let min = Infinity;
+  for (let i = 0; i < ROUNDS; i++) {
+    const start = performance.now();
+    await fn();
+    min = Math.min(min, performance.now() - start);
+  }
+  return min;
+}
+
+const RAW_WORKER = `data:application/javascript,${
+  encodeURIComponent(
+    "self.onmessage = (e) => self.postMessage(e.data + 1);",
+  )
+}`;
+
+async function rawPipelined(workers: Worker[], n: number): Promise<void> {
+  const { promise, resolve } = Promise.withResolvers<void>();
+  let left = n;
+  for (const w of workers) {
+    w.onmessage = () => {
+      if (--left === 0) resolve();
+    };
+  }
+  for (let i = 0; i < n; i++) workers[i % workers.length].postMessage(i);
+  await promise;
+}
+
+async function rawColdStart(): Promise<number> {
+  const start = performance.now();
+  const worker = new Worker(RAW_WORKER, { type: "module" });
+  const { promise, resolve } = Promise.withResolvers<void>();
+  worker.onmessage = () => resolve();
+  worker.postMessage(1);
+  await promise;
+  const ms = performance.now() - start;
+  worker.terminate();
+  return ms;
+}
+
+async function runnerColdStart(): Promise<number> {
+  const start = performance.now();
+  await using runner = new Runner({
+    workers: { size: 1 },
+    loggingSetting: "NONE",
+  });
+  await runner.run(inc, 1);
+  return performance.now() - start;
+}
+
+function rate(ms: number, n: number): number {
+  return n / (ms / 1000);
+}
+
+const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
+
+// Tiny tasks over 2 workers.
+const raw = Array.from(
+  { length: 2 },
+  () => new Worker(RAW_WORKER, { type: "module" }),
+);
+await rawPipelined(raw, 1_000);
+const rawMs = await best(() => rawPipelined(raw, TINY));
+for (const w of raw) w.terminate();
+
+// workerpool's own choice under Deno: worker_threads (its web mode cannot
+// load its module in a Deno Web Worker).
+const pool = workerpool.pool(
+  new URL("./_workerpool_worker.ts", import.meta.url).pathname,
+  { maxWorkers: 2, workerType: "thread" },
+);
+const poolRun = (n: number) =>
+  Promise.all(Array.from({ length: n }, (_, i) => pool.exec("inc", [i])));
+await poolRun(1_000);
+const poolMs = await best(() => poolRun(TINY));
+await pool.terminate();
+
+const strategy = new WorkerExecutionStrategy({ size: 2 });
+const strategyRun = (n: number) =>
+  Promise.all(
+    Array.from(
+      { length: n },
+      (_, i) => strategy.execute(new Task(String(i), inc, [i])),
+    ),
+  );
+await strategyRun(1_000);
+const strategyMs = await best(() => strategyRun(TINY));
+await strategy.shutdown();
+
+const fanOut = node(async function fanOut(n: number) {
+  const args = Array.from({ length: n }, (_, i) => [i] as [number]);
+  return (await callBatch(inc, args)).length;
+}, { name: "fanOut" });
+let trackedMs = Infinity;
+for (let i = 0; i < ROUNDS; i++) {
+  await using runner = new Runner({
+    workers: { size: 2 },
+    loggingSetting: "NONE",
+  });
+  await runner.run(fanOut, 1_000); // warm: both workers started
+  const start = performance.now();
+  await runner.run(fanOut, TINY);
+  trackedMs = Math.min(trackedMs, performance.now() - start);
+}
+
+const rawRate = rate(rawMs, TINY);
+console.log(
+  `\nTiny tasks (x + 1), ${TINY} per round, 2 workers, best of ${ROUNDS}`,
+);
+console.table({
+  "raw pipelined postMessage": {
+    "tasks/s": fmt(rawRate),
+    "vs raw": "1.00",
+  },
+  "workerpool (npm)": {
+    "tasks/s": fmt(rate(poolMs, TINY)),
+    "vs raw": (rate(poolMs, TINY) / rawRate).toFixed(2),
+  },
+  "WorkerExecutionStrategy.execute": {
+    "tasks/s": fmt(rate(strategyMs, TINY)),
+    "vs raw": (rate(strategyMs, TINY) / rawRate).toFixed(2),
+    "vs workerpool": (rate(strategyMs, TINY) / rate(poolMs, TINY)).toFixed(1),
+  },
+  "Runner + call() (tracked)": {
+    "tasks/s": fmt(rate(trackedMs, TINY)),
+    "vs raw": (rate(trackedMs, TINY) / rawRate).toFixed(2),
+    "vs workerpool": (rate(trackedMs, TINY) / rate(poolMs, TINY)).toFixed(1),
+  },
+});
+
+// CPU-bound: 16 × 50 ms.
+const serialMs = await best(() => {
+  for (let i = 0; i < 16; i++) spinHere(50);
+  return Promise.resolve();
+});
+const cpuMs = await (async () => {
+  const burst = node(async function burst() {
+    return await callBatch(spin, Array.from({ length: 16 }, () => [50]));
+  }, { name: "burst" });
+  await using runner = new Runner({
+    workers: { size: cores },
+    loggingSetting: "NONE",
+  });
+  await runner.run(burst); // warm: every worker started
+  return await best(() => runner.run(burst));
+})();
+const speedup = serialMs / cpuMs;
+console.log(
+  `\nCPU-bound 16 × 50 ms, ${cores} workers (warm pool), best of ${ROUNDS}`,
+);
+console.table({
+  "serial, main thread": { ms: serialMs.toFixed(0) },
+  "worker pool": {
+    ms: cpuMs.toFixed(0),
+    speedup: speedup.toFixed(2),
+    "vs cores": (speedup / cores).toFixed(2),
+  },
+});
+
+// Cold start.
+let rawCold = Infinity;
+let ourCold = Infinity;
+for (let i = 0; i < 5; i++) {
+  rawCold = Math.min(rawCold, await rawColdStart());
+  ourCold = Math.min(ourCold, await runnerColdStart());
+}
+console.log("\nCold start to first result, best of 5");
+console.table({
+  "bare Worker, first echo": { ms: rawCold.toFixed(1) },
+  "new Runner, first worker node": {
+    ms: ourCold.toFixed(1),
+    "vs bare": (ourCold / rawCold).toFixed(2),
+  },
+});

@@ -1,0 +1,219 @@
+/**
+ * One Web Worker of the pool and the tasks it has been sent.
+ *
+ * @module
+ */
+import type { FromWorker, NodeDefinition, ToWorker, WireError } from "../../workers/_protocol.ts";
+import type { WorkerPermissions } from "../nodes/node.ts";
+import type { Task } from "./task.ts";
+
+const BOOTSTRAP = new URL("../../workers/bootstrap.ts", import.meta.url);
+
+/** What the strategy asks the pool to run. */
+export interface JobSpec {
+  readonly task: Task;
+  /** Which workers may run it: same permissions (and preloaded module). */
+  readonly poolKey: string;
+  readonly permissions: WorkerPermissions;
+  /** A module the worker must import at start (narrowed permissions). */
+  readonly preload: string | null;
+  readonly fnKey: number;
+  readonly def: NodeDefinition;
+  readonly transfer: boolean;
+}
+
+/** One task, from submission until it settles. */
+export interface PoolJob extends JobSpec {
+  readonly promise: Promise<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+  /** The worker it was sent to, `null` while queued. */
+  worker: WorkerHandle | null;
+  /** Its id on that worker. */
+  wid: number;
+  settled: boolean;
+  /** The worker said it started while an earlier task waits on a call. */
+  started: boolean;
+  /** Calls to the main thread it waits on; while any, it does not count as load. */
+  calls: number;
+  /** Set once its signal fired; the worker was told to abort. */
+  aborted: boolean;
+  graceTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** What a handle reports back to its pool. */
+export interface HandleEvents {
+  message(handle: WorkerHandle, message: FromWorker): void;
+  crashed(handle: WorkerHandle, detail: string): void;
+}
+
+/** Permissions as a stable string, to group workers that share them. */
+export function permissionsKey(permissions: WorkerPermissions): string {
+  if (typeof permissions === "string") return permissions;
+  const sorted = Object.keys(permissions).sort().map((k) => [
+    k,
+    permissions[k],
+  ]);
+  return JSON.stringify(sorted);
+}
+
+function entryUrl(preload: string | null): string {
+  if (preload === null) return BOOTSTRAP.href;
+  // Narrowed permissions forbid a dynamic import of a local module, but not
+  // a static one from the worker's own entry module.
+  const source = `import * as ns from ${JSON.stringify(preload)};
+globalThis[Symbol.for("switchyard.workerPreloaded")] = new Map([[${JSON.stringify(preload)}, ns]]);
+import ${JSON.stringify(BOOTSTRAP.href)};`;
+  return `data:application/javascript,${encodeURIComponent(source)}`;
+}
+
+/**
+ * A worker and its FIFO of tasks. The worker starts them in order, one at a
+ * time unless the started ones wait on calls to the main thread, so the
+ * started tasks are always a prefix of `inflight`: the head, and any task
+ * the worker reported as started.
+ */
+export class WorkerHandle {
+  readonly id: number;
+  readonly poolKey: string;
+  /** Tasks sent and not yet reported, in the order sent. */
+  readonly inflight: PoolJob[] = [];
+  /** Function keys this worker has the definition of. */
+  readonly known: Set<number> = new Set();
+  dead = false;
+  #nextTask = 0;
+  readonly #worker: Worker;
+
+  /**
+   * @throws What `new Worker` throws (e.g. permissions wider than the host's).
+   */
+  constructor(
+    id: number,
+    job: PoolJob,
+    events: HandleEvents,
+  ) {
+    this.id = id;
+    this.poolKey = job.poolKey;
+    const options: WorkerOptions & { deno?: unknown } = {
+      type: "module",
+      name: `switchyard-worker-${id}`,
+    };
+    if (job.permissions !== "inherit") {
+      options.deno = { permissions: job.permissions };
+    }
+    this.#worker = new Worker(entryUrl(job.preload), options);
+    this.#worker.onmessage = (event: MessageEvent<FromWorker>) => events.message(this, event.data);
+    this.#worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault();
+      events.crashed(this, event.message);
+    };
+    this.#worker.onmessageerror = () =>
+      events.crashed(this, "a message from it could not be deserialized");
+  }
+
+  /** How many tasks it holds, not counting those waiting on calls. */
+  get load(): number {
+    let load = 0;
+    for (const job of this.inflight) if (job.calls === 0) load++;
+    return load;
+  }
+
+  /** Whether a task of this worker has started. */
+  isStarted(job: PoolJob): boolean {
+    return job.started || this.inflight[0] === job;
+  }
+
+  /**
+   * Sends a task.
+   *
+   * @throws {DOMException} `DataCloneError` if an argument cannot be cloned.
+   */
+  send(job: PoolJob, transfer: Transferable[]): void {
+    const wid = this.#nextTask++;
+    const first = !this.known.has(job.fnKey);
+    const message: ToWorker = {
+      t: "run",
+      id: wid,
+      k: job.fnKey,
+      def: first ? job.def : undefined,
+      args: job.task.args,
+      transfer: job.transfer,
+    };
+    this.#worker.postMessage(message, transfer);
+    if (first) this.known.add(job.fnKey);
+    job.worker = this;
+    job.wid = wid;
+    this.inflight.push(job);
+  }
+
+  /** Tells the worker to abort a task (or drop it if not started). */
+  abort(job: PoolJob, reason: WireError): void {
+    if (!this.dead) this.post({ t: "abort", id: job.wid, reason });
+  }
+
+  /** Posts a message, unless the worker is gone. */
+  post(message: ToWorker): void {
+    if (this.dead) return;
+    try {
+      this.#worker.postMessage(message);
+    } catch (error) {
+      if (message.t !== "reply") throw error;
+      this.#worker.postMessage(
+        {
+          ...message,
+          ok: false,
+          e: toWire(error),
+        } satisfies ToWorker,
+      );
+    }
+  }
+
+  /** Finds and removes a task by its id on this worker. */
+  take(wid: number): PoolJob | undefined {
+    const index = this.inflight.findIndex((j) => j.wid === wid);
+    if (index < 0) return undefined;
+    return this.inflight.splice(index, 1)[0];
+  }
+
+  /** Finds a task by its id on this worker. */
+  find(wid: number): PoolJob | undefined {
+    return this.inflight.find((j) => j.wid === wid);
+  }
+
+  /** Terminates the worker at once. */
+  terminate(): void {
+    this.dead = true;
+    this.#worker.terminate();
+  }
+}
+
+/**
+ * Flattens an error for the wire.
+ *
+ * @param error Anything thrown.
+ * @returns Its name, message and stack.
+ */
+export function toWire(error: unknown): WireError {
+  if (error instanceof Error) {
+    return { name: error.name, message: error.message, stack: error.stack };
+  }
+  return { name: "NonError", message: String(error) };
+}
+
+/**
+ * Rebuilds an error that crossed from a worker, keeping its name, message,
+ * stack and causes.
+ *
+ * @param wire The flattened error.
+ * @returns An `Error` (or the thrown value, if it was not an error).
+ */
+export function fromWire(wire: WireError): unknown {
+  if (wire.name === "NonError" && "value" in wire) return wire.value;
+  const error = new Error(
+    wire.message,
+    wire.cause ? { cause: fromWire(wire.cause) } : undefined,
+  );
+  error.name = wire.name;
+  if (wire.stack) error.stack = wire.stack;
+  return error;
+}

@@ -1,0 +1,519 @@
+/**
+ * The pool: places jobs on workers, replaces workers that fail, stops
+ * cancelled tasks, and answers the calls worker nodes make.
+ *
+ * @module
+ */
+import type { FromWorker } from "../../workers/_protocol.ts";
+import { logger } from "../_logging.ts";
+import { isNode, type Node } from "../nodes/node.ts";
+import { GlobalTimeoutError, NodeTimeoutError } from "../run/errors.ts";
+import { fromWire, type JobSpec, type PoolJob, toWire, WorkerHandle } from "./_worker_handle.ts";
+import { type WorkerFailureReason, WorkerTaskError } from "./worker_error.ts";
+
+const log = logger("workers");
+
+/**
+ * How many tasks a busy worker may hold beyond the one it runs, so tiny
+ * tasks never wait a round trip; a task queued on a worker has not started
+ * and moves to another worker if its own fails.
+ */
+const PIPELINE_DEPTH = 16;
+
+/** Settings of a {@linkcode WorkerPool}. */
+export interface PoolSettings {
+  size: number;
+  gracePeriod: number;
+  /** One fresh worker per task, terminated when the task ends. */
+  dedicated: boolean;
+}
+
+/** A pool of workers, grouped by the permissions they run with. */
+export class WorkerPool {
+  readonly #settings: PoolSettings;
+  // Invariant: #workers holds the live workers (never more than `size`
+  // unless dedicated); #queue from #head on holds the jobs not yet sent, in
+  // order, except settled ones (cancelled while queued), skipped lazily.
+  readonly #workers: WorkerHandle[] = [];
+  #queue: PoolJob[] = [];
+  #head = 0;
+  // One abort listener per signal, however many jobs share it.
+  readonly #watched = new Map<
+    AbortSignal,
+    { jobs: Set<PoolJob>; onAbort: () => void }
+  >();
+  #nextWorker = 1;
+  #closed = false;
+  readonly #modules = new Map<string, Promise<Record<string, unknown>>>();
+
+  constructor(settings: PoolSettings) {
+    this.#settings = settings;
+  }
+
+  /** Live workers. */
+  get workerCount(): number {
+    return this.#workers.length;
+  }
+
+  /** Jobs waiting for a worker. */
+  get queued(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  /**
+   * Queues a job and places what can be placed.
+   *
+   * @returns What the node returned; rejects with a WorkerTaskError.
+   */
+  submit(spec: JobSpec): Promise<unknown> {
+    const { promise, resolve, reject } = Promise.withResolvers<unknown>();
+    const job: PoolJob = {
+      ...spec,
+      promise,
+      resolve,
+      reject,
+      worker: null,
+      wid: -1,
+      settled: false,
+      started: false,
+      calls: 0,
+      aborted: false,
+      graceTimer: undefined,
+    };
+    const signal = spec.task.signal;
+    if (this.#closed) {
+      this.#settle(job, this.#error(job, "shutdown", "the pool has shut down"));
+    } else if (signal.aborted) {
+      job.aborted = true;
+      this.#settle(
+        job,
+        this.#error(
+          job,
+          stopReason(signal.reason),
+          "stopped before it was queued",
+          signal.reason,
+        ),
+      );
+    } else {
+      this.#watch(job);
+      this.#queue.push(job);
+      this.#pump();
+    }
+    return promise;
+  }
+
+  #watch(job: PoolJob): void {
+    const signal = job.task.signal;
+    let entry = this.#watched.get(signal);
+    if (!entry) {
+      const jobs = new Set<PoolJob>();
+      const onAbort = () => {
+        for (const j of [...jobs]) this.#abort(j);
+      };
+      entry = { jobs, onAbort };
+      this.#watched.set(signal, entry);
+      signal.addEventListener("abort", onAbort, { once: true });
+    }
+    entry.jobs.add(job);
+  }
+
+  #unwatch(job: PoolJob): void {
+    const signal = job.task.signal;
+    const entry = this.#watched.get(signal);
+    if (!entry?.jobs.delete(job) || entry.jobs.size > 0) return;
+    this.#watched.delete(signal);
+    signal.removeEventListener("abort", entry.onAbort);
+  }
+
+  /** Stops a job whose signal fired. */
+  #abort(job: PoolJob): void {
+    if (job.settled || job.aborted) return;
+    job.aborted = true;
+    const reason = job.task.signal.reason;
+    const worker = job.worker;
+    if (!worker) {
+      // Still queued: settled, it is skipped when its turn comes.
+      this.#settle(
+        job,
+        this.#error(
+          job,
+          stopReason(reason),
+          "stopped while waiting for a worker",
+          reason,
+        ),
+      );
+      return;
+    }
+    if (reason instanceof NodeTimeoutError) {
+      // The runtime records this very error: say where it was running.
+      reason.message += ` on worker #${worker.id}`;
+    }
+    worker.abort(job, toWire(reason));
+    if (worker.isStarted(job)) this.#startGrace(job);
+  }
+
+  /** Stops everything: queued jobs fail, running ones get the grace period. */
+  async shutdown(): Promise<void> {
+    this.#closed = true;
+    for (const job of this.#queue.splice(0).slice(this.#head)) {
+      this.#settle(job, this.#error(job, "shutdown", "the pool shut down"));
+    }
+    this.#head = 0;
+    const running = this.#workers.flatMap((w) => w.inflight);
+    if (running.length > 0) {
+      for (const job of running) {
+        if (!job.aborted) {
+          job.aborted = true;
+          job.worker?.abort(
+            job,
+            toWire(new Error("The worker pool shut down")),
+          );
+        }
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.allSettled(running.map((j) => j.promise)),
+        new Promise((r) => timer = setTimeout(r, this.#settings.gracePeriod)),
+      ]);
+      clearTimeout(timer);
+    }
+    for (const worker of this.#workers.splice(0)) {
+      for (const job of worker.inflight.splice(0)) {
+        this.#settle(job, this.#error(job, "shutdown", "the pool shut down"));
+      }
+      worker.terminate();
+    }
+  }
+
+  #pump(): void {
+    const queue = this.#queue;
+    while (this.#head < queue.length) {
+      const job = queue[this.#head];
+      if (!job.settled) {
+        const worker = this.#place(job);
+        if (!worker) break;
+        this.#send(job, worker);
+      }
+      this.#head++;
+    }
+    if (this.#head === queue.length) {
+      queue.length = 0;
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > queue.length) {
+      this.#queue = queue.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  /** A worker for a job: idle, new, pipelined, or in place of an idle other. */
+  #place(job: PoolJob): WorkerHandle | null {
+    const { size, dedicated } = this.#settings;
+    if (dedicated) return this.#spawn(job);
+    let best: WorkerHandle | null = null;
+    for (const w of this.#workers) {
+      if (w.poolKey !== job.poolKey) continue;
+      if (w.load === 0) return w;
+      // A worker whose running task was aborted may be about to be killed.
+      if (w.inflight[0]?.aborted) continue;
+      if (!best || w.load < best.load) best = w;
+    }
+    if (this.#workers.length < size) return this.#spawn(job);
+    if (best && best.load <= PIPELINE_DEPTH) return best;
+    const idle = this.#workers.find((w) => w.inflight.length === 0);
+    if (idle) {
+      this.#retire(idle);
+      return this.#spawn(job);
+    }
+    return null;
+  }
+
+  #spawn(job: PoolJob): WorkerHandle | null {
+    const id = this.#nextWorker++;
+    try {
+      const worker = new WorkerHandle(id, job, {
+        message: (w, m) => this.#onMessage(w, m),
+        crashed: (w, detail) => this.#kill(w, "uncaught", detail),
+      });
+      this.#workers.push(worker);
+      log.debug("Started worker #{id} ({key})", { id, key: job.poolKey });
+      return worker;
+    } catch (error) {
+      this.#settle(
+        job,
+        this.#error(
+          job,
+          "spawn",
+          `could not start a worker with permissions ${job.poolKey}: ${
+            error instanceof Error ? error.message : String(error)
+          }`,
+          error,
+        ),
+      );
+      queueMicrotask(() => this.#pump());
+      return null;
+    }
+  }
+
+  #retire(worker: WorkerHandle): void {
+    worker.terminate();
+    const index = this.#workers.indexOf(worker);
+    if (index >= 0) this.#workers.splice(index, 1);
+  }
+
+  #send(job: PoolJob, worker: WorkerHandle): void {
+    try {
+      worker.send(job, job.transfer ? transferables(job.task.args) : []);
+    } catch (error) {
+      const index = job.task.args.findIndex((arg) => !cloneable(arg));
+      const what = index >= 0
+        ? `argument ${index} could not be cloned`
+        : "its arguments could not be cloned";
+      this.#settle(
+        job,
+        this.#error(job, "clone", `${what}: ${describe(error)}`, error),
+      );
+      if (this.#settings.dedicated) this.#retire(worker);
+    }
+  }
+
+  #onMessage(worker: WorkerHandle, message: FromWorker): void {
+    switch (message.t) {
+      case "done": {
+        const job = worker.take(message.id);
+        if (!job) break;
+        if (message.ok) {
+          this.#settle(job, undefined, message.v);
+        } else {
+          const cause = fromWire(message.e);
+          const detail = message.why === "threw" ? `threw ${describe(cause)}` : describe(cause);
+          this.#settle(job, this.#error(job, message.why, detail, cause));
+        }
+        this.#afterEnd(worker);
+        break;
+      }
+      case "dropped": {
+        const job = worker.take(message.id);
+        if (job) {
+          const reason = job.task.signal.reason;
+          this.#settle(
+            job,
+            this.#error(
+              job,
+              stopReason(reason),
+              "stopped before it started",
+              reason,
+            ),
+          );
+        }
+        this.#afterEnd(worker);
+        break;
+      }
+      case "started": {
+        const job = worker.find(message.id);
+        if (!job) break;
+        job.started = true;
+        if (job.aborted && job.graceTimer === undefined) this.#startGrace(job);
+        break;
+      }
+      case "call": {
+        const job = worker.find(message.id);
+        if (!job) break;
+        // A task waiting on a call leaves its worker free for others, the
+        // callee included: no deadlock however small the pool.
+        job.calls++;
+        this.#answerCall(worker, job, message).finally(() => {
+          job.calls--;
+        });
+        this.#pump();
+        break;
+      }
+      case "broadcast":
+        worker.find(message.id)?.task.broadcast(message.item);
+        break;
+      case "fatal": {
+        const detail = message.why === "closed"
+          ? "the worker closed itself (self.close())"
+          : message.why === "exited"
+          ? `the worker exited (Deno.exit(${message.code}))`
+          : message.why === "unhandledrejection"
+          ? `a promise rejection was not handled: ${describe(fromWire(message.e!))}`
+          : `an exception was not caught: ${describe(fromWire(message.e!))}`;
+        this.#kill(
+          worker,
+          message.why,
+          detail,
+          message.e && fromWire(message.e),
+        );
+        break;
+      }
+    }
+  }
+
+  /** After a task ended on a worker: the next one may have started. */
+  #afterEnd(worker: WorkerHandle): void {
+    if (this.#settings.dedicated && worker.load === 0) this.#retire(worker);
+    const head = worker.inflight[0];
+    if (head?.aborted && head.graceTimer === undefined) this.#startGrace(head);
+    this.#pump();
+  }
+
+  #startGrace(job: PoolJob): void {
+    job.graceTimer = setTimeout(() => {
+      const worker = job.worker;
+      if (job.settled || !worker || worker.dead) return;
+      const reason = job.task.signal.reason;
+      this.#kill(
+        worker,
+        stopReason(reason),
+        `it did not stop within the ${this.#settings.gracePeriod} ms grace period after ${
+          describe(reason)
+        }`,
+        reason,
+      );
+    }, this.#settings.gracePeriod);
+  }
+
+  /** Terminates a worker: its running task fails, the rest go back in line. */
+  #kill(
+    worker: WorkerHandle,
+    reason: WorkerFailureReason,
+    detail: string,
+    cause?: unknown,
+  ): void {
+    if (worker.dead) return;
+    worker.terminate();
+    const index = this.#workers.indexOf(worker);
+    if (index >= 0) this.#workers.splice(index, 1);
+    const running = worker.inflight.filter((j) => worker.isStarted(j));
+    const waiting = worker.inflight.filter((j) => !worker.isStarted(j));
+    worker.inflight.splice(0);
+    log.warn("Worker #{id} terminated: {detail}", { id: worker.id, detail });
+    for (const job of running) {
+      this.#settle(job, this.#error(job, reason, detail, cause));
+    }
+    for (const job of waiting) {
+      job.worker = null;
+      if (job.aborted) {
+        this.#settle(
+          job,
+          this.#error(
+            job,
+            stopReason(job.task.signal.reason),
+            "stopped before it started",
+          ),
+        );
+      }
+    }
+    this.#queue = [
+      ...waiting.filter((j) => !j.settled),
+      ...this.#queue.slice(this.#head),
+    ];
+    this.#head = 0;
+    if (!this.#closed) this.#pump();
+  }
+
+  async #answerCall(
+    worker: WorkerHandle,
+    job: PoolJob,
+    message: Extract<FromWorker, { t: "call" }>,
+  ): Promise<void> {
+    const { id, c } = message;
+    try {
+      const target = await this.#resolveTarget(job, message.target);
+      const value = await job.task.callChild(target, message.args);
+      worker.post({ t: "reply", id, c, ok: true, v: value });
+    } catch (error) {
+      worker.post({ t: "reply", id, c, ok: false, e: toWire(error) });
+    }
+  }
+
+  /**
+   * The main-thread node a worker asked to call: a worker node by its
+   * module and name, or a node exported, under that name, by the calling
+   * node's own module.
+   */
+  async #resolveTarget(
+    job: PoolJob,
+    target: { name: string; url: string | null },
+  ): Promise<Node> {
+    const url = target.url ?? job.task.node.moduleUrl;
+    if (url === null) {
+      throw new Error(
+        `Cannot call node '${target.name}' from worker node '${job.task.node.name}' as the main thread cannot find it: a node called from a worker must be exported by the calling node's module or be defined with { worker: import.meta.url }`,
+      );
+    }
+    let ns = this.#modules.get(url);
+    if (!ns) {
+      ns = import(url);
+      this.#modules.set(url, ns);
+    }
+    const found = Object.values(await ns).find((v) => isNode(v) && v.name === target.name);
+    if (!found) {
+      throw new Error(
+        `Cannot call node '${target.name}' from worker node '${job.task.node.name}' as the main thread cannot find it: module ${url} exports no node of that name`,
+      );
+    }
+    return found as Node;
+  }
+
+  #settle(job: PoolJob, error: unknown, value?: unknown): void {
+    if (job.settled) return;
+    job.settled = true;
+    clearTimeout(job.graceTimer);
+    this.#unwatch(job);
+    if (error === undefined) job.resolve(value);
+    else job.reject(error);
+  }
+
+  #error(
+    job: PoolJob,
+    reason: WorkerFailureReason,
+    detail: string,
+    cause?: unknown,
+  ): WorkerTaskError {
+    return new WorkerTaskError(detail, {
+      nodeName: job.task.node.name,
+      workerId: job.worker?.id ?? null,
+      reason,
+      cause,
+    });
+  }
+}
+
+function stopReason(reason: unknown): WorkerFailureReason {
+  return reason instanceof NodeTimeoutError ||
+      reason instanceof GlobalTimeoutError
+    ? "timeout"
+    : "cancelled";
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+function cloneable(value: unknown): boolean {
+  try {
+    structuredClone(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function transferables(args: unknown[]): Transferable[] {
+  const found = new Set<ArrayBuffer>();
+  const visit = (value: unknown, depth: number) => {
+    if (depth > 8 || value === null || typeof value !== "object") return;
+    if (value instanceof ArrayBuffer) found.add(value);
+    else if (ArrayBuffer.isView(value)) {
+      if (value.buffer instanceof ArrayBuffer) found.add(value.buffer);
+    } else if (Array.isArray(value)) {
+      for (const v of value) visit(v, depth + 1);
+    } else if (Object.getPrototypeOf(value) === Object.prototype) {
+      for (const v of Object.values(value)) visit(v, depth + 1);
+    }
+  };
+  visit(args, 0);
+  return [...found];
+}

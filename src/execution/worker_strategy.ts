@@ -1,0 +1,209 @@
+/**
+ * The worker strategy: runs nodes in a warm pool of module Web Workers.
+ *
+ * @module
+ */
+import type { NodeDefinition } from "../../workers/_protocol.ts";
+import type { Node, WorkerPermissions } from "../nodes/node.ts";
+import type { JobSpec } from "./_worker_handle.ts";
+import { permissionsKey } from "./_worker_handle.ts";
+import { WorkerPool } from "./_worker_pool.ts";
+import { workerOptionsEnabled } from "./_unstable.ts";
+import type { TaskExecutionStrategy } from "./strategy.ts";
+import type { Task } from "./task.ts";
+import { WorkerTaskError } from "./worker_error.ts";
+
+/** Options of {@linkcode WorkerExecutionStrategy}. */
+export interface WorkerStrategyOptions {
+  /** How many workers at most; defaults to `navigator.hardwareConcurrency`. */
+  size?: number;
+  /**
+   * Deno permissions of worker code (default `"inherit"`); a node's own
+   * `permissions` option replaces them. Anything but `"inherit"` needs
+   * `--unstable-worker-options`.
+   */
+  permissions?: WorkerPermissions;
+  /**
+   * How long a cancelled task's code may react to its `AbortSignal` before
+   * its worker is terminated and replaced (ms, default 100).
+   */
+  gracePeriod?: number;
+  /**
+   * Give every task a fresh worker of its own, outside any pool, terminated
+   * when the task ends (for long-running services that must not starve a
+   * shared pool). Default `false`.
+   */
+  dedicated?: boolean;
+}
+
+/**
+ * Runs tasks in module Web Workers: a pool started lazily (no worker exists
+ * before the first task), kept warm and reused, never larger than `size`,
+ * with a queue when every worker is busy.
+ *
+ * A node runs in a worker as it was defined: `node(fn, { worker:
+ * import.meta.url })` is imported from its module and found among its
+ * exports by name; any other node (`worker: true`) is shipped as source and
+ * must be self-contained. Arguments and results cross by structured clone
+ * (`transfer: true` moves `ArrayBuffer`s instead). Inside a worker node,
+ * `call()` reaches the main thread, so the child request is tracked under
+ * the worker node's request; the child must be resolvable there: a worker
+ * node defined with a module URL, or a node exported under its name by the
+ * calling node's module. `currentSignal()` and `broadcast()` work too;
+ * `getContext()`/`putContext()` do not (the context stays on the main
+ * thread).
+ *
+ * A worker that throws, closes itself, exits, leaves a rejection unhandled,
+ * or outlives its task's cancellation by more than `gracePeriod` fails only
+ * its running task with a {@linkcode WorkerTaskError}; it is terminated and
+ * a fresh one takes its place for the next task.
+ *
+ * @example Running a worker node
+ * ```ts
+ * import { node, Runner } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * const fib = node(function fib(n: number): number {
+ *   const f = (k: number): number => (k < 2 ? k : f(k - 1) + f(k - 2));
+ *   return f(n);
+ * }, { worker: true });
+ * await using runner = new Runner({ workers: { size: 2 }, loggingSetting: "NONE" });
+ * assert.equal((await runner.run(fib, 20)).answer, 6765);
+ * ```
+ */
+export class WorkerExecutionStrategy implements TaskExecutionStrategy {
+  readonly #size: number;
+  readonly #permissions: WorkerPermissions;
+  readonly #gracePeriod: number;
+  readonly #dedicated: boolean;
+  // Invariant: #pool is null until the first task, and after shutdown().
+  #pool: WorkerPool | null = null;
+  #closed = false;
+  readonly #fnKeys = new Map<string, number>();
+  readonly #plans = new WeakMap<Node, Omit<JobSpec, "task">>();
+
+  /**
+   * @param options Size, permissions, grace period, dedicated workers.
+   * @throws {RangeError} If `size` is not a positive integer or
+   *   `gracePeriod` not a non-negative finite number.
+   */
+  constructor(options: WorkerStrategyOptions = {}) {
+    const size = options.size ?? navigator.hardwareConcurrency ?? 1;
+    if (!Number.isInteger(size) || size < 1) {
+      throw new RangeError(
+        `Cannot create WorkerExecutionStrategy as 'size' must be a positive integer: current value is ${size}`,
+      );
+    }
+    const grace = options.gracePeriod ?? 100;
+    if (!Number.isFinite(grace) || grace < 0) {
+      throw new RangeError(
+        `Cannot create WorkerExecutionStrategy as 'gracePeriod' must be a non-negative number of ms: current value is ${grace}`,
+      );
+    }
+    this.#size = size;
+    this.#permissions = options.permissions ?? "inherit";
+    this.#gracePeriod = grace;
+    this.#dedicated = options.dedicated ?? false;
+  }
+
+  /** How many workers are alive (0 before the first task). */
+  get workerCount(): number {
+    return this.#pool?.workerCount ?? 0;
+  }
+
+  /**
+   * Runs a task in a worker, retrying after a failure as many times as the
+   * node's `retries` allows (never after a cancellation or timeout).
+   *
+   * @param task The task.
+   * @returns What the node returned.
+   * @throws {WorkerTaskError} (as a rejection) Saying which node, which
+   *   worker and why.
+   */
+  async execute(task: Task): Promise<unknown> {
+    if (this.#closed) {
+      throw new WorkerTaskError("the worker pool has shut down", {
+        nodeName: task.node.name,
+        workerId: null,
+        reason: "shutdown",
+      });
+    }
+    const spec = this.#spec(task);
+    let retries = task.node.options.retries ?? 0;
+    while (true) {
+      try {
+        return await this.#start().submit(spec);
+      } catch (error) {
+        const reason = error instanceof WorkerTaskError ? error.reason : null;
+        const final = reason === "timeout" || reason === "cancelled" ||
+          reason === "shutdown" || reason === "spawn" || reason === "clone";
+        if (final || retries-- <= 0 || task.signal.aborted) throw error;
+      }
+    }
+  }
+
+  /**
+   * Terminates every worker, after giving running tasks the grace period
+   * to react to their aborted signal. Later tasks are refused.
+   */
+  async shutdown(): Promise<void> {
+    this.#closed = true;
+    const pool = this.#pool;
+    this.#pool = null;
+    await pool?.shutdown();
+  }
+
+  #start(): WorkerPool {
+    this.#pool ??= new WorkerPool({
+      size: this.#size,
+      gracePeriod: this.#gracePeriod,
+      dedicated: this.#dedicated,
+    });
+    return this.#pool;
+  }
+
+  #spec(task: Task): JobSpec {
+    const node = task.node as Node;
+    let plan = this.#plans.get(node);
+    if (!plan) {
+      plan = this.#plan(node);
+      this.#plans.set(node, plan);
+    }
+    return { task, ...plan };
+  }
+
+  /** What every task of a node shares: where it runs and how it is found. */
+  #plan(node: Node): Omit<JobSpec, "task"> {
+    const permissions = node.options.permissions ?? this.#permissions;
+    if (permissions !== "inherit" && !workerOptionsEnabled()) {
+      throw new WorkerTaskError(
+        `Cannot run it with permissions ${
+          permissionsKey(permissions)
+        } as Deno's --unstable-worker-options flag is not set: pass it to deno (or use permissions "inherit")`,
+        { nodeName: node.name, workerId: null, reason: "spawn" },
+      );
+    }
+    const def: NodeDefinition = node.moduleUrl !== null
+      ? { kind: "module", url: node.moduleUrl, name: node.name }
+      : { kind: "source", source: node.fn.toString(), name: node.name };
+    const defKey = def.kind === "module"
+      ? `m\u0000${def.url}\u0000${def.name}`
+      : `s\u0000${def.name}\u0000${def.source}`;
+    let fnKey = this.#fnKeys.get(defKey);
+    if (fnKey === undefined) {
+      fnKey = this.#fnKeys.size;
+      this.#fnKeys.set(defKey, fnKey);
+    }
+    // Narrowed permissions forbid the worker a dynamic import of the
+    // module, so such workers import it as they start, one module each.
+    const preload = permissions !== "inherit" && def.kind === "module" ? def.url : null;
+    return {
+      poolKey: `${permissionsKey(permissions)}${preload ? ` ${preload}` : ""}`,
+      permissions,
+      preload,
+      fnKey,
+      def,
+      transfer: node.options.transfer ?? false,
+    };
+  }
+}

@@ -1,0 +1,349 @@
+/**
+ * State: one step an application puts on the {@linkcode StateManager}'s queue.
+ *
+ * @module
+ */
+import { logger } from "../_logging.ts";
+import { call } from "../nodes/call.ts";
+import { isNode, type Node } from "../nodes/node.ts";
+import { RequestCancelledError } from "../run/errors.ts";
+import { Gate } from "./gate.ts";
+import { describe } from "./_describe.ts";
+import { outcomeUnlessAborted } from "./_outcome.ts";
+import { resolveNode } from "./_state_node.ts";
+import { round } from "./_timing.ts";
+
+const log = logger("states");
+
+/** What a state runs: a node, or a function the state makes a node of. */
+// deno-lint-ignore no-explicit-any
+export type StateFunction = ((...args: any[]) => unknown) | Node<any, any>;
+
+/** Options of {@linkcode State}. */
+export interface StateOptions {
+  /** Arguments fixed when the state is made; passed first. */
+  args?: readonly unknown[];
+  /**
+   * Callables evaluated (and awaited, if they return promises) in order when
+   * the state starts, after its gate opened; their values are passed after
+   * `args`. They read the values of the moment the state starts.
+   */
+  lazyArgs?: readonly (() => unknown)[];
+  /**
+   * Run in a Web Worker and let the queue move on at once (default `false`:
+   * run on the event loop, and the queue waits for the state to end). The
+   * function must be a worker node or a self-contained function, which is
+   * shipped to the worker as source.
+   */
+  isBlocking?: boolean;
+  /**
+   * For a blocking state that runs until shutdown (a service): it gets a
+   * dedicated worker of its own, outside the shared pool, so it never keeps
+   * short blocking states waiting for a worker. Requires `isBlocking`.
+   */
+  longRunning?: boolean;
+  /** A gate the state waits for before its lazy args are evaluated. */
+  event?: Gate;
+}
+
+/** Options of {@linkcode State.enterState}. */
+export interface EnterStateOptions {
+  /** Stops the wait for the gate and the start of the state when it aborts. */
+  signal?: AbortSignal;
+  /**
+   * Runs the state's node with its final arguments; defaults to `call()`.
+   * The {@linkcode StateManager} passes its own, which tracks the state as a
+   * top-level request.
+   */
+  run?: (state: State, args: unknown[]) => Promise<unknown>;
+}
+
+// Shared by every state made without args or lazy args; never mutated.
+const NO_ARGS: readonly never[] = Object.freeze([]);
+
+const defaultRun = (state: State, args: unknown[]): Promise<unknown> => call(state.node, ...args);
+
+/**
+ * A named step: a function, its arguments (some evaluated lazily), an
+ * optional gate to wait for, and where it runs. Put states on a
+ * {@linkcode StateManager}, or run one with {@linkcode State.enterState}.
+ *
+ * @example A state with a gate and a lazy argument
+ * ```ts
+ * import { Gate, State } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * const ready = new Gate();
+ * let port = 0;
+ * const serve = new State("Serve", (host: string, p: number) => `${host}:${p}`, {
+ *   args: ["127.0.0.1"],
+ *   lazyArgs: [() => port],
+ *   event: ready,
+ * });
+ * const running = serve.enterState();
+ * port = 8080;
+ * ready.set();
+ * assert.equal(await running, "127.0.0.1:8080");
+ * ```
+ */
+export class State {
+  /** The state's name: its request, logs and errors are named after it. */
+  readonly name: string;
+  /**
+   * The node that runs the function: the given node, or one made from the
+   * given function (named after the state when non-blocking, a
+   * self-contained worker node when blocking).
+   */
+  // deno-lint-ignore no-explicit-any
+  readonly node: Node<any, any>;
+  /** The function's resolved name (the node's, or the function's own). */
+  readonly functionName: string;
+  /** Arguments fixed when the state was made. */
+  readonly args: readonly unknown[];
+  /** Callables whose values are appended to `args` when the state starts. */
+  readonly lazyArgs: readonly (() => unknown)[];
+  /** Whether it runs in a worker while the queue moves on. */
+  readonly isBlocking: boolean;
+  /** Whether it gets a dedicated worker (a service running until shutdown). */
+  readonly longRunning: boolean;
+  /** The gate it waits for, if any. */
+  readonly event: Gate | undefined;
+
+  /**
+   * @param name The state's name.
+   * @param fn A node, or a function (for a blocking state: self-contained).
+   * @param options Arguments, lazy arguments, placement and gate.
+   * @throws {TypeError} If the name is empty, `fn` is not callable, a lazy
+   *   arg is not callable, an option has the wrong type, or a blocking
+   *   state's function cannot run in a worker.
+   */
+  constructor(name: string, fn: StateFunction, options: StateOptions = {}) {
+    if (typeof name !== "string" || name.length === 0) {
+      throw new TypeError(
+        `Cannot create a state as 'name' must be a non-empty string: current value is ${
+          describe(name)
+        }`,
+      );
+    }
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(
+        `Cannot create state '${name}' as 'options' must be an object: current value is ${
+          describe(options)
+        }`,
+      );
+    }
+    const { args = NO_ARGS, lazyArgs = NO_ARGS, isBlocking = false } = options;
+    const { longRunning = false, event } = options;
+    if (!Array.isArray(args)) {
+      throw new TypeError(
+        `Cannot create state '${name}' as 'args' must be an array: current value is ${
+          describe(args)
+        }`,
+      );
+    }
+    if (!Array.isArray(lazyArgs)) {
+      throw new TypeError(
+        `Cannot create state '${name}' as 'lazyArgs' must be an array of functions: current value is ${
+          describe(lazyArgs)
+        }`,
+      );
+    }
+    const notCallable = lazyArgs.length === 0
+      ? -1
+      : lazyArgs.findIndex((f) => typeof f !== "function");
+    if (notCallable !== -1) {
+      throw new TypeError(
+        `Cannot create state '${name}' as 'lazyArgs[${notCallable}]' must be a function: current value is ${
+          describe(lazyArgs[notCallable])
+        }`,
+      );
+    }
+    for (
+      const [key, value] of [["isBlocking", isBlocking], [
+        "longRunning",
+        longRunning,
+      ]] as const
+    ) {
+      if (typeof value !== "boolean") {
+        throw new TypeError(
+          `Cannot create state '${name}' as '${key}' must be a boolean: current value is ${
+            describe(value)
+          }`,
+        );
+      }
+    }
+    if (longRunning && !isBlocking) {
+      throw new TypeError(
+        `Cannot create state '${name}' as 'isBlocking' must be true for a long-running state: current value is false`,
+      );
+    }
+    if (event !== undefined && !(event instanceof Gate)) {
+      throw new TypeError(
+        `Cannot create state '${name}' as 'event' must be a Gate: current value is ${
+          describe(event)
+        }`,
+      );
+    }
+    this.name = name;
+    this.node = resolveNode(name, fn, isBlocking);
+    this.functionName = isNode(fn) ? fn.name : fn.name || "anonymous";
+    this.args = args;
+    this.lazyArgs = lazyArgs;
+    this.isBlocking = isBlocking;
+    this.longRunning = longRunning;
+    this.event = event;
+  }
+
+  /**
+   * Runs the state: waits for its gate (if any), then evaluates its lazy
+   * args, then runs its node with `[...args, ...lazyValues]`. Each
+   * transition is logged with the state's name, the function's name and
+   * `performance.now()` timings.
+   *
+   * @param options A signal to stop waiting, and how to run the node.
+   * @returns What the function returned.
+   * @throws `signal.reason` if the signal aborts before the state started.
+   * @throws {Error} Naming the state and the index if a lazy arg throws
+   *   (the original error is the `cause`).
+   * @throws What the function threw; `RequestCancelledError` if cancelled.
+   */
+  enterState(options: EnterStateOptions = {}): Promise<unknown> {
+    const { signal, run = defaultRun } = options;
+    if (this.event === undefined && this.lazyArgs.length === 0) {
+      // Nothing to wait for: start in this turn of the event loop.
+      if (signal?.aborted) {
+        this.#log("warning", "cancelled before it started", performance.now());
+        return Promise.reject(signal.reason);
+      }
+      return this.#start(run, this.args as unknown[], -1);
+    }
+    return this.#enterAfterGate(signal, run);
+  }
+
+  async #enterAfterGate(
+    signal: AbortSignal | undefined,
+    run: NonNullable<EnterStateOptions["run"]>,
+  ): Promise<unknown> {
+    const entered = performance.now();
+    let args = this.args as unknown[];
+    try {
+      if (this.event && !this.event.isSet) {
+        this.#log("info", "waiting for its gate", entered);
+        await this.event.wait(signal);
+      }
+      if (this.lazyArgs.length > 0) {
+        signal?.throwIfAborted();
+        this.#log("debug", "evaluating its lazy args", entered);
+        args = [...args, ...await this.#evaluateLazyArgs(signal)];
+      }
+      signal?.throwIfAborted();
+    } catch (error) {
+      if (signal?.aborted && error === signal.reason) {
+        this.#log(
+          "warning",
+          "cancelled before it started",
+          entered,
+          reasonOf(error),
+        );
+      } else {
+        this.#log("error", "failed before it started", entered, error);
+      }
+      throw error;
+    }
+    return await this.#start(run, args, entered);
+  }
+
+  /** Runs the node; `entered` is when the state was entered (-1: just now). */
+  #start(
+    run: NonNullable<EnterStateOptions["run"]>,
+    args: unknown[],
+    entered: number,
+  ): Promise<unknown> {
+    let result: Promise<unknown>;
+    // Every line from here on is at level "error" or below it: when even
+    // errors are not logged, skip the bookkeeping (the common fast path).
+    if (!log.isEnabledFor("error")) {
+      try {
+        return run(this, args);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    const started = performance.now();
+    this.#log("info", "started", entered < 0 ? started : entered);
+    try {
+      result = run(this, args);
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    return result.then((value) => {
+      this.#log("info", "completed", started);
+      return value;
+    }, (error) => {
+      if (error instanceof RequestCancelledError) {
+        this.#log("warning", "cancelled", started, reasonOf(error));
+      } else {
+        this.#log("error", "failed", started, error);
+      }
+      throw error;
+    });
+  }
+
+  async #evaluateLazyArgs(signal?: AbortSignal): Promise<unknown[]> {
+    const values: unknown[] = [];
+    for (let i = 0; i < this.lazyArgs.length; i++) {
+      let value: unknown;
+      try {
+        value = this.lazyArgs[i]();
+      } catch (error) {
+        throw lazyArgError(this.name, i, error);
+      }
+      if (typeof (value as PromiseLike<unknown>)?.then === "function") {
+        // A stop does not wait for a lazy arg that never settles.
+        const outcome = await outcomeUnlessAborted(
+          value as PromiseLike<unknown>,
+          signal,
+        );
+        if (!outcome.ok) throw lazyArgError(this.name, i, outcome.error);
+        value = outcome.value;
+      }
+      values.push(value);
+    }
+    return values;
+  }
+
+  #log(
+    level: "debug" | "info" | "warning" | "error",
+    transition: string,
+    since: number,
+    error?: unknown,
+  ): void {
+    if (!log.isEnabledFor(level)) return;
+    const at = performance.now();
+    const suffix = error === undefined ? "" : ": {error}";
+    log[level](
+      `State {state} ({fn}) ${transition} at {at} ms (+{ms} ms)${suffix}`,
+      {
+        state: this.name,
+        fn: this.functionName,
+        at: round(at),
+        ms: round(at - since),
+        error,
+      },
+    );
+  }
+}
+
+function lazyArgError(state: string, index: number, error: unknown): Error {
+  return new Error(
+    `Cannot start state '${state}' as 'lazyArgs[${index}]' threw: ${
+      error instanceof Error ? error.message : String(error)
+    }`,
+    { cause: error },
+  );
+}
+
+/** A cancellation's message: its stack says nothing useful. */
+function reasonOf(error: unknown): unknown {
+  return error instanceof Error ? error.message : error;
+}

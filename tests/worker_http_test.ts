@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+
+const root = new URL("../", import.meta.url);
+const config = new URL("deno.json", root).pathname;
+
+/** Runs a script in a fresh `deno run`, returning its output. */
+async function runScript(
+  source: string,
+  flags: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const file = await Deno.makeTempFile({ suffix: ".ts" });
+  try {
+    await Deno.writeTextFile(file, source);
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--config", config, "--no-lock", ...flags, file],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const decoder = new TextDecoder();
+    return {
+      code,
+      stdout: decoder.decode(stdout),
+      stderr: decoder.decode(stderr),
+    };
+  } finally {
+    await Deno.remove(file);
+  }
+}
+
+Deno.test("mod.ts imported from a loopback HTTP server runs worker nodes", async () => {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    async (request) => {
+      const path = decodeURIComponent(new URL(request.url).pathname);
+      try {
+        const body = await Deno.readFile(new URL(`.${path}`, root));
+        return new Response(body, {
+          headers: { "content-type": "application/typescript" },
+        });
+      } catch {
+        return new Response("not found", { status: 404 });
+      }
+    },
+  );
+  try {
+    const base = `http://127.0.0.1:${server.addr.port}`;
+    const { code, stdout, stderr } = await runScript(
+      `import { node, Runner } from "${base}/mod.ts";
+import { fanOut } from "${base}/tests/fixtures/worker_nodes.ts";
+const triple = node(function triple(x: number) { return x * 3; }, { worker: true });
+await using runner = new Runner({ workers: { size: 1 }, loggingSetting: "NONE" });
+await runner.run(triple, 5);
+const info = await runner.run(fanOut, 3);
+console.log(JSON.stringify({ answer: info.answer, requests: info.requestHeap.size }));
+`,
+      ["-A", "--unstable-worker-options"],
+    );
+    assert.equal(code, 0, stderr);
+    assert.deepEqual(JSON.parse(stdout), { answer: [15, 15], requests: 4 });
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("Asking for worker permissions without --unstable-worker-options is an error, not an unsandboxed run", async () => {
+  const mod = new URL("mod.ts", root).href;
+  const { code, stdout, stderr } = await runScript(
+    `import { node, Runner } from "${mod}";
+const peek = node(function peek() { return Deno.readTextFileSync("/etc/hostname"); }, { worker: true, permissions: "none" });
+await using runner = new Runner({ loggingSetting: "NONE" });
+console.log(await runner.run(peek).then(() => "ran", (e) => String(e)));
+`,
+    ["-A"],
+  );
+  assert.equal(code, 0, stderr);
+  assert.match(
+    stdout,
+    /WorkerTaskError: Worker node 'peek' failed before reaching a worker: Cannot run it with permissions none as Deno's --unstable-worker-options flag is not set/,
+  );
+});
