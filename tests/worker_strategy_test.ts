@@ -77,6 +77,29 @@ Deno.test("WorkerExecutionStrategy never holds more workers than its size", asyn
   await strategy.shutdown();
 });
 
+Deno.test("Quick tasks are never queued on a worker behind a long one", async () => {
+  const block = node(function block(gate: SharedArrayBuffer) {
+    Atomics.wait(new Int32Array(gate), 0, 0);
+    return "released";
+  }, { worker: true });
+  const strategy = new WorkerExecutionStrategy({ size: 2 });
+  // Both workers start, and `ok` is known to be quick (so it is pipelined).
+  await Promise.all(
+    [1, 2].map((i) => strategy.execute(new Task(`w${i}`, ok, [i]))),
+  );
+  const gate = new SharedArrayBuffer(4);
+  const blocked = strategy.execute(new Task("a", block, [gate]));
+  const others = [1, 2, 3, 4, 5].map((i) =>
+    strategy.execute(new Task(`r${i}`, ok, [i]))
+  );
+  // Had one been sent to the blocked worker, this would never resolve.
+  assert.deepEqual(await Promise.all(others), [2, 3, 4, 5, 6]);
+  Atomics.store(new Int32Array(gate), 0, 1);
+  Atomics.notify(new Int32Array(gate), 0);
+  assert.equal(await blocked, "released");
+  await strategy.shutdown();
+});
+
 Deno.test("WorkerExecutionStrategy with dedicated: true gives each task its own worker", async () => {
   const strategy = new WorkerExecutionStrategy({ size: 1, dedicated: true });
   const runs = [1, 2, 3].map((i) =>

@@ -48,7 +48,8 @@ export type ToWorker =
 
 /** Worker → main thread. */
 export type FromWorker =
-  | { t: "done"; id: number; ok: true; v: unknown }
+  /** `ms`: how long the node ran, which tells the pool what is quick. */
+  | { t: "done"; id: number; ok: true; v: unknown; ms: number }
   | { t: "done"; id: number; ok: false; e: WireError; why: WorkerSideReason }
   | { t: "dropped"; id: number }
   /** A task started while an earlier one waits on a call. */

@@ -26,12 +26,17 @@ interface Resolved {
   fn: Fn;
   name: string;
   kind: NodeDefinition["kind"];
+  /** How long its last synchronous run took (ms); Infinity if async. */
+  ms: number;
 }
 
 interface Running {
   id: number;
   name: string;
-  controller: AbortController;
+  /** Created when someone asks for the signal, or at abort. */
+  controller: AbortController | null;
+  /** The abort reason, once aborted. */
+  reason: Error | undefined;
   /** Calls to the main thread not yet answered. */
   calls: number;
 }
@@ -50,7 +55,7 @@ const CONTEXTS = Symbol.for("switchyard.workerContexts");
 const scope = globalThis as unknown as {
   postMessage(message: unknown, transfer?: Transferable[]): void;
   close(): void;
-  onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
+  onmessage: ((event: MessageEvent<ToWorker[]>) => void) | null;
   addEventListener(type: string, listener: (event: Event) => void): void;
   [key: symbol]: unknown;
 };
@@ -66,10 +71,94 @@ const pendingCalls = new Map<
   { resolve: (v: unknown) => void; reject: (e: unknown) => void }
 >();
 const started = new Map<number, Running>();
+const names = new Map<number, string>();
+/** Tasks quicker than this may keep their results for the batch. */
+const QUICK_MS = 0.2;
 let nextCall = 0;
 
+// Messages to the main thread go out in batches: everything produced in one
+// turn of the event loop, or before a task that may take a while, is one
+// postMessage. `names` remembers, per result, its node for error messages.
+let outbox: FromWorker[] = [];
+let outboxTransfer: Transferable[] = [];
+let flushQueued = false;
+
 function post(message: FromWorker, transfer?: Transferable[]): void {
-  scope.postMessage(message, transfer);
+  outbox.push(message);
+  if (transfer?.length) outboxTransfer.push(...transfer);
+  if (!flushQueued) {
+    flushQueued = true;
+    queueMicrotask(flush);
+  }
+}
+
+function flush(): void {
+  flushQueued = false;
+  if (outbox.length === 0) return;
+  const batch = outbox;
+  const transfer = outboxTransfer;
+  outbox = [];
+  outboxTransfer = [];
+  try {
+    scope.postMessage(batch, transfer);
+    names.clear();
+    return;
+  } catch {
+    // Something in the batch cannot be cloned: find it, send the rest.
+    for (const message of batch) {
+      const own = new Set<ArrayBuffer>();
+      if (transfer.length > 0) buffersIn(message, own);
+      try {
+        scope.postMessage([message], [...own]);
+      } catch (error) {
+        const replacement = unsendable(message, error);
+        if (replacement) scope.postMessage([replacement]);
+      }
+    }
+    names.clear();
+  }
+}
+
+function unsendable(message: FromWorker, error: unknown): FromWorker | null {
+  const why = error instanceof Error ? error.message : String(error);
+  if (message.t === "done") {
+    return {
+      t: "done",
+      id: message.id,
+      ok: false,
+      why: "clone",
+      e: toWire(
+        new TypeError(
+          `Cannot return the result of worker node '${
+            started.get(message.id)?.name ?? names.get(message.id) ?? ""
+          }' as it could not be cloned: ${why}`,
+        ),
+      ),
+    };
+  }
+  if (message.t === "call") {
+    // The caller waits for a reply: answer it here with the failure.
+    queueMicrotask(() =>
+      onReply({
+        t: "reply",
+        id: message.id,
+        c: message.c,
+        ok: false,
+        e: toWire(
+          new TypeError(
+            `Cannot call node '${message.target.name}' from a worker node as its arguments could not be cloned: ${why}`,
+          ),
+        ),
+      })
+    );
+    return null;
+  }
+  if (message.t !== "broadcast") return null;
+  return {
+    t: "broadcast",
+    id: message.id,
+    item: `[a broadcast value could not be cloned: ${why}]`,
+  };
 }
 
 function toWire(error: unknown, depth = 0): WireError {
@@ -186,35 +275,25 @@ async function resolve(message: RunMessage): Promise<Resolved> {
     }
     fn = found.fn;
   }
-  const resolved = { fn, name: def.name, kind: def.kind };
+  const resolved = { fn, name: def.name, kind: def.kind, ms: Infinity };
   cache.set(message.k, resolved);
   return resolved;
 }
 
-function finish(message: RunMessage, value: unknown, name: string): void {
+function finish(
+  message: RunMessage,
+  value: unknown,
+  name: string,
+  ms: number,
+): void {
   let transfer: Transferable[] | undefined;
   if (message.transfer) {
     const found = new Set<ArrayBuffer>();
     buffersIn(value, found);
     transfer = [...found];
   }
-  try {
-    post({ t: "done", id: message.id, ok: true, v: value }, transfer);
-  } catch (error) {
-    post({
-      t: "done",
-      id: message.id,
-      ok: false,
-      why: "clone",
-      e: toWire(
-        new TypeError(
-          `Cannot return the result of worker node '${name}' as it could not be cloned: ${
-            error instanceof Error ? error.message : String(error)
-          }`,
-        ),
-      ),
-    });
-  }
+  names.set(message.id, name);
+  post({ t: "done", id: message.id, ok: true, v: value, ms }, transfer);
 }
 
 function fail(message: RunMessage, error: unknown, resolved?: Resolved): void {
@@ -276,36 +355,93 @@ function invoke(resolved: Resolved, message: RunMessage): unknown {
   return run();
 }
 
-async function start(message: RunMessage): Promise<void> {
+/**
+ * Starts a task; a sync node with a known function runs to its end right
+ * here, with no promise in between.
+ */
+function start(message: RunMessage): void {
+  const resolved = cache.get(message.k);
   const task: Running = {
     id: message.id,
-    name: message.def?.name ?? cache.get(message.k)?.name ?? "",
-    controller: new AbortController(),
+    name: resolved?.name ?? message.def?.name ?? "",
+    controller: null,
+    reason: undefined,
     calls: 0,
   };
   started.set(message.id, task);
+  if (!resolved) {
+    startSlow(message, task);
+    return;
+  }
+  let value: unknown;
+  const begin = performance.now();
+  try {
+    value = invoke(resolved, message);
+  } catch (error) {
+    fail(message, error, resolved);
+    end(task);
+    return;
+  }
+  if (value instanceof Promise) {
+    value.then(
+      (v) => finish(message, v, resolved.name, performance.now() - begin),
+      (error) => fail(message, error, resolved),
+    ).finally(() => end(task));
+    return;
+  }
+  resolved.ms = performance.now() - begin;
+  finish(message, value, resolved.name, resolved.ms);
+  end(task);
+}
+
+async function startSlow(message: RunMessage, task: Running): Promise<void> {
   let resolved: Resolved | undefined;
   try {
-    resolved = cache.get(message.k) ?? await resolve(message);
+    resolved = await resolve(message);
     task.name = resolved.name;
+    const begin = performance.now();
     let value = invoke(resolved, message);
     if (value instanceof Promise) value = await value;
-    finish(message, value, resolved.name);
+    finish(message, value, resolved.name, performance.now() - begin);
   } catch (error) {
     fail(message, error, resolved);
   } finally {
-    started.delete(message.id);
-    startNext();
+    end(task);
   }
 }
 
+function end(task: Running): void {
+  started.delete(task.id);
+  startNext();
+}
+
+let draining = false;
+
+/** Starts queued tasks while no started task can run (all wait on calls). */
 function startNext(): void {
-  while (queue.length > 0) {
-    for (const task of started.values()) if (task.calls === 0) return;
-    const message = queue.shift()!;
-    if (started.size > 0) post({ t: "started", id: message.id });
-    start(message);
+  if (draining) return;
+  draining = true;
+  try {
+    while (queue.length > 0) {
+      for (const task of started.values()) if (task.calls === 0) return;
+      const message = queue.shift()!;
+      // A result must not wait behind a task that may be long.
+      const known = cache.get(message.k);
+      if (!known || known.ms > QUICK_MS) flush();
+      if (started.size > 0) post({ t: "started", id: message.id });
+      start(message);
+    }
+  } finally {
+    draining = false;
   }
+}
+
+function signalOf(task: Running): AbortSignal {
+  if (!task.controller) {
+    task.controller = new AbortController();
+    if (task.reason) task.controller.abort(task.reason);
+  }
+  return task.controller.signal;
 }
 
 function requireRunning(what: string): Running {
@@ -321,7 +457,7 @@ scope[BRIDGE] = {
     return current()?.name ?? null;
   },
   get signal(): AbortSignal {
-    return requireRunning("get the current signal").controller.signal;
+    return signalOf(requireRunning("get the current signal"));
   },
   call(
     target: { name: string; moduleUrl: string | null },
@@ -339,23 +475,13 @@ scope[BRIDGE] = {
     }
     const c = nextCall++;
     const { promise, resolve, reject } = Promise.withResolvers<unknown>();
-    try {
-      post({
-        t: "call",
-        id: task.id,
-        c,
-        target: { name: target.name, url: target.moduleUrl },
-        args,
-      });
-    } catch (error) {
-      return Promise.reject(
-        new TypeError(
-          `Cannot call node '${target.name}' from worker node '${task.name}' as its arguments could not be cloned: ${
-            error instanceof Error ? error.message : String(error)
-          }`,
-        ),
-      );
-    }
+    post({
+      t: "call",
+      id: task.id,
+      c,
+      target: { name: target.name, url: target.moduleUrl },
+      args,
+    });
     pendingCalls.set(c, { resolve, reject });
     task.calls++;
     startNext();
@@ -372,6 +498,7 @@ scope[BRIDGE] = {
 const realClose = scope.close.bind(scope);
 scope.close = () => {
   post({ t: "fatal", why: "closed" });
+  flush();
   realClose();
 };
 const deno = (globalThis as { Deno?: { exit(code?: number): never } }).Deno;
@@ -379,6 +506,7 @@ if (deno) {
   const realExit = deno.exit.bind(deno);
   deno.exit = (code?: number): never => {
     post({ t: "fatal", why: "exited", code: code ?? 0 });
+    flush();
     return realExit(code);
   };
 }
@@ -395,33 +523,33 @@ scope.addEventListener("error", (event) => {
   post({ t: "fatal", why: "uncaught", e: toWire((event as ErrorEvent).error) });
 });
 
-scope.onmessage = (event: MessageEvent<ToWorker>) => {
-  const message = event.data;
-  switch (message.t) {
-    case "run":
-      queue.push(message);
-      startNext();
-      break;
-    case "abort": {
-      const task = started.get(message.id);
-      if (task) {
-        task.controller.abort(fromWire(message.reason));
-        break;
-      }
-      const index = queue.findIndex((m) => m.id === message.id);
-      if (index >= 0) {
-        queue.splice(index, 1);
-        post({ t: "dropped", id: message.id });
-      }
-      break;
-    }
-    case "reply": {
-      const pending = pendingCalls.get(message.c);
-      if (!pending) break;
-      pendingCalls.delete(message.c);
-      if (message.ok) pending.resolve(message.v);
-      else pending.reject(fromWire(message.e));
-      break;
-    }
+function onReply(message: Extract<ToWorker, { t: "reply" }>): void {
+  const pending = pendingCalls.get(message.c);
+  if (!pending) return;
+  pendingCalls.delete(message.c);
+  if (message.ok) pending.resolve(message.v);
+  else pending.reject(fromWire(message.e));
+}
+
+function onAbort(message: Extract<ToWorker, { t: "abort" }>): void {
+  const task = started.get(message.id);
+  if (task) {
+    task.reason = fromWire(message.reason);
+    task.controller?.abort(task.reason);
+    return;
   }
+  const index = queue.findIndex((m) => m.id === message.id);
+  if (index >= 0) {
+    queue.splice(index, 1);
+    post({ t: "dropped", id: message.id });
+  }
+}
+
+scope.onmessage = (event: MessageEvent<ToWorker[]>) => {
+  for (const message of event.data) {
+    if (message.t === "run") queue.push(message);
+    else if (message.t === "abort") onAbort(message);
+    else onReply(message);
+  }
+  startNext();
 };

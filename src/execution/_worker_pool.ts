@@ -13,6 +13,7 @@ import {
   type JobSpec,
   type PoolJob,
   toWire,
+  transferables,
   WorkerHandle,
 } from "./_worker_handle.ts";
 import { type WorkerFailureReason, WorkerTaskError } from "./worker_error.ts";
@@ -21,10 +22,14 @@ const log = logger("workers");
 
 /**
  * How many tasks a busy worker may hold beyond the one it runs, so tiny
- * tasks never wait a round trip; a task queued on a worker has not started
- * and moves to another worker if its own fails.
+ * tasks never wait a round trip. Only tasks of nodes whose last run took
+ * less than QUICK_MS are pipelined, and only behind such tasks: a task
+ * queued behind a long one could not move to a worker that becomes idle
+ * (a worker busy in synchronous code reads no messages). A task queued on a
+ * worker has not started and moves to another worker if its own fails.
  */
-const PIPELINE_DEPTH = 16;
+const PIPELINE_DEPTH = 64;
+const QUICK_MS = 1;
 
 /** Settings of a {@linkcode WorkerPool}. */
 export interface PoolSettings {
@@ -49,6 +54,8 @@ export class WorkerPool {
     { jobs: Set<PoolJob>; onAbort: () => void }
   >();
   #nextWorker = 1;
+  // The last run time of each node (by function key), in ms.
+  readonly #durations = new Map<number, number>();
   #closed = false;
   readonly #modules = new Map<string, Promise<Record<string, unknown>>>();
 
@@ -82,6 +89,7 @@ export class WorkerPool {
       wid: -1,
       settled: false,
       started: false,
+      quick: false,
       calls: 0,
       aborted: false,
       graceTimer: undefined,
@@ -224,7 +232,12 @@ export class WorkerPool {
       if (!best || w.load < best.load) best = w;
     }
     if (this.#workers.length < size) return this.#spawn(job);
-    if (best && best.load <= PIPELINE_DEPTH) return best;
+    if (
+      best && best.load <= PIPELINE_DEPTH && best.slow === 0 &&
+      this.#isQuick(job)
+    ) {
+      return best;
+    }
     const idle = this.#workers.find((w) => w.inflight.length === 0);
     if (idle) {
       this.#retire(idle);
@@ -239,6 +252,7 @@ export class WorkerPool {
       const worker = new WorkerHandle(id, job, {
         message: (w, m) => this.#onMessage(w, m),
         crashed: (w, detail) => this.#kill(w, "uncaught", detail),
+        unsendable: (w, j, error) => this.#unsendable(w, j, error),
       });
       this.#workers.push(worker);
       log.debug("Started worker #{id} ({key})", { id, key: job.poolKey });
@@ -266,20 +280,26 @@ export class WorkerPool {
     if (index >= 0) this.#workers.splice(index, 1);
   }
 
+  #isQuick(job: PoolJob): boolean {
+    return (this.#durations.get(job.fnKey) ?? Infinity) < QUICK_MS;
+  }
+
   #send(job: PoolJob, worker: WorkerHandle): void {
-    try {
-      worker.send(job, job.transfer ? transferables(job.task.args) : []);
-    } catch (error) {
-      const index = job.task.args.findIndex((arg) => !cloneable(arg));
-      const what = index >= 0
-        ? `argument ${index} could not be cloned`
-        : "its arguments could not be cloned";
-      this.#settle(
-        job,
-        this.#error(job, "clone", `${what}: ${describe(error)}`, error),
-      );
-      if (this.#settings.dedicated) this.#retire(worker);
-    }
+    job.quick = this.#isQuick(job);
+    worker.send(job, job.transfer ? transferables(job.task.args) : []);
+  }
+
+  #unsendable(worker: WorkerHandle, job: PoolJob, error: unknown): void {
+    if (!worker.take(job.wid)) return;
+    const index = job.task.args.findIndex((arg) => !cloneable(arg));
+    const what = index >= 0
+      ? `argument ${index} could not be cloned`
+      : "its arguments could not be cloned";
+    this.#settle(
+      job,
+      this.#error(job, "clone", `${what}: ${describe(error)}`, error),
+    );
+    this.#afterEnd(worker);
   }
 
   #onMessage(worker: WorkerHandle, message: FromWorker): void {
@@ -288,6 +308,7 @@ export class WorkerPool {
         const job = worker.take(message.id);
         if (!job) break;
         if (message.ok) {
+          this.#durations.set(job.fnKey, message.ms);
           this.#settle(job, undefined, message.v);
         } else {
           const cause = fromWire(message.e);
@@ -511,21 +532,4 @@ function cloneable(value: unknown): boolean {
   } catch {
     return false;
   }
-}
-
-function transferables(args: unknown[]): Transferable[] {
-  const found = new Set<ArrayBuffer>();
-  const visit = (value: unknown, depth: number) => {
-    if (depth > 8 || value === null || typeof value !== "object") return;
-    if (value instanceof ArrayBuffer) found.add(value);
-    else if (ArrayBuffer.isView(value)) {
-      if (value.buffer instanceof ArrayBuffer) found.add(value.buffer);
-    } else if (Array.isArray(value)) {
-      for (const v of value) visit(v, depth + 1);
-    } else if (Object.getPrototypeOf(value) === Object.prototype) {
-      for (const v of Object.values(value)) visit(v, depth + 1);
-    }
-  };
-  visit(args, 0);
-  return [...found];
 }

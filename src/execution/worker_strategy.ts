@@ -120,16 +120,32 @@ export class WorkerExecutionStrategy implements TaskExecutionStrategy {
    * @throws {WorkerTaskError} (as a rejection) Saying which node, which
    *   worker and why.
    */
-  async execute(task: Task): Promise<unknown> {
+  execute(task: Task): Promise<unknown> {
     if (this.#closed) {
-      throw new WorkerTaskError("the worker pool has shut down", {
-        nodeName: task.node.name,
-        workerId: null,
-        reason: "shutdown",
-      });
+      return Promise.reject(
+        new WorkerTaskError("the worker pool has shut down", {
+          nodeName: task.node.name,
+          workerId: null,
+          reason: "shutdown",
+        }),
+      );
     }
-    const spec = this.#spec(task);
-    let retries = task.node.options.retries ?? 0;
+    let spec: JobSpec;
+    try {
+      spec = this.#spec(task);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const retries = task.node.options.retries ?? 0;
+    if (retries === 0) return this.#start().submit(spec);
+    return this.#retrying(task, spec, retries);
+  }
+
+  async #retrying(
+    task: Task,
+    spec: JobSpec,
+    retries: number,
+  ): Promise<unknown> {
     while (true) {
       try {
         return await this.#start().submit(spec);
