@@ -15,11 +15,19 @@
 import type {
   FromWorker,
   NodeDefinition,
+  RunTuple,
   ToWorker,
   WireError,
 } from "./_protocol.ts";
 
-type RunMessage = Extract<ToWorker, { t: "run" }>;
+/** A task to run, unpacked from its {@linkcode RunTuple}. */
+interface RunMessage {
+  id: number;
+  k: number;
+  args: unknown[];
+  def: NodeDefinition | undefined;
+  transfer: boolean;
+}
 type Fn = (...args: unknown[]) => unknown;
 
 interface Resolved {
@@ -121,16 +129,17 @@ function flush(): void {
 
 function unsendable(message: FromWorker, error: unknown): FromWorker | null {
   const why = error instanceof Error ? error.message : String(error);
-  if (message.t === "done") {
+  if (Array.isArray(message)) {
+    const [id] = message;
     return {
       t: "done",
-      id: message.id,
+      id,
       ok: false,
       why: "clone",
       e: toWire(
         new TypeError(
           `Cannot return the result of worker node '${
-            started.get(message.id)?.name ?? names.get(message.id) ?? ""
+            started.get(id)?.name ?? names.get(id) ?? ""
           }' as it could not be cloned: ${why}`,
         ),
       ),
@@ -293,7 +302,7 @@ function finish(
     transfer = [...found];
   }
   names.set(message.id, name);
-  post({ t: "done", id: message.id, ok: true, v: value, ms }, transfer);
+  post([message.id, value, ms], transfer);
 }
 
 function fail(message: RunMessage, error: unknown, resolved?: Resolved): void {
@@ -545,9 +554,19 @@ function onAbort(message: Extract<ToWorker, { t: "abort" }>): void {
   }
 }
 
+function unpack(tuple: RunTuple): RunMessage {
+  return {
+    id: tuple[0],
+    k: tuple[1],
+    args: tuple[2],
+    def: tuple[3],
+    transfer: tuple[4] === true,
+  };
+}
+
 scope.onmessage = (event: MessageEvent<ToWorker[]>) => {
   for (const message of event.data) {
-    if (message.t === "run") queue.push(message);
+    if (Array.isArray(message)) queue.push(unpack(message));
     else if (message.t === "abort") onAbort(message);
     else onReply(message);
   }

@@ -153,14 +153,9 @@ export class WorkerHandle {
   send(job: PoolJob, transfer: Transferable[]): void {
     const wid = this.#nextTask++;
     const first = !this.known.has(job.fnKey);
-    const message: ToWorker = {
-      t: "run",
-      id: wid,
-      k: job.fnKey,
-      def: first ? job.def : undefined,
-      args: job.task.args,
-      transfer: job.transfer,
-    };
+    const message: ToWorker = [wid, job.fnKey, job.task.args];
+    if (first) message[3] = job.def;
+    if (job.transfer) message[4] = true;
     if (first) this.known.add(job.fnKey);
     job.worker = this;
     job.wid = wid;
@@ -207,9 +202,10 @@ export class WorkerHandle {
     const lostDefs = new Map<number, NodeDefinition>();
     for (let message of batch) {
       const job = jobs.get(message);
-      if (message.t === "run" && !message.def && lostDefs.has(message.k)) {
-        message = { ...message, def: lostDefs.get(message.k) };
-        lostDefs.delete(message.k);
+      if (Array.isArray(message) && !message[3] && lostDefs.has(message[1])) {
+        message = [...message];
+        message[3] = lostDefs.get(message[1]);
+        lostDefs.delete(message[1]);
       }
       try {
         this.#worker.postMessage(
@@ -218,11 +214,11 @@ export class WorkerHandle {
         );
       } catch (error) {
         if (job) {
-          if (message.t === "run" && message.def) {
-            lostDefs.set(message.k, message.def);
+          if (Array.isArray(message) && message[3]) {
+            lostDefs.set(message[1], message[3]);
           }
           this.#events.unsendable(this, job, error);
-        } else if (message.t === "reply") {
+        } else if (!Array.isArray(message) && message.t === "reply") {
           this.#worker.postMessage([
             {
               t: "reply",

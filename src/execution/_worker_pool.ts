@@ -303,20 +303,24 @@ export class WorkerPool {
   }
 
   #onMessage(worker: WorkerHandle, message: FromWorker): void {
+    if (Array.isArray(message)) {
+      const [id, value, ms] = message;
+      const job = worker.take(id);
+      if (!job) return;
+      this.#durations.set(job.fnKey, ms);
+      this.#settle(job, undefined, value);
+      this.#afterEnd(worker);
+      return;
+    }
     switch (message.t) {
       case "done": {
         const job = worker.take(message.id);
         if (!job) break;
-        if (message.ok) {
-          this.#durations.set(job.fnKey, message.ms);
-          this.#settle(job, undefined, message.v);
-        } else {
-          const cause = fromWire(message.e);
-          const detail = message.why === "threw"
-            ? `threw ${describe(cause)}`
-            : describe(cause);
-          this.#settle(job, this.#error(job, message.why, detail, cause));
-        }
+        const cause = fromWire(message.e);
+        const detail = message.why === "threw"
+          ? `threw ${describe(cause)}`
+          : describe(cause);
+        this.#settle(job, this.#error(job, message.why, detail, cause));
         this.#afterEnd(worker);
         break;
       }
