@@ -17,8 +17,9 @@ import type {
   NodeDefinition,
   RunTuple,
   ToWorker,
-  WireError,
 } from "./_protocol.ts";
+import { type Fn, isNode, loadFunction } from "./_lookup.ts";
+import { buffersIn, fromWire, toWire } from "./_wire.ts";
 
 /** A task to run, unpacked from its {@linkcode RunTuple}. */
 interface RunMessage {
@@ -28,7 +29,6 @@ interface RunMessage {
   def: NodeDefinition | undefined;
   transfer: boolean;
 }
-type Fn = (...args: unknown[]) => unknown;
 
 interface Resolved {
   fn: Fn;
@@ -44,7 +44,8 @@ interface Running {
   /** Created when someone asks for the signal, or at abort. */
   controller: AbortController | null;
   /** The abort reason, once aborted. */
-  reason: Error | undefined;
+  reason: unknown;
+  aborted: boolean;
   /** Calls to the main thread not yet answered. */
   calls: number;
 }
@@ -55,9 +56,7 @@ interface TaskContext {
   current(): number | undefined;
 }
 
-const NODE_BRAND = Symbol.for("switchyard.node");
 const BRIDGE = Symbol.for("switchyard.workerBridge");
-const PRELOADED = Symbol.for("switchyard.workerPreloaded");
 const CONTEXTS = Symbol.for("switchyard.workerContexts");
 
 const scope = globalThis as unknown as {
@@ -72,7 +71,6 @@ const scope = globalThis as unknown as {
 // tasks received and not finished; a task starts only when every started
 // task waits on a call to the main thread (or none is started).
 const cache = new Map<number, Resolved>();
-const modules = new Map<string, Promise<Record<string, unknown>>>();
 const queue: RunMessage[] = [];
 const pendingCalls = new Map<
   number,
@@ -170,94 +168,6 @@ function unsendable(message: FromWorker, error: unknown): FromWorker | null {
   };
 }
 
-function toWire(error: unknown, depth = 0): WireError {
-  if (error instanceof Error) {
-    const wire: WireError = {
-      name: error.name,
-      message: error.message,
-      stack: error.stack,
-    };
-    if (error.cause !== undefined && depth < 4) {
-      wire.cause = toWire(error.cause, depth + 1);
-    }
-    return wire;
-  }
-  const wire: WireError = { name: "NonError", message: String(error) };
-  try {
-    wire.value = structuredClone(error);
-  } catch {
-    // Not cloneable: the message says what it was.
-  }
-  return wire;
-}
-
-function fromWire(wire: WireError): Error {
-  const error = new Error(wire.message);
-  error.name = wire.name;
-  if (wire.stack) error.stack = wire.stack;
-  return error;
-}
-
-function buffersIn(value: unknown, found: Set<ArrayBuffer>, depth = 0): void {
-  if (depth > 8 || value === null || typeof value !== "object") return;
-  if (value instanceof ArrayBuffer) {
-    found.add(value);
-  } else if (ArrayBuffer.isView(value)) {
-    if (value.buffer instanceof ArrayBuffer) found.add(value.buffer);
-  } else if (Array.isArray(value)) {
-    for (const item of value) buffersIn(item, found, depth + 1);
-  } else if (Object.getPrototypeOf(value) === Object.prototype) {
-    for (const item of Object.values(value)) buffersIn(item, found, depth + 1);
-  }
-}
-
-function describeExports(ns: Record<string, unknown>): string {
-  const nodes: string[] = [];
-  const others: string[] = [];
-  for (const [key, value] of Object.entries(ns)) {
-    if (isNode(value)) nodes.push(`'${(value as { name: string }).name}'`);
-    else others.push(`'${key}'`);
-  }
-  return `it exports nodes ${nodes.join(", ") || "(none)"} and other values ${
-    others.join(", ") || "(none)"
-  }`;
-}
-
-function isNode(value: unknown): boolean {
-  return typeof value === "object" && value !== null &&
-    (value as Record<symbol, unknown>)[NODE_BRAND] === true;
-}
-
-function importModule(url: string): Promise<Record<string, unknown>> {
-  let ns = modules.get(url);
-  if (!ns) {
-    const preloaded = (scope[PRELOADED] as Map<string, unknown> | undefined)
-      ?.get(url);
-    ns = preloaded
-      ? Promise.resolve(preloaded as Record<string, unknown>)
-      : import(url);
-    modules.set(url, ns);
-  }
-  return ns;
-}
-
-function compile(source: string, name: string): Fn {
-  const evaluate = (code: string) => new Function(`return (${code});`)();
-  let value: unknown;
-  try {
-    value = evaluate(source);
-  } catch {
-    // A method written as `name() {}` is not an expression on its own.
-    value = Object.values(evaluate(`{${source}}`) as object)[0];
-  }
-  if (typeof value !== "function") {
-    throw new TypeError(
-      `Cannot load worker node '${name}' as its source must evaluate to a function: current value is ${typeof value}`,
-    );
-  }
-  return value as Fn;
-}
-
 async function resolve(message: RunMessage): Promise<Resolved> {
   const cached = cache.get(message.k);
   if (cached) return cached;
@@ -267,23 +177,7 @@ async function resolve(message: RunMessage): Promise<Resolved> {
       `Cannot run task ${message.id} as its node (key ${message.k}) was never sent to this worker`,
     );
   }
-  let fn: Fn;
-  if (def.kind === "source") {
-    fn = compile(def.source, def.name);
-  } else {
-    const ns = await importModule(def.url);
-    const found = Object.values(ns).find((v) =>
-      isNode(v) && (v as { name: string }).name === def.name
-    ) as { fn: Fn } | undefined;
-    if (!found) {
-      throw new Error(
-        `Cannot find worker node '${def.name}' in module ${def.url} as it is not among the module's exports: ${
-          describeExports(ns)
-        }`,
-      );
-    }
-    fn = found.fn;
-  }
+  const fn = await loadFunction(def);
   const resolved = { fn, name: def.name, kind: def.kind, ms: Infinity };
   cache.set(message.k, resolved);
   return resolved;
@@ -375,6 +269,7 @@ function start(message: RunMessage): void {
     name: resolved?.name ?? message.def?.name ?? "",
     controller: null,
     reason: undefined,
+    aborted: false,
     calls: 0,
   };
   started.set(message.id, task);
@@ -448,7 +343,7 @@ function startNext(): void {
 function signalOf(task: Running): AbortSignal {
   if (!task.controller) {
     task.controller = new AbortController();
-    if (task.reason) task.controller.abort(task.reason);
+    if (task.aborted) task.controller.abort(task.reason);
   }
   return task.controller.signal;
 }
@@ -544,6 +439,7 @@ function onAbort(message: Extract<ToWorker, { t: "abort" }>): void {
   const task = started.get(message.id);
   if (task) {
     task.reason = fromWire(message.reason);
+    task.aborted = true;
     task.controller?.abort(task.reason);
     return;
   }

@@ -9,6 +9,7 @@ import type {
   ToWorker,
   WireError,
 } from "../../workers/_protocol.ts";
+import { toWire } from "../../workers/_wire.ts";
 import type { WorkerPermissions } from "../nodes/node.ts";
 import type { Task } from "./task.ts";
 
@@ -282,35 +283,4 @@ export function transferables(args: unknown[]): Transferable[] {
   };
   visit(args, 0);
   return [...found];
-}
-
-/**
- * Flattens an error for the wire.
- *
- * @param error Anything thrown.
- * @returns Its name, message and stack.
- */
-export function toWire(error: unknown): WireError {
-  if (error instanceof Error) {
-    return { name: error.name, message: error.message, stack: error.stack };
-  }
-  return { name: "NonError", message: String(error) };
-}
-
-/**
- * Rebuilds an error that crossed from a worker, keeping its name, message,
- * stack and causes.
- *
- * @param wire The flattened error.
- * @returns An `Error` (or the thrown value, if it was not an error).
- */
-export function fromWire(wire: WireError): unknown {
-  if (wire.name === "NonError" && "value" in wire) return wire.value;
-  const error = new Error(
-    wire.message,
-    wire.cause ? { cause: fromWire(wire.cause) } : undefined,
-  );
-  error.name = wire.name;
-  if (wire.stack) error.stack = wire.stack;
-  return error;
 }

@@ -6,13 +6,14 @@
  */
 import type { FromWorker } from "../../workers/_protocol.ts";
 import { logger } from "../_logging.ts";
-import { isNode, type Node } from "../nodes/node.ts";
-import { GlobalTimeoutError, NodeTimeoutError } from "../run/errors.ts";
+import { NodeTimeoutError } from "../run/errors.ts";
+import { SignalWatch } from "./_signal_watch.ts";
+import { answerCall, type ModuleCache } from "./_worker_calls.ts";
+import { cloneable, describe, stopReason } from "./_worker_failures.ts";
+import { fromWire, toWire } from "../../workers/_wire.ts";
 import {
-  fromWire,
   type JobSpec,
   type PoolJob,
-  toWire,
   transferables,
   WorkerHandle,
 } from "./_worker_handle.ts";
@@ -48,16 +49,15 @@ export class WorkerPool {
   readonly #workers: WorkerHandle[] = [];
   #queue: PoolJob[] = [];
   #head = 0;
-  // One abort listener per signal, however many jobs share it.
-  readonly #watched = new Map<
-    AbortSignal,
-    { jobs: Set<PoolJob>; onAbort: () => void }
-  >();
+  readonly #signals: SignalWatch<PoolJob> = new SignalWatch((job) =>
+    this.#abort(job)
+  );
+
   #nextWorker = 1;
   // The last run time of each node (by function key), in ms.
   readonly #durations = new Map<number, number>();
   #closed = false;
-  readonly #modules = new Map<string, Promise<Record<string, unknown>>>();
+  readonly #modules: ModuleCache = new Map();
 
   constructor(settings: PoolSettings) {
     this.#settings = settings;
@@ -109,34 +109,11 @@ export class WorkerPool {
         ),
       );
     } else {
-      this.#watch(job);
+      this.#signals.watch(job.task.signal, job);
       this.#queue.push(job);
       this.#pump();
     }
     return promise;
-  }
-
-  #watch(job: PoolJob): void {
-    const signal = job.task.signal;
-    let entry = this.#watched.get(signal);
-    if (!entry) {
-      const jobs = new Set<PoolJob>();
-      const onAbort = () => {
-        for (const j of [...jobs]) this.#abort(j);
-      };
-      entry = { jobs, onAbort };
-      this.#watched.set(signal, entry);
-      signal.addEventListener("abort", onAbort, { once: true });
-    }
-    entry.jobs.add(job);
-  }
-
-  #unwatch(job: PoolJob): void {
-    const signal = job.task.signal;
-    const entry = this.#watched.get(signal);
-    if (!entry?.jobs.delete(job) || entry.jobs.size > 0) return;
-    this.#watched.delete(signal);
-    signal.removeEventListener("abort", entry.onAbort);
   }
 
   /** Stops a job whose signal fired. */
@@ -354,7 +331,7 @@ export class WorkerPool {
         // A task waiting on a call leaves its worker free for others, the
         // callee included: no deadlock however small the pool.
         job.calls++;
-        this.#answerCall(worker, job, message).finally(() => {
+        answerCall(worker, job, message, this.#modules).finally(() => {
           job.calls--;
         });
         this.#pump();
@@ -447,57 +424,11 @@ export class WorkerPool {
     if (!this.#closed) this.#pump();
   }
 
-  async #answerCall(
-    worker: WorkerHandle,
-    job: PoolJob,
-    message: Extract<FromWorker, { t: "call" }>,
-  ): Promise<void> {
-    const { id, c } = message;
-    try {
-      const target = await this.#resolveTarget(job, message.target);
-      const value = await job.task.callChild(target, message.args);
-      worker.post({ t: "reply", id, c, ok: true, v: value });
-    } catch (error) {
-      worker.post({ t: "reply", id, c, ok: false, e: toWire(error) });
-    }
-  }
-
-  /**
-   * The main-thread node a worker asked to call: a worker node by its
-   * module and name, or a node exported, under that name, by the calling
-   * node's own module.
-   */
-  async #resolveTarget(
-    job: PoolJob,
-    target: { name: string; url: string | null },
-  ): Promise<Node> {
-    const url = target.url ?? job.task.node.moduleUrl;
-    if (url === null) {
-      throw new Error(
-        `Cannot call node '${target.name}' from worker node '${job.task.node.name}' as the main thread cannot find it: a node called from a worker must be exported by the calling node's module or be defined with { worker: import.meta.url }`,
-      );
-    }
-    let ns = this.#modules.get(url);
-    if (!ns) {
-      ns = import(url);
-      this.#modules.set(url, ns);
-    }
-    const found = Object.values(await ns).find((v) =>
-      isNode(v) && v.name === target.name
-    );
-    if (!found) {
-      throw new Error(
-        `Cannot call node '${target.name}' from worker node '${job.task.node.name}' as the main thread cannot find it: module ${url} exports no node of that name`,
-      );
-    }
-    return found as Node;
-  }
-
   #settle(job: PoolJob, error: unknown, value?: unknown): void {
     if (job.settled) return;
     job.settled = true;
     clearTimeout(job.graceTimer);
-    this.#unwatch(job);
+    this.#signals.unwatch(job.task.signal, job);
     if (error === undefined) job.resolve(value);
     else job.reject(error);
   }
@@ -514,26 +445,5 @@ export class WorkerPool {
       reason,
       cause,
     });
-  }
-}
-
-function stopReason(reason: unknown): WorkerFailureReason {
-  return reason instanceof NodeTimeoutError ||
-      reason instanceof GlobalTimeoutError
-    ? "timeout"
-    : "cancelled";
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
-}
-
-function cloneable(value: unknown): boolean {
-  try {
-    structuredClone(value);
-    return true;
-  } catch {
-    return false;
   }
 }
