@@ -100,6 +100,21 @@ Deno.test("Quick tasks are never queued on a worker behind a long one", async ()
   await strategy.shutdown();
 });
 
+Deno.test("WorkerExecutionStrategy.shutdown() stops running and queued tasks and leaves no worker", async () => {
+  const forever = node(function forever() {
+    return new Promise(() => {});
+  }, { worker: true });
+  const strategy = new WorkerExecutionStrategy({ size: 1, gracePeriod: 0 });
+  const running = strategy.execute(new Task("a", forever, [])).catch((e) => e);
+  const queued = strategy.execute(new Task("b", forever, [])).catch((e) => e);
+  await strategy.shutdown();
+  for (const error of await Promise.all([running, queued])) {
+    assert.ok(error instanceof WorkerTaskError);
+    assert.equal(error.reason, "shutdown");
+  }
+  assert.equal(strategy.workerCount, 0);
+});
+
 Deno.test("WorkerExecutionStrategy with dedicated: true gives each task its own worker", async () => {
   const strategy = new WorkerExecutionStrategy({ size: 1, dedicated: true });
   const runs = [1, 2, 3].map((i) =>
