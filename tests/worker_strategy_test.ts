@@ -15,6 +15,7 @@ import {
 import {
   broadcasts,
   callsLocal,
+  catchesChild,
   fanOut,
   hiddenRef,
   readsContext,
@@ -137,6 +138,20 @@ Deno.test("A call() inside a worker node is a tracked child request, even on a p
     ["double", "square"],
   );
   assert.ok(children.every((c) => c.status === "Completed"));
+});
+
+Deno.test("A worker node catches the error of a child it called, and both are recorded", async () => {
+  await using runner = new Runner({ workers: { size: 1 }, ...quiet });
+  const info = await runner.run(catchesChild);
+  assert.match(
+    String(info.answer),
+    /^caught WorkerTaskError: Worker node 'failing' failed on worker #1: threw RangeError: no$/,
+  );
+  const [top] = info.requestHeap.insertionRequests;
+  assert.equal(top.status, "Completed");
+  const [child] = info.requestHeap.children(top.sinkId);
+  assert.equal(child.status, "Failed");
+  assert.equal(info.nodeHeap.get(child.sinkId)?.name, "failing");
 });
 
 Deno.test("A call() to a node the main thread cannot resolve fails clearly", async () => {

@@ -32,6 +32,9 @@ const log = logger("workers");
 const PIPELINE_DEPTH = 64;
 const QUICK_MS = 1;
 
+/** Timeout errors already told which worker ran their node. */
+const annotated = new WeakSet<Error>();
+
 /** Settings of a {@linkcode WorkerPool}. */
 export interface PoolSettings {
   size: number;
@@ -135,8 +138,13 @@ export class WorkerPool {
       );
       return;
     }
-    if (reason instanceof NodeTimeoutError) {
+    if (
+      reason instanceof NodeTimeoutError &&
+      reason.nodeName === job.task.node.name && !annotated.has(reason)
+    ) {
       // The runtime records this very error: say where it was running.
+      // (Its children are aborted with it too; only its own node says so.)
+      annotated.add(reason);
       reason.message += ` on worker #${worker.id}`;
     }
     worker.abort(job, toWire(reason));
@@ -405,7 +413,9 @@ export class WorkerPool {
     }
     for (const job of waiting) {
       job.worker = null;
-      if (job.aborted) {
+      if (this.#closed) {
+        this.#settle(job, this.#error(job, "shutdown", "the pool shut down"));
+      } else if (job.aborted) {
         this.#settle(
           job,
           this.#error(

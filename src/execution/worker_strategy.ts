@@ -56,7 +56,10 @@ export interface WorkerStrategyOptions {
  * A worker that throws, closes itself, exits, leaves a rejection unhandled,
  * or outlives its task's cancellation by more than `gracePeriod` fails only
  * its running task with a {@linkcode WorkerTaskError}; it is terminated and
- * a fresh one takes its place for the next task.
+ * a fresh one takes its place for the next task. (A worker runs one task at
+ * a time, except that a task waiting on a `call()` lets the next one start,
+ * so a nested worker call cannot deadlock the pool; if such a worker is
+ * terminated, every task it had started fails with it.)
  *
  * @example Running a worker node
  * ```ts
