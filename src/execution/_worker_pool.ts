@@ -407,7 +407,13 @@ export class WorkerPool {
     const running = worker.inflight.filter((j) => worker.isStarted(j));
     const waiting = worker.inflight.filter((j) => !worker.isStarted(j));
     worker.inflight.splice(0);
-    log.warn("Worker #{id} terminated: {detail}", { id: worker.id, detail });
+    // A stopped task is expected; a worker that broke is worth a warning.
+    const properties = { id: worker.id, detail };
+    if (reason === "timeout" || reason === "cancelled") {
+      log.info("Worker #{id} terminated and replaced: {detail}", properties);
+    } else {
+      log.warn("Worker #{id} terminated and replaced: {detail}", properties);
+    }
     for (const job of running) {
       this.#settle(job, this.#error(job, reason, detail, cause));
     }
