@@ -14,7 +14,7 @@ import workerpool from "workerpool";
 import { callBatch, node, Runner, Task, WorkerExecutionStrategy } from "../mod.ts";
 
 const TINY = 20_000;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const cores = navigator.hardwareConcurrency;
 
 const inc = node(function inc(x: number) {
@@ -92,54 +92,65 @@ function rate(ms: number, n: number): number {
 
 const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
 
-// Tiny tasks over 2 workers.
+// Tiny tasks over 2 workers: every contender is warm, and rounds take
+// turns, so a busy machine slows them all alike.
 const raw = Array.from(
   { length: 2 },
   () => new Worker(RAW_WORKER, { type: "module" }),
 );
-await rawPipelined(raw, 1_000);
-const rawMs = await best(() => rawPipelined(raw, TINY));
-for (const w of raw) w.terminate();
-
 // workerpool's own choice under Deno: worker_threads (its web mode cannot
 // load its module in a Deno Web Worker).
 const pool = workerpool.pool(
   new URL("./_workerpool_worker.ts", import.meta.url).pathname,
   { maxWorkers: 2, workerType: "thread" },
 );
-const poolRun = (n: number) =>
-  Promise.all(Array.from({ length: n }, (_, i) => pool.exec("inc", [i])));
-await poolRun(1_000);
-const poolMs = await best(() => poolRun(TINY));
-await pool.terminate();
-
 const strategy = new WorkerExecutionStrategy({ size: 2 });
-const strategyRun = (n: number) =>
-  Promise.all(
-    Array.from(
-      { length: n },
-      (_, i) => strategy.execute(new Task(String(i), inc, [i])),
-    ),
-  );
-await strategyRun(1_000);
-const strategyMs = await best(() => strategyRun(TINY));
-await strategy.shutdown();
-
 const fanOut = node(async function fanOut(n: number) {
   const args = Array.from({ length: n }, (_, i) => [i] as [number]);
   return (await callBatch(inc, args)).length;
 }, { name: "fanOut" });
-let trackedMs = Infinity;
-for (let i = 0; i < ROUNDS; i++) {
-  await using runner = new Runner({
-    workers: { size: 2 },
-    loggingSetting: "NONE",
-  });
-  await runner.run(fanOut, 1_000); // warm: both workers started
-  const start = performance.now();
-  await runner.run(fanOut, TINY);
-  trackedMs = Math.min(trackedMs, performance.now() - start);
+const runner = new Runner({ workers: { size: 2 }, loggingSetting: "NONE" });
+// The same tracked fan-out to an async node: what tracking alone costs.
+const incHere = node((x: number) => x + 1, { name: "incHere" });
+const fanOutHere = node(async function fanOutHere(n: number) {
+  const args = Array.from({ length: n }, (_, i) => [i] as [number]);
+  return (await callBatch(incHere, args)).length;
+}, { name: "fanOutHere" });
+
+const contenders: Record<string, (n: number) => Promise<unknown>> = {
+  raw: (n) => rawPipelined(raw, n),
+  workerpool: (n) => Promise.all(Array.from({ length: n }, (_, i) => pool.exec("inc", [i]))),
+  strategy: (n) =>
+    Promise.all(
+      Array.from(
+        { length: n },
+        (_, i) => strategy.execute(new Task(String(i), inc, [i])),
+      ),
+    ),
+  tracked: (n) => runner.run(fanOut, n),
+  trackedHere: (n) => runner.run(fanOutHere, n),
+};
+const bestMs: Record<string, number> = {};
+for (const [name, run] of Object.entries(contenders)) {
+  await run(2_000);
+  bestMs[name] = Infinity;
 }
+for (let round = 0; round < ROUNDS; round++) {
+  for (const [name, run] of Object.entries(contenders)) {
+    const start = performance.now();
+    await run(TINY);
+    bestMs[name] = Math.min(bestMs[name], performance.now() - start);
+  }
+}
+for (const w of raw) w.terminate();
+await pool.terminate();
+await strategy.shutdown();
+await runner.shutdown();
+const rawMs = bestMs.raw;
+const poolMs = bestMs.workerpool;
+const strategyMs = bestMs.strategy;
+const trackedMs = bestMs.tracked;
+const hereMs = bestMs.trackedHere;
 
 const rawRate = rate(rawMs, TINY);
 console.log(
@@ -163,6 +174,10 @@ console.table({
     "tasks/s": fmt(rate(trackedMs, TINY)),
     "vs raw": (rate(trackedMs, TINY) / rawRate).toFixed(2),
     "vs workerpool": (rate(trackedMs, TINY) / rate(poolMs, TINY)).toFixed(1),
+  },
+  "(same, async node: tracking alone)": {
+    "tasks/s": fmt(rate(hereMs, TINY)),
+    "vs raw": (rate(hereMs, TINY) / rawRate).toFixed(2),
   },
 });
 

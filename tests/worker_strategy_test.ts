@@ -15,6 +15,7 @@ import {
 import {
   broadcasts,
   callsLocal,
+  catchesChild,
   fanOut,
   hiddenRef,
   readsContext,
@@ -77,6 +78,42 @@ Deno.test("WorkerExecutionStrategy never holds more workers than its size", asyn
   await strategy.shutdown();
 });
 
+Deno.test("Quick tasks are never queued on a worker behind a long one", async () => {
+  const block = node(function block(gate: SharedArrayBuffer) {
+    Atomics.wait(new Int32Array(gate), 0, 0);
+    return "released";
+  }, { worker: true });
+  const strategy = new WorkerExecutionStrategy({ size: 2 });
+  // Both workers start, and `ok` is known to be quick (so it is pipelined).
+  await Promise.all(
+    [1, 2].map((i) => strategy.execute(new Task(`w${i}`, ok, [i]))),
+  );
+  const gate = new SharedArrayBuffer(4);
+  const blocked = strategy.execute(new Task("a", block, [gate]));
+  const others = [1, 2, 3, 4, 5].map((i) => strategy.execute(new Task(`r${i}`, ok, [i])));
+  // Had one been sent to the blocked worker, this would never resolve.
+  assert.deepEqual(await Promise.all(others), [2, 3, 4, 5, 6]);
+  Atomics.store(new Int32Array(gate), 0, 1);
+  Atomics.notify(new Int32Array(gate), 0);
+  assert.equal(await blocked, "released");
+  await strategy.shutdown();
+});
+
+Deno.test("WorkerExecutionStrategy.shutdown() stops running and queued tasks and leaves no worker", async () => {
+  const forever = node(function forever() {
+    return new Promise(() => {});
+  }, { worker: true });
+  const strategy = new WorkerExecutionStrategy({ size: 1, gracePeriod: 0 });
+  const running = strategy.execute(new Task("a", forever, [])).catch((e) => e);
+  const queued = strategy.execute(new Task("b", forever, [])).catch((e) => e);
+  await strategy.shutdown();
+  for (const error of await Promise.all([running, queued])) {
+    assert.ok(error instanceof WorkerTaskError);
+    assert.equal(error.reason, "shutdown");
+  }
+  assert.equal(strategy.workerCount, 0);
+});
+
 Deno.test("WorkerExecutionStrategy with dedicated: true gives each task its own worker", async () => {
   const strategy = new WorkerExecutionStrategy({ size: 1, dedicated: true });
   const runs = [1, 2, 3].map((i) => strategy.execute(new Task(`r${i}`, ok, [i])));
@@ -97,6 +134,20 @@ Deno.test("A call() inside a worker node is a tracked child request, even on a p
     ["double", "square"],
   );
   assert.ok(children.every((c) => c.status === "Completed"));
+});
+
+Deno.test("A worker node catches the error of a child it called, and both are recorded", async () => {
+  await using runner = new Runner({ workers: { size: 1 }, ...quiet });
+  const info = await runner.run(catchesChild);
+  assert.match(
+    String(info.answer),
+    /^caught WorkerTaskError: Worker node 'failing' failed on worker #1: threw RangeError: no$/,
+  );
+  const [top] = info.requestHeap.insertionRequests;
+  assert.equal(top.status, "Completed");
+  const [child] = info.requestHeap.children(top.sinkId);
+  assert.equal(child.status, "Failed");
+  assert.equal(info.nodeHeap.get(child.sinkId)?.name, "failing");
 });
 
 Deno.test("A call() to a node the main thread cannot resolve fails clearly", async () => {

@@ -12,21 +12,35 @@
  *
  * @module
  */
-import type { FromWorker, NodeDefinition, ToWorker, WireError } from "./_protocol.ts";
+import type { FromWorker, NodeDefinition, RunTuple, ToWorker } from "./_protocol.ts";
+import { type Fn, isNode, loadFunction } from "./_lookup.ts";
+import { buffersIn, fromWire, toWire } from "./_wire.ts";
 
-type RunMessage = Extract<ToWorker, { t: "run" }>;
-type Fn = (...args: unknown[]) => unknown;
+/** A task to run, unpacked from its {@linkcode RunTuple}. */
+interface RunMessage {
+  id: number;
+  k: number;
+  args: unknown[];
+  def: NodeDefinition | undefined;
+  transfer: boolean;
+}
 
 interface Resolved {
   fn: Fn;
   name: string;
   kind: NodeDefinition["kind"];
+  /** How long its last synchronous run took (ms); Infinity if async. */
+  ms: number;
 }
 
 interface Running {
   id: number;
   name: string;
-  controller: AbortController;
+  /** Created when someone asks for the signal, or at abort. */
+  controller: AbortController | null;
+  /** The abort reason, once aborted. */
+  reason: unknown;
+  aborted: boolean;
   /** Calls to the main thread not yet answered. */
   calls: number;
 }
@@ -37,15 +51,13 @@ interface TaskContext {
   current(): number | undefined;
 }
 
-const NODE_BRAND = Symbol.for("switchyard.node");
 const BRIDGE = Symbol.for("switchyard.workerBridge");
-const PRELOADED = Symbol.for("switchyard.workerPreloaded");
 const CONTEXTS = Symbol.for("switchyard.workerContexts");
 
 const scope = globalThis as unknown as {
   postMessage(message: unknown, transfer?: Transferable[]): void;
   close(): void;
-  onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
+  onmessage: ((event: MessageEvent<ToWorker[]>) => void) | null;
   addEventListener(type: string, listener: (event: Event) => void): void;
   [key: symbol]: unknown;
 };
@@ -54,103 +66,101 @@ const scope = globalThis as unknown as {
 // tasks received and not finished; a task starts only when every started
 // task waits on a call to the main thread (or none is started).
 const cache = new Map<number, Resolved>();
-const modules = new Map<string, Promise<Record<string, unknown>>>();
 const queue: RunMessage[] = [];
 const pendingCalls = new Map<
   number,
   { resolve: (v: unknown) => void; reject: (e: unknown) => void }
 >();
 const started = new Map<number, Running>();
+const names = new Map<number, string>();
+/** Tasks quicker than this may keep their results for the batch. */
+const QUICK_MS = 0.2;
 let nextCall = 0;
 
+// Messages to the main thread go out in batches: everything produced in one
+// turn of the event loop, or before a task that may take a while, is one
+// postMessage. `names` remembers, per result, its node for error messages.
+let outbox: FromWorker[] = [];
+let outboxTransfer: Transferable[] = [];
+let flushQueued = false;
+
 function post(message: FromWorker, transfer?: Transferable[]): void {
-  scope.postMessage(message, transfer);
+  outbox.push(message);
+  if (transfer?.length) outboxTransfer.push(...transfer);
+  if (!flushQueued) {
+    flushQueued = true;
+    queueMicrotask(flush);
+  }
 }
 
-function toWire(error: unknown, depth = 0): WireError {
-  if (error instanceof Error) {
-    const wire: WireError = {
-      name: error.name,
-      message: error.message,
-      stack: error.stack,
-    };
-    if (error.cause !== undefined && depth < 4) {
-      wire.cause = toWire(error.cause, depth + 1);
+function flush(): void {
+  flushQueued = false;
+  if (outbox.length === 0) return;
+  const batch = outbox;
+  const transfer = outboxTransfer;
+  outbox = [];
+  outboxTransfer = [];
+  try {
+    scope.postMessage(batch, transfer);
+    names.clear();
+    return;
+  } catch {
+    // Something in the batch cannot be cloned: find it, send the rest.
+    for (const message of batch) {
+      const own = new Set<ArrayBuffer>();
+      if (transfer.length > 0) buffersIn(message, own);
+      try {
+        scope.postMessage([message], [...own]);
+      } catch (error) {
+        const replacement = unsendable(message, error);
+        if (replacement) scope.postMessage([replacement]);
+      }
     }
-    return wire;
-  }
-  const wire: WireError = { name: "NonError", message: String(error) };
-  try {
-    wire.value = structuredClone(error);
-  } catch {
-    // Not cloneable: the message says what it was.
-  }
-  return wire;
-}
-
-function fromWire(wire: WireError): Error {
-  const error = new Error(wire.message);
-  error.name = wire.name;
-  if (wire.stack) error.stack = wire.stack;
-  return error;
-}
-
-function buffersIn(value: unknown, found: Set<ArrayBuffer>, depth = 0): void {
-  if (depth > 8 || value === null || typeof value !== "object") return;
-  if (value instanceof ArrayBuffer) {
-    found.add(value);
-  } else if (ArrayBuffer.isView(value)) {
-    if (value.buffer instanceof ArrayBuffer) found.add(value.buffer);
-  } else if (Array.isArray(value)) {
-    for (const item of value) buffersIn(item, found, depth + 1);
-  } else if (Object.getPrototypeOf(value) === Object.prototype) {
-    for (const item of Object.values(value)) buffersIn(item, found, depth + 1);
+    names.clear();
   }
 }
 
-function describeExports(ns: Record<string, unknown>): string {
-  const nodes: string[] = [];
-  const others: string[] = [];
-  for (const [key, value] of Object.entries(ns)) {
-    if (isNode(value)) nodes.push(`'${(value as { name: string }).name}'`);
-    else others.push(`'${key}'`);
+function unsendable(message: FromWorker, error: unknown): FromWorker | null {
+  const why = error instanceof Error ? error.message : String(error);
+  if (Array.isArray(message)) {
+    const [id] = message;
+    return {
+      t: "done",
+      id,
+      ok: false,
+      why: "clone",
+      e: toWire(
+        new TypeError(
+          `Cannot return the result of worker node '${
+            started.get(id)?.name ?? names.get(id) ?? ""
+          }' as it could not be cloned: ${why}`,
+        ),
+      ),
+    };
   }
-  return `it exports nodes ${nodes.join(", ") || "(none)"} and other values ${
-    others.join(", ") || "(none)"
-  }`;
-}
-
-function isNode(value: unknown): boolean {
-  return typeof value === "object" && value !== null &&
-    (value as Record<symbol, unknown>)[NODE_BRAND] === true;
-}
-
-function importModule(url: string): Promise<Record<string, unknown>> {
-  let ns = modules.get(url);
-  if (!ns) {
-    const preloaded = (scope[PRELOADED] as Map<string, unknown> | undefined)
-      ?.get(url);
-    ns = preloaded ? Promise.resolve(preloaded as Record<string, unknown>) : import(url);
-    modules.set(url, ns);
-  }
-  return ns;
-}
-
-function compile(source: string, name: string): Fn {
-  const evaluate = (code: string) => new Function(`return (${code});`)();
-  let value: unknown;
-  try {
-    value = evaluate(source);
-  } catch {
-    // A method written as `name() {}` is not an expression on its own.
-    value = Object.values(evaluate(`{${source}}`) as object)[0];
-  }
-  if (typeof value !== "function") {
-    throw new TypeError(
-      `Cannot load worker node '${name}' as its source must evaluate to a function: current value is ${typeof value}`,
+  if (message.t === "call") {
+    // The caller waits for a reply: answer it here with the failure.
+    queueMicrotask(() =>
+      onReply({
+        t: "reply",
+        id: message.id,
+        c: message.c,
+        ok: false,
+        e: toWire(
+          new TypeError(
+            `Cannot call node '${message.target.name}' from a worker node as its arguments could not be cloned: ${why}`,
+          ),
+        ),
+      })
     );
+    return null;
   }
-  return value as Fn;
+  if (message.t !== "broadcast") return null;
+  return {
+    t: "broadcast",
+    id: message.id,
+    item: `[a broadcast value could not be cloned: ${why}]`,
+  };
 }
 
 async function resolve(message: RunMessage): Promise<Resolved> {
@@ -162,52 +172,26 @@ async function resolve(message: RunMessage): Promise<Resolved> {
       `Cannot run task ${message.id} as its node (key ${message.k}) was never sent to this worker`,
     );
   }
-  let fn: Fn;
-  if (def.kind === "source") {
-    fn = compile(def.source, def.name);
-  } else {
-    const ns = await importModule(def.url);
-    const found = Object.values(ns).find((v) =>
-      isNode(v) && (v as { name: string }).name === def.name
-    ) as { fn: Fn } | undefined;
-    if (!found) {
-      throw new Error(
-        `Cannot find worker node '${def.name}' in module ${def.url} as it is not among the module's exports: ${
-          describeExports(ns)
-        }`,
-      );
-    }
-    fn = found.fn;
-  }
-  const resolved = { fn, name: def.name, kind: def.kind };
+  const fn = await loadFunction(def);
+  const resolved = { fn, name: def.name, kind: def.kind, ms: Infinity };
   cache.set(message.k, resolved);
   return resolved;
 }
 
-function finish(message: RunMessage, value: unknown, name: string): void {
+function finish(
+  message: RunMessage,
+  value: unknown,
+  name: string,
+  ms: number,
+): void {
   let transfer: Transferable[] | undefined;
   if (message.transfer) {
     const found = new Set<ArrayBuffer>();
     buffersIn(value, found);
     transfer = [...found];
   }
-  try {
-    post({ t: "done", id: message.id, ok: true, v: value }, transfer);
-  } catch (error) {
-    post({
-      t: "done",
-      id: message.id,
-      ok: false,
-      why: "clone",
-      e: toWire(
-        new TypeError(
-          `Cannot return the result of worker node '${name}' as it could not be cloned: ${
-            error instanceof Error ? error.message : String(error)
-          }`,
-        ),
-      ),
-    });
-  }
+  names.set(message.id, name);
+  post([message.id, value, ms], transfer);
 }
 
 function fail(message: RunMessage, error: unknown, resolved?: Resolved): void {
@@ -269,36 +253,94 @@ function invoke(resolved: Resolved, message: RunMessage): unknown {
   return run();
 }
 
-async function start(message: RunMessage): Promise<void> {
+/**
+ * Starts a task; a sync node with a known function runs to its end right
+ * here, with no promise in between.
+ */
+function start(message: RunMessage): void {
+  const resolved = cache.get(message.k);
   const task: Running = {
     id: message.id,
-    name: message.def?.name ?? cache.get(message.k)?.name ?? "",
-    controller: new AbortController(),
+    name: resolved?.name ?? message.def?.name ?? "",
+    controller: null,
+    reason: undefined,
+    aborted: false,
     calls: 0,
   };
   started.set(message.id, task);
+  if (!resolved) {
+    startSlow(message, task);
+    return;
+  }
+  let value: unknown;
+  const begin = performance.now();
+  try {
+    value = invoke(resolved, message);
+  } catch (error) {
+    fail(message, error, resolved);
+    end(task);
+    return;
+  }
+  if (value instanceof Promise) {
+    value.then(
+      (v) => finish(message, v, resolved.name, performance.now() - begin),
+      (error) => fail(message, error, resolved),
+    ).finally(() => end(task));
+    return;
+  }
+  resolved.ms = performance.now() - begin;
+  finish(message, value, resolved.name, resolved.ms);
+  end(task);
+}
+
+async function startSlow(message: RunMessage, task: Running): Promise<void> {
   let resolved: Resolved | undefined;
   try {
-    resolved = cache.get(message.k) ?? await resolve(message);
+    resolved = await resolve(message);
     task.name = resolved.name;
+    const begin = performance.now();
     let value = invoke(resolved, message);
     if (value instanceof Promise) value = await value;
-    finish(message, value, resolved.name);
+    finish(message, value, resolved.name, performance.now() - begin);
   } catch (error) {
     fail(message, error, resolved);
   } finally {
-    started.delete(message.id);
-    startNext();
+    end(task);
   }
 }
 
+function end(task: Running): void {
+  started.delete(task.id);
+  startNext();
+}
+
+let draining = false;
+
+/** Starts queued tasks while no started task can run (all wait on calls). */
 function startNext(): void {
-  while (queue.length > 0) {
-    for (const task of started.values()) if (task.calls === 0) return;
-    const message = queue.shift()!;
-    if (started.size > 0) post({ t: "started", id: message.id });
-    start(message);
+  if (draining) return;
+  draining = true;
+  try {
+    while (queue.length > 0) {
+      for (const task of started.values()) if (task.calls === 0) return;
+      const message = queue.shift()!;
+      // A result must not wait behind a task that may be long.
+      const known = cache.get(message.k);
+      if (!known || known.ms > QUICK_MS) flush();
+      if (started.size > 0) post({ t: "started", id: message.id });
+      start(message);
+    }
+  } finally {
+    draining = false;
   }
+}
+
+function signalOf(task: Running): AbortSignal {
+  if (!task.controller) {
+    task.controller = new AbortController();
+    if (task.aborted) task.controller.abort(task.reason);
+  }
+  return task.controller.signal;
 }
 
 function requireRunning(what: string): Running {
@@ -314,7 +356,7 @@ scope[BRIDGE] = {
     return current()?.name ?? null;
   },
   get signal(): AbortSignal {
-    return requireRunning("get the current signal").controller.signal;
+    return signalOf(requireRunning("get the current signal"));
   },
   call(
     target: { name: string; moduleUrl: string | null },
@@ -332,23 +374,13 @@ scope[BRIDGE] = {
     }
     const c = nextCall++;
     const { promise, resolve, reject } = Promise.withResolvers<unknown>();
-    try {
-      post({
-        t: "call",
-        id: task.id,
-        c,
-        target: { name: target.name, url: target.moduleUrl },
-        args,
-      });
-    } catch (error) {
-      return Promise.reject(
-        new TypeError(
-          `Cannot call node '${target.name}' from worker node '${task.name}' as its arguments could not be cloned: ${
-            error instanceof Error ? error.message : String(error)
-          }`,
-        ),
-      );
-    }
+    post({
+      t: "call",
+      id: task.id,
+      c,
+      target: { name: target.name, url: target.moduleUrl },
+      args,
+    });
     pendingCalls.set(c, { resolve, reject });
     task.calls++;
     startNext();
@@ -365,6 +397,7 @@ scope[BRIDGE] = {
 const realClose = scope.close.bind(scope);
 scope.close = () => {
   post({ t: "fatal", why: "closed" });
+  flush();
   realClose();
 };
 const deno = (globalThis as { Deno?: { exit(code?: number): never } }).Deno;
@@ -372,6 +405,7 @@ if (deno) {
   const realExit = deno.exit.bind(deno);
   deno.exit = (code?: number): never => {
     post({ t: "fatal", why: "exited", code: code ?? 0 });
+    flush();
     return realExit(code);
   };
 }
@@ -388,33 +422,44 @@ scope.addEventListener("error", (event) => {
   post({ t: "fatal", why: "uncaught", e: toWire((event as ErrorEvent).error) });
 });
 
-scope.onmessage = (event: MessageEvent<ToWorker>) => {
-  const message = event.data;
-  switch (message.t) {
-    case "run":
-      queue.push(message);
-      startNext();
-      break;
-    case "abort": {
-      const task = started.get(message.id);
-      if (task) {
-        task.controller.abort(fromWire(message.reason));
-        break;
-      }
-      const index = queue.findIndex((m) => m.id === message.id);
-      if (index >= 0) {
-        queue.splice(index, 1);
-        post({ t: "dropped", id: message.id });
-      }
-      break;
-    }
-    case "reply": {
-      const pending = pendingCalls.get(message.c);
-      if (!pending) break;
-      pendingCalls.delete(message.c);
-      if (message.ok) pending.resolve(message.v);
-      else pending.reject(fromWire(message.e));
-      break;
-    }
+function onReply(message: Extract<ToWorker, { t: "reply" }>): void {
+  const pending = pendingCalls.get(message.c);
+  if (!pending) return;
+  pendingCalls.delete(message.c);
+  if (message.ok) pending.resolve(message.v);
+  else pending.reject(fromWire(message.e));
+}
+
+function onAbort(message: Extract<ToWorker, { t: "abort" }>): void {
+  const task = started.get(message.id);
+  if (task) {
+    task.reason = fromWire(message.reason);
+    task.aborted = true;
+    task.controller?.abort(task.reason);
+    return;
   }
+  const index = queue.findIndex((m) => m.id === message.id);
+  if (index >= 0) {
+    queue.splice(index, 1);
+    post({ t: "dropped", id: message.id });
+  }
+}
+
+function unpack(tuple: RunTuple): RunMessage {
+  return {
+    id: tuple[0],
+    k: tuple[1],
+    args: tuple[2],
+    def: tuple[3],
+    transfer: tuple[4] === true,
+  };
+}
+
+scope.onmessage = (event: MessageEvent<ToWorker[]>) => {
+  for (const message of event.data) {
+    if (Array.isArray(message)) queue.push(unpack(message));
+    else if (message.t === "abort") onAbort(message);
+    else onReply(message);
+  }
+  startNext();
 };

@@ -4,6 +4,7 @@
  * @module
  */
 import type { FromWorker, NodeDefinition, ToWorker, WireError } from "../../workers/_protocol.ts";
+import { toWire } from "../../workers/_wire.ts";
 import type { WorkerPermissions } from "../nodes/node.ts";
 import type { Task } from "./task.ts";
 
@@ -34,6 +35,8 @@ export interface PoolJob extends JobSpec {
   settled: boolean;
   /** The worker said it started while an earlier task waits on a call. */
   started: boolean;
+  /** Known, when sent, to be quick (see the pool's pipelining). */
+  quick: boolean;
   /** Calls to the main thread it waits on; while any, it does not count as load. */
   calls: number;
   /** Set once its signal fired; the worker was told to abort. */
@@ -45,6 +48,8 @@ export interface PoolJob extends JobSpec {
 export interface HandleEvents {
   message(handle: WorkerHandle, message: FromWorker): void;
   crashed(handle: WorkerHandle, detail: string): void;
+  /** A task's arguments could not be cloned: it never reached the worker. */
+  unsendable(handle: WorkerHandle, job: PoolJob, error: unknown): void;
 }
 
 /** Permissions as a stable string, to group workers that share them. */
@@ -81,10 +86,21 @@ export class WorkerHandle {
   /** Function keys this worker has the definition of. */
   readonly known: Set<number> = new Set();
   dead = false;
+  /** Tasks held that are not known to be quick. */
+  slow = 0;
   #nextTask = 0;
   readonly #worker: Worker;
+  readonly #events: HandleEvents;
+  // Messages go out in batches, one postMessage per turn of the event
+  // loop; #jobs maps each batched run message back to its job.
+  #outbox: ToWorker[] = [];
+  #outboxTransfer: Transferable[] = [];
+  #jobs = new Map<ToWorker, PoolJob>();
+  #flushQueued = false;
 
   /**
+   * Makes a WorkerHandle.
+   *
    * @throws What `new Worker` throws (e.g. permissions wider than the host's).
    */
   constructor(
@@ -101,8 +117,14 @@ export class WorkerHandle {
     if (job.permissions !== "inherit") {
       options.deno = { permissions: job.permissions };
     }
+    this.#events = events;
     this.#worker = new Worker(entryUrl(job.preload), options);
-    this.#worker.onmessage = (event: MessageEvent<FromWorker>) => events.message(this, event.data);
+    this.#worker.onmessage = (event: MessageEvent<FromWorker[]>) => {
+      for (const message of event.data) {
+        if (this.dead) return;
+        events.message(this, message);
+      }
+    };
     this.#worker.onerror = (event: ErrorEvent) => {
       event.preventDefault();
       events.crashed(this, event.message);
@@ -123,48 +145,93 @@ export class WorkerHandle {
     return job.started || this.inflight[0] === job;
   }
 
-  /**
-   * Sends a task.
-   *
-   * @throws {DOMException} `DataCloneError` if an argument cannot be cloned.
-   */
+  /** Sends a task (with the next batch). */
   send(job: PoolJob, transfer: Transferable[]): void {
     const wid = this.#nextTask++;
     const first = !this.known.has(job.fnKey);
-    const message: ToWorker = {
-      t: "run",
-      id: wid,
-      k: job.fnKey,
-      def: first ? job.def : undefined,
-      args: job.task.args,
-      transfer: job.transfer,
-    };
-    this.#worker.postMessage(message, transfer);
+    const message: ToWorker = [wid, job.fnKey, job.task.args];
+    if (first) message[3] = job.def;
+    if (job.transfer) message[4] = true;
     if (first) this.known.add(job.fnKey);
     job.worker = this;
     job.wid = wid;
+    if (!job.quick) this.slow++;
     this.inflight.push(job);
+    this.#jobs.set(message, job);
+    this.#queue(message, transfer);
   }
 
   /** Tells the worker to abort a task (or drop it if not started). */
   abort(job: PoolJob, reason: WireError): void {
-    if (!this.dead) this.post({ t: "abort", id: job.wid, reason });
+    this.post({ t: "abort", id: job.wid, reason });
   }
 
-  /** Posts a message, unless the worker is gone. */
+  /** Posts a message with the next batch, unless the worker is gone. */
   post(message: ToWorker): void {
-    if (this.dead) return;
+    if (!this.dead) this.#queue(message, []);
+  }
+
+  #queue(message: ToWorker, transfer: Transferable[]): void {
+    this.#outbox.push(message);
+    if (transfer.length > 0) this.#outboxTransfer.push(...transfer);
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(() => this.#flush());
+    }
+  }
+
+  #flush(): void {
+    this.#flushQueued = false;
+    const batch = this.#outbox;
+    const transfer = this.#outboxTransfer;
+    const jobs = this.#jobs;
+    this.#outbox = [];
+    this.#outboxTransfer = [];
+    this.#jobs = new Map();
+    if (this.dead || batch.length === 0) return;
     try {
-      this.#worker.postMessage(message);
-    } catch (error) {
-      if (message.t !== "reply") throw error;
-      this.#worker.postMessage(
-        {
-          ...message,
-          ok: false,
-          e: toWire(error),
-        } satisfies ToWorker,
-      );
+      this.#worker.postMessage(batch, transfer);
+      return;
+    } catch {
+      // Something cannot be cloned: send one by one to find it.
+    }
+    const lostDefs = new Map<number, NodeDefinition>();
+    for (let message of batch) {
+      const job = jobs.get(message);
+      if (Array.isArray(message) && !message[3] && lostDefs.has(message[1])) {
+        message = [...message];
+        message[3] = lostDefs.get(message[1]);
+        lostDefs.delete(message[1]);
+      }
+      try {
+        this.#worker.postMessage(
+          [message],
+          job?.transfer ? transferables(job.task.args) : [],
+        );
+      } catch (error) {
+        if (job) {
+          if (Array.isArray(message) && message[3]) {
+            lostDefs.set(message[1], message[3]);
+          }
+          this.#events.unsendable(this, job, error);
+        } else if (!Array.isArray(message) && message.t === "reply") {
+          this.#worker.postMessage([
+            {
+              t: "reply",
+              id: message.id,
+              c: message.c,
+              ok: false,
+              e: toWire(
+                new TypeError(
+                  `Cannot return the result of a call to a worker node as it could not be cloned: ${
+                    error instanceof Error ? error.message : String(error)
+                  }`,
+                ),
+              ),
+            } satisfies ToWorker,
+          ]);
+        }
+      }
     }
   }
 
@@ -172,7 +239,9 @@ export class WorkerHandle {
   take(wid: number): PoolJob | undefined {
     const index = this.inflight.findIndex((j) => j.wid === wid);
     if (index < 0) return undefined;
-    return this.inflight.splice(index, 1)[0];
+    const [job] = this.inflight.splice(index, 1);
+    if (!job.quick) this.slow--;
+    return job;
   }
 
   /** Finds a task by its id on this worker. */
@@ -188,32 +257,25 @@ export class WorkerHandle {
 }
 
 /**
- * Flattens an error for the wire.
+ * The `ArrayBuffer`s in some arguments (in views, arrays and plain
+ * objects), to transfer instead of copy.
  *
- * @param error Anything thrown.
- * @returns Its name, message and stack.
+ * @param args The arguments.
+ * @returns The buffers, each once.
  */
-export function toWire(error: unknown): WireError {
-  if (error instanceof Error) {
-    return { name: error.name, message: error.message, stack: error.stack };
-  }
-  return { name: "NonError", message: String(error) };
-}
-
-/**
- * Rebuilds an error that crossed from a worker, keeping its name, message,
- * stack and causes.
- *
- * @param wire The flattened error.
- * @returns An `Error` (or the thrown value, if it was not an error).
- */
-export function fromWire(wire: WireError): unknown {
-  if (wire.name === "NonError" && "value" in wire) return wire.value;
-  const error = new Error(
-    wire.message,
-    wire.cause ? { cause: fromWire(wire.cause) } : undefined,
-  );
-  error.name = wire.name;
-  if (wire.stack) error.stack = wire.stack;
-  return error;
+export function transferables(args: unknown[]): Transferable[] {
+  const found = new Set<ArrayBuffer>();
+  const visit = (value: unknown, depth: number) => {
+    if (depth > 8 || value === null || typeof value !== "object") return;
+    if (value instanceof ArrayBuffer) found.add(value);
+    else if (ArrayBuffer.isView(value)) {
+      if (value.buffer instanceof ArrayBuffer) found.add(value.buffer);
+    } else if (Array.isArray(value)) {
+      for (const v of value) visit(v, depth + 1);
+    } else if (Object.getPrototypeOf(value) === Object.prototype) {
+      for (const v of Object.values(value)) visit(v, depth + 1);
+    }
+  };
+  visit(args, 0);
+  return [...found];
 }

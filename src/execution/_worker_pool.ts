@@ -6,19 +6,29 @@
  */
 import type { FromWorker } from "../../workers/_protocol.ts";
 import { logger } from "../_logging.ts";
-import { isNode, type Node } from "../nodes/node.ts";
-import { GlobalTimeoutError, NodeTimeoutError } from "../run/errors.ts";
-import { fromWire, type JobSpec, type PoolJob, toWire, WorkerHandle } from "./_worker_handle.ts";
+import { NodeTimeoutError } from "../run/errors.ts";
+import { SignalWatch } from "./_signal_watch.ts";
+import { answerCall, type ModuleCache } from "./_worker_calls.ts";
+import { cloneable, describe, stopReason } from "./_worker_failures.ts";
+import { fromWire, toWire } from "../../workers/_wire.ts";
+import { type JobSpec, type PoolJob, transferables, WorkerHandle } from "./_worker_handle.ts";
 import { type WorkerFailureReason, WorkerTaskError } from "./worker_error.ts";
 
 const log = logger("workers");
 
 /**
  * How many tasks a busy worker may hold beyond the one it runs, so tiny
- * tasks never wait a round trip; a task queued on a worker has not started
- * and moves to another worker if its own fails.
+ * tasks never wait a round trip. Only tasks of nodes whose last run took
+ * less than QUICK_MS are pipelined, and only behind such tasks: a task
+ * queued behind a long one could not move to a worker that becomes idle
+ * (a worker busy in synchronous code reads no messages). A task queued on a
+ * worker has not started and moves to another worker if its own fails.
  */
-const PIPELINE_DEPTH = 16;
+const PIPELINE_DEPTH = 64;
+const QUICK_MS = 1;
+
+/** Timeout errors already told which worker ran their node. */
+const annotated = new WeakSet<Error>();
 
 /** Settings of a {@linkcode WorkerPool}. */
 export interface PoolSettings {
@@ -37,14 +47,13 @@ export class WorkerPool {
   readonly #workers: WorkerHandle[] = [];
   #queue: PoolJob[] = [];
   #head = 0;
-  // One abort listener per signal, however many jobs share it.
-  readonly #watched = new Map<
-    AbortSignal,
-    { jobs: Set<PoolJob>; onAbort: () => void }
-  >();
+  readonly #signals: SignalWatch<PoolJob> = new SignalWatch((job) => this.#abort(job));
+
   #nextWorker = 1;
+  // The last run time of each node (by function key), in ms.
+  readonly #durations = new Map<number, number>();
   #closed = false;
-  readonly #modules = new Map<string, Promise<Record<string, unknown>>>();
+  readonly #modules: ModuleCache = new Map();
 
   constructor(settings: PoolSettings) {
     this.#settings = settings;
@@ -76,6 +85,7 @@ export class WorkerPool {
       wid: -1,
       settled: false,
       started: false,
+      quick: false,
       calls: 0,
       aborted: false,
       graceTimer: undefined,
@@ -95,34 +105,11 @@ export class WorkerPool {
         ),
       );
     } else {
-      this.#watch(job);
+      this.#signals.watch(job.task.signal, job);
       this.#queue.push(job);
       this.#pump();
     }
     return promise;
-  }
-
-  #watch(job: PoolJob): void {
-    const signal = job.task.signal;
-    let entry = this.#watched.get(signal);
-    if (!entry) {
-      const jobs = new Set<PoolJob>();
-      const onAbort = () => {
-        for (const j of [...jobs]) this.#abort(j);
-      };
-      entry = { jobs, onAbort };
-      this.#watched.set(signal, entry);
-      signal.addEventListener("abort", onAbort, { once: true });
-    }
-    entry.jobs.add(job);
-  }
-
-  #unwatch(job: PoolJob): void {
-    const signal = job.task.signal;
-    const entry = this.#watched.get(signal);
-    if (!entry?.jobs.delete(job) || entry.jobs.size > 0) return;
-    this.#watched.delete(signal);
-    signal.removeEventListener("abort", entry.onAbort);
   }
 
   /** Stops a job whose signal fired. */
@@ -144,8 +131,13 @@ export class WorkerPool {
       );
       return;
     }
-    if (reason instanceof NodeTimeoutError) {
+    if (
+      reason instanceof NodeTimeoutError &&
+      reason.nodeName === job.task.node.name && !annotated.has(reason)
+    ) {
       // The runtime records this very error: say where it was running.
+      // (Its children are aborted with it too; only its own node says so.)
+      annotated.add(reason);
       reason.message += ` on worker #${worker.id}`;
     }
     worker.abort(job, toWire(reason));
@@ -218,7 +210,12 @@ export class WorkerPool {
       if (!best || w.load < best.load) best = w;
     }
     if (this.#workers.length < size) return this.#spawn(job);
-    if (best && best.load <= PIPELINE_DEPTH) return best;
+    if (
+      best && best.load <= PIPELINE_DEPTH && best.slow === 0 &&
+      this.#isQuick(job)
+    ) {
+      return best;
+    }
     const idle = this.#workers.find((w) => w.inflight.length === 0);
     if (idle) {
       this.#retire(idle);
@@ -233,6 +230,7 @@ export class WorkerPool {
       const worker = new WorkerHandle(id, job, {
         message: (w, m) => this.#onMessage(w, m),
         crashed: (w, detail) => this.#kill(w, "uncaught", detail),
+        unsendable: (w, j, error) => this.#unsendable(w, j, error),
       });
       this.#workers.push(worker);
       log.debug("Started worker #{id} ({key})", { id, key: job.poolKey });
@@ -260,34 +258,45 @@ export class WorkerPool {
     if (index >= 0) this.#workers.splice(index, 1);
   }
 
+  #isQuick(job: PoolJob): boolean {
+    return (this.#durations.get(job.fnKey) ?? Infinity) < QUICK_MS;
+  }
+
   #send(job: PoolJob, worker: WorkerHandle): void {
-    try {
-      worker.send(job, job.transfer ? transferables(job.task.args) : []);
-    } catch (error) {
-      const index = job.task.args.findIndex((arg) => !cloneable(arg));
-      const what = index >= 0
-        ? `argument ${index} could not be cloned`
-        : "its arguments could not be cloned";
-      this.#settle(
-        job,
-        this.#error(job, "clone", `${what}: ${describe(error)}`, error),
-      );
-      if (this.#settings.dedicated) this.#retire(worker);
-    }
+    job.quick = this.#isQuick(job);
+    worker.send(job, job.transfer ? transferables(job.task.args) : []);
+  }
+
+  #unsendable(worker: WorkerHandle, job: PoolJob, error: unknown): void {
+    if (!worker.take(job.wid)) return;
+    const index = job.task.args.findIndex((arg) => !cloneable(arg));
+    const what = index >= 0
+      ? `argument ${index} could not be cloned`
+      : "its arguments could not be cloned";
+    this.#settle(
+      job,
+      this.#error(job, "clone", `${what}: ${describe(error)}`, error),
+    );
+    this.#afterEnd(worker);
   }
 
   #onMessage(worker: WorkerHandle, message: FromWorker): void {
+    if (Array.isArray(message)) {
+      const [id, value, ms] = message;
+      const job = worker.take(id);
+      if (!job) return;
+      this.#durations.set(job.fnKey, ms);
+      this.#settle(job, undefined, value);
+      this.#afterEnd(worker);
+      return;
+    }
     switch (message.t) {
       case "done": {
         const job = worker.take(message.id);
         if (!job) break;
-        if (message.ok) {
-          this.#settle(job, undefined, message.v);
-        } else {
-          const cause = fromWire(message.e);
-          const detail = message.why === "threw" ? `threw ${describe(cause)}` : describe(cause);
-          this.#settle(job, this.#error(job, message.why, detail, cause));
-        }
+        const cause = fromWire(message.e);
+        const detail = message.why === "threw" ? `threw ${describe(cause)}` : describe(cause);
+        this.#settle(job, this.#error(job, message.why, detail, cause));
         this.#afterEnd(worker);
         break;
       }
@@ -321,7 +330,7 @@ export class WorkerPool {
         // A task waiting on a call leaves its worker free for others, the
         // callee included: no deadlock however small the pool.
         job.calls++;
-        this.#answerCall(worker, job, message).finally(() => {
+        answerCall(worker, job, message, this.#modules).finally(() => {
           job.calls--;
         });
         this.#pump();
@@ -387,13 +396,21 @@ export class WorkerPool {
     const running = worker.inflight.filter((j) => worker.isStarted(j));
     const waiting = worker.inflight.filter((j) => !worker.isStarted(j));
     worker.inflight.splice(0);
-    log.warn("Worker #{id} terminated: {detail}", { id: worker.id, detail });
+    // A stopped task is expected; a worker that broke is worth a warning.
+    const properties = { id: worker.id, detail };
+    if (reason === "timeout" || reason === "cancelled") {
+      log.info("Worker #{id} terminated and replaced: {detail}", properties);
+    } else {
+      log.warn("Worker #{id} terminated and replaced: {detail}", properties);
+    }
     for (const job of running) {
       this.#settle(job, this.#error(job, reason, detail, cause));
     }
     for (const job of waiting) {
       job.worker = null;
-      if (job.aborted) {
+      if (this.#closed) {
+        this.#settle(job, this.#error(job, "shutdown", "the pool shut down"));
+      } else if (job.aborted) {
         this.#settle(
           job,
           this.#error(
@@ -412,55 +429,11 @@ export class WorkerPool {
     if (!this.#closed) this.#pump();
   }
 
-  async #answerCall(
-    worker: WorkerHandle,
-    job: PoolJob,
-    message: Extract<FromWorker, { t: "call" }>,
-  ): Promise<void> {
-    const { id, c } = message;
-    try {
-      const target = await this.#resolveTarget(job, message.target);
-      const value = await job.task.callChild(target, message.args);
-      worker.post({ t: "reply", id, c, ok: true, v: value });
-    } catch (error) {
-      worker.post({ t: "reply", id, c, ok: false, e: toWire(error) });
-    }
-  }
-
-  /**
-   * The main-thread node a worker asked to call: a worker node by its
-   * module and name, or a node exported, under that name, by the calling
-   * node's own module.
-   */
-  async #resolveTarget(
-    job: PoolJob,
-    target: { name: string; url: string | null },
-  ): Promise<Node> {
-    const url = target.url ?? job.task.node.moduleUrl;
-    if (url === null) {
-      throw new Error(
-        `Cannot call node '${target.name}' from worker node '${job.task.node.name}' as the main thread cannot find it: a node called from a worker must be exported by the calling node's module or be defined with { worker: import.meta.url }`,
-      );
-    }
-    let ns = this.#modules.get(url);
-    if (!ns) {
-      ns = import(url);
-      this.#modules.set(url, ns);
-    }
-    const found = Object.values(await ns).find((v) => isNode(v) && v.name === target.name);
-    if (!found) {
-      throw new Error(
-        `Cannot call node '${target.name}' from worker node '${job.task.node.name}' as the main thread cannot find it: module ${url} exports no node of that name`,
-      );
-    }
-    return found as Node;
-  }
-
   #settle(job: PoolJob, error: unknown, value?: unknown): void {
     if (job.settled) return;
     job.settled = true;
     clearTimeout(job.graceTimer);
-    this.#unwatch(job);
+    this.#signals.unwatch(job.task.signal, job);
     if (error === undefined) job.resolve(value);
     else job.reject(error);
   }
@@ -478,42 +451,4 @@ export class WorkerPool {
       cause,
     });
   }
-}
-
-function stopReason(reason: unknown): WorkerFailureReason {
-  return reason instanceof NodeTimeoutError ||
-      reason instanceof GlobalTimeoutError
-    ? "timeout"
-    : "cancelled";
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
-}
-
-function cloneable(value: unknown): boolean {
-  try {
-    structuredClone(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function transferables(args: unknown[]): Transferable[] {
-  const found = new Set<ArrayBuffer>();
-  const visit = (value: unknown, depth: number) => {
-    if (depth > 8 || value === null || typeof value !== "object") return;
-    if (value instanceof ArrayBuffer) found.add(value);
-    else if (ArrayBuffer.isView(value)) {
-      if (value.buffer instanceof ArrayBuffer) found.add(value.buffer);
-    } else if (Array.isArray(value)) {
-      for (const v of value) visit(v, depth + 1);
-    } else if (Object.getPrototypeOf(value) === Object.prototype) {
-      for (const v of Object.values(value)) visit(v, depth + 1);
-    }
-  };
-  visit(args, 0);
-  return [...found];
 }

@@ -161,15 +161,22 @@ export class Coordinator {
       outcome = Promise.reject(error);
     }
     // The job is closed here, from the job object, before the message goes
-    // out; handleItem() only closes jobs that ended some other way.
+    // out; handleItem() only closes jobs that ended some other way (a
+    // cancellation). The outcome is published even then: it tells
+    // subscribers when the work really ended, and RTState ignores it for a
+    // request that is no longer open.
     return outcome.then(
       (result) => {
-        if (!this.state.closeJob(job, result) || !publisher.isRunning) return;
-        publisher.publish(new RequestSuccess(task.requestId, task.nodeId, result));
+        this.state.closeJob(job, result);
+        if (publisher.isRunning) {
+          publisher.publish(new RequestSuccess(task.requestId, task.nodeId, result));
+        }
       },
       (error) => {
-        if (!this.state.closeJob(job, error) || !publisher.isRunning) return;
-        publisher.publish(new RequestFailure(task.requestId, task.nodeId, error));
+        this.state.closeJob(job, error);
+        if (publisher.isRunning) {
+          publisher.publish(new RequestFailure(task.requestId, task.nodeId, error));
+        }
       },
     );
   }

@@ -76,6 +76,8 @@ export class WorkerTaskError extends Error {
   readonly reason: WorkerFailureReason;
 
   /**
+   * Makes a WorkerTaskError.
+   *
    * @param detail What happened, e.g. `"threw RangeError: no"`.
    * @param options Node, worker, reason and cause.
    */

@@ -56,7 +56,10 @@ export interface WorkerStrategyOptions {
  * A worker that throws, closes itself, exits, leaves a rejection unhandled,
  * or outlives its task's cancellation by more than `gracePeriod` fails only
  * its running task with a {@linkcode WorkerTaskError}; it is terminated and
- * a fresh one takes its place for the next task.
+ * a fresh one takes its place for the next task. (A worker runs one task at
+ * a time, except that a task waiting on a `call()` lets the next one start,
+ * so a nested worker call cannot deadlock the pool; if such a worker is
+ * terminated, every task it had started fails with it.)
  *
  * @example Running a worker node
  * ```ts
@@ -83,6 +86,8 @@ export class WorkerExecutionStrategy implements TaskExecutionStrategy {
   readonly #plans = new WeakMap<Node, Omit<JobSpec, "task">>();
 
   /**
+   * Makes a WorkerExecutionStrategy.
+   *
    * @param options Size, permissions, grace period, dedicated workers.
    * @throws {RangeError} If `size` is not a positive integer or
    *   `gracePeriod` not a non-negative finite number.
@@ -120,16 +125,32 @@ export class WorkerExecutionStrategy implements TaskExecutionStrategy {
    * @throws {WorkerTaskError} (as a rejection) Saying which node, which
    *   worker and why.
    */
-  async execute(task: Task): Promise<unknown> {
+  execute(task: Task): Promise<unknown> {
     if (this.#closed) {
-      throw new WorkerTaskError("the worker pool has shut down", {
-        nodeName: task.node.name,
-        workerId: null,
-        reason: "shutdown",
-      });
+      return Promise.reject(
+        new WorkerTaskError("the worker pool has shut down", {
+          nodeName: task.node.name,
+          workerId: null,
+          reason: "shutdown",
+        }),
+      );
     }
-    const spec = this.#spec(task);
-    let retries = task.node.options.retries ?? 0;
+    let spec: JobSpec;
+    try {
+      spec = this.#spec(task);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const retries = task.node.options.retries ?? 0;
+    if (retries === 0) return this.#start().submit(spec);
+    return this.#retrying(task, spec, retries);
+  }
+
+  async #retrying(
+    task: Task,
+    spec: JobSpec,
+    retries: number,
+  ): Promise<unknown> {
     while (true) {
       try {
         return await this.#start().submit(spec);

@@ -165,7 +165,7 @@ export class RTState {
    * @throws {TypeError} (as a rejection) If `node` is not a node.
    */
   callNodes(options: CallNodesOptions): Promise<unknown> {
-    const { parentNodeId, node, args } = options;
+    const { parentNodeId, node } = options;
     if (!isNode(node)) {
       return Promise.reject(
         new TypeError(

@@ -23,6 +23,8 @@ export class StateFailedError extends Error {
   /** The name of the state that failed. */
   readonly stateName: string;
   /**
+   * Makes a StateFailedError.
+   *
    * @param stateName The state.
    * @param options What it threw, as `cause`.
    */

@@ -110,6 +110,8 @@ export class State {
   readonly event: Gate | undefined;
 
   /**
+   * Makes a State.
+   *
    * @param name The state's name.
    * @param fn A node, or a function (for a blocking state: self-contained).
    * @param options Arguments, lazy arguments, placement and gate.
