@@ -325,3 +325,37 @@ Deno.test("Runner with logFile appends its log lines to the file", async () => {
     await Deno.remove(logFile);
   }
 });
+
+Deno.test("call() from another copy of the module is tracked by the running runner", async () => {
+  // A second copy of the library, as when a user module imports it by another URL.
+  const root = new URL("../", import.meta.url);
+  const dir = await Deno.makeTempDir({
+    dir: new URL(".switchyard/", root).pathname,
+    prefix: "copy-",
+  })
+    .catch(async () => {
+      await Deno.mkdir(new URL(".switchyard/", root), { recursive: true });
+      return Deno.makeTempDir({ dir: new URL(".switchyard/", root).pathname, prefix: "copy-" });
+    });
+  try {
+    await new Deno.Command("cp", {
+      args: [
+        "-r",
+        new URL("src", root).pathname,
+        new URL("mod.ts", root).pathname,
+        new URL("workers", root).pathname,
+        dir,
+      ],
+    })
+      .output();
+    const copy = await import(`file://${dir}/mod.ts`) as typeof import("../mod.ts");
+    const leaf = copy.node(async (x: number) => x + 1, { name: "leaf" });
+    const parent = node(async () => await copy.call(leaf, 1), { name: "parent" });
+    await using runner = new Runner(quiet);
+    const info = await runner.run(parent);
+    assert.equal(info.answer, 2);
+    assert.equal(info.requestHeap.size, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -68,7 +68,18 @@ export class TaskScope {
 
 function noop(): void {}
 
-/** The scope of the node running in the current async context. */
-export const scopeStorage: AsyncLocalStorage<TaskScope> = new AsyncLocalStorage<
-  TaskScope
->();
+const STORAGE_KEY = Symbol.for("switchyard.scopeStorage");
+
+/**
+ * The scope of the node running in the current async context. It lives on
+ * `globalThis` under a registered symbol, so every copy of this module in a
+ * process (say the CLI's and one a user module imports by another URL)
+ * sees the same scopes and `call()` finds its caller whichever copy it
+ * comes from.
+ */
+export const scopeStorage: AsyncLocalStorage<TaskScope> =
+  ((globalThis as Record<symbol, unknown>)[STORAGE_KEY] ??= new AsyncLocalStorage<
+    TaskScope
+  >()) as AsyncLocalStorage<
+    TaskScope
+  >;
