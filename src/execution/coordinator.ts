@@ -105,27 +105,16 @@ export class Coordinator {
   }
 
   /**
-   * Closes the job a completion message is about, if it is still open
-   * (a cancelled request's job closes at cancellation).
+   * Closes the job of a cancelled request. Jobs of tasks that settle close
+   * in {@linkcode Coordinator.submit} before their outcome is published, so
+   * success and failure messages need no lookup here.
    *
-   * @param message Any runtime message.
+   * @param message Any runtime message; only cancellations matter.
    */
   handleItem(message: RuntimeMessage): void {
-    let result: unknown;
-    switch (message.kind) {
-      case "success":
-        result = message.result;
-        break;
-      case "failure":
-        result = message.error;
-        break;
-      case "cancellation":
-        result = message.reason;
-        break;
-      default:
-        return;
+    if (message.kind === "cancellation") {
+      this.state.tryEndJob(message.requestId, message.reason);
     }
-    this.state.tryEndJob(message.requestId, result);
   }
 
   /**
