@@ -5,9 +5,16 @@
  * @module
  */
 
+const origin = performance.timeOrigin;
+
+/** Milliseconds since the epoch, with the sub-millisecond precision of `performance.now()`. */
+function now(): number {
+  return origin + performance.now();
+}
+
 /** One ordered moment of a run. */
 export interface Stamp {
-  /** Wall-clock time in milliseconds since the epoch. */
+  /** Wall-clock time in milliseconds since the epoch (fractional: sub-millisecond precision). */
   readonly time: number;
   /** The step counter at that moment; several stamps may share one step. */
   readonly step: number;
@@ -45,7 +52,7 @@ export class StampManager {
    */
   createStamp(message: string): Stamp {
     const stamp: Stamp = {
-      time: Date.now(),
+      time: now(),
       step: this.#step++,
       identifier: message,
     };
@@ -71,7 +78,7 @@ export class StampManager {
   stampCreator(): (message: string) => Stamp {
     const step = this.#step++;
     return (message: string): Stamp => {
-      const stamp: Stamp = { time: Date.now(), step, identifier: message };
+      const stamp: Stamp = { time: now(), step, identifier: message };
       this.#stamps.push(stamp);
       return stamp;
     };
