@@ -74,3 +74,36 @@ Deno.test("Publisher.unsubscribe() stops delivery and rejects unknown ids", () =
   assert.throws(() => publisher.subscribe("no" as never), TypeError);
   publisher.shutdown();
 });
+
+Deno.test("Publisher.subscribe() with topics takes only those topics, in order with the rest", () => {
+  const publisher = new Publisher<{ kind: string; n: number }>({ topicOf: (m) => m.kind });
+  publisher.start();
+  const seen: string[] = [];
+  publisher.subscribe((m) => void seen.push(`all:${m.n}`), "all");
+  publisher.subscribe((m) => void seen.push(`odd:${m.n}`), "odd", { topics: ["odd"] });
+  assert.equal(publisher.hasSubscribers("even"), true); // "all" takes every topic
+  publisher.publish({ kind: "odd", n: 1 });
+  publisher.publish({ kind: "even", n: 2 });
+  assert.deepEqual(seen, ["all:1", "odd:1", "all:2"]);
+  publisher.shutdown();
+});
+
+Deno.test("Publisher.hasSubscribers() tells whether a topic reaches anyone", async () => {
+  const publisher = new Publisher<{ kind: string }>({ topicOf: (m) => m.kind });
+  publisher.start();
+  assert.equal(publisher.hasSubscribers("a"), false);
+  const id = publisher.subscribe(() => {}, "a-only", { topics: ["a"] });
+  assert.equal(publisher.hasSubscribers("a"), true);
+  assert.equal(publisher.hasSubscribers("b"), false);
+  const waiting = publisher.listener((m) => m.kind === "b");
+  assert.equal(publisher.hasSubscribers("b"), true);
+  publisher.publish({ kind: "b" });
+  await waiting;
+  publisher.unsubscribe(id);
+  assert.equal(publisher.hasSubscribers("a"), false);
+  assert.throws(
+    () => new Publisher<number>().subscribe(() => {}, "x", { topics: ["a"] }),
+    /'topics' must be an array given to a publisher with 'topicOf'/,
+  );
+  publisher.shutdown();
+});

@@ -98,10 +98,9 @@ export class Coordinator {
       this.#publisher?.unsubscribe(this.#subscription);
     }
     this.#publisher = publisher;
-    this.#subscription = publisher.subscribe(
-      (m) => this.handleItem(m),
-      "coordinator",
-    );
+    this.#subscription = publisher.subscribe((m) => this.handleItem(m), "coordinator", {
+      topics: ["cancellation"],
+    });
   }
 
   /**

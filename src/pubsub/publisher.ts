@@ -30,6 +30,19 @@ interface SubscriberEntry<T> {
   id: string;
   name: string;
   callback: Subscriber<T>;
+  topics: readonly string[] | null;
+}
+
+/** Options of the {@linkcode Publisher} constructor. */
+export interface PublisherOptions<T> {
+  /** Names the topic of a message (for topic subscriptions). */
+  topicOf?: (message: T) => string;
+}
+
+/** Options of {@linkcode Publisher.subscribe}. */
+export interface SubscribeOptions {
+  /** Take only messages of these topics. */
+  topics?: readonly string[];
 }
 
 interface Listener<T> {
@@ -70,13 +83,28 @@ export class Publisher<T> {
   #running = false;
   #draining = false;
   #queue: T[] = [];
-  // Invariant: #delivery is a fresh array of #subscribers' values, rebuilt on
-  // every change, so delivery iterates a plain array and a subscriber that
-  // (un)subscribes during delivery does not disturb the current message.
+  // Invariant: #delivery (subscribers to every topic) and #byTopic (per
+  // topic: its subscribers plus those to every topic, in subscription order)
+  // are fresh arrays rebuilt on every change, so delivery iterates a plain
+  // array and a subscriber that (un)subscribes during delivery does not
+  // disturb the current message.
   #subscribers = new Map<string, SubscriberEntry<T>>();
   #delivery: SubscriberEntry<T>[] = [];
+  #byTopic = new Map<string, SubscriberEntry<T>[]>();
   #listeners = new Set<Listener<T>>();
   #nextId = 0;
+  readonly #topicOf: ((message: T) => string) | undefined;
+
+  /**
+   * Makes a publisher.
+   *
+   * @param options `topicOf` names a message's topic, so subscribers can
+   *   take only some topics and publishers can skip building messages
+   *   nobody takes ({@linkcode Publisher.hasSubscribers}).
+   */
+  constructor(options: PublisherOptions<T> = {}) {
+    this.#topicOf = options.topicOf;
+  }
 
   /** Starts accepting messages. Starting a running publisher does nothing. */
   start(): void {
@@ -114,7 +142,9 @@ export class Publisher<T> {
   }
 
   #deliver(message: T): void {
-    const delivery = this.#delivery;
+    const delivery = this.#topicOf
+      ? this.#byTopic.get(this.#topicOf(message)) ?? this.#delivery
+      : this.#delivery;
     for (let i = 0; i < delivery.length; i++) {
       const entry = delivery[i];
       try {
@@ -148,23 +178,57 @@ export class Publisher<T> {
   }
 
   /**
+   * Whether a message of a topic would reach anyone: a subscriber to it or
+   * to every topic, or a waiting listener.
+   *
+   * @param topic The topic, as `topicOf` names it.
+   * @returns `true` when publishing it is worth building the message.
+   */
+  hasSubscribers(topic: string): boolean {
+    return (this.#byTopic.get(topic) ?? this.#delivery).length > 0 || this.#listeners.size > 0;
+  }
+
+  /**
    * Adds a subscriber.
    *
-   * @param callback Called with every message from now on.
+   * @param callback Called with every message from now on (or every
+   *   message of `options.topics`).
    * @param name A name for logs.
+   * @param options `topics` to take only messages of those topics (needs
+   *   the publisher's `topicOf`).
    * @returns The subscription id, for {@linkcode Publisher.unsubscribe}.
-   * @throws {TypeError} If `callback` is not a function.
+   * @throws {TypeError} If `callback` is not a function, or `topics` is
+   *   given to a publisher without `topicOf`.
    */
-  subscribe(callback: Subscriber<T>, name?: string): string {
+  subscribe(callback: Subscriber<T>, name?: string, options: SubscribeOptions = {}): string {
     if (typeof callback !== "function") {
       throw new TypeError(
         `Cannot subscribe as 'callback' must be a function: current value is ${String(callback)}`,
       );
     }
+    const topics = options.topics;
+    if (topics !== undefined && (!this.#topicOf || !Array.isArray(topics))) {
+      throw new TypeError(
+        `Cannot subscribe as 'topics' must be an array given to a publisher with 'topicOf': current value is ${
+          String(topics)
+        }`,
+      );
+    }
     const id = `sub-${this.#nextId++}`;
-    this.#subscribers.set(id, { id, name: name ?? id, callback });
-    this.#delivery = [...this.#subscribers.values()];
+    this.#subscribers.set(id, { id, name: name ?? id, callback, topics: topics ?? null });
+    this.#rebuild();
     return id;
+  }
+
+  #rebuild(): void {
+    const entries = [...this.#subscribers.values()];
+    this.#delivery = entries.filter((e) => e.topics === null);
+    const topics = new Set(entries.flatMap((e) => e.topics ?? []));
+    this.#byTopic = new Map(
+      [...topics].map((
+        topic,
+      ) => [topic, entries.filter((e) => e.topics === null || e.topics.includes(topic))]),
+    );
   }
 
   /**
@@ -175,7 +239,7 @@ export class Publisher<T> {
    */
   unsubscribe(id: string): void {
     const removed = this.#subscribers.delete(id);
-    this.#delivery = [...this.#subscribers.values()];
+    this.#rebuild();
     if (!removed) {
       throw new RangeError(
         `Cannot unsubscribe as 'id' must name a subscriber: current value is '${id}'`,
@@ -228,7 +292,7 @@ export class Publisher<T> {
     ) return;
     this.#running = false;
     this.#subscribers.clear();
-    this.#delivery = [];
+    this.#rebuild();
     const waiting = [...this.#listeners];
     this.#listeners.clear();
     for (const listener of waiting) {
@@ -255,4 +319,9 @@ export class Publisher<T> {
  * publisher.shutdown();
  * ```
  */
-export class RTPublisher extends Publisher<RuntimeMessage> {}
+export class RTPublisher extends Publisher<RuntimeMessage> {
+  /** Makes a publisher whose topics are the messages' `kind`s. */
+  constructor() {
+    super({ topicOf: (message) => message.kind });
+  }
+}

@@ -109,7 +109,9 @@ export class RTState {
     this.#config = executorConfig;
     this.#coordinator = coordinator;
     this.#publisher = publisher;
-    this.#subscription = publisher.subscribe((m) => this.handle(m), "rt-state");
+    this.#subscription = publisher.subscribe((m) => this.handle(m), "rt-state", {
+      topics: ["success", "failure"],
+    });
   }
 
   /** Everything recorded so far. */
@@ -221,16 +223,20 @@ export class RTState {
       scope.reject = reject;
     });
     this.#pending.set(requestId, scope);
-    this.#publisher.publish(
-      new RequestCreation(
-        parentNodeId,
-        requestId,
-        nodeId,
-        node.name,
-        nodeType,
-        args,
-      ),
-    );
+    // Only subscribers outside the runtime read creations: skip the message
+    // when there are none.
+    if (this.#publisher.hasSubscribers("creation")) {
+      this.#publisher.publish(
+        new RequestCreation(
+          parentNodeId,
+          requestId,
+          nodeId,
+          node.name,
+          nodeType,
+          args,
+        ),
+      );
+    }
 
     const timeout = node.options.timeout;
     if (timeout !== undefined) {
