@@ -50,8 +50,10 @@ export { AsyncExecutionStrategy, type TaskExecutionStrategy } from "./src/execut
 
 export {
   Publisher,
+  type PublisherOptions,
   PublisherShutdownError,
   RTPublisher,
+  type SubscribeOptions,
   type Subscriber,
 } from "./src/pubsub/publisher.ts";
 export {
