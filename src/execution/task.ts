@@ -4,37 +4,8 @@
  * @module
  */
 import type { AnyNode, Node } from "../nodes/node.ts";
-import { scopeStorage, type TaskScope } from "../nodes/_scope.ts";
 
 const NEVER_ABORTED = new AbortController().signal;
-
-let bind: (task: Task, scope: TaskScope) => void;
-
-/**
- * Gives a task the scope of its request (runtime internal; not exported
- * from the module). A task is bound at most once, before it is submitted.
- *
- * @param task The task.
- * @param scope Its request's scope.
- * @returns The task.
- */
-export function bindScope(task: Task, scope: TaskScope): Task {
-  bind(task, scope);
-  return task;
-}
-
-/**
- * The scope a task was bound to (runtime internal), for strategies that run
- * the node elsewhere and relay its calls back.
- *
- * @param task The task.
- * @returns The scope, or `undefined` for a task made outside a runtime.
- */
-export function scopeOf(task: Task): TaskScope | undefined {
-  return getScope(task);
-}
-
-let getScope: (task: Task) => TaskScope | undefined;
 
 /**
  * A request to run one node with some arguments. Strategies either call
@@ -57,17 +28,10 @@ export class Task {
   readonly node: Node<unknown[], unknown>;
   /** Its arguments. */
   readonly args: unknown[];
-  #scope: TaskScope | undefined = undefined;
-
-  static {
-    bind = (task, scope) => {
-      task.#scope = scope;
-    };
-    getScope = (task) => task.#scope;
-  }
-
   /**
-   * Makes a task; the runtime binds it to its request's scope.
+   * Makes a task. The runtime makes its tasks as scopes (a subclass that
+   * knows its request, its caller and its signal); a task made by hand runs
+   * outside any runtime.
    *
    * @param requestId The request.
    * @param node The node.
@@ -81,17 +45,17 @@ export class Task {
 
   /** The calling node's id (`null` at top level or outside a runtime). */
   get parentNodeId(): string | null {
-    return this.#scope?.parentNodeId ?? null;
+    return null;
   }
 
   /** The id of the node instance serving the request (`""` outside a runtime). */
   get nodeId(): string {
-    return this.#scope?.nodeId ?? "";
+    return "";
   }
 
   /** Fires when the request is cancelled or times out. */
   get signal(): AbortSignal {
-    return this.#scope?.signal ?? NEVER_ABORTED;
+    return NEVER_ABORTED;
   }
 
   /**
@@ -103,16 +67,12 @@ export class Task {
    * @returns What the child returns.
    * @throws {Error} (as a rejection) If the task runs outside a runtime.
    */
-  callChild(target: Node, args: unknown[]): Promise<unknown> {
-    const scope = this.#scope;
-    if (!scope) {
-      return Promise.reject(
-        new Error(
-          `Cannot call node '${target?.name}' from node '${this.node.name}' as its task runs outside a runtime`,
-        ),
-      );
-    }
-    return scope.owner.callFromScope(scope, target, args);
+  callChild(target: Node, _args: unknown[]): Promise<unknown> {
+    return Promise.reject(
+      new Error(
+        `Cannot call node '${target?.name}' from node '${this.node.name}' as its task runs outside a runtime`,
+      ),
+    );
   }
 
   /**
@@ -120,10 +80,7 @@ export class Task {
    *
    * @param item The value.
    */
-  broadcast(item: unknown): void {
-    const scope = this.#scope;
-    scope?.owner.broadcastFromScope(scope, item);
-  }
+  broadcast(_item: unknown): void {}
 
   /**
    * Runs the node on this thread, inside its scope, retrying after a
@@ -137,7 +94,7 @@ export class Task {
     // Fast path: no retries means no async wrapper, so no extra promise hop.
     if ((this.node.options.retries ?? 0) === 0) {
       try {
-        return Promise.resolve(this.#run());
+        return Promise.resolve(this.run());
       } catch (error) {
         return Promise.reject(error);
       }
@@ -145,18 +102,23 @@ export class Task {
     return this.#invokeWithRetries();
   }
 
-  #run(): unknown {
-    const scope = this.#scope;
-    return scope ? scopeStorage.run(scope, this.node.fn, ...this.args) : this.node.fn(...this.args);
+  /**
+   * Calls the node's function once (the runtime's tasks do it inside their
+   * scope).
+   *
+   * @returns What the function returned.
+   */
+  protected run(): unknown {
+    return this.node.fn(...this.args);
   }
 
   async #invokeWithRetries(): Promise<unknown> {
     let retries = this.node.options.retries ?? 0;
     while (true) {
       try {
-        return await this.#run();
+        return await this.run();
       } catch (error) {
-        if (retries-- <= 0 || this.#scope?.aborted) throw error;
+        if (retries-- <= 0 || this.signal.aborted) throw error;
       }
     }
   }

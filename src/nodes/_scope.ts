@@ -3,7 +3,21 @@
  *
  * @module
  */
-import { AsyncLocalStorage } from "node:async_hooks";
+import { Task } from "../execution/task.ts";
+import type { AnyNode, Node } from "./node.ts";
+import { scopeStorage } from "./_scope_storage.ts";
+
+export { scopeStorage };
+
+/**
+ * The scope of the running node, if any (possibly made by another copy of
+ * this module, which has the same shape).
+ *
+ * @returns The scope, or `undefined` outside any node.
+ */
+export function currentScope(): TaskScope | undefined {
+  return scopeStorage.getStore() as TaskScope | undefined;
+}
 
 /** What a scope needs from the runtime that created it. */
 export interface ScopeOwner {
@@ -20,11 +34,12 @@ export interface ScopeOwner {
 }
 
 /**
- * One running request. Its AbortController is created only when someone
+ * One running request: the task a strategy runs and the scope its node
+ * sees, in one object. Its AbortController is created only when someone
  * asks for the signal, since most nodes never do and creating one costs
  * more than the rest of a call.
  */
-export class TaskScope {
+export class TaskScope extends Task {
   // Invariant: once #aborted is true it stays true, and #controller (if it
   // exists or is created later) is aborted with #reason.
   #controller: AbortController | undefined;
@@ -37,16 +52,48 @@ export class TaskScope {
   #aborted = false;
   #reason: unknown;
 
+  readonly #nodeId: string;
+  readonly #parentNodeId: string | null;
+
   constructor(
     readonly owner: ScopeOwner,
-    readonly requestId: string,
-    readonly nodeId: string,
-    readonly nodeName: string,
-    readonly parentNodeId: string | null,
+    requestId: string,
+    nodeId: string,
+    node: AnyNode,
+    args: unknown[],
+    parentNodeId: string | null,
     readonly rootId: string,
-  ) {}
+  ) {
+    super(requestId, node, args);
+    this.#nodeId = nodeId;
+    this.#parentNodeId = parentNodeId;
+  }
 
-  get signal(): AbortSignal {
+  get nodeName(): string {
+    return this.node.name;
+  }
+
+  override get nodeId(): string {
+    return this.#nodeId;
+  }
+
+  override get parentNodeId(): string | null {
+    return this.#parentNodeId;
+  }
+
+  override callChild(target: Node, args: unknown[]): Promise<unknown> {
+    return this.owner.callFromScope(this, target, args);
+  }
+
+  override broadcast(item: unknown): void {
+    this.owner.broadcastFromScope(this, item);
+  }
+
+  protected override run(): unknown {
+    return scopeStorage.run(this, this.node.fn, ...this.args);
+  }
+
+  override get signal(): AbortSignal {
     if (!this.#controller) {
       this.#controller = new AbortController();
       if (this.#aborted) this.#controller.abort(this.#reason);
@@ -67,19 +114,3 @@ export class TaskScope {
 }
 
 function noop(): void {}
-
-const STORAGE_KEY = Symbol.for("switchyard.scopeStorage");
-
-/**
- * The scope of the node running in the current async context. It lives on
- * `globalThis` under a registered symbol, so every copy of this module in a
- * process (say the CLI's and one a user module imports by another URL)
- * sees the same scopes and `call()` finds its caller whichever copy it
- * comes from.
- */
-export const scopeStorage: AsyncLocalStorage<TaskScope> =
-  ((globalThis as Record<symbol, unknown>)[STORAGE_KEY] ??= new AsyncLocalStorage<
-    TaskScope
-  >()) as AsyncLocalStorage<
-    TaskScope
-  >;

@@ -5,7 +5,7 @@
  */
 import { Runner } from "../run/runner.ts";
 import type { Node } from "./node.ts";
-import { scopeStorage } from "./_scope.ts";
+import { currentScope } from "./_scope.ts";
 import { workerBridge } from "./_worker_bridge.ts";
 
 /**
@@ -39,7 +39,7 @@ export function call<A extends unknown[], R>(
   target: Node<A, R>,
   ...args: A
 ): Promise<R> {
-  const scope = scopeStorage.getStore();
+  const scope = currentScope();
   if (scope) {
     return scope.owner.callFromScope(scope, target, args) as Promise<R>;
   }

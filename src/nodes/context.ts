@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { scopeStorage, type TaskScope } from "./_scope.ts";
+import { currentScope, type TaskScope } from "./_scope.ts";
 import { workerBridge } from "./_worker_bridge.ts";
 
 function requireScope(what: string): TaskScope {
-  const scope = scopeStorage.getStore();
+  const scope = currentScope();
   if (!scope) {
     const bridge = workerBridge();
     if (bridge?.nodeName) {
@@ -74,7 +74,7 @@ export function putContext(key: string, value: unknown): void {
  * ```
  */
 export function currentSignal(): AbortSignal {
-  const bridge = scopeStorage.getStore() ? undefined : workerBridge();
+  const bridge = currentScope() ? undefined : workerBridge();
   if (bridge) return bridge.signal;
   return requireScope("get the current signal").signal;
 }
@@ -100,7 +100,7 @@ export function currentSignal(): AbortSignal {
  * ```
  */
 export function broadcast(item: unknown): void {
-  const bridge = scopeStorage.getStore() ? undefined : workerBridge();
+  const bridge = currentScope() ? undefined : workerBridge();
   if (bridge) return bridge.broadcast(item);
   const scope = requireScope("broadcast");
   scope.owner.broadcastFromScope(scope, item);

@@ -5,7 +5,6 @@
  * @module
  */
 import type { Coordinator } from "../execution/coordinator.ts";
-import { bindScope, Task } from "../execution/task.ts";
 import { describeValue } from "../_describe.ts";
 import { logger } from "../_logging.ts";
 import { type AnyNode, isNode, type Node } from "../nodes/node.ts";
@@ -209,14 +208,7 @@ export class RTState {
     });
     this.#info.requestHeap.create(requestId, parentNodeId, nodeId, args, stamp);
 
-    const scope = new TaskScope(
-      this.#owner,
-      requestId,
-      nodeId,
-      node.name,
-      parentNodeId,
-      rootId,
-    );
+    const scope = new TaskScope(this.#owner, requestId, nodeId, node, args, parentNodeId, rootId);
     const pending = scope;
     const promise = new Promise<unknown>((resolve, reject) => {
       scope.resolve = resolve;
@@ -249,7 +241,7 @@ export class RTState {
     }
     try {
       this.#coordinator.submit(
-        bindScope(new Task(requestId, node, args), scope),
+        scope,
         mode ?? node.mode,
       );
     } catch (error) {
