@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { describeValue } from "../_describe.ts";
 import { z } from "zod";
 import { describeIssues } from "../_validation.ts";
 
@@ -139,4 +140,23 @@ export class ErrorHandler {
     }
     return { action: this.critical ? "stop" : "continue" };
   }
+}
+
+/**
+ * Checks a value given as an error handler (internal to flows and routines).
+ *
+ * @param owner What the handler is for, e.g. `flow 'f'`.
+ * @param handler The value.
+ * @returns The handler, or `null` to clear it.
+ * @throws {TypeError} If it is neither an ErrorHandler nor `null`.
+ */
+export function requireErrorHandler(owner: string, handler: unknown): ErrorHandler | null {
+  if (handler !== null && !(handler instanceof ErrorHandler)) {
+    throw new TypeError(
+      `Cannot set the error handler of ${owner} as 'handler' must be an ErrorHandler or null: current value is ${
+        describeValue(handler, 80)
+      }`,
+    );
+  }
+  return handler;
 }

@@ -6,7 +6,7 @@
 import { describeValue } from "../_describe.ts";
 import type { ExecutionInfo } from "../state/execution_info.ts";
 import { FlowExecution } from "./_execution.ts";
-import { ErrorHandler } from "./error_handler.ts";
+import { type ErrorHandler, requireErrorHandler } from "./error_handler.ts";
 import { JobState, type JobStateOptions, type OutputHandler } from "./job_state.ts";
 import { listOf, Routine } from "./routine.ts";
 
@@ -290,14 +290,7 @@ export class Flow {
    * @throws {TypeError} If `handler` is not an ErrorHandler.
    */
   setErrorHandler(handler: ErrorHandler | null): void {
-    if (handler !== null && !(handler instanceof ErrorHandler)) {
-      throw new TypeError(
-        `Cannot set the error handler of flow '${this.flowId}' as 'handler' must be an ErrorHandler or null: current value is ${
-          String(handler)
-        }`,
-      );
-    }
-    this.#errorHandler = handler;
+    this.#errorHandler = requireErrorHandler(`flow '${this.flowId}'`, handler);
   }
 
   /**

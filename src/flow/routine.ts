@@ -4,7 +4,7 @@
  * @module
  */
 import { type Activation, activationStorage } from "./_context.ts";
-import { ErrorHandler, type ErrorStrategy } from "./error_handler.ts";
+import { ErrorHandler, type ErrorStrategy, requireErrorHandler } from "./error_handler.ts";
 import type { Flow } from "./flow.ts";
 import type { JobState } from "./job_state.ts";
 
@@ -223,14 +223,7 @@ export class Routine {
    * @throws {TypeError} If `handler` is not an ErrorHandler.
    */
   setErrorHandler(handler: ErrorHandler | null): void {
-    if (handler !== null && !(handler instanceof ErrorHandler)) {
-      throw new TypeError(
-        `Cannot set the error handler of routine '${this.name}' as 'handler' must be an ErrorHandler or null: current value is ${
-          String(handler)
-        }`,
-      );
-    }
-    this.#errorHandler = handler;
+    this.#errorHandler = requireErrorHandler(`routine '${this.name}'`, handler);
   }
 
   /**
