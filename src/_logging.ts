@@ -61,18 +61,31 @@ function fileSink(path: string): Sink {
 }
 
 /**
+ * Whether LogTape has a configuration (the application's or a runner's).
+ *
+ * @returns `true` once anything configured it.
+ */
+export function isLoggingConfigured(): boolean {
+  return getConfig() !== null;
+}
+
+/**
  * Configures LogTape for the library unless the application did already.
- * The last runner to ask wins.
+ * Of the runners that ask explicitly, the last one wins; a runner that did
+ * not ask (no `loggingSetting` or `logFile` given) only configures logging
+ * when nothing has yet.
  *
  * @param setting How much to log.
  * @param logFile A file to append log lines to, if any.
+ * @param explicit Whether the caller chose the setting (default `true`).
  */
 export function applyLoggingSetting(
   setting: LoggingSetting,
   logFile?: string,
+  explicit = true,
 ): void {
   const key = `${setting}\u0000${logFile ?? ""}`;
-  if (getConfig() !== null && (!ours || key === current)) return;
+  if (getConfig() !== null && (!ours || !explicit || key === current)) return;
   const level = LEVELS[setting];
   const sinks: Record<string, Sink> = { console: getConsoleSink({ formatter }) };
   const names = ["console"];

@@ -359,3 +359,20 @@ Deno.test("call() from another copy of the module is tracked by the running runn
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("call() outside any run leaves the logging a runner chose", async () => {
+  const logFile = await Deno.makeTempFile();
+  try {
+    {
+      await using runner = new Runner({ loggingSetting: "REGULAR", logFile });
+      await runner.run(double, 1);
+      assert.equal(await call(double, 2), 4); // a run of its own, default config
+      await runner.run(double, 3);
+    }
+    const text = await Deno.readTextFile(logFile);
+    assert.equal(text.match(/Run of double completed/g)?.length, 3);
+  } finally {
+    await new Runner({ loggingSetting: "NONE" }).shutdown();
+    await Deno.remove(logFile);
+  }
+});

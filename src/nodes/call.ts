@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { isLoggingConfigured } from "../_logging.ts";
 import { Runner } from "../run/runner.ts";
 import type { Node } from "./node.ts";
 import { currentScope } from "./_scope.ts";
@@ -52,7 +53,9 @@ async function runDetached<A extends unknown[], R>(
   target: Node<A, R>,
   args: A,
 ): Promise<R> {
-  await using runner = new Runner({ loggingSetting: "QUIET" });
+  // Leaves logging as the application (or an earlier runner) set it; a
+  // one-off call in a program that set nothing stays quiet.
+  await using runner = new Runner(isLoggingConfigured() ? {} : { loggingSetting: "QUIET" });
   const info = await runner.run(target, ...args);
   return info.answer as R;
 }

@@ -68,7 +68,11 @@ export class Runner {
         }`,
       );
     }
-    applyLoggingSetting(this.config.loggingSetting, this.config.logFile);
+    applyLoggingSetting(
+      this.config.loggingSetting,
+      this.config.logFile,
+      config.loggingSetting !== undefined || config.logFile !== undefined,
+    );
     this.#publisher.start();
     this.#coordinator = new Coordinator(defaultStrategies(this.config));
     this.#coordinator.start(this.#publisher);
