@@ -425,6 +425,9 @@ export class StateManager {
     let asked = this.#asked.get(state);
     if (!asked) {
       asked = Promise.withResolvers<unknown>();
+      // It may reject (say at stop) before the caller awaits it: not an
+      // unhandled rejection. The caller still sees the rejection.
+      asked.promise.catch(() => {});
       this.#asked.set(state, asked);
     }
     return asked.promise;
