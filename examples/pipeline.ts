@@ -26,7 +26,7 @@
 import { extname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { call, callBatch, Gate, node, State, StateManager } from "../mod.ts";
+import { call, Gate, node, State, StateManager } from "../mod.ts";
 
 /** The repository this example lives in: found from this file, not the working folder. */
 export const REPOSITORY_ROOT: string = resolve(fileURLToPath(new URL("..", import.meta.url)));
@@ -183,11 +183,11 @@ export const measureBatch = node(
  */
 export const analyseFiles = node(
   async function analyseFiles(root: string, files: string[]): Promise<FileFacts[]> {
-    const batches: [string, string[]][] = [];
+    const batches: string[][] = [];
     for (let i = 0; i < files.length; i += BATCH_SIZE) {
-      batches.push([root, files.slice(i, i + BATCH_SIZE)]);
+      batches.push(files.slice(i, i + BATCH_SIZE));
     }
-    const measured = await callBatch(measureBatch, batches);
+    const measured = await Promise.all(batches.map((batch) => call(measureBatch, root, batch)));
     return measured.flat();
   },
   { worker: import.meta.url },
