@@ -47,6 +47,7 @@ Deno.test("deno task run: the pipeline scans the repository from any folder, pri
 
     const run = await loadRun(stateDir, runId[1]);
     assert.equal(run.status, "Completed");
+    assert.equal(run.source, "snapshot"); // and its event log says it is complete
     assert.deepEqual(run.runs.map((r) => r.name), ["Scan", "Analyse", "Aggregate", "Report"]);
     const rows = requestRows(run.runs);
     const scan = rows.find((r) => r.name === "Scan")!;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Gate, RequestCancelledError, State, StateManager } from "../mod.ts";
+import { eventLogPath, Gate, loadRun, RequestCancelledError, State, StateManager } from "../mod.ts";
 
 /** Runs a test body on a fresh manager and always shuts it down. */
 async function withManager(body: (manager: StateManager) => Promise<void>): Promise<void> {
@@ -96,4 +96,38 @@ Deno.test("StateManager.resultOf() rejects with the cancellation of a state stop
     await loop;
     await assert.rejects(result, RequestCancelledError);
   });
+});
+
+Deno.test("StateManager with saveState appends an event log while it runs and saves on stop", async () => {
+  const stateDir = await Deno.makeTempDir({ prefix: "switchyard-states-" });
+  await StateManager.reset();
+  const manager = StateManager.instance({
+    loggingSetting: "NONE",
+    saveState: true,
+    stateDir,
+    runIdentifier: "states-saved",
+  });
+  try {
+    const first = new State("First", () => 1);
+    manager.putStates([first, new State("Second", () => 2)]);
+    const loop = manager.processStates();
+    await manager.resultOf(first);
+    const live = await loadRun(stateDir, "states-saved");
+    assert.equal(live.source, "events");
+    await manager.onIdle();
+    await manager.signalStopping();
+    await loop;
+    const log = await Deno.readTextFile(eventLogPath(stateDir, "states-saved"));
+    assert.deepEqual(
+      log.trim().split("\n").map((line) => JSON.parse(line).event),
+      ["start", "created", "completed", "created", "completed", "saved"],
+    );
+    const run = await loadRun(stateDir, "states-saved");
+    assert.equal(run.source, "snapshot");
+    assert.equal(run.status, "Completed");
+    assert.deepEqual(run.runs.map((r) => r.name), ["First", "Second"]);
+  } finally {
+    await StateManager.reset();
+    await Deno.remove(stateDir, { recursive: true });
+  }
 });

@@ -9,6 +9,7 @@ import { Coordinator } from "../execution/coordinator.ts";
 import { applyLoggingSetting, logger } from "../_logging.ts";
 import { Node } from "../nodes/node.ts";
 import { scopeStorage } from "../nodes/_scope.ts";
+import { EventLogWriter } from "../persistence/event_log.ts";
 import { saveRunSnapshot } from "../persistence/run_store.ts";
 import type { RuntimeMessage } from "../pubsub/messages.ts";
 import { RTPublisher } from "../pubsub/publisher.ts";
@@ -115,6 +116,8 @@ export class StateManager {
   // enterState() has not settled (waiting at a gate, evaluating lazy args or
   // running); the manager is idle when it is 0 and the queue is empty.
   #inProgress = 0;
+  // Appends the run's events while it goes, with saveState.
+  readonly #events: EventLogWriter | null = null;
   #stopped = false;
   #idleWaiters: (() => void)[] = [];
   // The outcome of each state's latest run, and the resultOf() promises of
@@ -134,6 +137,11 @@ export class StateManager {
       this.#coordinator,
       this.#publisher,
     );
+    if (config.saveState) {
+      const events = new EventLogWriter(config.stateDir, config.runIdentifier, this.#info);
+      this.#publisher.subscribe((m) => events.handle(m), "event-log");
+      this.#events = events;
+    }
     if (config.subscriber) {
       this.#publisher.subscribe(config.subscriber, "config.subscriber");
     }
@@ -149,7 +157,8 @@ export class StateManager {
    * of the pool short blocking states share (long-running ones get a
    * dedicated worker each); `workers.gracePeriod` (default 100 ms) is how
    * long a stopped state may take to end before its worker is terminated;
-   * `saveState` saves the run when the manager stops; `loggingSetting`,
+   * `saveState` appends the run's event log while it goes and saves its
+   * snapshot when the manager stops; `loggingSetting`,
    * `logFile` and `subscriber` work as for a runner.
    *
    * @param config The configuration, on first use; later calls may omit it
@@ -582,17 +591,19 @@ export class StateManager {
     await this.#rt.shutdown(reason);
     await this.#coordinator.shutdown();
     if (this.config.saveState && this.#info.requestHeap.size > 0) {
+      this.#events?.reconcile();
       await saveRunSnapshot(
         this.config.stateDir,
         this.config.runIdentifier,
         this.#info,
-      ).catch((error) =>
+      ).then(() => this.#events?.markSaved(this.#info.status)).catch((error) =>
         log.error("Could not save run {runId}: {error}", {
           runId: this.config.runIdentifier,
           error,
         })
       );
     }
+    this.#events?.close();
     this.#publisher.shutdown();
     this.#stopped = true;
     for (const [state, asked] of this.#asked) {
