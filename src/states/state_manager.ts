@@ -26,15 +26,12 @@ import { StateFailedError } from "./errors.ts";
 import { describeSetting } from "./_describe.ts";
 import { Fifo } from "./_fifo.ts";
 import { LONG_RUNNING_MODE, stateStrategies } from "./_modes.ts";
-import { State } from "./state.ts";
+import { State, stateOutcomes } from "./state.ts";
 import { round } from "./_timing.ts";
 
 const log = logger("states");
 
-interface Outcome {
-  ok: boolean;
-  value: unknown;
-}
+const outcomes = stateOutcomes();
 
 /** A running state, as {@linkcode StateManager.activeTasks} lists it. */
 export interface ActiveState {
@@ -120,9 +117,9 @@ export class StateManager {
   readonly #events: EventLogWriter | null = null;
   #stopped = false;
   #idleWaiters: (() => void)[] = [];
-  // The outcome of each state's latest run, and the resultOf() promises of
-  // states that have not ended yet (settled when they end, or at stop).
-  readonly #outcomes: WeakMap<State, Outcome> = new WeakMap();
+  // The resultOf() promises of states that have not ended yet (settled when
+  // they end, or at stop); the outcome of each state's latest run is kept
+  // on the state (stateOutcomes()).
   readonly #asked: Map<State, PromiseWithResolvers<unknown>> = new Map();
 
   private constructor(config: ExecutorConfig) {
@@ -422,7 +419,7 @@ export class StateManager {
         }`,
       );
     }
-    const outcome = this.#outcomes.get(state);
+    const outcome = outcomes.get(state);
     if (outcome) return outcome.ok ? Promise.resolve(outcome.value) : Promise.reject(outcome.value);
     if (this.#stopped) {
       return Promise.reject(
@@ -443,7 +440,7 @@ export class StateManager {
   }
 
   #settle(state: State, ok: boolean, value: unknown): void {
-    this.#outcomes.set(state, { ok, value });
+    outcomes.set(state, { ok, value });
     const asked = this.#asked.get(state);
     if (!asked) return;
     this.#asked.delete(state);
