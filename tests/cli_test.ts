@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { main } from "../src/cli/main.ts";
 import type { CliOutput } from "../src/cli/progress.ts";
-import { loadRun, requestRows } from "../mod.ts";
+import { eventLogPath, loadRun, requestRows } from "../mod.ts";
 import { flowWaiting, gate, interruptStarted, statesWaiting } from "./fixtures/cli_module.ts";
 
 const fixtureModule = new URL("./fixtures/cli_module.ts", import.meta.url)
@@ -296,6 +296,14 @@ Deno.test("switchyard run runs a flow from its first routine with entryParams an
     const run = await loadRun(dir, "cli-flow");
     assert.equal(run.status, "Completed");
     assert.equal(run.source, "snapshot");
+    // The event log was written from the job's first request on.
+    const events = (await Deno.readTextFile(eventLogPath(dir, "cli-flow"))).trim().split("\n")
+      .map((line) => JSON.parse(line));
+    assert.deepEqual(events.slice(0, 2).map((e) => [e.event, e.name]), [
+      ["start", undefined],
+      ["created", "source.trigger"],
+    ]);
+    assert.equal(events.at(-1).event, "saved");
     assert.deepEqual(
       requestRows(run.runs).map((r) => [r.name, r.depth]),
       [["source.trigger", 0], ["collector.input", 1], ["collector.input", 1]],
