@@ -197,3 +197,6 @@ export {
 } from "./src/states/state.ts";
 export { type ActiveState, StateManager } from "./src/states/state_manager.ts";
 export { StateFailedError } from "./src/states/errors.ts";
+
+// Running flows and states from the CLI: the flow job observer.
+export type { ObservedJob } from "./src/flow/flow.ts";

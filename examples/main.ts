@@ -4,7 +4,10 @@
  *
  * @module
  */
-const [name = "pipeline", ...rest] = Deno.args;
+// An option first (`deno task run --state-dir x`) is for the flagship example.
+const [name, ...rest] = Deno.args[0] === undefined || Deno.args[0].startsWith("-")
+  ? ["pipeline", ...Deno.args]
+  : Deno.args;
 const file = new URL(`./${name.replace(/\.ts$/, "")}.ts`, import.meta.url);
 try {
   await Deno.stat(file);

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { main } from "../src/cli/main.ts";
 import type { CliOutput } from "../src/cli/progress.ts";
-import { loadRun, requestRows } from "../mod.ts";
-import { gate, interruptStarted } from "./fixtures/cli_module.ts";
+import { eventLogPath, loadRun, requestRows } from "../mod.ts";
+import { flowWaiting, gate, interruptStarted, statesWaiting } from "./fixtures/cli_module.ts";
 
 const fixtureModule = new URL("./fixtures/cli_module.ts", import.meta.url)
   .pathname;
@@ -87,11 +87,31 @@ Deno.test("switchyard exits 2 on bad usage", async () => {
     [["run", "./tests/fixtures/no_such_module.ts"], /could not be imported/],
     [
       ["run", fixtureModule, "--export", "flowLike"],
-      /Cannot run a flow as 'switchyard run' has no runner for flows yet/,
+      /Cannot run a flow as it must have execute\(\), waitForCompletion\(\), cancel\(\), info\(\), getRoutine\(\)/,
     ],
     [
       ["run", fixtureModule, "--export", "statesLike"],
-      /Cannot run a state as 'switchyard run' has no runner for states yet/,
+      /Cannot run states as the export must be a State or a non-empty list of States/,
+    ],
+    [
+      ["run", fixtureModule, "--export", "flow", "--entry", "nowhere"],
+      /'--entry' must name one of its routines \(source, collector, echo\): current value is 'nowhere'/,
+    ],
+    [
+      ["run", fixtureModule, "--export", "flow", "[1]"],
+      /Cannot run flow 'cli-flow' as its arguments must be one JSON object \(the entry routine's entryParams\): current value is \[1\]/,
+    ],
+    [
+      ["run", fixtureModule, "--entry", "source"],
+      /'--entry' applies to a flow only: export 'default' is a node/,
+    ],
+    [
+      ["run", fixtureModule, "--export", "states", "5"],
+      /Cannot run states as they take no arguments/,
+    ],
+    [
+      ["run", fixtureModule, "--export", "notStates", "--no-save"],
+      /Cannot run states as the function must return a State or a non-empty list of States: current value is 42/,
     ],
   ];
   for (const [args, message] of cases) {
@@ -246,6 +266,239 @@ Deno.test("switchyard run, interrupted, cancels what is open, saves and exits 13
     const run = await loadRun(dir, "cli-int");
     assert.equal(run.status, "Cancelled");
     assert.equal(run.source, "snapshot");
+  });
+});
+
+Deno.test("switchyard run runs a flow from its first routine with entryParams and saves the job", async () => {
+  await withStateDir(async (dir) => {
+    const output = capture();
+    const code = await main(
+      [
+        "run",
+        fixtureModule,
+        "--export",
+        "flow",
+        '{"items":["x","y"]}',
+        "--dir",
+        dir,
+        "--run-id",
+        "cli-flow",
+      ],
+      { output },
+    );
+    assert.equal(code, 0, output.stderr);
+    assert.deepEqual(JSON.parse(output.stdout), {
+      jobId: "cli-flow",
+      status: "completed",
+      sharedData: { collected: ["x", "y"] },
+    });
+    assert.match(output.stderr, /^Completed in .*: 3 requests \(3 done, 0 failed\)$/m);
+    const run = await loadRun(dir, "cli-flow");
+    assert.equal(run.status, "Completed");
+    assert.equal(run.source, "snapshot");
+    // The event log was written from the job's first request on.
+    const events = (await Deno.readTextFile(eventLogPath(dir, "cli-flow"))).trim().split("\n")
+      .map((line) => JSON.parse(line));
+    assert.deepEqual(events.slice(0, 2).map((e) => [e.event, e.name]), [
+      ["start", undefined],
+      ["created", "source.trigger"],
+    ]);
+    assert.equal(events.at(-1).event, "saved");
+    assert.deepEqual(
+      requestRows(run.runs).map((r) => [r.name, r.depth]),
+      [["source.trigger", 0], ["collector.input", 1], ["collector.input", 1]],
+    );
+  });
+});
+
+Deno.test("switchyard run --entry starts a flow at another routine", async () => {
+  const output = capture();
+  const code = await main(
+    ["run", fixtureModule, "--export", "flow", "--entry", "echo", '{"n":1}', "--no-save"],
+    { output },
+  );
+  assert.equal(code, 0, output.stderr);
+  assert.deepEqual(JSON.parse(output.stdout).sharedData, { echo: { n: 1 } });
+  const bad = capture();
+  assert.equal(
+    await main(["run", fixtureModule, "--export", "flow", "--entry", "collector"], {
+      output: bad,
+    }),
+    2,
+  );
+  assert.match(
+    bad.stderr,
+    /'--entry' must name a routine with a 'trigger' slot: current value is 'collector'/,
+  );
+});
+
+Deno.test("switchyard run exits 1 when a flow's job fails, and saves it", async () => {
+  await withStateDir(async (dir) => {
+    const output = capture();
+    const code = await main(
+      ["run", fixtureModule, "--export", "failingFlow", "--dir", dir, "--run-id", "cli-flow-fail"],
+      { output },
+    );
+    assert.equal(code, 1);
+    assert.equal(output.stdout, "");
+    assert.match(output.stderr, /^failed: probe\.trigger: RangeError: bad entry$/m);
+    assert.match(
+      output.stderr,
+      /^Failed after .*: 1 requests \(0 done, 1 failed\)\nRangeError: bad entry$/m,
+    );
+    assert.equal((await loadRun(dir, "cli-flow-fail")).status, "Failed");
+  });
+});
+
+Deno.test("switchyard run --timeout cancels a flow's job with exit 1", async () => {
+  await withStateDir(async (dir) => {
+    const output = capture();
+    const code = await main(
+      [
+        "run",
+        fixtureModule,
+        "--export",
+        "waitingFlow",
+        "--timeout",
+        "20",
+        "--dir",
+        dir,
+        "--run-id",
+        "cli-flow-late",
+      ],
+      { output },
+    );
+    assert.equal(code, 1);
+    assert.match(output.stderr, /GlobalTimeoutError/);
+    assert.equal((await loadRun(dir, "cli-flow-late")).status, "Cancelled");
+  });
+});
+
+Deno.test("switchyard run, interrupted, cancels a flow's job, saves it and exits 130", async () => {
+  await withStateDir(async (dir) => {
+    const output = capture();
+    const interrupt = new AbortController();
+    const exit = main(
+      ["run", fixtureModule, "--export", "waitingFlow", "--dir", dir, "--run-id", "cli-flow-int"],
+      { output, interrupt: interrupt.signal },
+    );
+    await flowWaiting.promise;
+    interrupt.abort();
+    assert.equal(await exit, 130);
+    assert.match(
+      output.stderr,
+      /^Interrupted after .*: 1 requests \(0 done, 0 failed, 1 cancelled\)$/m,
+    );
+    assert.equal((await loadRun(dir, "cli-flow-int")).status, "Cancelled");
+  });
+});
+
+Deno.test("switchyard run drains a list of states, blocking ones included, and saves the run", async () => {
+  await withStateDir(async (dir) => {
+    const output = capture();
+    const code = await main(
+      ["run", fixtureModule, "--export", "states", "--dir", dir, "--run-id", "cli-states"],
+      { output },
+    );
+    assert.equal(code, 0, output.stderr);
+    assert.deepEqual(JSON.parse(output.stdout), [
+      { state: "Double", status: "Completed", output: 42 },
+      { state: "Square", status: "Completed", output: 49 },
+    ]);
+    const run = await loadRun(dir, "cli-states");
+    assert.equal(run.status, "Completed");
+    assert.deepEqual(
+      requestRows(run.runs).map((r) => [r.name, r.depth, r.status]),
+      [
+        ["Double", 0, "Completed"],
+        ["leaf", 1, "Completed"],
+        ["Square", 0, "Completed"],
+        ["square", 1, "Completed"],
+      ],
+    );
+  });
+});
+
+Deno.test("switchyard run calls a function returning states with the arguments", async () => {
+  const output = capture();
+  const code = await main(
+    ["run", fixtureModule, "--export", "makeStates", "ab", "3", "--no-save"],
+    { output },
+  );
+  assert.equal(code, 0, output.stderr);
+  assert.deepEqual(JSON.parse(output.stdout), [
+    { state: "Repeat", status: "Completed", output: "ababab" },
+  ]);
+});
+
+Deno.test("switchyard run exits 1 when a state fails, after running the others", async () => {
+  await withStateDir(async (dir) => {
+    const output = capture();
+    const code = await main(
+      [
+        "run",
+        fixtureModule,
+        "--export",
+        "failingStates",
+        "--dir",
+        dir,
+        "--run-id",
+        "cli-states-fail",
+      ],
+      { output },
+    );
+    assert.equal(code, 1);
+    assert.match(output.stderr, /^failed: Boom: Error: boom$/m);
+    assert.match(output.stderr, /^Failed after .*: 2 requests \(1 done, 1 failed\)\nError: boom$/m);
+    const run = await loadRun(dir, "cli-states-fail");
+    assert.deepEqual(requestRows(run.runs).map((r) => [r.name, r.status]), [
+      ["Boom", "Failed"],
+      ["After", "Completed"],
+    ]);
+  });
+});
+
+Deno.test("switchyard run, interrupted, stops states waiting at a gate and exits 130", async () => {
+  await withStateDir(async (dir) => {
+    const output = capture();
+    const interrupt = new AbortController();
+    const exit = main(
+      [
+        "run",
+        fixtureModule,
+        "--export",
+        "waitingStates",
+        "--dir",
+        dir,
+        "--run-id",
+        "cli-states-int",
+      ],
+      { output, interrupt: interrupt.signal },
+    );
+    await statesWaiting.promise;
+    interrupt.abort();
+    assert.equal(await exit, 130);
+    assert.match(output.stderr, /^Interrupted after .*: 1 requests \(1 done, 0 failed\)$/m);
+    const run = await loadRun(dir, "cli-states-int");
+    assert.deepEqual(requestRows(run.runs).map((r) => r.name), ["Started"]);
+  });
+});
+
+Deno.test("switchyard run --timeout stops states with exit 1", async () => {
+  await withStateDir(async (dir) => {
+    const output = capture();
+    const gated = [
+      "run",
+      fixtureModule,
+      "--export",
+      "waitingStates",
+      "--timeout",
+      "20",
+      "--dir",
+      dir,
+    ];
+    assert.equal(await main(gated, { output }), 1);
+    assert.match(output.stderr, /GlobalTimeoutError/);
   });
 });
 

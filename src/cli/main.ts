@@ -3,7 +3,7 @@
  * inspect saved runs, serve the visualizer.
  *
  * ```sh
- * switchyard run <module> [--export name] [args…] [--no-save] [--timeout ms]
+ * switchyard run <module> [--export name] [--entry routine] [args…] [--no-save] [--timeout ms]
  * switchyard inspect <runId|file> [--json]
  * switchyard ls
  * switchyard viz [--port 8484]
@@ -155,9 +155,13 @@ export async function main(
     .argument("<module>", "path or URL of the module")
     .argument(
       "[args...]",
-      "arguments for the node (JSON when valid JSON, else strings)",
+      "arguments for the node, or for a function returning states; a flow's entryParams object (JSON when valid JSON, else strings)",
     )
     .option("-e, --export <name>", "the export to run", "default")
+    .option(
+      "--entry <routineId>",
+      "a flow's entry routine (default: the first routine added); the args are one JSON object, its entryParams",
+    )
     .option("--no-save", "do not save the run")
     .option(
       "--timeout <ms>",
@@ -173,13 +177,14 @@ export async function main(
     )
     .addHelpText(
       "after",
-      "\nExit codes: 0 the run completed, 1 it failed (or timed out), 2 bad usage, 130 interrupted (Ctrl-C cancels open requests and saves the run).\nExample: switchyard run examples/pipeline.ts --export pipeline .",
+      "\nA flow runs one job from its entry routine; states (a list, or a function returning one) run until the queue is idle.\nExit codes: 0 the run completed, 1 it failed (or timed out), 2 bad usage, 130 interrupted (Ctrl-C cancels open requests and saves the run).\nExample: switchyard run examples/pipeline.ts --export pipelineStates .",
     )
     .action(async (module: string, rest: string[], opts) => {
       using interrupt = interruptSignal(options);
       code = await runModule(module, rest, {
         interrupt: interrupt.signal,
         export: opts.export,
+        entry: opts.entry,
         save: opts.save,
         dir: opts.dir,
         timeout: opts.timeout,

@@ -18,6 +18,8 @@ import { findRunTarget, UnsupportedRunTargetError } from "./run_targets.ts";
 export interface RunModuleOptions {
   /** The export to run (default `"default"`). */
   export?: string;
+  /** A flow's entry routine (default: its first routine). */
+  entry?: string;
   /** Save the run under `dir` (default `true`). */
   save?: boolean;
   /** The state folder (default `.switchyard`). */
@@ -114,6 +116,12 @@ export async function runModule(
     );
     return EXIT.usage;
   }
+  if (options.entry !== undefined && target.kind !== "flow") {
+    output.err(
+      `Cannot run '${ref}' as '--entry' applies to a flow only: export '${exportName}' is a ${target.kind}\n`,
+    );
+    return EXIT.usage;
+  }
   const progress = new ProgressDisplay(output);
   const save = options.save ?? true;
   const dir = options.dir ?? ".switchyard";
@@ -128,6 +136,7 @@ export async function runModule(
         loggingSetting: options.log ?? "NONE",
       },
       args: args.map(parseArgument),
+      entry: options.entry,
       observe: (source) => progress.observe(source),
       signal: options.interrupt ?? new AbortController().signal,
     });

@@ -1,7 +1,7 @@
 /**
  * What `switchyard run` can run, chosen by duck typing: a node, a flow (an
  * object with `execute` and `addRoutine`), or states (objects with
- * `enterState`). Each kind is a {@linkcode RunTarget}; new kinds plug in
+ * `enterState`, or a function returning them). Each kind is a {@linkcode RunTarget}; new kinds plug in
  * with {@linkcode registerRunTarget}.
  *
  * @module
@@ -11,6 +11,8 @@ import type { RTPublisher } from "../pubsub/publisher.ts";
 import { Runner } from "../run/runner.ts";
 import type { ExecutorConfigInput } from "../run/config.ts";
 import type { ExecutionInfo } from "../state/execution_info.ts";
+import { flowTarget } from "./flow_target.ts";
+import { statesTarget } from "./states_target.ts";
 
 /** What a run target gets from `switchyard run`. */
 export interface RunTargetContext {
@@ -18,6 +20,8 @@ export interface RunTargetContext {
   config: ExecutorConfigInput;
   /** The positional arguments, parsed (JSON when valid JSON, else strings). */
   args: unknown[];
+  /** The entry routine of a flow (`--entry`), if given. */
+  entry?: string;
   /**
    * Shows live progress of an execution; call it once the publisher and
    * execution exist, before the work starts.
@@ -94,27 +98,6 @@ export const nodeTarget: RunTarget = {
       context.signal.removeEventListener("abort", stop);
     }
   },
-};
-
-const hasFunctions = (value: unknown, ...names: string[]): boolean =>
-  typeof value === "object" && value !== null &&
-  names.every((n) => typeof (value as Record<string, unknown>)[n] === "function");
-
-/** Flow-like objects: `execute` and `addRoutine`. Not runnable yet. */
-export const flowTarget: RunTarget = {
-  kind: "flow",
-  matches: (value) => hasFunctions(value, "execute", "addRoutine"),
-  run: () => Promise.reject(new UnsupportedRunTargetError("flow")),
-};
-
-/** A State-like object, or a non-empty list of them. Not runnable yet. */
-export const statesTarget: RunTarget = {
-  kind: "state",
-  matches: (value) =>
-    Array.isArray(value)
-      ? value.length > 0 && value.every((v) => hasFunctions(v, "enterState"))
-      : hasFunctions(value, "enterState"),
-  run: () => Promise.reject(new UnsupportedRunTargetError("state")),
 };
 
 // Invariant: later registrations come first, so a registered kind replaces

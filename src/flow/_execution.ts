@@ -88,6 +88,11 @@ export class FlowExecution implements ActivationSink {
     );
   }
 
+  /** The publisher of this execution's engine. */
+  get publisher(): RTPublisher {
+    return this.#publisher;
+  }
+
   get status(): JobStateStatus {
     return this.jobState.status;
   }

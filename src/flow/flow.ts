@@ -4,6 +4,7 @@
  * @module
  */
 import { describeValue } from "../_describe.ts";
+import type { RTPublisher } from "../pubsub/publisher.ts";
 import type { ExecutionInfo } from "../state/execution_info.ts";
 import { FlowExecution } from "./_execution.ts";
 import { type ErrorHandler, requireErrorHandler } from "./error_handler.ts";
@@ -29,6 +30,23 @@ export interface ExecuteOptions extends JobStateOptions {
   entryParams?: Record<string, unknown>;
   /** Receives the job's `sendOutput` calls from the start (see `JobState.setOutputHandler`). */
   outputHandler?: OutputHandler;
+  /**
+   * Called once the job's engine exists, before its entry activation is
+   * dispatched: subscribe to `publisher` to see every runtime message of the
+   * job from its first request on (to show progress, or write an event log),
+   * and read `info` as it grows.
+   */
+  observe?: (job: ObservedJob) => void;
+}
+
+/** What {@linkcode ExecuteOptions.observe} receives: a job and its engine. */
+export interface ObservedJob {
+  /** The job's state. */
+  jobState: JobState;
+  /** Its record: every activation as a request (same as `flow.info(jobState)`). */
+  info: ExecutionInfo;
+  /** The publisher of the job's engine: every runtime message of the job. */
+  publisher: RTPublisher;
 }
 
 /** Options of {@linkcode Flow.waitForCompletion}. */
@@ -297,7 +315,8 @@ export class Flow {
    * Starts a job: the entry routine's `trigger` slot receives `entryParams`.
    *
    * @param entryId The entry routine's id.
-   * @param options `entryParams`, and the JobState's id and history retention.
+   * @param options `entryParams`, the JobState's id and history retention,
+   *   an output handler, and an observer of the job's engine.
    * @returns The job's state, in status `"running"`.
    * @throws {RangeError} (as a rejection) If the routine is unknown or has no `trigger` slot.
    * @throws {TypeError} (as a rejection) If `entryParams` is not an object.
@@ -307,7 +326,7 @@ export class Flow {
     entryId: string,
     options: ExecuteOptions = {},
   ): Promise<JobState> {
-    const { entryParams = {}, outputHandler, ...jobOptions } = options;
+    const { entryParams = {}, outputHandler, observe, ...jobOptions } = options;
     const what = `execute flow '${this.flowId}'`;
     const entry = this.#requireRoutine(what, "entryId", entryId);
     if (entry.getSlotHandler("trigger") === undefined) {
@@ -330,6 +349,7 @@ export class Flow {
     const jobState = new JobState(this.flowId, jobOptions);
     if (outputHandler !== undefined) jobState.setOutputHandler(outputHandler);
     const execution = this.#track(jobState);
+    observe?.({ jobState, info: execution.info, publisher: execution.publisher });
     execution.enqueue(entryId, "trigger", entryParams, null);
     execution.start();
     this.#watch(execution);

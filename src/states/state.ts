@@ -63,6 +63,33 @@ const NO_ARGS: readonly never[] = Object.freeze([]);
 
 const defaultRun = (state: State, args: unknown[]): Promise<unknown> => call(state.node, ...args);
 
+/** How a state's latest run on a StateManager ended. */
+export interface StateOutcome {
+  /** Whether it returned (`value` is the result) or threw (`value` is the error). */
+  ok: boolean;
+  /** The result or the error. */
+  value: unknown;
+}
+
+/** The StateManager's access to the outcome it keeps on each state (not public API). */
+export interface StateOutcomes {
+  get(state: State): StateOutcome | undefined;
+  set(state: State, outcome: StateOutcome): void;
+}
+
+let outcomes: StateOutcomes;
+
+/**
+ * The accessors of the outcome kept on each state. Kept on the state, not
+ * in a WeakMap: a manager draining many short states pays no ephemeron
+ * bookkeeping at each collection.
+ *
+ * @returns The accessors.
+ */
+export function stateOutcomes(): StateOutcomes {
+  return outcomes;
+}
+
 /**
  * A named step: a function, its arguments (some evaluated lazily), an
  * optional gate to wait for, and where it runs. Put states on a
@@ -108,6 +135,16 @@ export class State {
   readonly longRunning: boolean;
   /** The gate it waits for, if any. */
   readonly event: Gate | undefined;
+  #outcome: StateOutcome | undefined = undefined;
+
+  static {
+    outcomes = {
+      get: (state) => state.#outcome,
+      set: (state, outcome) => {
+        state.#outcome = outcome;
+      },
+    };
+  }
 
   /**
    * Makes a State.

@@ -9,6 +9,7 @@ import { Coordinator } from "../execution/coordinator.ts";
 import { applyLoggingSetting, logger } from "../_logging.ts";
 import { Node } from "../nodes/node.ts";
 import { scopeStorage } from "../nodes/_scope.ts";
+import { EventLogWriter } from "../persistence/event_log.ts";
 import { saveRunSnapshot } from "../persistence/run_store.ts";
 import type { RuntimeMessage } from "../pubsub/messages.ts";
 import { RTPublisher } from "../pubsub/publisher.ts";
@@ -25,10 +26,12 @@ import { StateFailedError } from "./errors.ts";
 import { describeSetting } from "./_describe.ts";
 import { Fifo } from "./_fifo.ts";
 import { LONG_RUNNING_MODE, stateStrategies } from "./_modes.ts";
-import { State } from "./state.ts";
+import { State, stateOutcomes } from "./state.ts";
 import { round } from "./_timing.ts";
 
 const log = logger("states");
+
+const outcomes = stateOutcomes();
 
 /** A running state, as {@linkcode StateManager.activeTasks} lists it. */
 export interface ActiveState {
@@ -106,6 +109,18 @@ export class StateManager {
   #processing: Promise<void> | null = null;
   #stopping: Promise<void> | null = null;
   #failure: StateFailedError | null = null;
+  // Invariant: #inProgress counts the states taken from the queue whose
+  // enterState() has not settled (waiting at a gate, evaluating lazy args or
+  // running); the manager is idle when it is 0 and the queue is empty.
+  #inProgress = 0;
+  // Appends the run's events while it goes, with saveState.
+  readonly #events: EventLogWriter | null = null;
+  #stopped = false;
+  #idleWaiters: (() => void)[] = [];
+  // The resultOf() promises of states that have not ended yet (settled when
+  // they end, or at stop); the outcome of each state's latest run is kept
+  // on the state (stateOutcomes()).
+  readonly #asked: Map<State, PromiseWithResolvers<unknown>> = new Map();
 
   private constructor(config: ExecutorConfig) {
     this.config = config;
@@ -119,6 +134,11 @@ export class StateManager {
       this.#coordinator,
       this.#publisher,
     );
+    if (config.saveState) {
+      const events = new EventLogWriter(config.stateDir, config.runIdentifier, this.#info);
+      this.#publisher.subscribe((m) => events.handle(m), "event-log");
+      this.#events = events;
+    }
     if (config.subscriber) {
       this.#publisher.subscribe(config.subscriber, "config.subscriber");
     }
@@ -134,7 +154,8 @@ export class StateManager {
    * of the pool short blocking states share (long-running ones get a
    * dedicated worker each); `workers.gracePeriod` (default 100 ms) is how
    * long a stopped state may take to end before its worker is terminated;
-   * `saveState` saves the run when the manager stops; `loggingSetting`,
+   * `saveState` appends the run's event log while it goes and saves its
+   * snapshot when the manager stops; `loggingSetting`,
    * `logFile` and `subscriber` work as for a runner.
    *
    * @param config The configuration, on first use; later calls may omit it
@@ -307,25 +328,144 @@ export class StateManager {
     while (!signal.aborted) {
       const state = this.#queue.shift();
       if (state === undefined) {
+        this.#checkIdle();
         await new Promise<void>((resolve) => this.#wake = resolve);
         continue;
       }
+      this.#inProgress++;
       if (state.isBlocking) {
-        state.enterState(options).catch((error) => this.#onFailure(state, error));
+        state.enterState(options)
+          .then(
+            (value) => this.#settle(state, true, value),
+            (error) => this.#onFailure(state, error),
+          )
+          .finally(() => this.#leave());
         continue;
       }
       try {
-        await state.enterState(options);
+        this.#settle(state, true, await state.enterState(options));
       } catch (error) {
         this.#onFailure(state, error);
       }
       this.#current = null;
+      this.#leave();
     }
     await this.#stopping;
     if (this.#failure) throw this.#failure;
   }
 
+  /**
+   * Resolves once the queue is empty and no state taken from it is still in
+   * progress (waiting at its gate, evaluating its lazy args, or running,
+   * blocking states included), or once the manager stops. States put later
+   * make it busy again; a long-running state keeps it busy until it ends.
+   *
+   * @returns A promise that resolves when the manager is idle (at once if it is).
+   *
+   * @example Stopping once everything queued has run
+   * ```ts
+   * import { State, StateManager } from "@switchyard/core";
+   * import assert from "node:assert/strict";
+   *
+   * const manager = StateManager.instance({ loggingSetting: "NONE" });
+   * manager.putStates([new State("One", () => 1), new State("Two", () => 2)]);
+   * const loop = manager.processStates();
+   * await manager.onIdle();
+   * await manager.signalStopping();
+   * await loop;
+   * assert.deepEqual(manager.info.answer, [1, 2]);
+   * await StateManager.reset();
+   * ```
+   */
+  onIdle(): Promise<void> {
+    if (this.#isIdle() || this.#stopping) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /**
+   * What a state returned: its latest run's result, or its next run's if it
+   * has not run yet (queued, waiting at its gate, or running). Useful as a
+   * lazy arg of a later state, which then starts with that result.
+   *
+   * @param state A state put on this manager.
+   * @returns A promise of its result; it rejects with the state's error if
+   *   the state failed or was cancelled (also before it started), or with
+   *   the stop reason if the manager stopped before the state ran.
+   * @throws {TypeError} If `state` is not a {@linkcode State}.
+   *
+   * @example Passing a result to the next state
+   * ```ts
+   * import { State, StateManager } from "@switchyard/core";
+   * import assert from "node:assert/strict";
+   *
+   * const manager = StateManager.instance({ loggingSetting: "NONE" });
+   * const count = new State("Count", () => 3);
+   * const double = new State("Double", (n: number) => n * 2, {
+   *   lazyArgs: [() => manager.resultOf(count)],
+   * });
+   * manager.putStates([count, double]);
+   * const loop = manager.processStates();
+   * assert.equal(await manager.resultOf(double), 6);
+   * await manager.signalStopping();
+   * await loop;
+   * await StateManager.reset();
+   * ```
+   */
+  resultOf(state: State): Promise<unknown> {
+    if (!(state instanceof State)) {
+      throw new TypeError(
+        `Cannot get a state's result as 'state' must be a State: current value is ${
+          describeSetting(state)
+        }`,
+      );
+    }
+    const outcome = outcomes.get(state);
+    if (outcome) return outcome.ok ? Promise.resolve(outcome.value) : Promise.reject(outcome.value);
+    if (this.#stopped) {
+      return Promise.reject(
+        new Error(
+          `Cannot get the result of state '${state.name}' as it did not run before the state manager stopped`,
+        ),
+      );
+    }
+    let asked = this.#asked.get(state);
+    if (!asked) {
+      asked = Promise.withResolvers<unknown>();
+      // It may reject (say at stop) before the caller awaits it: not an
+      // unhandled rejection. The caller still sees the rejection.
+      asked.promise.catch(() => {});
+      this.#asked.set(state, asked);
+    }
+    return asked.promise;
+  }
+
+  #settle(state: State, ok: boolean, value: unknown): void {
+    outcomes.set(state, { ok, value });
+    const asked = this.#asked.get(state);
+    if (!asked) return;
+    this.#asked.delete(state);
+    if (ok) asked.resolve(value);
+    else asked.reject(value);
+  }
+
+  #isIdle(): boolean {
+    return this.#queue.size === 0 && this.#inProgress === 0;
+  }
+
+  #leave(): void {
+    this.#inProgress--;
+    this.#checkIdle();
+  }
+
+  #checkIdle(): void {
+    if (!this.#isIdle() && !this.#stopping) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
   #onFailure(state: State, error: unknown): void {
+    this.#settle(state, false, error);
     const signal = this.#stopController.signal;
     if (signal.aborted && error === signal.reason) return;
     if (
@@ -438,6 +578,7 @@ export class StateManager {
       },
     );
     this.#stopController.abort(reason);
+    this.#checkIdle();
     const wake = this.#wake;
     this.#wake = null;
     wake?.();
@@ -447,18 +588,26 @@ export class StateManager {
     await this.#rt.shutdown(reason);
     await this.#coordinator.shutdown();
     if (this.config.saveState && this.#info.requestHeap.size > 0) {
+      this.#events?.reconcile();
       await saveRunSnapshot(
         this.config.stateDir,
         this.config.runIdentifier,
         this.#info,
-      ).catch((error) =>
+      ).then(() => this.#events?.markSaved(this.#info.status)).catch((error) =>
         log.error("Could not save run {runId}: {error}", {
           runId: this.config.runIdentifier,
           error,
         })
       );
     }
+    this.#events?.close();
     this.#publisher.shutdown();
+    this.#stopped = true;
+    for (const [state, asked] of this.#asked) {
+      this.#asked.delete(state);
+      asked.reject(reason);
+    }
+    this.#checkIdle();
     log.info("Stopped in {ms} ms", {
       ms: round(performance.now() - started),
     });
