@@ -100,6 +100,26 @@ export interface CallBatchOptions {
 export function callBatch<A extends unknown[], R>(
   target: Node<A, R>,
   argsList: readonly A[],
+  options: CallBatchOptions & { returnExceptions: true },
+): Promise<(R | Error)[]>;
+/**
+ * Calls a node once per argument list, concurrently; results come back in
+ * order, and the first failure rejects the batch.
+ *
+ * @param target The node.
+ * @param argsList One argument list per call.
+ * @param options Without `returnExceptions`.
+ * @returns The results in the order of `argsList`.
+ * @throws The first error.
+ */
+export function callBatch<A extends unknown[], R>(
+  target: Node<A, R>,
+  argsList: readonly A[],
+  options?: CallBatchOptions,
+): Promise<R[]>;
+export function callBatch<A extends unknown[], R>(
+  target: Node<A, R>,
+  argsList: readonly A[],
   options: CallBatchOptions = {},
 ): Promise<(R | Error)[]> {
   if (!Array.isArray(argsList) || !argsList.every(Array.isArray)) {
