@@ -131,7 +131,7 @@ export async function main(args: string[]): Promise<void> {
   console.log("\nState                 Status      ms  Output");
   for (const request of requestHeap.insertionRequests) {
     const name = nodeHeap.get(request.sinkId)?.name ?? "?";
-    const ms = request.stamp.time - request.parent!.stamp.time;
+    const ms = Math.round(request.stamp.time - request.parent!.stamp.time);
     const children = requestHeap.children(request.sinkId)
       .map((c) => nodeHeap.get(c.sinkId)?.name);
     console.log(
