@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { parseEventLog, rebuildExecution } from "../mod.ts";
+import { join } from "node:path";
+import {
+  listRuns,
+  loadRun,
+  parseEventLog,
+  rebuildExecution,
+  requestRows,
+  summarize,
+} from "../mod.ts";
 import { killSaving } from "./fixtures/kill_saving.ts";
 
 Deno.test("A saving run killed with SIGKILL at random points never leaves a torn snapshot or an unreadable log", async () => {
@@ -51,4 +59,55 @@ Deno.test("The event-log reader rebuilds every truncation of a log and skips cor
     ),
     { numRuns: 1_000 },
   );
+});
+
+Deno.test("loadRun() of a damaged snapshot returns the run or a TypeError naming the field, and listRuns() lists every run", async () => {
+  const fixtures = new URL("./fixtures/runs/", import.meta.url);
+  const snapshot = JSON.parse(await Deno.readTextFile(new URL("fixture-done.json", fixtures)));
+  const log = await Deno.readTextFile(new URL("fixture-done.events.jsonl", fixtures));
+  const paths: string[][] = [];
+  const walk = (value: unknown, path: string[]) => {
+    if (path.length) paths.push(path);
+    if (value && typeof value === "object") {
+      for (const [key, child] of Object.entries(value)) walk(child, [...path, key]);
+    }
+  };
+  walk(snapshot, []);
+  const stateDir = await Deno.makeTempDir({ prefix: "switchyard-damaged-" });
+  await Deno.mkdir(join(stateDir, "runs"));
+  let count = 0;
+  try {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...paths),
+        fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined }),
+        fc.boolean(),
+        async (path, value, withLog) => {
+          const damaged = structuredClone(snapshot);
+          let parent = damaged;
+          for (const key of path.slice(0, -1)) parent = parent[key];
+          if (value === undefined) delete parent[path.at(-1)!];
+          else parent[path.at(-1)!] = value;
+          const id = `damaged-${count++}`;
+          await Deno.writeTextFile(join(stateDir, "runs", `${id}.json`), JSON.stringify(damaged));
+          if (withLog) await Deno.writeTextFile(join(stateDir, "runs", `${id}.events.jsonl`), log);
+          try {
+            const run = await loadRun(stateDir, id);
+            summarize(run);
+            requestRows(run.runs);
+          } catch (error) {
+            assert.ok(error instanceof TypeError, String(error));
+            assert.match(
+              error.message,
+              /^Cannot load run as '.*' must be a switchyard.run\/1 snapshot/,
+            );
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+    assert.equal((await listRuns(stateDir)).length, count);
+  } finally {
+    await Deno.remove(stateDir, { recursive: true });
+  }
 });
