@@ -102,3 +102,51 @@ Deno.test("Flow.pause() of one execution leaves another running to completion", 
   // Cancelling keeps what was pending, for inspection.
   assert.ok(paused.pendingActivations.length > 0);
 });
+
+Deno.test("JobState save → load round-trips whatever was recorded", async () => {
+  const key = fc.oneof(fc.string(), fc.constantFrom("__proto__", "constructor", "toString", ""));
+  const json = fc.jsonValue({ maxDepth: 3 });
+  const record = fc.dictionary(key, json, { maxKeys: 4 });
+  const operation = fc.oneof(
+    fc.tuple(fc.constant("routine" as const), key, record),
+    fc.tuple(fc.constant("history" as const), key, key, record),
+    fc.tuple(fc.constant("shared" as const), key, json),
+    fc.tuple(fc.constant("log" as const), record),
+  );
+  const dir = await Deno.makeTempDir({ prefix: "switchyard-jobstate-" });
+  let saved = 0;
+  try {
+    await fc.assert(
+      fc.asyncProperty(fc.array(operation, { maxLength: 12 }), fc.boolean(), async (ops, file) => {
+        const job = new JobState("flow", { maxHistorySize: 100 });
+        for (const op of ops) {
+          if (op[0] === "routine") job.updateRoutineState(op[1], op[2]);
+          else if (op[0] === "history") job.recordExecution(op[1], op[2], op[3]);
+          else if (op[0] === "shared") job.updateSharedData(op[1], op[2]);
+          else job.appendToSharedLog(op[1]);
+        }
+        const before = job.toJSON();
+        let loaded: JobState;
+        if (file) {
+          const path = `${dir}/job-${saved++}.json`;
+          await job.save(path);
+          loaded = await JobState.load(path);
+        } else {
+          loaded = JobState.fromJSON(JSON.parse(JSON.stringify(before)));
+        }
+        assert.deepEqual(loaded.toJSON(), before);
+        for (const op of ops) {
+          if (op[0] === "shared") {
+            assert.deepEqual(loaded.getSharedData(op[1]), job.getSharedData(op[1]));
+          }
+          if (op[0] === "routine") {
+            assert.deepEqual(loaded.getRoutineState(op[1]), job.getRoutineState(op[1]));
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

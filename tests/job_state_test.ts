@@ -152,3 +152,18 @@ Deno.test("JobState.setOutputHandler() accepts functions and null only", () => {
     /'handler' must be a function or null: current value is x/,
   );
 });
+
+Deno.test("JobState.fromJSON() keeps '__proto__' keys of routine states, data and log entries", () => {
+  const job = new JobState("flow");
+  job.updateRoutineState("__proto__", { __proto__: 1 } as Record<string, unknown>);
+  job.updateRoutineState("r", JSON.parse('{"__proto__": {"x": 1}}'));
+  job.recordExecution("r", "out", JSON.parse('{"__proto__": 2}'));
+  job.updateSharedData("__proto__", 3);
+  job.appendToSharedLog(JSON.parse('{"__proto__": 4}'));
+  const saved = job.toJSON();
+  const loaded = JobState.fromJSON(JSON.parse(JSON.stringify(saved)));
+  assert.deepEqual(loaded.toJSON(), saved);
+  assert.deepEqual(loaded.getRoutineState("r"), JSON.parse('{"__proto__": {"x": 1}}'));
+  assert.equal(loaded.getSharedData("__proto__"), 3);
+  assert.equal(Object.getPrototypeOf(loaded.getSharedLog()[0]), Object.prototype);
+});

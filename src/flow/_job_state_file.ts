@@ -113,7 +113,11 @@ export interface JobStateFile {
   pendingActivations: PendingActivation[];
 }
 
-const record = z.record(z.string(), z.unknown());
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+// Checked, not rebuilt: z.record() copies by assignment, which drops an own
+// "__proto__" key (JSON.parse makes one from `{"__proto__": …}`).
+const record = z.custom<Record<string, unknown>>(isRecord, "expected an object");
 
 /** Checks a saved JobState (`format: "switchyard.job/1"`). */
 export const jobStateFileSchema: z.ZodType<JobStateFile> = z.object({
@@ -133,7 +137,10 @@ export const jobStateFileSchema: z.ZodType<JobStateFile> = z.object({
   maxHistorySize: z.number().int().positive(),
   historyTtl: z.number().positive().nullable(),
   error: z.object({ name: z.string(), message: z.string() }).nullable(),
-  routineStates: z.record(z.string(), record),
+  routineStates: z.custom<Record<string, Record<string, unknown>>>(
+    (value) => isRecord(value) && Object.values(value).every(isRecord),
+    "expected an object of objects",
+  ),
   history: z.array(z.object({
     routineId: z.string(),
     eventName: z.string(),
@@ -141,7 +148,12 @@ export const jobStateFileSchema: z.ZodType<JobStateFile> = z.object({
     timestamp: z.number(),
   })),
   sharedData: record,
-  sharedLog: z.array(record.and(z.object({ timestamp: z.number() }))),
+  sharedLog: z.array(
+    z.custom<SharedLogEntry>(
+      (value) => isRecord(value) && typeof value.timestamp === "number",
+      "expected an object with a numeric 'timestamp'",
+    ),
+  ),
   pausePoints: z.array(z.object({
     timestamp: z.number(),
     reason: z.string(),

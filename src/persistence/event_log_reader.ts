@@ -98,6 +98,18 @@ export function rebuildExecution(
   } as const;
   for (const event of events) {
     if (event.event === "created") {
+      // A corrupted line must cost that request only, not the whole log.
+      if (
+        typeof event.request !== "string" || typeof event.node !== "string" ||
+        (event.parentNode !== null && typeof event.parentNode !== "string")
+      ) {
+        warnings.push(
+          `created event skipped as its request, node or parentNode is not an id: ${
+            JSON.stringify([event.request, event.node, event.parentNode]).slice(0, 200)
+          }`,
+        );
+        continue;
+      }
       if (info.requestHeap.has(event.request)) {
         warnings.push(`request ${event.request} created twice`);
         continue;

@@ -15,6 +15,7 @@ import {
   rebuildExecution,
 } from "./event_log_reader.ts";
 import { runsDir, type RunSnapshot, snapshotOf } from "./run_store.ts";
+import { snapshotProblem } from "./_snapshot_shape.ts";
 
 /**
  * The status of a saved run: that of its execution, or `"Crashed"` when its
@@ -327,6 +328,12 @@ function parseSnapshot(text: string, path: string): RunSnapshot {
       `Cannot load run as '${path}' must be a switchyard.run/1 snapshot: current format is ${
         JSON.stringify(value?.format ?? null)
       }`,
+    );
+  }
+  const problem = snapshotProblem(value);
+  if (problem) {
+    throw new TypeError(
+      `Cannot load run as '${path}' must be a switchyard.run/1 snapshot: ${problem}`,
     );
   }
   return value as RunSnapshot;

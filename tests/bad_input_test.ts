@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { Gate, node, State } from "../mod.ts";
+import { main } from "../src/cli/main.ts";
+
+/** Values that break naive formatting: no prototype, null toString, throwing getters. */
+const hostile = fc.constantFrom<unknown>(
+  Object.create(null),
+  { toString: null },
+  { toString: () => ({}) },
+  { [Symbol.toPrimitive]: () => ({}) },
+  {
+    get then() {
+      throw new Error("getter");
+    },
+  },
+  Symbol("s"),
+  10n,
+  new Proxy({}, {}),
+  [1, [2, [3]]],
+  () => 1,
+  new Gate(),
+  node(() => 1, { name: "n" }),
+);
+const value = fc.oneof(fc.anything({ withObjectString: true, withNullPrototype: true }), hostile);
+
+Deno.test("new State() with arbitrary input either builds a state or throws a named TypeError", () => {
+  const options = fc.oneof(
+    value,
+    fc.record({
+      args: value,
+      lazyArgs: fc.oneof(value, fc.array(value, { maxLength: 3 })),
+      isBlocking: fc.oneof(fc.boolean(), value),
+      longRunning: fc.oneof(fc.boolean(), value),
+      event: value,
+    }, { requiredKeys: [] }),
+  );
+  const fn = fc.oneof(value, fc.constant(() => 1), fc.constant(node(() => 1, { name: "n" })));
+  fc.assert(
+    fc.property(fc.oneof(fc.string(), value), fn, options, (name, f, opts) => {
+      let state: State | undefined;
+      try {
+        state = new State(name as string, f as () => unknown, opts as object);
+      } catch (error) {
+        assert.ok(error instanceof TypeError, `threw ${String(error)}`);
+        assert.match(error.message, /^Cannot create (a )?state.* as '.+' must /s);
+        return;
+      }
+      assert.equal(state.name, name);
+    }),
+    { numRuns: 2_000 },
+  );
+});
+
+Deno.test("switchyard main() with arbitrary arguments returns an exit code and never throws", async () => {
+  const stateDir = await Deno.makeTempDir({ prefix: "switchyard-cli-fuzz-" });
+  const token = fc.oneof(
+    fc.constantFrom(
+      "run",
+      "inspect",
+      "ls",
+      "viz",
+      "help",
+      "--help",
+      "-h",
+      "--version",
+      "--dir",
+      "--json",
+      "--port",
+      "--timeout",
+      "--export",
+      "--no-save",
+      "--",
+      "-",
+      "-x",
+      "--dir=",
+      "--port=-1",
+      "--timeout=0",
+      "../../etc/passwd",
+      "/etc/passwd",
+      "%2e%2e",
+      "nonexistent.ts",
+      "[1,2",
+      "{}",
+      "0",
+      "65536",
+      "1e3",
+      "NaN",
+    ),
+    fc.string(),
+    fc.string({ unit: "binary" }),
+  );
+  const stopped = Promise.resolve();
+  try {
+    await fc.assert(
+      fc.asyncProperty(fc.array(token, { maxLength: 6 }), async (argv) => {
+        // Every command reads and writes under the temporary state folder.
+        const args = argv.includes("--dir") || argv.some((a) => a.startsWith("--dir="))
+          ? argv
+          : [...argv, "--dir", stateDir];
+        let stderr = "";
+        const code = await main(args, {
+          output: { out: () => {}, err: (t) => void (stderr += t), isTerminal: false, columns: 80 },
+          stopSignal: stopped,
+          interrupt: AbortSignal.abort(),
+        });
+        assert.ok([0, 1, 2, 130].includes(code), `${JSON.stringify(args)} → ${code}`);
+        if (code === 2) assert.notEqual(stderr.trim(), "", `${JSON.stringify(args)}: no message`);
+        assert.doesNotMatch(stderr, /^\s+at /m, `${JSON.stringify(args)}: a stack trace`);
+      }),
+      { numRuns: 300 },
+    );
+  } finally {
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});
