@@ -7,20 +7,11 @@
  */
 import PQueue from "p-queue";
 import { call, currentSignal, node, Runner } from "../mod.ts";
+import { best } from "./_measure.ts";
 
 const N = 100_000;
 const ROUNDS = 5;
 const gc = (globalThis as { gc?: () => void }).gc;
-
-async function best(fn: () => Promise<unknown>): Promise<number> {
-  let min = Infinity;
-  for (let i = 0; i < ROUNDS; i++) {
-    const start = performance.now();
-    await fn();
-    min = Math.min(min, performance.now() - start);
-  }
-  return min;
-}
 
 const noop = async () => {};
 const child = node(noop, { name: "noop" });
@@ -64,9 +55,9 @@ for (let i = 0; i < 5; i++) {
 
 await tracked(); // warm up
 await pQueue();
-const rawMs = await best(raw);
-const pqMs = await best(pQueue);
-const trackedMs = await best(tracked);
+const rawMs = await best(raw, ROUNDS);
+const pqMs = await best(pQueue, ROUNDS);
+const trackedMs = await best(tracked, ROUNDS);
 
 let retained = NaN;
 if (gc) {

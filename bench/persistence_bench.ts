@@ -13,14 +13,10 @@
  */
 import { callBatch, EventLogWriter, loadRun, node, Runner } from "../mod.ts";
 import { join } from "node:path";
+import { median } from "./_measure.ts";
 
 const REQUESTS = 5_000;
 const ROUNDS = 5;
-
-function median(values: number[]): number {
-  const sorted = values.toSorted((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
 
 async function time(fn: () => Promise<unknown> | unknown): Promise<number> {
   const samples: number[] = [];

@@ -17,6 +17,7 @@ import {
   State,
   StateManager,
 } from "../mod.ts";
+import { median } from "./_measure.ts";
 
 const N = 100_000;
 const ROUNDS = 5;
@@ -94,11 +95,6 @@ async function viaRTState(): Promise<number> {
   await coordinator.shutdown();
   publisher.shutdown();
   return elapsed;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 const manager: number[] = [];

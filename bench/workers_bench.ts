@@ -12,6 +12,7 @@
  */
 import workerpool from "workerpool";
 import { callBatch, node, Runner, Task, WorkerExecutionStrategy } from "../mod.ts";
+import { best } from "./_measure.ts";
 
 const TINY = 20_000;
 const ROUNDS = 5;
@@ -33,17 +34,6 @@ function spinHere(ms: number): number {
   let n = 0;
   while (performance.now() < end) n++;
   return n;
-}
-
-/** Best of a few rounds, in ms. */
-async function best(fn: () => Promise<unknown>): Promise<number> {
-  let min = Infinity;
-  for (let i = 0; i < ROUNDS; i++) {
-    const start = performance.now();
-    await fn();
-    min = Math.min(min, performance.now() - start);
-  }
-  return min;
 }
 
 const RAW_WORKER = `data:application/javascript,${
