@@ -111,3 +111,29 @@ Deno.test("loadRun() of a damaged snapshot returns the run or a TypeError naming
     await Deno.remove(stateDir, { recursive: true });
   }
 });
+
+Deno.test("rebuildExecution() keeps an event whose step or time is not a number", () => {
+  const { info, warnings } = rebuildExecution([
+    {
+      event: "created",
+      time: 1,
+      step: 0,
+      request: "r",
+      parentNode: null,
+      node: "n",
+      name: "one",
+      nodeType: "async",
+      args: [],
+    },
+    {
+      event: "completed",
+      time: { toString: null } as never,
+      step: { toString: null } as never,
+      request: "r",
+      output: 1,
+    },
+  ]);
+  assert.equal(info.status, "Completed");
+  assert.equal(info.allStamps.length, 2);
+  assert.match(warnings.join("\n"), /step or time is not a number/);
+});

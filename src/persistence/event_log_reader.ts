@@ -96,6 +96,20 @@ export function rebuildExecution(
     failed: "Failed",
     cancelled: "Cancelled",
   } as const;
+  // A corrupted step or time borrows the previous event's, so the stamps
+  // still sort; the event itself is kept.
+  let last = { time: 0, step: 0 };
+  const stampOf = (event: { time: unknown; step: unknown }, identifier: string): Stamp => {
+    const valid = isFiniteNumber(event.time) && isFiniteNumber(event.step);
+    if (!valid) warnings.push(`${identifier}: step or time is not a number; kept the previous one`);
+    const stamp = {
+      time: isFiniteNumber(event.time) ? event.time : last.time,
+      step: isFiniteNumber(event.step) ? event.step : last.step,
+      identifier,
+    };
+    last = stamp;
+    return stamp;
+  };
   for (const event of events) {
     if (event.event === "created") {
       // A corrupted line must cost that request only, not the whole log.
@@ -142,11 +156,8 @@ export function rebuildExecution(
   return { info, warnings };
 }
 
-function stampOf(
-  event: { time: number; step: number },
-  identifier: string,
-): Stamp {
-  return { time: event.time, step: event.step, identifier };
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value);
 }
 
 function nodeRecord(event: CreatedEvent, stamp: Stamp): NodeRecord {
