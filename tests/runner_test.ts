@@ -11,6 +11,7 @@ import {
   RequestCancelledError,
   Runner,
 } from "../mod.ts";
+import { removeStaleTempFiles } from "../src/persistence/run_store.ts";
 
 const quiet = { loggingSetting: "NONE" } as const;
 const double = node(async (x: number) => x * 2, { name: "double" });
@@ -374,5 +375,28 @@ Deno.test("call() outside any run leaves the logging a runner chose", async () =
   } finally {
     await new Runner({ loggingSetting: "NONE" }).shutdown();
     await Deno.remove(logFile);
+  }
+});
+
+Deno.test("saveRunSnapshot() sweeps temporary files a killed writer left behind", async () => {
+  const stateDir = await Deno.makeTempDir();
+  try {
+    const dir = `${stateDir}/runs`;
+    await Deno.mkdir(dir, { recursive: true });
+    await Deno.writeTextFile(`${dir}/old.json.abc.tmp`, "{");
+    await Deno.utime(`${dir}/old.json.abc.tmp`, 0, 0); // as if written long ago
+    await Deno.writeTextFile(`${dir}/fresh.json.def.tmp`, "{"); // a write in progress
+    await using runner = new Runner({
+      ...quiet,
+      saveState: true,
+      stateDir,
+      runIdentifier: "sweep",
+    });
+    await runner.run(double, 1);
+    const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    assert.deepEqual(names, ["fresh.json.def.tmp", "sweep.events.jsonl", "sweep.json"]);
+    assert.equal(await removeStaleTempFiles(dir, 0), 1); // the fresh one, once old enough
+  } finally {
+    await Deno.remove(stateDir, { recursive: true });
   }
 });

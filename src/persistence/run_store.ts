@@ -101,5 +101,39 @@ export async function saveRunSnapshot(
   // snapshotOf() is JSON-safe already (serializedRuns() converts the
   // values), so plain JSON.stringify suffices and avoids a second walk.
   await writeFileAtomic(path, JSON.stringify(snapshotOf(runId, info)));
+  if (!swept.has(dir)) {
+    swept.add(dir);
+    await removeStaleTempFiles(dir);
+  }
   return path;
+}
+
+// Folders already swept by this process: one sweep per folder is enough.
+const swept = new Set<string>();
+
+/**
+ * Removes temporary files of atomic writes that a killed process left
+ * behind (`*.tmp` older than `olderThan`; a live write takes milliseconds).
+ * Errors are ignored: a sweep must never fail a save.
+ *
+ * @param dir The runs folder.
+ * @param olderThan Minimum age in ms (default one hour).
+ * @returns How many files were removed.
+ */
+export async function removeStaleTempFiles(dir: string, olderThan = 3_600_000): Promise<number> {
+  let removed = 0;
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (!entry.isFile || !entry.name.endsWith(".tmp")) continue;
+      const path = join(dir, entry.name);
+      const { mtime } = await Deno.stat(path);
+      if (mtime && Date.now() - mtime.getTime() >= olderThan) {
+        await Deno.remove(path);
+        removed++;
+      }
+    }
+  } catch {
+    // A folder or file that vanished meanwhile is no reason to fail.
+  }
+  return removed;
 }
