@@ -95,7 +95,7 @@ Deno.test("A run killed with SIGKILL leaves a readable log and an untouched snap
     const printed = text.trimEnd().split("\n");
     assert.match(
       printed[0],
-      /^Run crashy {2}first {2}Crashed .* 7 requests, 0 failed {2}\(from event log\)$/,
+      /^Run crashy {2}first, second {2}Crashed .* 7 requests, 0 failed {2}\(from event log\)$/,
     );
     assert.deepEqual(
       printed.slice(1).map((l) => l.replace(/ {2}[\d.]+ ms$/, "")),

@@ -167,3 +167,10 @@ Deno.test("JobState.fromJSON() keeps '__proto__' keys of routine states, data an
   assert.equal(loaded.getSharedData("__proto__"), 3);
   assert.equal(Object.getPrototypeOf(loaded.getSharedLog()[0]), Object.prototype);
 });
+
+Deno.test("JobState.toJSON() gives what a JSON round trip gives back, -0 included", () => {
+  const job = new JobState("flow");
+  job.updateRoutineState("routine", { offset: -0 });
+  const saved = job.toJSON();
+  assert.deepEqual(JobState.fromJSON(JSON.parse(JSON.stringify(saved))).toJSON(), saved);
+});

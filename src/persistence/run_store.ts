@@ -13,7 +13,7 @@ export interface RunSnapshot {
   format: "switchyard.run/1";
   /** The runner's run identifier. */
   runId: string;
-  /** The first top-level node's name. */
+  /** The top-level node's name, or the distinct names of several, comma-separated. */
   name: string;
   /** The status of the whole execution. */
   status: ExecutionStatus;
@@ -49,7 +49,7 @@ export function snapshotOf(runId: string, info: ExecutionInfo): RunSnapshot {
   return {
     format: "switchyard.run/1",
     runId,
-    name: info.name,
+    name: runName(runs),
     status: info.status,
     startTime: runs.length ? Math.min(...runs.map((r) => r.startTime)) : null,
     endTime: runs.length && runs.every((r) => r.endTime !== null)
@@ -58,6 +58,18 @@ export function snapshotOf(runId: string, info: ExecutionInfo): RunSnapshot {
     savedAt: Date.now(),
     runs,
   };
+}
+
+/**
+ * A run's display name: its top-level node's name, or the distinct names of
+ * its top-level requests in order (`Scan, Analyse, Report`) when there are
+ * several, as for a state queue or a runner that ran several times.
+ */
+function runName(runs: readonly SerializedRun[]): string {
+  const names = [...new Set(runs.map((r) => r.name))];
+  return names.length <= 4
+    ? names.join(", ")
+    : `${names.slice(0, 3).join(", ")}, … (${names.length})`;
 }
 
 /**

@@ -36,7 +36,10 @@ function convert(
     case "boolean":
       return value;
     case "number":
-      return Number.isFinite(value) ? value : `[Number: ${value}]`;
+      // JSON writes -0 as 0: say so here, so the data equals what a
+      // round trip through JSON gives back.
+      if (!Number.isFinite(value)) return `[Number: ${value}]`;
+      return Object.is(value, -0) ? 0 : value;
     case "bigint":
       return `[BigInt: ${value}n]`;
     case "undefined":
