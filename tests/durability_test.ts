@@ -137,3 +137,23 @@ Deno.test("rebuildExecution() keeps an event whose step or time is not a number"
   assert.equal(info.allStamps.length, 2);
   assert.match(warnings.join("\n"), /step or time is not a number/);
 });
+
+Deno.test("rebuildExecution() keeps an event whose name or node type is not a string", () => {
+  const { info } = rebuildExecution([
+    // deno-lint-ignore no-explicit-any
+    {
+      event: "created",
+      time: 1,
+      step: 0,
+      request: "r",
+      parentNode: null,
+      node: "n",
+      name: { toString: {} } as any,
+      nodeType: { toString: 0 } as any,
+      args: [],
+    },
+  ]);
+  assert.equal(info.requestHeap.size, 1);
+  assert.equal(typeof info.nodeHeap.get("n")?.name, "string");
+  assert.equal(typeof info.nodeHeap.get("n")?.nodeType, "string");
+});

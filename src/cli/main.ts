@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { describeValue } from "../_describe.ts";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { listRuns, loadRun, RunNotFoundError, summarize } from "../persistence/run_loader.ts";
 import { requestRows } from "../persistence/request_rows.ts";
@@ -279,7 +280,7 @@ export async function main(
 }
 
 function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return error instanceof Error ? `${error.name}: ${error.message}` : describeValue(error, 400);
 }
 
 if (import.meta.main) {

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { describeValue } from "../_describe.ts";
 import { isNode } from "../nodes/node.ts";
 import type { RTPublisher } from "../pubsub/publisher.ts";
 import { Runner } from "../run/runner.ts";
@@ -133,7 +134,7 @@ export function registerRunTarget(target: RunTarget): () => void {
   ) {
     throw new TypeError(
       `Cannot register run target as 'target' must have kind, matches() and run(): current value is ${
-        String(target)
+        describeValue(target, 80)
       }`,
     );
   }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { describeValue } from "../_describe.ts";
 import { ExecutionInfo } from "../state/execution_info.ts";
 import type { NodeRecord } from "../state/node_forest.ts";
 import type { Stamp } from "../state/stamp.ts";
@@ -163,8 +164,10 @@ function isFiniteNumber(value: unknown): value is number {
 function nodeRecord(event: CreatedEvent, stamp: Stamp): NodeRecord {
   return {
     identifier: event.node,
-    name: String(event.name),
-    nodeType: String(event.nodeType),
+    name: typeof event.name === "string" ? event.name : describeValue(event.name, 80),
+    nodeType: typeof event.nodeType === "string"
+      ? event.nodeType
+      : describeValue(event.nodeType, 80),
     stamp,
     parent: null,
   };
