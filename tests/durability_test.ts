@@ -140,7 +140,6 @@ Deno.test("rebuildExecution() keeps an event whose step or time is not a number"
 
 Deno.test("rebuildExecution() keeps an event whose name or node type is not a string", () => {
   const { info } = rebuildExecution([
-    // deno-lint-ignore no-explicit-any
     {
       event: "created",
       time: 1,
@@ -148,8 +147,8 @@ Deno.test("rebuildExecution() keeps an event whose name or node type is not a st
       request: "r",
       parentNode: null,
       node: "n",
-      name: { toString: {} } as any,
-      nodeType: { toString: 0 } as any,
+      name: { toString: {} } as never,
+      nodeType: { toString: 0 } as never,
       args: [],
     },
   ]);
