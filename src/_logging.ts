@@ -9,6 +9,7 @@
  * @module
  */
 import {
+  type Config,
   configureSync,
   getConfig,
   getConsoleSink,
@@ -39,9 +40,10 @@ export function logger(...parts: string[]): Logger {
   return getLogger(["switchyard", ...parts]);
 }
 
-// Invariant: #ours is true exactly when the current LogTape configuration was
-// made here, so an application's own configuration is never replaced.
-let ours = false;
+// Invariant: `ours` is the configuration object this module last installed;
+// LogTape's current configuration is ours exactly when getConfig() returns
+// it, so one an application installed later is never replaced.
+let ours: Config<string, string> | null = null;
 let current = "";
 const formatter = getTextFormatter({ value: "bare", timestamp: "time" });
 
@@ -85,7 +87,8 @@ export function applyLoggingSetting(
   explicit = true,
 ): void {
   const key = `${setting}\u0000${logFile ?? ""}`;
-  if (getConfig() !== null && (!ours || !explicit || key === current)) return;
+  const installed = getConfig();
+  if (installed !== null && (installed !== ours || !explicit || key === current)) return;
   const level = LEVELS[setting];
   const sinks: Record<string, Sink> = { console: getConsoleSink({ formatter }) };
   const names = ["console"];
@@ -93,7 +96,7 @@ export function applyLoggingSetting(
     sinks.file = fileSink(logFile);
     names.push("file");
   }
-  configureSync({
+  const config: Config<string, string> = {
     reset: true,
     sinks,
     loggers: [
@@ -104,7 +107,8 @@ export function applyLoggingSetting(
         lowestLevel: level ?? "fatal",
       },
     ],
-  });
-  ours = true;
+  };
+  configureSync(config);
+  ours = config;
   current = key;
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { configureSync, type LogRecord, resetSync } from "@logtape/logtape";
 import {
   call,
   callBatch,
@@ -398,5 +399,25 @@ Deno.test("saveRunSnapshot() sweeps temporary files a killed writer left behind"
     assert.equal(await removeStaleTempFiles(dir, 0), 1); // the fresh one, once old enough
   } finally {
     await Deno.remove(stateDir, { recursive: true });
+  }
+});
+
+Deno.test("new Runner() never replaces a LogTape configuration the application installed", async () => {
+  await new Runner({ loggingSetting: "REGULAR" }).shutdown(); // the library configured first
+  const records: LogRecord[] = [];
+  configureSync({
+    reset: true,
+    sinks: { capture: (record) => void records.push(record) },
+    loggers: [
+      { category: ["logtape", "meta"], sinks: [], lowestLevel: "error" },
+      { category: ["switchyard"], sinks: ["capture"], lowestLevel: "info" },
+    ],
+  });
+  try {
+    await using runner = new Runner({ loggingSetting: "NONE" }); // asks explicitly
+    await runner.run(double, 1);
+    assert.ok(records.some((r) => String(r.rawMessage).includes("completed")));
+  } finally {
+    resetSync();
   }
 });
