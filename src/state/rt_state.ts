@@ -150,10 +150,7 @@ export class RTState {
         node: pending.nodeName,
         error: message.error,
       });
-      this.#finish(message.requestId, "Failed", message.error);
-      if (this.#config.endOnError) {
-        this.#endRun(pending.rootId, message.error);
-      }
+      this.#fail(pending, message.error);
     }
   }
 
@@ -209,7 +206,6 @@ export class RTState {
     this.#info.requestHeap.create(requestId, parentNodeId, nodeId, args, stamp);
 
     const scope = new TaskScope(this.#owner, requestId, nodeId, node, args, parentNodeId, rootId);
-    const pending = scope;
     const promise = new Promise<unknown>((resolve, reject) => {
       scope.resolve = resolve;
       scope.reject = reject;
@@ -232,21 +228,17 @@ export class RTState {
 
     const timeout = node.options.timeout;
     if (timeout !== undefined) {
-      pending.timer = setTimeout(() => {
+      scope.timer = setTimeout(() => {
         const error = new NodeTimeoutError(node.name, timeout);
         this.#abortTree(requestId, error);
-        this.#finish(requestId, "Failed", error);
-        if (this.#config.endOnError) this.#endRun(rootId, error);
+        this.#fail(scope, error);
       }, timeout);
     }
     try {
-      this.#coordinator.submit(
-        scope,
-        mode ?? node.mode,
-      );
+      this.#coordinator.submit(scope, mode ?? node.mode);
     } catch (error) {
       this.#publisher.publish(new RequestCreationFailure(requestId, error));
-      this.#finish(requestId, "Failed", error);
+      this.#fail(scope, error);
     }
     return promise;
   }
@@ -330,6 +322,12 @@ export class RTState {
     }
     this.#abortTree(rootId, error);
     this.#finish(rootId, "Failed", error);
+  }
+
+  /** Records a failure; with endOnError it ends the whole run. */
+  #fail(scope: TaskScope, error: unknown): void {
+    this.#finish(scope.requestId, "Failed", error);
+    if (this.#config.endOnError) this.#endRun(scope.rootId, error);
   }
 
   #finish(requestId: string, status: RequestStatus, output: unknown): void {
