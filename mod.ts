@@ -26,14 +26,6 @@
  * @module
  */
 
-export { type Stamp, StampManager } from "./src/state/stamp.ts";
-export { Forest, type ForestRecord } from "./src/state/forest.ts";
-export {
-  RequestForest,
-  type RequestRecord,
-  type RequestStatus,
-} from "./src/state/request_forest.ts";
-export { NodeForest, type NodeRecord } from "./src/state/node_forest.ts";
 export {
   type Edge,
   ExecutionInfo,
@@ -41,33 +33,9 @@ export {
   type SerializedRun,
   type Vertex,
 } from "./src/state/execution_info.ts";
-export { type CallNodesOptions, RTState } from "./src/state/rt_state.ts";
-
-export { Task } from "./src/execution/task.ts";
-export { CoordinatorState, type Job, type JobStatus } from "./src/execution/job.ts";
-export { Coordinator, type CoordinatorDetail } from "./src/execution/coordinator.ts";
-export { AsyncExecutionStrategy, type TaskExecutionStrategy } from "./src/execution/strategy.ts";
-
-export {
-  Publisher,
-  type PublisherOptions,
-  PublisherShutdownError,
-  RTPublisher,
-  type SubscribeOptions,
-  type Subscriber,
-} from "./src/pubsub/publisher.ts";
-export {
-  BroadcastEvent,
-  FatalFailure,
-  RequestCancellation,
-  RequestCreation,
-  RequestCreationFailure,
-  RequestFailure,
-  RequestMessage,
-  RequestSuccess,
-  type RuntimeMessage,
-} from "./src/pubsub/messages.ts";
-
+export type { NodeRecord } from "./src/state/node_forest.ts";
+export type { RequestRecord, RequestStatus } from "./src/state/request_forest.ts";
+export type { Stamp } from "./src/state/stamp.ts";
 export {
   type AnyNode,
   type ExecutionConfigurations,
@@ -76,28 +44,18 @@ export {
   node,
   type NodeOptions,
   type WorkerPermissions,
-} from "./src/nodes/node.ts";
+} from "./src/core/node.ts";
 export { call, callBatch, type CallBatchOptions } from "./src/nodes/call.ts";
 export { broadcast, currentSignal, getContext, putContext } from "./src/nodes/context.ts";
-
 export { Runner } from "./src/run/runner.ts";
 export {
   type ExecutorConfig,
   type ExecutorConfigInput,
   parseExecutorConfig,
   type WorkerPoolConfig,
-} from "./src/run/config.ts";
-export { GlobalTimeoutError, NodeTimeoutError, RequestCancelledError } from "./src/run/errors.ts";
-export type { LoggingSetting } from "./src/_logging.ts";
-
-export {
-  runsDir,
-  type RunSnapshot,
-  saveRunSnapshot,
-  snapshotOf,
-} from "./src/persistence/run_store.ts";
-
-// Flow, Routine, JobState: event-wired routines with per-execution state.
+} from "./src/execution/config.ts";
+export { GlobalTimeoutError, NodeTimeoutError, RequestCancelledError } from "./src/core/errors.ts";
+export type { LoggingSetting } from "./src/core/logging.ts";
 export {
   type ErrorDecision,
   ErrorHandler,
@@ -132,62 +90,11 @@ export {
   type SlotTarget,
   type WaitOptions,
 } from "./src/flow/flow.ts";
-// Saved runs (event log, loader, request rows), the switchyard CLI and the
-// visualizer.
-export {
-  type CreatedEvent,
-  type EndedEvent,
-  EVENT_LOG_FORMAT,
-  eventLogPath,
-  EventLogWriter,
-  type RunEvent,
-  type SavedEvent,
-  type StartEvent,
-} from "./src/persistence/event_log.ts";
-export {
-  isEventLogActive,
-  type ParsedEventLog,
-  parseEventLog,
-  rebuildExecution,
-} from "./src/persistence/event_log_reader.ts";
-export {
-  isRunId,
-  listRuns,
-  type ListRunsOptions,
-  type LoadedRun,
-  loadFromDir,
-  loadRun,
-  resolveRun,
-  RunNotFoundError,
-  type RunStatus,
-  type RunSummary,
-  type RunSummaryCache,
-  summarize,
-} from "./src/persistence/run_loader.ts";
-export { type RequestRow, requestRows } from "./src/persistence/request_rows.ts";
-export {
-  findRunTarget,
-  registerRunTarget,
-  type RunOutcome,
-  type RunTarget,
-  type RunTargetContext,
-  UnsupportedRunTargetError,
-} from "./src/cli/run_targets.ts";
-export { type FormatOptions, formatRunList, formatRunTree } from "./src/cli/inspect.ts";
-export { serveViz, type VizOptions, type VizServer } from "./src/viz/server.ts";
-
-// Worker execution: the worker pool strategy and its errors.
-export {
-  WorkerExecutionStrategy,
-  type WorkerStrategyOptions,
-} from "./src/execution/worker_strategy.ts";
 export {
   type WorkerFailureReason,
   WorkerTaskError,
   type WorkerTaskErrorOptions,
 } from "./src/execution/worker_error.ts";
-
-// States: the application's queue of states (DESIGN §6).
 export { Gate } from "./src/states/gate.ts";
 export {
   type EnterStateOptions,
@@ -197,6 +104,4 @@ export {
 } from "./src/states/state.ts";
 export { type ActiveState, StateManager } from "./src/states/state_manager.ts";
 export { StateFailedError } from "./src/states/errors.ts";
-
-// Running flows and states from the CLI: the flow job observer.
 export type { ObservedJob } from "./src/flow/flow.ts";

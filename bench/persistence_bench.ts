@@ -11,7 +11,8 @@
  *
  * @module
  */
-import { callBatch, EventLogWriter, loadRun, node, Runner } from "../mod.ts";
+import { callBatch, node, Runner } from "../mod.ts";
+import { EventLogWriter, loadRun } from "../persistence.ts";
 import { join } from "node:path";
 import { median } from "./_measure.ts";
 

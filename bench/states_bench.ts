@@ -6,17 +6,8 @@
  * @module
  */
 import PQueue from "p-queue";
-import {
-  AsyncExecutionStrategy,
-  Coordinator,
-  ExecutionInfo,
-  Node,
-  parseExecutorConfig,
-  RTPublisher,
-  RTState,
-  State,
-  StateManager,
-} from "../mod.ts";
+import { AsyncExecutionStrategy, Coordinator, RTPublisher, RTState } from "../engine.ts";
+import { ExecutionInfo, Node, parseExecutorConfig, State, StateManager } from "../mod.ts";
 import { median } from "./_measure.ts";
 
 const N = 100_000;

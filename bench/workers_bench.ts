@@ -11,7 +11,8 @@
  * @module
  */
 import workerpool from "workerpool";
-import { callBatch, node, Runner, Task, WorkerExecutionStrategy } from "../mod.ts";
+import { callBatch, node, Runner } from "../mod.ts";
+import { Task, WorkerExecutionStrategy } from "../engine.ts";
 import { best } from "./_measure.ts";
 
 const TINY = 20_000;

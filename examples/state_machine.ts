@@ -8,17 +8,8 @@
  *
  * @module
  */
-import {
-  broadcast,
-  BroadcastEvent,
-  call,
-  currentSignal,
-  Gate,
-  node,
-  RequestSuccess,
-  State,
-  StateManager,
-} from "../mod.ts";
+import { broadcast, call, currentSignal, Gate, node, State, StateManager } from "../mod.ts";
+import { BroadcastEvent, RequestSuccess } from "../engine.ts";
 
 /** An in-memory stand-in for a database. */
 interface Database {

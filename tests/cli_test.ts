@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { main } from "../src/cli/main.ts";
 import type { CliOutput } from "../src/cli/progress.ts";
-import { eventLogPath, loadRun, requestRows } from "../mod.ts";
+import { eventLogPath, loadRun, requestRows } from "../persistence.ts";
 import { flowWaiting, gate, interruptStarted, statesWaiting } from "./fixtures/cli_module.ts";
 
 const fixtureModule = new URL("./fixtures/cli_module.ts", import.meta.url)

@@ -3,14 +3,14 @@ import {
   AsyncExecutionStrategy,
   Coordinator,
   CoordinatorState,
-  node,
   RequestFailure,
   RequestSuccess,
   RTPublisher,
   type RuntimeMessage,
   Task,
   type TaskExecutionStrategy,
-} from "../mod.ts";
+} from "../engine.ts";
+import { node } from "../mod.ts";
 
 function started(strategies: Record<string, TaskExecutionStrategy>) {
   const publisher = new RTPublisher();

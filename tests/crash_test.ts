@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadRun, requestRows } from "../mod.ts";
+import { loadRun, requestRows } from "../persistence.ts";
 import { main } from "../src/cli/main.ts";
 
 const fixture = new URL("./fixtures/crash_run.ts", import.meta.url);

@@ -8,7 +8,7 @@ import {
   rebuildExecution,
   requestRows,
   summarize,
-} from "../mod.ts";
+} from "../persistence.ts";
 import { killSaving } from "./fixtures/kill_saving.ts";
 
 Deno.test("A saving run killed with SIGKILL at random points never leaves a torn snapshot or an unreadable log", async () => {

@@ -1,16 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { call, type ExecutionInfo, node, Runner } from "../mod.ts";
 import {
-  call,
   eventLogPath,
-  type ExecutionInfo,
   loadRun,
-  node,
   parseEventLog,
   requestRows,
   type RunEvent,
-  Runner,
-} from "../mod.ts";
+} from "../persistence.ts";
 
 async function withStateDir(fn: (dir: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "switchyard-log-" });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadRun, requestRows } from "../mod.ts";
+import { loadRun, requestRows } from "../persistence.ts";
 
 const examples = new URL("../examples/", import.meta.url);
 const entry = new URL("main.ts", examples).pathname;

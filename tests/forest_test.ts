@@ -1,14 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  call,
-  ExecutionInfo,
-  Forest,
-  type ForestRecord,
-  node,
-  RequestForest,
-  Runner,
-  StampManager,
-} from "../mod.ts";
+import { call, ExecutionInfo, node, Runner } from "../mod.ts";
+import { Forest, type ForestRecord, RequestForest, StampManager } from "../engine.ts";
 
 interface Item extends ForestRecord {
   readonly value: number;

@@ -1,17 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import {
-  call,
-  Flow,
-  Forest,
-  type ForestRecord,
-  type Node,
-  node,
-  parseExecutorConfig,
-  Routine,
-  Runner,
-  StampManager,
-} from "../mod.ts";
+import { call, Flow, type Node, node, parseExecutorConfig, Routine, Runner } from "../mod.ts";
+import { Forest, type ForestRecord, StampManager } from "../engine.ts";
 
 interface Cell extends ForestRecord {
   readonly value: number;

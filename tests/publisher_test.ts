@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Publisher, PublisherShutdownError } from "../mod.ts";
+import { Publisher, PublisherShutdownError } from "../engine.ts";
 
 Deno.test("Publisher.publish() delivers in publish order, also when re-entered", () => {
   const publisher = new Publisher<number>();

@@ -1,17 +1,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { call, node, Runner } from "../mod.ts";
 import {
-  call,
   EVENT_LOG_FORMAT,
   isEventLogActive,
   listRuns,
   loadRun,
-  node,
   parseEventLog,
   requestRows,
-  Runner,
   RunNotFoundError,
-} from "../mod.ts";
+} from "../persistence.ts";
 
 async function withStateDir(fn: (dir: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "switchyard-loader-" });

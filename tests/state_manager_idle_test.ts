@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { eventLogPath, Gate, loadRun, RequestCancelledError, State, StateManager } from "../mod.ts";
+import { eventLogPath, loadRun } from "../persistence.ts";
+import { Gate, RequestCancelledError, State, StateManager } from "../mod.ts";
 
 /** Runs a test body on a fresh manager and always shuts it down. */
 async function withManager(body: (manager: StateManager) => Promise<void>): Promise<void> {

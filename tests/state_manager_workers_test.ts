@@ -6,11 +6,11 @@ import {
   type ExecutorConfigInput,
   Gate,
   node,
-  type RuntimeMessage,
   State,
   StateManager,
   WorkerTaskError,
 } from "../mod.ts";
+import type { RuntimeMessage } from "../engine.ts";
 import { service } from "./fixtures/state_services.ts";
 
 /** A fresh manager whose subscriber feeds `messages`; always shut down. */

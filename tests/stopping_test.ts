@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { currentSignal, Gate, type RuntimeMessage, State, StateManager } from "../mod.ts";
+import { currentSignal, Gate, State, StateManager } from "../mod.ts";
+import type { RuntimeMessage } from "../engine.ts";
 import { service } from "./fixtures/state_services.ts";
 
 /** Resolves once a worker has set `flags[index]`. */

@@ -4,7 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { type BrowserContext, chromium } from "playwright-core";
-import { call, EVENT_LOG_FORMAT, node, Runner, serveViz } from "../mod.ts";
+import { call, node, Runner } from "../mod.ts";
+import { EVENT_LOG_FORMAT } from "../persistence.ts";
+import { serveViz } from "../viz.ts";
 
 const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 const OUTPUT = new URL("../test-output/", import.meta.url).pathname;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { serveViz } from "../mod.ts";
+import { serveViz } from "../viz.ts";
 
 const SECRET = "SECRET-OUTSIDE-THE-RUNS-DIR";
 const fixtureRuns = new URL("./fixtures/runs/", import.meta.url);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { call, node, Runner, serveViz } from "../mod.ts";
+import { call, node, Runner } from "../mod.ts";
+import { serveViz } from "../viz.ts";
 
 const fixtureState = new URL("./fixtures", import.meta.url).pathname;
 

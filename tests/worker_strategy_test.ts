@@ -1,15 +1,17 @@
 import assert from "node:assert/strict";
 import {
   BroadcastEvent,
+  RequestCreation,
+  RequestFailure,
+  Task,
+  WorkerExecutionStrategy,
+} from "../engine.ts";
+import {
   call,
   GlobalTimeoutError,
   node,
   NodeTimeoutError,
-  RequestCreation,
-  RequestFailure,
   Runner,
-  Task,
-  WorkerExecutionStrategy,
   WorkerTaskError,
 } from "../mod.ts";
 import {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { NodeDefinition } from "./_protocol.ts";
+import type { NodeDefinition } from "./protocol.ts";
 
 /** A node's function. */
 export type Fn = (...args: unknown[]) => unknown;

@@ -12,9 +12,9 @@
  *
  * @module
  */
-import type { FromWorker, NodeDefinition, RunTuple, ToWorker } from "./_protocol.ts";
+import type { FromWorker, NodeDefinition, RunTuple, ToWorker } from "./protocol.ts";
 import { type Fn, isNode, loadFunction } from "./_lookup.ts";
-import { buffersIn, fromWire, toWire } from "./_wire.ts";
+import { buffersIn, fromWire, toWire } from "./wire.ts";
 
 /** A task to run, unpacked from its {@linkcode RunTuple}. */
 interface RunMessage {

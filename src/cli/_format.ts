@@ -3,7 +3,7 @@
  *
  * @module
  */
-export { describeValue, isErrorLike } from "../_describe.ts";
+export { describeValue, isErrorLike } from "../core/describe.ts";
 
 /**
  * A duration for people: `12.3 ms`, `4.56 s`, `3 min 12 s`.

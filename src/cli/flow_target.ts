@@ -5,14 +5,14 @@
  *
  * @module
  */
-import { applyLoggingSetting, logger } from "../_logging.ts";
-import { describeValue } from "../_describe.ts";
+import { applyLoggingSetting, logger } from "../core/logging.ts";
+import { describeValue } from "../core/describe.ts";
 import type { ExecuteOptions, Flow } from "../flow/flow.ts";
 import type { JobState } from "../flow/job_state.ts";
 import { EventLogWriter } from "../persistence/event_log.ts";
 import { saveRunSnapshot } from "../persistence/run_store.ts";
-import { parseExecutorConfig } from "../run/config.ts";
-import { GlobalTimeoutError } from "../run/errors.ts";
+import { parseExecutorConfig } from "../execution/config.ts";
+import { GlobalTimeoutError } from "../core/errors.ts";
 import type { ExecutionInfo } from "../state/execution_info.ts";
 import type { RunOutcome, RunTarget, RunTargetContext } from "./run_targets.ts";
 

@@ -42,7 +42,9 @@ function paint(text: string, status: string, color: boolean): string {
  *
  * @example A tree
  * ```ts
- * import { call, formatRunTree, loadRun, node, Runner } from "@switchyard/core";
+ * import { call, node, Runner } from "@switchyard/core";
+ * import { formatRunTree } from "@switchyard/core/cli";
+ * import { loadRun } from "@switchyard/core/persistence";
  * import assert from "node:assert/strict";
  *
  * const stateDir = await Deno.makeTempDir();
@@ -117,7 +119,7 @@ function describeRow(row: RequestRow, color: boolean): string {
  *
  * @example A table
  * ```ts
- * import { formatRunList } from "@switchyard/core";
+ * import { formatRunList } from "@switchyard/core/cli";
  * import assert from "node:assert/strict";
  *
  * const text = formatRunList([{ runId: "r1", name: "pipeline", status: "Failed", startTime: null, endTime: null, requests: 3, failed: 1, live: false, source: "snapshot" }]);

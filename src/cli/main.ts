@@ -15,11 +15,11 @@
  *
  * @module
  */
-import { describeValue } from "../_describe.ts";
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { describeValue } from "../core/describe.ts";
+import { Command, CommanderError, InvalidArgumentError, Option } from "npm:commander@^15.1.0";
 import { listRuns, loadRun, RunNotFoundError, summarize } from "../persistence/run_loader.ts";
 import { requestRows } from "../persistence/request_rows.ts";
-import { safeStringify } from "../state/_json_safe.ts";
+import { safeStringify } from "../core/json_safe.ts";
 import { serveViz } from "../viz/server.ts";
 import { formatRunList, formatRunTree } from "./inspect.ts";
 import type { CliOutput } from "./progress.ts";
@@ -286,3 +286,14 @@ function describeError(error: unknown): string {
 if (import.meta.main) {
   Deno.exit(await main(Deno.args));
 }
+
+export {
+  findRunTarget,
+  registerRunTarget,
+  type RunOutcome,
+  type RunTarget,
+  type RunTargetContext,
+  UnsupportedRunTargetError,
+} from "./run_targets.ts";
+export { type FormatOptions, formatRunList, formatRunTree } from "./inspect.ts";
+export type { CliOutput } from "./progress.ts";

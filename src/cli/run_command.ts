@@ -6,11 +6,11 @@
  */
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { LoggingSetting } from "../_logging.ts";
+import type { LoggingSetting } from "../core/logging.ts";
 import { isRunId } from "../persistence/run_loader.ts";
 import { runsDir } from "../persistence/run_store.ts";
 import { type CliOutput, ProgressDisplay } from "./progress.ts";
-import { safeStringify } from "../state/_json_safe.ts";
+import { safeStringify } from "../core/json_safe.ts";
 import { describeValue } from "./_format.ts";
 import { findRunTarget, UnsupportedRunTargetError } from "./run_targets.ts";
 

@@ -6,11 +6,11 @@
  *
  * @module
  */
-import { describeValue } from "../_describe.ts";
-import { isNode } from "../nodes/node.ts";
+import { describeValue } from "../core/describe.ts";
+import { isNode } from "../core/node.ts";
 import type { RTPublisher } from "../pubsub/publisher.ts";
 import { Runner } from "../run/runner.ts";
-import type { ExecutorConfigInput } from "../run/config.ts";
+import type { ExecutorConfigInput } from "../execution/config.ts";
 import type { ExecutionInfo } from "../state/execution_info.ts";
 import { flowTarget } from "./flow_target.ts";
 import { statesTarget } from "./states_target.ts";
@@ -114,7 +114,8 @@ const targets: RunTarget[] = [nodeTarget, flowTarget, statesTarget];
  *
  * @example Teaching `switchyard run` a new kind
  * ```ts
- * import { ExecutionInfo, findRunTarget, registerRunTarget } from "@switchyard/core";
+ * import { ExecutionInfo } from "@switchyard/core";
+ * import { findRunTarget, registerRunTarget } from "@switchyard/core/cli";
  * import assert from "node:assert/strict";
  *
  * const remove = registerRunTarget({
@@ -153,7 +154,8 @@ export function registerRunTarget(target: RunTarget): () => void {
  *
  * @example What a module exports
  * ```ts
- * import { findRunTarget, node } from "@switchyard/core";
+ * import { findRunTarget } from "@switchyard/core/cli";
+ * import { node } from "@switchyard/core";
  * import assert from "node:assert/strict";
  *
  * assert.equal(findRunTarget(node(() => 1, { name: "one" }))?.kind, "node");

@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { describeValue } from "../_describe.ts";
+import { describeValue } from "../core/describe.ts";
 import { RTPublisher } from "../pubsub/publisher.ts";
-import { isNode } from "../nodes/node.ts";
-import { GlobalTimeoutError, RequestCancelledError } from "../run/errors.ts";
+import { isNode } from "../core/node.ts";
+import { GlobalTimeoutError, RequestCancelledError } from "../core/errors.ts";
 import { State } from "../states/state.ts";
 import { StateManager } from "../states/state_manager.ts";
 import type { RunTarget, RunTargetContext } from "./run_targets.ts";

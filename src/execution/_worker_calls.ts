@@ -11,9 +11,9 @@
  *
  * @module
  */
-import type { FromWorker } from "../../workers/_protocol.ts";
-import { isNode, type Node } from "../nodes/node.ts";
-import { toWire } from "../../workers/_wire.ts";
+import type { FromWorker } from "../../workers/protocol.ts";
+import { isNode, type Node } from "../core/node.ts";
+import { toWire } from "../../workers/wire.ts";
 import type { PoolJob, WorkerHandle } from "./_worker_handle.ts";
 
 /** Module namespaces imported on the main thread, by URL. */

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { GlobalTimeoutError, NodeTimeoutError } from "../run/errors.ts";
+import { GlobalTimeoutError, NodeTimeoutError } from "../core/errors.ts";
 import type { WorkerFailureReason } from "./worker_error.ts";
 
 /**

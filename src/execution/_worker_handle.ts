@@ -3,9 +3,9 @@
  *
  * @module
  */
-import type { FromWorker, NodeDefinition, ToWorker, WireError } from "../../workers/_protocol.ts";
-import { toWire } from "../../workers/_wire.ts";
-import type { WorkerPermissions } from "../nodes/node.ts";
+import type { FromWorker, NodeDefinition, ToWorker, WireError } from "../../workers/protocol.ts";
+import { toWire } from "../../workers/wire.ts";
+import type { WorkerPermissions } from "../core/node.ts";
 import type { Task } from "./task.ts";
 
 const BOOTSTRAP = new URL("../../workers/bootstrap.ts", import.meta.url);

@@ -4,13 +4,13 @@
  *
  * @module
  */
-import type { FromWorker } from "../../workers/_protocol.ts";
-import { logger } from "../_logging.ts";
-import { NodeTimeoutError } from "../run/errors.ts";
+import type { FromWorker } from "../../workers/protocol.ts";
+import { logger } from "../core/logging.ts";
+import { NodeTimeoutError } from "../core/errors.ts";
 import { SignalWatch } from "./_signal_watch.ts";
 import { answerCall, type ModuleCache } from "./_worker_calls.ts";
 import { cloneable, describe, stopReason } from "./_worker_failures.ts";
-import { fromWire, toWire } from "../../workers/_wire.ts";
+import { fromWire, toWire } from "../../workers/wire.ts";
 import { type JobSpec, type PoolJob, transferables, WorkerHandle } from "./_worker_handle.ts";
 import { type WorkerFailureReason, WorkerTaskError } from "./worker_error.ts";
 

@@ -26,7 +26,8 @@ export interface CoordinatorDetail {
  *
  * @example Coordinating a task
  * ```ts
- * import { AsyncExecutionStrategy, Coordinator, node, RequestSuccess, RTPublisher, Task } from "@switchyard/core";
+ * import { AsyncExecutionStrategy, Coordinator, RequestSuccess, RTPublisher, Task } from "@switchyard/core/engine";
+ * import { node } from "@switchyard/core";
  * import assert from "node:assert/strict";
  *
  * const publisher = new RTPublisher();

@@ -31,7 +31,8 @@ export interface Job {
  *
  * @example Opening and closing a job
  * ```ts
- * import { CoordinatorState, node, Task } from "@switchyard/core";
+ * import { CoordinatorState, Task } from "@switchyard/core/engine";
+ * import { node } from "@switchyard/core";
  * import assert from "node:assert/strict";
  *
  * const state = CoordinatorState.empty();

@@ -28,7 +28,8 @@ export interface TaskExecutionStrategy {
  *
  * @example Running a task
  * ```ts
- * import { AsyncExecutionStrategy, node, Task } from "@switchyard/core";
+ * import { AsyncExecutionStrategy, Task } from "@switchyard/core/engine";
+ * import { node } from "@switchyard/core";
  * import assert from "node:assert/strict";
  *
  * const strategy = new AsyncExecutionStrategy();

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { AnyNode, Node } from "../nodes/node.ts";
+import type { AnyNode, Node } from "../core/node.ts";
 
 const NEVER_ABORTED = new AbortController().signal;
 
@@ -14,7 +14,8 @@ const NEVER_ABORTED = new AbortController().signal;
  *
  * @example Invoking a task directly
  * ```ts
- * import { node, Task } from "@switchyard/core";
+ * import { node } from "@switchyard/core";
+ * import { Task } from "@switchyard/core/engine";
  * import assert from "node:assert/strict";
  *
  * const task = new Task("r1", node(async (a: number, b: number) => a + b, { name: "add" }), [1, 2]);

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import type { NodeDefinition } from "../../workers/_protocol.ts";
-import type { Node, WorkerPermissions } from "../nodes/node.ts";
+import type { NodeDefinition } from "../../workers/protocol.ts";
+import type { Node, WorkerPermissions } from "../core/node.ts";
 import type { JobSpec } from "./_worker_handle.ts";
 import { permissionsKey } from "./_worker_handle.ts";
 import { WorkerPool } from "./_worker_pool.ts";

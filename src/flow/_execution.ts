@@ -6,13 +6,13 @@
  */
 import { Coordinator } from "../execution/coordinator.ts";
 import { AsyncExecutionStrategy } from "../execution/strategy.ts";
-import { logger } from "../_logging.ts";
-import { Node } from "../nodes/node.ts";
-import { scopeStorage } from "../nodes/_scope.ts";
+import { logger } from "../core/logging.ts";
+import { Node } from "../core/node.ts";
+import { scopeStorage } from "../execution/scope.ts";
 import { RTPublisher } from "../pubsub/publisher.ts";
-import { parseExecutorConfig } from "../run/config.ts";
+import { parseExecutorConfig } from "../execution/config.ts";
 import { ExecutionInfo } from "../state/execution_info.ts";
-import { RTState } from "../state/rt_state.ts";
+import { RTState } from "../execution/rt_state.ts";
 import type { Activation, ActivationSink } from "./_context.ts";
 import { activationStorage } from "./_context.ts";
 import type { ErrorHandler } from "./error_handler.ts";

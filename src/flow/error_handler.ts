@@ -3,9 +3,9 @@
  *
  * @module
  */
-import { describeValue } from "../_describe.ts";
-import { z } from "zod";
-import { describeIssues } from "../_validation.ts";
+import { describeValue } from "../core/describe.ts";
+import { z } from "npm:zod@^4.1.0";
+import { describeIssues } from "../core/validation.ts";
 
 /**
  * How a failure is handled:

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { describeValue } from "../_describe.ts";
+import { describeValue } from "../core/describe.ts";
 import type { RTPublisher } from "../pubsub/publisher.ts";
 import type { ExecutionInfo } from "../state/execution_info.ts";
 import { FlowExecution } from "./_execution.ts";

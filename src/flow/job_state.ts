@@ -3,10 +3,10 @@
  *
  * @module
  */
-import { describeIssues } from "../_validation.ts";
-import { logger } from "../_logging.ts";
+import { describeIssues } from "../core/validation.ts";
+import { logger } from "../core/logging.ts";
 import { writeFileAtomic } from "../persistence/run_store.ts";
-import { toJsonSafe } from "../state/_json_safe.ts";
+import { toJsonSafe } from "../core/json_safe.ts";
 import { ExecutionRecord } from "./execution_record.ts";
 import {
   type DeferredEvent,

@@ -3,11 +3,11 @@
  *
  * @module
  */
-import { isLoggingConfigured } from "../_logging.ts";
+import { isLoggingConfigured } from "../core/logging.ts";
 import { Runner } from "../run/runner.ts";
-import type { Node } from "./node.ts";
-import { currentScope } from "./_scope.ts";
-import { workerBridge } from "./_worker_bridge.ts";
+import type { Node } from "../core/node.ts";
+import { currentScope } from "../execution/scope.ts";
+import { workerBridge } from "../execution/worker_bridge.ts";
 
 /**
  * Calls a node. Inside a running node this creates a child request of the

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { currentScope, type TaskScope } from "./_scope.ts";
-import { workerBridge } from "./_worker_bridge.ts";
+import { currentScope, type TaskScope } from "../execution/scope.ts";
+import { workerBridge } from "../execution/worker_bridge.ts";
 
 function requireScope(what: string): TaskScope {
   const scope = currentScope();
@@ -87,7 +87,8 @@ export function currentSignal(): AbortSignal {
  *
  * @example Broadcasting progress
  * ```ts
- * import { broadcast, BroadcastEvent, node, Runner } from "@switchyard/core";
+ * import { broadcast, node, Runner } from "@switchyard/core";
+ * import { BroadcastEvent } from "@switchyard/core/engine";
  * import assert from "node:assert/strict";
  *
  * const seen: unknown[] = [];

@@ -15,11 +15,11 @@
  * @module
  */
 import { join } from "node:path";
-import { logger } from "../_logging.ts";
+import { logger } from "../core/logging.ts";
 import type { RuntimeMessage } from "../pubsub/messages.ts";
 import type { ExecutionInfo, ExecutionStatus } from "../state/execution_info.ts";
 import type { RequestRecord } from "../state/request_forest.ts";
-import { safeStringify } from "../state/_json_safe.ts";
+import { safeStringify } from "../core/json_safe.ts";
 import { runsDir } from "./run_store.ts";
 
 const log = logger("persistence");
@@ -110,7 +110,7 @@ const ENDED = {
  *
  * @example
  * ```ts
- * import { eventLogPath } from "@switchyard/core";
+ * import { eventLogPath } from "@switchyard/core/persistence";
  * import assert from "node:assert/strict";
  *
  * assert.equal(eventLogPath(".switchyard", "r1"), ".switchyard/runs/r1.events.jsonl");
@@ -133,7 +133,8 @@ export function eventLogPath(stateDir: string, runId: string): string {
  *
  * @example Logging a run by hand
  * ```ts
- * import { EventLogWriter, node, Runner } from "@switchyard/core";
+ * import { EventLogWriter } from "@switchyard/core/persistence";
+ * import { node, Runner } from "@switchyard/core";
  * import assert from "node:assert/strict";
  *
  * const stateDir = await Deno.makeTempDir();

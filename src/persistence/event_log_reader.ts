@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { describeValue } from "../_describe.ts";
+import { describeValue } from "../core/describe.ts";
 import { ExecutionInfo } from "../state/execution_info.ts";
 import type { NodeRecord } from "../state/node_forest.ts";
 import type { Stamp } from "../state/stamp.ts";
@@ -30,7 +30,7 @@ export interface ParsedEventLog {
  *
  * @example A torn last line is ignored
  * ```ts
- * import { parseEventLog } from "@switchyard/core";
+ * import { parseEventLog } from "@switchyard/core/persistence";
  * import assert from "node:assert/strict";
  *
  * const text = '{"event":"saved","time":1,"status":"Completed","events":0}\n{"event":"crea';
@@ -73,7 +73,7 @@ export function parseEventLog(bytes: Uint8Array): ParsedEventLog {
  *
  * @example Replaying two events
  * ```ts
- * import { rebuildExecution, type RunEvent } from "@switchyard/core";
+ * import { rebuildExecution, type RunEvent } from "@switchyard/core/persistence";
  * import assert from "node:assert/strict";
  *
  * const events: RunEvent[] = [
@@ -182,7 +182,8 @@ function nodeRecord(event: CreatedEvent, stamp: Stamp): NodeRecord {
  *
  * @example While a runner writes
  * ```ts
- * import { eventLogPath, isEventLogActive, node, Runner } from "@switchyard/core";
+ * import { eventLogPath, isEventLogActive } from "@switchyard/core/persistence";
+ * import { node, Runner } from "@switchyard/core";
  * import assert from "node:assert/strict";
  *
  * const stateDir = await Deno.makeTempDir();

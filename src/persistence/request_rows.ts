@@ -44,7 +44,8 @@ export interface RequestRow {
  *
  * @example Rows of a saved run
  * ```ts
- * import { call, node, requestRows, Runner } from "@switchyard/core";
+ * import { call, node, Runner } from "@switchyard/core";
+ * import { requestRows } from "@switchyard/core/persistence";
  * import assert from "node:assert/strict";
  *
  * const leaf = node(async (x: number) => x + 1, { name: "leaf" });

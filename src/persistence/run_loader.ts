@@ -97,7 +97,7 @@ const RUN_ID = /^[\w.-]{1,200}$/;
  *
  * @example Ids and paths
  * ```ts
- * import { isRunId } from "@switchyard/core";
+ * import { isRunId } from "@switchyard/core/persistence";
  * import assert from "node:assert/strict";
  *
  * assert.equal(isRunId("3f2a-run_1.b"), true);
@@ -121,7 +121,8 @@ export function isRunId(value: unknown): value is string {
  *
  * @example A unique prefix
  * ```ts
- * import { node, resolveRun, Runner } from "@switchyard/core";
+ * import { node, Runner } from "@switchyard/core";
+ * import { resolveRun } from "@switchyard/core/persistence";
  * import assert from "node:assert/strict";
  *
  * const stateDir = await Deno.makeTempDir();
@@ -181,7 +182,8 @@ export async function resolveRun(
  *
  * @example Loading a saved run
  * ```ts
- * import { loadRun, node, Runner } from "@switchyard/core";
+ * import { loadRun } from "@switchyard/core/persistence";
+ * import { node, Runner } from "@switchyard/core";
  * import assert from "node:assert/strict";
  *
  * const stateDir = await Deno.makeTempDir();
@@ -365,7 +367,8 @@ export interface ListRunsOptions {
  *
  * @example Listing runs
  * ```ts
- * import { listRuns, node, Runner } from "@switchyard/core";
+ * import { listRuns } from "@switchyard/core/persistence";
+ * import { node, Runner } from "@switchyard/core";
  * import assert from "node:assert/strict";
  *
  * const stateDir = await Deno.makeTempDir();
@@ -444,7 +447,8 @@ async function filesKey(dir: string, runId: string): Promise<string> {
  *
  * @example Counting requests
  * ```ts
- * import { loadRun, node, Runner, summarize } from "@switchyard/core";
+ * import { loadRun, summarize } from "@switchyard/core/persistence";
+ * import { node, Runner } from "@switchyard/core";
  * import assert from "node:assert/strict";
  *
  * const stateDir = await Deno.makeTempDir();

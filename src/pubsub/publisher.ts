@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { logger } from "../_logging.ts";
+import { logger } from "../core/logging.ts";
 import type { RuntimeMessage } from "./messages.ts";
 
 const log = logger("pubsub");
@@ -62,7 +62,7 @@ interface Listener<T> {
  *
  * @example Subscribing and waiting for a message
  * ```ts
- * import { Publisher } from "@switchyard/core";
+ * import { Publisher } from "@switchyard/core/engine";
  * import assert from "node:assert/strict";
  *
  * const publisher = new Publisher<number>();
@@ -308,7 +308,7 @@ export class Publisher<T> {
  *
  * @example Listening for a success
  * ```ts
- * import { RequestSuccess, RTPublisher } from "@switchyard/core";
+ * import { RequestSuccess, RTPublisher } from "@switchyard/core/engine";
  * import assert from "node:assert/strict";
  *
  * const publisher = new RTPublisher();

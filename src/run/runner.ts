@@ -4,16 +4,20 @@
  * @module
  */
 import { Coordinator } from "../execution/coordinator.ts";
-import { defaultStrategies } from "../execution/_strategies.ts";
-import { applyLoggingSetting, logger } from "../_logging.ts";
-import type { Node } from "../nodes/node.ts";
+import { defaultStrategies } from "../execution/strategies.ts";
+import { applyLoggingSetting, logger } from "../core/logging.ts";
+import type { Node } from "../core/node.ts";
 import { EventLogWriter } from "../persistence/event_log.ts";
 import { saveRunSnapshot } from "../persistence/run_store.ts";
 import { RTPublisher } from "../pubsub/publisher.ts";
 import { ExecutionInfo } from "../state/execution_info.ts";
-import { RTState } from "../state/rt_state.ts";
-import { type ExecutorConfig, type ExecutorConfigInput, parseExecutorConfig } from "./config.ts";
-import { GlobalTimeoutError, RequestCancelledError } from "./errors.ts";
+import { RTState } from "../execution/rt_state.ts";
+import {
+  type ExecutorConfig,
+  type ExecutorConfigInput,
+  parseExecutorConfig,
+} from "../execution/config.ts";
+import { GlobalTimeoutError, RequestCancelledError } from "../core/errors.ts";
 
 const log = logger("runner");
 

@@ -6,7 +6,7 @@
 import { NodeForest, type NodeRecord } from "./node_forest.ts";
 import { RequestForest, type RequestRecord, type RequestStatus } from "./request_forest.ts";
 import { type Stamp, StampManager } from "./stamp.ts";
-import { safeStringify, toJsonSafe } from "./_json_safe.ts";
+import { safeStringify, toJsonSafe } from "../core/json_safe.ts";
 
 /** A node version as drawn in a graph. */
 export interface Vertex {

@@ -26,7 +26,7 @@ export interface ForestRecord {
  *
  * @example Versions and the time machine
  * ```ts
- * import { Forest, StampManager, type ForestRecord } from "@switchyard/core";
+ * import { Forest, StampManager, type ForestRecord } from "@switchyard/core/engine";
  * import assert from "node:assert/strict";
  *
  * interface Note extends ForestRecord { readonly text: string }

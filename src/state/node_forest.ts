@@ -18,7 +18,7 @@ export interface NodeRecord extends ForestRecord {
  *
  * @example Recording a node
  * ```ts
- * import { NodeForest, StampManager } from "@switchyard/core";
+ * import { NodeForest, StampManager } from "@switchyard/core/engine";
  * import assert from "node:assert/strict";
  *
  * const nodes = new NodeForest();

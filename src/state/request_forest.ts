@@ -29,7 +29,7 @@ export interface RequestRecord extends ForestRecord {
  *
  * @example Creating and closing a request
  * ```ts
- * import { RequestForest, StampManager } from "@switchyard/core";
+ * import { RequestForest, StampManager } from "@switchyard/core/engine";
  * import assert from "node:assert/strict";
  *
  * const stamper = new StampManager();

@@ -28,7 +28,7 @@ export interface Stamp {
  *
  * @example Creating stamps
  * ```ts
- * import { StampManager } from "@switchyard/core";
+ * import { StampManager } from "@switchyard/core/engine";
  * import assert from "node:assert/strict";
  *
  * const stamper = new StampManager();
@@ -68,7 +68,7 @@ export class StampManager {
    *
    * @example Two stamps at one step
    * ```ts
-   * import { StampManager } from "@switchyard/core";
+   * import { StampManager } from "@switchyard/core/engine";
    * import assert from "node:assert/strict";
    *
    * const make = new StampManager().stampCreator();

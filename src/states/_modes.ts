@@ -3,10 +3,10 @@
  *
  * @module
  */
-import { defaultStrategies } from "../execution/_strategies.ts";
+import { defaultStrategies } from "../execution/strategies.ts";
 import type { TaskExecutionStrategy } from "../execution/strategy.ts";
 import { WorkerExecutionStrategy } from "../execution/worker_strategy.ts";
-import type { ExecutorConfig } from "../run/config.ts";
+import type { ExecutorConfig } from "../execution/config.ts";
 
 /**
  * The coordinator mode of long-running blocking states: every task gets a

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { isNode, Node } from "../nodes/node.ts";
+import { isNode, Node } from "../core/node.ts";
 import { describe } from "./_describe.ts";
 
 /**

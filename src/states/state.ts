@@ -3,10 +3,10 @@
  *
  * @module
  */
-import { logger } from "../_logging.ts";
+import { logger } from "../core/logging.ts";
 import { call } from "../nodes/call.ts";
-import { isNode, type Node } from "../nodes/node.ts";
-import { RequestCancelledError } from "../run/errors.ts";
+import { isNode, type Node } from "../core/node.ts";
+import { RequestCancelledError } from "../core/errors.ts";
 import { Gate } from "./gate.ts";
 import { describe } from "./_describe.ts";
 import { outcomeUnlessAborted } from "./_outcome.ts";

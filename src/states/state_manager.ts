@@ -6,9 +6,9 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import { Coordinator } from "../execution/coordinator.ts";
-import { applyLoggingSetting, logger } from "../_logging.ts";
-import { Node } from "../nodes/node.ts";
-import { scopeStorage } from "../nodes/_scope.ts";
+import { applyLoggingSetting, logger } from "../core/logging.ts";
+import { Node } from "../core/node.ts";
+import { scopeStorage } from "../execution/scope.ts";
 import { EventLogWriter } from "../persistence/event_log.ts";
 import { saveRunSnapshot } from "../persistence/run_store.ts";
 import type { RuntimeMessage } from "../pubsub/messages.ts";
@@ -17,10 +17,10 @@ import {
   type ExecutorConfig,
   type ExecutorConfigInput,
   parseExecutorConfig,
-} from "../run/config.ts";
-import { GlobalTimeoutError, RequestCancelledError } from "../run/errors.ts";
+} from "../execution/config.ts";
+import { GlobalTimeoutError, RequestCancelledError } from "../core/errors.ts";
 import { ExecutionInfo } from "../state/execution_info.ts";
-import { RTState } from "../state/rt_state.ts";
+import { RTState } from "../execution/rt_state.ts";
 import type { Stamp } from "../state/stamp.ts";
 import { StateFailedError } from "./errors.ts";
 import { describeSetting } from "./_describe.ts";

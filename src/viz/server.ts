@@ -6,7 +6,7 @@
  * @module
  */
 import { join } from "node:path";
-import { logger } from "../_logging.ts";
+import { logger } from "../core/logging.ts";
 import { isEventLogActive, parseEventLog } from "../persistence/event_log_reader.ts";
 import {
   isRunId,
@@ -18,7 +18,7 @@ import {
 } from "../persistence/run_loader.ts";
 import { type RequestRow, requestRows } from "../persistence/request_rows.ts";
 import { runsDir } from "../persistence/run_store.ts";
-import { safeStringify } from "../state/_json_safe.ts";
+import { safeStringify } from "../core/json_safe.ts";
 import { APP_CSS, APP_JS, PAGE_HTML } from "./_assets.ts";
 
 const log = logger("viz");
@@ -80,7 +80,7 @@ const problem = (status: number, message: string) => json({ error: message }, st
  *
  * @example Listing runs over HTTP
  * ```ts
- * import { serveViz } from "@switchyard/core";
+ * import { serveViz } from "@switchyard/core/viz";
  * import assert from "node:assert/strict";
  *
  * const stateDir = await Deno.makeTempDir();

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import type { z } from "zod";
-import { describeValue } from "./_describe.ts";
+import type { z } from "npm:zod@^4.1.0";
+import { describeValue } from "./describe.ts";
 
 /**
  * Describes the first issues of a failed parse, naming each field and the

@@ -3,11 +3,11 @@
  *
  * @module
  */
-import { z } from "zod";
-import type { LoggingSetting } from "../_logging.ts";
-import type { WorkerPermissions } from "../nodes/node.ts";
+import { z } from "npm:zod@^4.1.0";
+import type { LoggingSetting } from "../core/logging.ts";
+import type { WorkerPermissions } from "../core/node.ts";
 import type { RuntimeMessage } from "../pubsub/messages.ts";
-import { describeIssues } from "../_validation.ts";
+import { describeIssues } from "../core/validation.ts";
 
 /** Worker pool settings. */
 export interface WorkerPoolConfig {

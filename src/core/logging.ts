@@ -18,7 +18,7 @@ import {
   type Logger,
   type LogLevel,
   type Sink,
-} from "@logtape/logtape";
+} from "npm:@logtape/logtape@^2.0.0";
 
 /** How much a runner logs. */
 export type LoggingSetting = "VERBOSE" | "REGULAR" | "QUIET" | "NONE";

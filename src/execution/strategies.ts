@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ExecutorConfig } from "../run/config.ts";
+import type { ExecutorConfig } from "./config.ts";
 import { AsyncExecutionStrategy, type TaskExecutionStrategy } from "./strategy.ts";
 import { WorkerExecutionStrategy } from "./worker_strategy.ts";
 

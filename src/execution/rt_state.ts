@@ -4,11 +4,11 @@
  *
  * @module
  */
-import type { Coordinator } from "../execution/coordinator.ts";
-import { describeValue } from "../_describe.ts";
-import { logger } from "../_logging.ts";
-import { type AnyNode, isNode, type Node } from "../nodes/node.ts";
-import { type ScopeOwner, TaskScope } from "../nodes/_scope.ts";
+import type { Coordinator } from "./coordinator.ts";
+import { describeValue } from "../core/describe.ts";
+import { logger } from "../core/logging.ts";
+import { type AnyNode, isNode, type Node } from "../core/node.ts";
+import { type ScopeOwner, TaskScope } from "./scope.ts";
 import {
   BroadcastEvent,
   FatalFailure,
@@ -18,10 +18,10 @@ import {
   type RuntimeMessage,
 } from "../pubsub/messages.ts";
 import type { RTPublisher } from "../pubsub/publisher.ts";
-import type { ExecutorConfig } from "../run/config.ts";
-import { NodeTimeoutError, RequestCancelledError } from "../run/errors.ts";
-import type { ExecutionInfo } from "./execution_info.ts";
-import type { RequestStatus } from "./request_forest.ts";
+import type { ExecutorConfig } from "./config.ts";
+import { NodeTimeoutError, RequestCancelledError } from "../core/errors.ts";
+import type { ExecutionInfo } from "../state/execution_info.ts";
+import type { RequestStatus } from "../state/request_forest.ts";
 
 const log = logger("runtime");
 
@@ -52,7 +52,8 @@ export interface CallNodesOptions {
  *
  * @example Driving RTState by hand
  * ```ts
- * import { AsyncExecutionStrategy, Coordinator, ExecutionInfo, node, parseExecutorConfig, RTPublisher, RTState } from "@switchyard/core";
+ * import { AsyncExecutionStrategy, Coordinator, RTPublisher, RTState } from "@switchyard/core/engine";
+ * import { ExecutionInfo, node, parseExecutorConfig } from "@switchyard/core";
  * import assert from "node:assert/strict";
  *
  * const publisher = new RTPublisher();

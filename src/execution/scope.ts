@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { Task } from "../execution/task.ts";
-import type { AnyNode, Node } from "./node.ts";
+import { Task } from "./task.ts";
+import type { AnyNode, Node } from "../core/node.ts";
 import { scopeStorage } from "./_scope_storage.ts";
 
 export { scopeStorage };

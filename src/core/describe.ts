@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { safeStringify } from "./state/_json_safe.ts";
+import { safeStringify } from "./json_safe.ts";
 
 /**
  * A one-line description of a value: `Name: message` for errors (live or

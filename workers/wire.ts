@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { WireError } from "./_protocol.ts";
+import type { WireError } from "./protocol.ts";
 
 /**
  * Flattens an error (and its causes) so its name survives structured clone.

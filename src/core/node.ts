@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { z } from "zod";
-import { describeIssues } from "../_validation.ts";
+import { z } from "npm:zod@^4.1.0";
+import { describeIssues } from "./validation.ts";
 
 /** Where a node runs: on the event loop or in a Web Worker. */
 export type ExecutionConfigurations = "async" | "worker";

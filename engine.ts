@@ -1,0 +1,63 @@
+/**
+ * The engine behind `@switchyard/core`: the runtime state that creates and
+ * finishes tracked requests ({@linkcode RTState}), the {@linkcode Coordinator}
+ * and its execution strategies, the versioned record forests, stamps and the
+ * publisher of completion messages. Application code rarely needs these; they
+ * are for building a front door of your own (a custom strategy, a scheduler).
+ *
+ * @example A coordinator running a task on the event loop
+ * ```ts
+ * import { AsyncExecutionStrategy, Coordinator, RTPublisher, Task } from "@switchyard/core/engine";
+ * import { node } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * const publisher = new RTPublisher();
+ * publisher.start();
+ * const coordinator = new Coordinator({ async: new AsyncExecutionStrategy() });
+ * coordinator.start(publisher);
+ * const done = publisher.listener((m) => m.kind === "success");
+ * coordinator.submit(new Task("r1", node(async () => 42, { name: "answer" }), []), "async");
+ * assert.equal((await done).kind, "success");
+ * await coordinator.shutdown();
+ * await publisher.shutdown();
+ * ```
+ *
+ * @module
+ */
+
+export { type Stamp, StampManager } from "./src/state/stamp.ts";
+export { Forest, type ForestRecord } from "./src/state/forest.ts";
+export {
+  RequestForest,
+  type RequestRecord,
+  type RequestStatus,
+} from "./src/state/request_forest.ts";
+export { NodeForest, type NodeRecord } from "./src/state/node_forest.ts";
+export { type CallNodesOptions, RTState } from "./src/execution/rt_state.ts";
+export { Task } from "./src/execution/task.ts";
+export { CoordinatorState, type Job, type JobStatus } from "./src/execution/job.ts";
+export { Coordinator, type CoordinatorDetail } from "./src/execution/coordinator.ts";
+export { AsyncExecutionStrategy, type TaskExecutionStrategy } from "./src/execution/strategy.ts";
+export {
+  Publisher,
+  type PublisherOptions,
+  PublisherShutdownError,
+  RTPublisher,
+  type SubscribeOptions,
+  type Subscriber,
+} from "./src/pubsub/publisher.ts";
+export {
+  BroadcastEvent,
+  FatalFailure,
+  RequestCancellation,
+  RequestCreation,
+  RequestCreationFailure,
+  RequestFailure,
+  RequestMessage,
+  RequestSuccess,
+  type RuntimeMessage,
+} from "./src/pubsub/messages.ts";
+export {
+  WorkerExecutionStrategy,
+  type WorkerStrategyOptions,
+} from "./src/execution/worker_strategy.ts";

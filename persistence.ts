@@ -1,0 +1,54 @@
+/**
+ * Reading and writing saved runs: the snapshot store under `.switchyard/runs/`,
+ * the append-only event log a running run writes, and the loader that lists
+ * runs and rebuilds a run's `ExecutionInfo` from either.
+ *
+ * @example List the runs saved in a folder
+ * ```ts
+ * import { listRuns } from "@switchyard/core/persistence";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * assert.deepEqual(await listRuns(dir), []);
+ * ```
+ *
+ * @module
+ */
+
+export {
+  runsDir,
+  type RunSnapshot,
+  saveRunSnapshot,
+  snapshotOf,
+} from "./src/persistence/run_store.ts";
+export {
+  type CreatedEvent,
+  type EndedEvent,
+  EVENT_LOG_FORMAT,
+  eventLogPath,
+  EventLogWriter,
+  type RunEvent,
+  type SavedEvent,
+  type StartEvent,
+} from "./src/persistence/event_log.ts";
+export {
+  isEventLogActive,
+  type ParsedEventLog,
+  parseEventLog,
+  rebuildExecution,
+} from "./src/persistence/event_log_reader.ts";
+export {
+  isRunId,
+  listRuns,
+  type ListRunsOptions,
+  type LoadedRun,
+  loadFromDir,
+  loadRun,
+  resolveRun,
+  RunNotFoundError,
+  type RunStatus,
+  type RunSummary,
+  type RunSummaryCache,
+  summarize,
+} from "./src/persistence/run_loader.ts";
+export { type RequestRow, requestRows } from "./src/persistence/request_rows.ts";
