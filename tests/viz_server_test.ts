@@ -64,8 +64,13 @@ Deno.test("serveViz() listens on 127.0.0.1 and serves the page, its assets and t
     );
     const run = await (await fetch(`${server.url}api/runs/fixture-done`))
       .json();
-    assert.equal(run.requests.length, 6);
-    assert.equal(run.requests[5].output.message, "binary file c.bin");
+    assert.equal(run.requests, 6);
+    assert.equal(run.failed, 1);
+    const rows = await (await fetch(`${server.url}api/runs/fixture-done/rows`)).json();
+    assert.equal(rows.total, 6);
+    assert.equal(rows.rows[5].status, "Failed");
+    const failed = await (await fetch(`${server.url}api/runs/fixture-done/requests/r-c`)).json();
+    assert.equal(failed.output.message, "binary file c.bin");
     const request = await fetch(
       `${server.url}api/runs/fixture-done/requests/r-c`,
     );
@@ -80,10 +85,8 @@ Deno.test("serveViz() answers 404 for unknown runs and 400 for traversal, bad id
   try {
     const cases: Array<[string, number]> = [
       ["/api/runs/no-such-run", 404],
-      ["/runs/no-such-run", 404],
       ["/api/runs/fixture-done/requests/nope", 404],
       ["/api/runs/fixture-done/events/extra", 404],
-      ["/elsewhere", 404],
       ["/runs/../../etc/passwd", 400],
       ["/api/runs/..%2F..%2Fetc%2Fpasswd", 400],
       ["/api/runs/%2e%2e/%2e%2e/etc/passwd", 400],
@@ -97,6 +100,12 @@ Deno.test("serveViz() answers 404 for unknown runs and 400 for traversal, bad id
       assert.equal(response.status, status, path);
       assert.doesNotMatch(response.body, /root:|passwd:/);
       assert.match(response.body, /"error"/, path);
+    }
+    // An unknown run's page is a page that says so, with a 404.
+    for (const path of ["/runs/no-such-run", "/elsewhere"]) {
+      const missing = await rawGet(server.port, path);
+      assert.equal(missing.status, 404, path);
+      assert.match(missing.head, /content-type: text\/html/, path);
     }
     const foreign = await rawGet(server.port, "/api/runs", "evil.example");
     assert.equal(foreign.status, 400);
@@ -131,7 +140,7 @@ Deno.test("serveViz() streams a running run's new events, then ends", async () =
     const first = await (await fetch(`${server.url}api/runs/streamed`)).json();
     assert.equal(first.live, true);
     assert.equal(first.status, "Open");
-    assert.equal(first.requests.length, 1);
+    assert.equal(first.requests, 1);
     const response = await fetch(
       `${server.url}api/runs/streamed/events?offset=${first.eventsOffset}`,
     );

@@ -13,6 +13,7 @@ import { isEventLogActive } from "../persistence/event_log_reader.ts";
 import { CHUNK_BYTES, readLines } from "./_lines.ts";
 
 const log = logger("viz");
+const DATA = new TextEncoder().encode("data: ");
 
 /** How an event stream polls and beats. */
 export interface EventStreamTiming {
@@ -62,19 +63,32 @@ export function eventStream(
 
   /** Sends up to about one chunk of complete lines; false when none were new. */
   const sendSome = async (controller: ReadableStreamDefaultController<Uint8Array>) => {
-    const parts: Uint8Array[] = [];
-    let bytes = 0;
+    // One buffer per batch: each line becomes `data: <line>\nid: <end>\n\n`.
+    let out = new Uint8Array(CHUNK_BYTES + 1024);
+    let used = 0;
+    const put = (bytes: Uint8Array) => {
+      if (used + bytes.length > out.length) {
+        const bigger = new Uint8Array(Math.max(out.length * 2, used + bytes.length));
+        bigger.set(out.subarray(0, used));
+        out = bigger;
+      }
+      out.set(bytes, used);
+      used += bytes.length;
+    };
     for await (const line of readLines(path, offset)) {
       offset = line.end;
       if (line.bytes.length === 0) continue;
+      put(DATA);
+      const at = used;
+      put(line.bytes);
       // A stray CR would split the SSE field; the JSON never holds one raw.
-      const data = line.bytes.includes(13) ? line.bytes.map((b) => b === 13 ? 32 : b) : line.bytes;
-      parts.push(encoder.encode("data: "), data.slice(), encoder.encode(`\nid: ${offset}\n\n`));
-      bytes += data.length;
-      if (bytes >= CHUNK_BYTES) break;
+      const written = out.subarray(at, used);
+      for (let i = written.indexOf(13); i >= 0; i = written.indexOf(13, i + 1)) written[i] = 32;
+      put(encoder.encode(`\nid: ${offset}\n\n`));
+      if (used >= CHUNK_BYTES) break;
     }
-    if (parts.length === 0) return false;
-    for (const part of parts) controller.enqueue(part);
+    if (used === 0) return false;
+    controller.enqueue(out.subarray(0, used));
     lastSent = Date.now();
     return true;
   };

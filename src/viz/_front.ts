@@ -13,6 +13,11 @@ export interface FrontLimits {
   maxConnections: number;
   /** A connection with no byte either way for this long (ms) is closed. */
   idleTimeout: number;
+  /**
+   * How long (ms) a request may wait for the first byte of its answer
+   * before the connection is closed.
+   */
+  answerTimeout: number;
 }
 
 /** A running front door. */
@@ -47,7 +52,7 @@ export function openFront(
   const listener = Deno.listen({ hostname: "127.0.0.1", port });
   // Invariant: every accepted connection is in `live` until both of its
   // directions stopped and both ends were closed.
-  const live = new Map<Deno.Conn, { last: number; close: () => void }>();
+  const live = new Map<Deno.Conn, { last: number; waiting: boolean; close: () => void }>();
   const piping = new Set<Promise<void>>();
 
   const serve = async (client: Deno.Conn) => {
@@ -58,7 +63,7 @@ export function openFront(
       client.close();
       return;
     }
-    const state = { last: Date.now(), close: () => {} };
+    const state = { last: Date.now(), waiting: false, close: () => {} };
     live.set(client, state);
     let upstream: Deno.Conn | null = null;
     let closed = false;
@@ -74,21 +79,23 @@ export function openFront(
     try {
       upstream = await connect();
       if (closed) return state.close();
-      const touch = () =>
+      // `waiting`: the client spoke last, so an answer is being prepared.
+      const touch = (fromClient: boolean) =>
         new TransformStream<Uint8Array, Uint8Array>({
           transform(chunk, controller) {
             state.last = Date.now();
+            state.waiting = fromClient;
             controller.enqueue(chunk);
           },
         });
       const up = upstream;
       // The client may half-close after its request: the answer still
       // flows back, and the connection ends when the server's side does.
-      const request = client.readable.pipeThrough(touch())
+      const request = client.readable.pipeThrough(touch(true))
         .pipeTo(up.writable, { preventClose: true })
         .then(() => up.closeWrite(), () => state.close())
         .catch(() => {});
-      await up.readable.pipeThrough(touch())
+      await up.readable.pipeThrough(touch(false))
         .pipeTo(client.writable, { preventClose: true })
         .catch(() => {});
       state.close();
@@ -112,7 +119,8 @@ export function openFront(
   const sweep = setInterval(() => {
     const now = Date.now();
     for (const state of live.values()) {
-      if (now - state.last > limits.idleTimeout) state.close();
+      const limit = state.waiting ? limits.answerTimeout : limits.idleTimeout;
+      if (now - state.last > limit) state.close();
     }
   }, Math.max(10, Math.min(1000, limits.idleTimeout / 4)));
 

@@ -187,6 +187,7 @@ export function serveViz(options: VizOptions = {}): VizServer {
   const front = openFront(opts.port, connect, {
     maxConnections: opts.maxConnections,
     idleTimeout: opts.idleTimeout,
+    answerTimeout: Math.max(opts.idleTimeout, 120_000),
   });
   port = front.port;
   return {
