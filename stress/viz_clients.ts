@@ -93,7 +93,7 @@ const serverCode = `
 import { serveViz } from ${JSON.stringify(new URL("../viz.ts", import.meta.url).href)};
 const server = serveViz({ stateDir: ${
   JSON.stringify(stateDir)
-}, port: 0, maxLiveClients: ${CLIENTS}, });
+}, port: 0, maxLiveClients: ${CLIENTS} });
 console.log(server.port);
 await new Promise(() => {});
 `;
