@@ -248,7 +248,7 @@ export class RunIndex {
       runId: this.runId,
       name: roots[0]?.name ?? "",
       status,
-      startTime: this.#startTime ?? (isFinite(t0) ? t0 : null),
+      startTime: isFinite(t0) ? Math.min(t0, this.#startTime ?? t0) : this.#startTime,
       endTime: ended ? Math.max(...roots.map((r) => r.end!)) : null,
       live: this.#live,
       source: this.#fromLog ? "events" : "snapshot",

@@ -488,23 +488,42 @@
       }
     });
 
-    /** @param {any} error @param {HTMLElement} into */
+    /**
+     * An error with its cause chain: the message first, then the stack of
+     * the error the user's code threw (the innermost cause), then the
+     * wrappers that reported it.
+     * @param {any} error @param {HTMLElement} into
+     */
     function showError(error, into) {
-      if (error && typeof error === "object" && typeof error.message === "string") {
+      if (!error || typeof error !== "object" || typeof error.message !== "string") {
+        into.appendChild(el("div", { class: "error-message", text: pretty(error).slice(0, 500) }));
+        return;
+      }
+      const chain = [error];
+      while (chain.length < 10) {
+        const cause = chain[chain.length - 1].cause;
+        if (!cause || typeof cause !== "object" || typeof cause.message !== "string") break;
+        chain.push(cause);
+      }
+      const origin = chain[chain.length - 1];
+      into.appendChild(
+        el("div", { class: "error-message", text: (error.name || "Error") + ": " + error.message }),
+      );
+      if (origin !== error) {
         into.appendChild(
           el("div", {
-            class: "error-message",
-            text: (error.name || "Error") + ": " + error.message,
+            class: "muted",
+            text: "thrown as " + (origin.name || "Error") + ": " + origin.message,
           }),
         );
-        if (error.stack) into.appendChild(el("pre", { class: "stack", text: error.stack }));
-        if (error.cause !== undefined && error.cause !== null) {
-          const cause = el("div", { class: "cause" }, [el("h3", { text: "Caused by" })]);
-          showError(error.cause, cause);
-          into.appendChild(cause);
-        }
-      } else {
-        into.appendChild(el("div", { class: "error-message", text: pretty(error).slice(0, 500) }));
+      }
+      if (origin.stack) into.appendChild(el("pre", { class: "stack origin", text: origin.stack }));
+      for (const wrapper of chain.slice(0, -1).reverse()) {
+        if (!wrapper.stack) continue;
+        into.appendChild(el("details", { class: "cause" }, [
+          el("summary", { text: "reported as " + (wrapper.name || "Error") }),
+          el("pre", { class: "stack", text: wrapper.stack }),
+        ]));
       }
     }
     /** @param {any} attempt @param {number} i */
