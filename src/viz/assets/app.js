@@ -449,6 +449,9 @@
       query.toggled = new Set(found.toggled);
       invalidate();
       selected = found.id;
+      // The rows below are not fetched yet: make room so the scroll holds.
+      total = Math.max(total, found.position + 1);
+      spacer.style.height = total * ROW_H + "px";
       const top = found.position * ROW_H;
       if (top < scroller.scrollTop || top + ROW_H > scroller.scrollTop + scroller.clientHeight) {
         scroller.scrollTop = Math.max(0, top - scroller.clientHeight / 3);
