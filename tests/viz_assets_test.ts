@@ -54,7 +54,7 @@ Deno.test("The page files load over HTTP when the library is imported by URL", a
     const script = `const { asset } = await import(${JSON.stringify(url)});
 const js = new TextDecoder().decode(await asset("app.js"));
 const css = await asset("app.css");
-console.log(JSON.stringify({ js: js.length, css: css.length, head: js.slice(0, 12) }));`;
+console.log(JSON.stringify({ js: js.length, css: css.length, head: js.slice(0, 3) }));`;
     const output = await new Deno.Command(Deno.execPath(), {
       args: [
         "eval",
@@ -76,7 +76,7 @@ console.log(JSON.stringify({ js: js.length, css: css.length, head: js.slice(0, 1
     assert.deepEqual(seen, {
       js: new TextDecoder().decode(js).length,
       css: seen.css,
-      head: "// @ts-check",
+      head: "/**",
     });
     assert.ok(seen.css > 1000);
     assert.ok(requested.includes("/src/viz/assets/app.js"), requested.join(" "));
@@ -84,5 +84,44 @@ console.log(JSON.stringify({ js: js.length, css: css.length, head: js.slice(0, 1
   } finally {
     await files.shutdown();
     await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test("The page script type-checks against the DOM", async () => {
+  // Checked on its own: the DOM library must not leak into the Deno code's check.
+  const dir = await Deno.makeTempDir({ prefix: "switchyard-viz-check-" });
+  try {
+    const source = await Deno.readTextFile(new URL("src/viz/assets/app.js", root));
+    await Deno.writeTextFile(
+      `${dir}/app.js`,
+      `// @ts-check\n/// <reference lib="dom" />\n/// <reference lib="dom.iterable" />\n${source}`,
+    );
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["check", "--no-config", "--no-lock", "--quiet", `${dir}/app.js`],
+      cwd: dir,
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+    // A type error planted in it is found, so the check does check.
+    await Deno.writeTextFile(
+      `${dir}/app.js`,
+      `\nconst n = /** @type {number} */ (1); n.toUpperCase();\n`,
+      {
+        append: true,
+      },
+    );
+    const planted = await new Deno.Command(Deno.execPath(), {
+      args: ["check", "--no-config", "--no-lock", "--quiet", `${dir}/app.js`],
+      cwd: dir,
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.notEqual(planted.code, 0);
+    assert.match(new TextDecoder().decode(planted.stderr), /toUpperCase/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -1,8 +1,8 @@
-// @ts-check
-/// <reference lib="dom" />
 /**
  * The visualizer's page: the list of runs, and one run as a tree and a
- * timeline. A run is fetched a slice of rows at a time (what is in view);
+ * timeline. Plain browser JavaScript served as it is, linted with the
+ * rest; its JSDoc types are checked against the DOM on their own (see
+ * tests/viz_assets_test.ts). A run is fetched a slice of rows at a time (what is in view);
  * filtering, collapsing and finding failures are answered by the server;
  * a live run's event stream tells the page when to fetch again.
  */
