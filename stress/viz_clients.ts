@@ -1,7 +1,7 @@
 /**
  * The visualizer under load: a live 100,000-request run followed by 20
- * clients at once, each streaming the whole event log from offset 0 and
- * paging through rows, failures and request details. The server runs in
+ * clients at once, each listing the runs, streaming the whole event log
+ * from offset 0 and paging through rows, failures and request details. The server runs in
  * its own process; its peak resident memory (VmHWM) is read from /proc.
  *
  * @module
@@ -118,6 +118,8 @@ const started = performance.now();
 let streamed = 0;
 let total = 0;
 const client = async (n: number) => {
+  const list = await (await fetch(`http://127.0.0.1:${port}/api/runs`)).json();
+  if (list[0]?.live !== true) throw new Error("the run should be listed live");
   const summary = await (await fetch(base)).json();
   for (const from of [0, 50_000, 99_900]) {
     const rows = await (await fetch(`${base}/rows?from=${from}&limit=100`)).json();

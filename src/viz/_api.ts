@@ -6,7 +6,8 @@
  * @module
  */
 import { join } from "node:path";
-import { isRunId, listRuns, type RunSummaryCache } from "../persistence/run_loader.ts";
+import { isRunId } from "../persistence/run_loader.ts";
+import { listSummaries, type SummaryCache } from "./_run_list.ts";
 import { eventStream, type EventStreamTiming } from "./_event_stream.ts";
 import { json, problem, respond } from "./_http.ts";
 import type { RunIndexCache } from "./_index_cache.ts";
@@ -33,7 +34,7 @@ export interface ApiContext {
   timing: EventStreamTiming;
 }
 
-const summaries = new WeakMap<ApiContext, RunSummaryCache>();
+const summaries = new WeakMap<ApiContext, SummaryCache>();
 
 function whole(name: string, text: string | null, fallback: number, max: number): number | string {
   if (text === null) return fallback;
@@ -65,7 +66,7 @@ export async function routeApi(
   if (segments.length === 1) {
     let cache = summaries.get(ctx);
     if (!cache) summaries.set(ctx, cache = new Map());
-    return json(await listRuns(ctx.stateDir, { cache }));
+    return json(await listSummaries(ctx.dir, ctx.indexes, cache));
   }
   if (!isRunId(runId)) {
     return problem(

@@ -85,6 +85,40 @@ export interface RequestDetails {
   children: number;
 }
 
+/** A run's summary as the visualizer serves it. */
+export interface IndexSummary {
+  /** The run id. */
+  runId: string;
+  /** The first top-level request's name. */
+  name: string;
+  /** Where the run stands (`"Crashed"`: open, and no process writes it). */
+  status: RunStatus;
+  /** When it started. */
+  startTime: number | null;
+  /** When its last top-level request ended, `null` while open. */
+  endTime: number | null;
+  /** Whether a process writes its log. */
+  live: boolean;
+  /** What the index was built from. */
+  source: "snapshot" | "events";
+  /** Bytes of the log applied. */
+  eventsOffset: number;
+  /** What was skipped while reading (the first 50). */
+  warnings: string[];
+  /** Requests. */
+  requests: number;
+  /** Failed requests. */
+  failed: number;
+  /** Cancelled requests. */
+  cancelled: number;
+  /** Open requests. */
+  open: number;
+  /** The earliest request start. */
+  t0: number | null;
+  /** The latest request start or end. */
+  t1: number | null;
+}
+
 const ENDED: Record<string, Status> = {
   completed: "Completed",
   failed: "Failed",
@@ -224,7 +258,7 @@ export class RunIndex {
   }
 
   /** The run's summary. */
-  summary(): Record<string, unknown> {
+  summary(): IndexSummary {
     let failed = 0, cancelled = 0, open = 0, t1 = -Infinity, t0 = Infinity;
     for (const e of this.entries) {
       if (e.status === "Failed") failed++;
