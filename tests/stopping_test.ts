@@ -14,7 +14,8 @@ Deno.test("StateManager.signalStopping() with states queued, running and gated a
   const messages: RuntimeMessage[] = [];
   const manager = StateManager.instance({
     loggingSetting: "NONE",
-    workers: { size: 2 },
+    // A grace period no loaded machine reaches: each service returns its name once aborted.
+    workers: { size: 2, gracePeriod: 600_000 },
     subscriber: (m) => void messages.push(m),
   });
   try {
