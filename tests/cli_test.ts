@@ -603,12 +603,11 @@ Deno.test("switchyard ls lists saved runs", async () => {
     JSON.parse(json.stdout).map((r: { runId: string }) => r.runId),
     ["fixture-crashed", "fixture-done"],
   );
-  const empty = capture();
-  assert.equal(
-    await main(["ls", "--dir", "/nonexistent-switchyard"], { output: empty }),
-    0,
-  );
-  assert.equal(empty.stdout, "No saved runs.\n");
+  await withStateDir(async (dir) => {
+    const empty = capture();
+    assert.equal(await main(["ls", "--dir", dir], { output: empty }), 0);
+    assert.equal(empty.stdout, "No saved runs.\n");
+  });
 });
 
 Deno.test("switchyard exits 0, 1 and 2 as a process", async () => {

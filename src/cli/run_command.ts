@@ -13,6 +13,8 @@ import { type CliOutput, ProgressDisplay } from "./progress.ts";
 import { safeStringify } from "../core/json_safe.ts";
 import { describeValue } from "./_format.ts";
 import { findRunTarget, UnsupportedRunTargetError } from "./run_targets.ts";
+import { checkArgs } from "./_args_schema.ts";
+import { cliInvocation } from "./_invocation.ts";
 
 /** Options of {@linkcode runModule}. */
 export interface RunModuleOptions {
@@ -32,6 +34,10 @@ export interface RunModuleOptions {
   log?: LoggingSetting;
   /** Aborting it stops the run (Ctrl-C); the exit code is then 130. */
   interrupt?: AbortSignal;
+  /** Write the answer (pretty JSON) to this file instead of stdout. */
+  outputFile?: string;
+  /** Print no answer at all. @default false */
+  quiet?: boolean;
 }
 
 /** Exit codes of the CLI. */
@@ -122,6 +128,11 @@ export async function runModule(
     );
     return EXIT.usage;
   }
+  const checked = checkArgs(module, exportName, args.map(parseArgument));
+  if ("problem" in checked) {
+    output.err(`Cannot run '${ref}' as ${checked.problem}\n`);
+    return EXIT.usage;
+  }
   const progress = new ProgressDisplay(output);
   const save = options.save ?? true;
   const dir = options.dir ?? ".switchyard";
@@ -135,7 +146,7 @@ export async function runModule(
         runIdentifier: options.runId,
         loggingSetting: options.log ?? "NONE",
       },
-      args: args.map(parseArgument),
+      args: checked.args,
       entry: options.entry,
       observe: (source) => progress.observe(source),
       signal: options.interrupt ?? new AbortController().signal,
@@ -159,8 +170,12 @@ export async function runModule(
     output.err(`Interrupted after ${progress.elapsed}: ${counts}\n`);
   } else if (outcome.error === undefined) {
     output.err(`Completed in ${progress.elapsed}: ${counts}\n`);
-    if (outcome.answer !== undefined) {
-      output.out(safeStringify(outcome.answer) + "\n");
+    if (outcome.answer !== undefined && !options.quiet) {
+      if (options.outputFile === undefined) output.out(safeStringify(outcome.answer) + "\n");
+      else {
+        await Deno.writeTextFile(options.outputFile, safeStringify(outcome.answer, 2) + "\n");
+        output.err(`Wrote the answer to ${options.outputFile}\n`);
+      }
     }
   } else {
     output.err(
@@ -171,8 +186,9 @@ export async function runModule(
   if (save && !await exists(snapshot)) {
     output.err(`warning: the run could not be saved to ${snapshot}\n`);
   } else if (save) {
+    const { command, dirOption } = cliInvocation(dir);
     output.err(
-      `Saved run ${outcome.runId}: switchyard inspect ${outcome.runId}  |  switchyard viz\n`,
+      `Saved run ${outcome.runId}: ${command} inspect ${outcome.runId}${dirOption}  |  ${command} viz${dirOption}\n`,
     );
   }
   if (interrupted) return EXIT.interrupted;
