@@ -34,7 +34,7 @@ export {
   type Vertex,
 } from "./src/state/execution_info.ts";
 export type { NodeRecord } from "./src/state/node_forest.ts";
-export type { RequestRecord, RequestStatus } from "./src/state/request_forest.ts";
+export type { AttemptRecord, RequestRecord, RequestStatus } from "./src/state/request_forest.ts";
 export type { Stamp } from "./src/state/stamp.ts";
 export {
   type AnyNode,
