@@ -178,9 +178,11 @@ export async function runModule(
       }
     }
   } else {
-    output.err(
-      `Failed after ${progress.elapsed}: ${counts}\n${describeValue(outcome.error, 2000)}\n`,
-    );
+    // The error once: the failure line above when it showed it.
+    const detail = progress.hasShown(outcome.error)
+      ? ""
+      : `${describeValue(outcome.error, 2000)}\n`;
+    output.err(`Failed after ${progress.elapsed}: ${counts}\n${detail}`);
   }
   const snapshot = join(runsDir(dir), `${outcome.runId}.json`);
   if (save && !await exists(snapshot)) {

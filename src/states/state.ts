@@ -9,6 +9,7 @@ import { isNode, type Node } from "../core/node.ts";
 import { RequestCancelledError } from "../core/errors.ts";
 import { Gate } from "./gate.ts";
 import { describe } from "./_describe.ts";
+import { describeValue } from "../core/describe.ts";
 import { outcomeUnlessAborted } from "./_outcome.ts";
 import { resolveNode } from "./_state_node.ts";
 import { round } from "./_timing.ts";
@@ -360,16 +361,28 @@ export class State {
     if (!log.isEnabledFor(level)) return;
     const at = performance.now();
     const suffix = error === undefined ? "" : ": {error}";
+    // The function's name only when it says more than the state's name.
+    const fn = this.functionName === "anonymous" || this.functionName === this.name
+      ? ""
+      : " ({fn})";
     log[level](
-      `State {state} ({fn}) ${transition} at {at} ms (+{ms} ms)${suffix}`,
+      `State {state}${fn} ${transition} at {at} ms (+{ms} ms)${suffix}`,
       {
         state: this.name,
         fn: this.functionName,
         at: round(at),
         ms: round(at - since),
-        error,
+        // One line at the usual levels; the whole error (stack, causes) in debug.
+        error: error === undefined ? undefined : describeValue(error, 300),
       },
     );
+    if (error instanceof Error && level !== "debug" && log.isEnabledFor("debug")) {
+      log.debug("State {state} error in full: {error}", {
+        state: this.name,
+        fn: this.functionName,
+        error,
+      });
+    }
   }
 }
 
