@@ -101,7 +101,11 @@ export {
   State,
   type StateFunction,
   type StateOptions,
+  type StateParameters,
+  type StatePlacement,
+  type StateResult,
 } from "./src/states/state.ts";
+export type { ArgumentSplit, LazyArgs } from "./src/states/state_types.ts";
 export { type ActiveState, StateManager } from "./src/states/state_manager.ts";
 export { StateFailedError } from "./src/states/errors.ts";
 export type { ObservedJob } from "./src/flow/flow.ts";

@@ -399,7 +399,7 @@ Deno.test("StateManager.signalStopping() does not wait for a lazy arg that never
     let ran = false;
     const evaluating = new Gate();
     manager.putState(
-      new State("Stuck", () => ran = true, {
+      new State("Stuck", (_never: unknown) => ran = true, {
         lazyArgs: [() => {
           evaluating.set();
           return new Promise(() => {});
