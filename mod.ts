@@ -82,6 +82,12 @@ export {
   Routine,
   type SlotHandler,
 } from "./src/flow/routine.ts";
+export type {
+  SlotOptions,
+  SlotPayload,
+  SlotSchema,
+  TypedSlotHandler,
+} from "./src/flow/slot_schema.ts";
 export {
   type ExecuteOptions,
   Flow,
@@ -105,7 +111,7 @@ export {
   type StatePlacement,
   type StateResult,
 } from "./src/states/state.ts";
-export type { ArgumentSplit, LazyArgs } from "./src/states/state_types.ts";
+export type { ArgumentSplit, ArgumentSplits, LazyArgs } from "./src/states/state_types.ts";
 export { type ActiveState, StateManager } from "./src/states/state_manager.ts";
 export { StateFailedError } from "./src/states/errors.ts";
 export type { ObservedJob } from "./src/flow/flow.ts";

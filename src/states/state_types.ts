@@ -42,11 +42,15 @@ export type ArgumentSplit<P extends readonly unknown[]> = number extends P["leng
     /** Callables whose values follow `args`. */
     lazyArgs?: readonly (() => unknown)[];
   }
-  : Splits<P, []>;
+  : ArgumentSplits<P, []>;
 
-type Splits<Rest extends readonly unknown[], Done extends readonly unknown[]> =
+/**
+ * Every split of a fixed parameter list: `Done` already given by `args`,
+ * `Rest` left to `lazyArgs`.
+ */
+export type ArgumentSplits<Rest extends readonly unknown[], Done extends readonly unknown[]> =
   | (
     & ([] extends Done ? { args?: readonly [] } : { args: readonly [...Done] })
     & ([] extends Rest ? { lazyArgs?: LazyArgs<Rest> } : { lazyArgs: LazyArgs<Rest> })
   )
-  | (Rest extends readonly [infer H, ...infer R] ? Splits<R, [...Done, H]> : never);
+  | (Rest extends readonly [infer H, ...infer R] ? ArgumentSplits<R, [...Done, H]> : never);
