@@ -144,8 +144,10 @@ export class Runner {
     }
     const requestId = crypto.randomUUID();
     const started = performance.now();
-    log.info("Run of {node} started ({requestId})", {
+    // The run id is what `switchyard inspect` takes; the request id names this call in it.
+    log.info("Run of {node} started (run {runId}, request {requestId})", {
       node: startNode?.name,
+      runId: this.config.runIdentifier,
       requestId,
     });
     const { timeout } = this.config;
