@@ -40,6 +40,48 @@ Deno.test("setup: when redis-server is missing and cannot be installed it stops 
   }
 });
 
+Deno.test("setup: a missing redis-server is installed with apt-get when root, else named in one line", async () => {
+  // A PATH holding only a stand-in apt-get, which records how it was called
+  // and "installs" a stand-in redis-server next to itself.
+  const bin = await Deno.makeTempDir({ prefix: "switchyard-bin-" });
+  try {
+    const log = join(bin, "apt.log");
+    await Deno.writeTextFile(
+      join(bin, "apt-get"),
+      `#!/bin/sh
+echo "$DEBIAN_FRONTEND $*" >> ${log}
+case "$1" in install)
+  printf '#!/bin/sh\\nexit 0\\n' > ${join(bin, "redis-server")}
+  /bin/chmod +x ${join(bin, "redis-server")};;
+esac
+exit 0
+`,
+    );
+    await Deno.chmod(join(bin, "apt-get"), 0o755);
+    const { code, stdout, stderr } = await runTool("setup.ts", [], {
+      PATH: bin,
+      DEBIAN_FRONTEND: "dialog", // setup must set noninteractive itself for the install
+    });
+    if (Deno.uid() === 0) {
+      assert.equal(code, 0, stderr);
+      assert.equal(stdout, "");
+      assert.match(stderr, /^setup: installing redis-server with apt-get$/m);
+      const calls = (await Deno.readTextFile(log)).trim().split("\n")
+        .filter((call) => !call.endsWith(" --version")); // the probe for apt-get
+      assert.equal(calls.length, 2, calls.join("\n"));
+      assert.match(calls[0], /^dialog update\b/);
+      assert.match(calls[1], /^noninteractive install -y .*redis-server$/);
+    } else {
+      // Not allowed to install: one line naming the package, apt-get untouched.
+      assert.equal(code, 1);
+      assert.match(stderr, /^setup: .*install the package redis-server/);
+      await assert.rejects(Deno.stat(log), Deno.errors.NotFound);
+    }
+  } finally {
+    await Deno.remove(bin, { recursive: true });
+  }
+});
+
 Deno.test("compile: builds a working binary, or says in one line that DENORT_BIN is needed and leaves no empty folder", async () => {
   const dir = await Deno.makeTempDir({ prefix: "switchyard-compile-" });
   try {
