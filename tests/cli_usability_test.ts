@@ -63,6 +63,16 @@ Deno.test("switchyard run --output writes the answer to a file; --quiet prints n
     );
     assert.equal(quiet.stdout, "");
     assert.match(quiet.stderr, /^Completed in /m);
+
+    // A large answer on stdout comes with a hint about both options.
+    const large = capture();
+    assert.equal(
+      await main(["run", argsModule, "--export", "big", "2000", "--no-save"], { output: large }),
+      0,
+    );
+    assert.equal(JSON.parse(large.stdout).length, 2000);
+    assert.match(large.stderr, /\(the answer is \d+ KiB of JSON: --output FILE .* --quiet /);
+    assert.doesNotMatch(written.stderr + quiet.stderr, /KiB of JSON/);
   });
 });
 

@@ -40,6 +40,9 @@ export interface RunModuleOptions {
   quiet?: boolean;
 }
 
+/** Answers longer than this (in characters) come with a hint about --output and --quiet. */
+const LARGE_ANSWER = 16_384;
+
 /** Exit codes of the CLI. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
@@ -171,8 +174,17 @@ export async function runModule(
   } else if (outcome.error === undefined) {
     output.err(`Completed in ${progress.elapsed}: ${counts}\n`);
     if (outcome.answer !== undefined && !options.quiet) {
-      if (options.outputFile === undefined) output.out(safeStringify(outcome.answer) + "\n");
-      else {
+      if (options.outputFile === undefined) {
+        const text = safeStringify(outcome.answer);
+        output.out(text + "\n");
+        if (text.length > LARGE_ANSWER) {
+          output.err(
+            `(the answer is ${
+              Math.round(text.length / 1024)
+            } KiB of JSON: --output FILE writes it to a file, --quiet leaves it out)\n`,
+          );
+        }
+      } else {
         await Deno.writeTextFile(options.outputFile, safeStringify(outcome.answer, 2) + "\n");
         output.err(`Wrote the answer to ${options.outputFile}\n`);
       }
