@@ -35,7 +35,9 @@ export class Task {
    * The attempts so far of a node with `retries` (set by the retry loop;
    * `undefined` for nodes that run once).
    */
-  attempts: AttemptRecord[] | undefined = undefined;
+  // Declared, not initialised: tasks of nodes without retries (nearly all)
+  // are allocated exactly as before; the retry loop adds the property.
+  declare attempts: AttemptRecord[] | undefined;
   /**
    * Makes a task. The runtime makes its tasks as scopes (a subclass that
    * knows its request, its caller and its signal); a task made by hand runs
