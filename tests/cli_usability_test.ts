@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { main, VERSION } from "../src/cli/main.ts";
+import { cliInvocation } from "../src/cli/_invocation.ts";
 import type { CliOutput } from "../src/cli/progress.ts";
 
 const root = new URL("../", import.meta.url).pathname;
@@ -158,4 +159,57 @@ Deno.test("the hint after a saved run is a command that works as printed from a 
     assert.equal(unsaved.code, 0, unsaved.stderr);
     assert.doesNotMatch(unsaved.stderr, /inspect/);
   });
+});
+
+Deno.test("hints name the command the CLI was started with: a checkout's task, a binary, or a URL", () => {
+  const checkout = new URL("../src/cli/main.ts", import.meta.url).href;
+  const base = { execPath: "/usr/bin/deno", path: "/usr/bin" };
+  // From the checkout's folder, with the default folder: the plain task.
+  assert.deepEqual(cliInvocation(".switchyard", { ...base, mainModule: checkout, cwd: root }), {
+    command: "deno task switchyard",
+    dirOption: "",
+  });
+  // Tasks run in the checkout's folder, so a relative --dir is spelled out in full.
+  assert.deepEqual(
+    cliInvocation("runs", { ...base, mainModule: checkout, cwd: join(root, "examples") }),
+    { command: "deno task switchyard", dirOption: ` --dir ${join(root, "examples", "runs")}` },
+  );
+  // From outside the checkout, the task names its configuration.
+  assert.deepEqual(cliInvocation(".switchyard", { ...base, mainModule: checkout, cwd: "/tmp" }), {
+    command: `deno task --config ${join(root, "deno.json")} switchyard`,
+    dirOption: " --dir /tmp/.switchyard",
+  });
+  // A compiled binary: its name when on PATH, else its path.
+  const binary = { mainModule: "file:///tmp/deno-compile-switchyard/src/cli/main.ts", cwd: "/w" };
+  assert.deepEqual(
+    cliInvocation(".switchyard", { ...binary, execPath: "/opt/bin/switchyard", path: "/opt/bin" }),
+    { command: "switchyard", dirOption: "" },
+  );
+  assert.equal(
+    cliInvocation("x", { ...binary, execPath: "/opt/my bin/switchyard", path: "/usr/bin" })
+      .command,
+    "'/opt/my bin/switchyard'",
+  );
+  // From JSR: the package's cli export, at the version that ran.
+  assert.equal(
+    cliInvocation(".switchyard", {
+      ...base,
+      mainModule: "https://jsr.io/@switchyard/core/0.1.0/src/cli/main.ts",
+      cwd: "/w",
+    }).command,
+    "deno run -A --unstable-worker-options jsr:@switchyard/core@0.1.0/cli",
+  );
+  // Run from a URL: that URL again.
+  assert.deepEqual(
+    cliInvocation("state", {
+      ...base,
+      mainModule: "https://example.test/switchyard/src/cli/main.ts",
+      cwd: "/w",
+    }),
+    {
+      command:
+        "deno run -A --unstable-worker-options https://example.test/switchyard/src/cli/main.ts",
+      dirOption: " --dir state",
+    },
+  );
 });

@@ -81,6 +81,15 @@ export function cliInvocation(
       dirOption,
     };
   }
+  const jsr = source.mainModule.match(
+    /^https:\/\/jsr\.io\/(@[^/]+\/[^/]+)\/([^/]+)\/src\/cli\/main\.ts$/,
+  );
+  if (jsr) {
+    return {
+      command: `deno run -A --unstable-worker-options jsr:${jsr[1]}@${jsr[2]}/cli`,
+      dirOption,
+    };
+  }
   if (/^(file|https?|jsr):/.test(source.mainModule) && source.mainModule.endsWith("main.ts")) {
     return {
       command: `deno run -A --unstable-worker-options ${quote(source.mainModule)}`,

@@ -186,7 +186,7 @@ export async function main(
     )
     .addHelpText(
       "after",
-      "\nA flow runs one job from its entry routine; states (a list, or a function returning one) run until the queue is idle.\nExit codes: 0 the run completed, 1 it failed (or timed out), 2 bad usage, 130 interrupted (Ctrl-C cancels open requests and saves the run).\nExample: switchyard run examples/pipeline.ts --export pipelineStates .",
+      "\nA flow runs one job from its entry routine; states (a list, or a function returning one) run until the queue is idle.\nA zod schema exported as 'args' (or '<export>Args') checks the arguments and gives the values the run gets.\nExit codes: 0 the run completed, 1 it failed (or timed out), 2 bad usage, 130 interrupted (Ctrl-C cancels open requests and saves the run).\nExample: switchyard run examples/pipeline.ts --export pipelineStates .",
     )
     .action(async (module: string, rest: string[], opts) => {
       using interrupt = interruptSignal(options);
