@@ -82,6 +82,33 @@ exit 0
   }
 });
 
+Deno.test("setup: when apt-get cannot install redis-server it stops with one line naming the package and why", async () => {
+  const bin = await Deno.makeTempDir({ prefix: "switchyard-bin-" });
+  try {
+    await Deno.writeTextFile(
+      join(bin, "apt-get"),
+      `#!/bin/sh
+case "$1" in install) echo "E: Unable to locate package redis-server" >&2; exit 100;; esac
+exit 0
+`,
+    );
+    await Deno.chmod(join(bin, "apt-get"), 0o755);
+    const { code, stderr } = await runTool("setup.ts", [], { PATH: bin });
+    assert.equal(code, 1);
+    const lines = stderr.trimEnd().split("\n").filter((l) => !l.startsWith("setup: installing"));
+    assert.equal(lines.length, 1, stderr);
+    assert.match(lines[0], /install the package redis-server/);
+    if (Deno.uid() === 0) {
+      assert.match(
+        lines[0],
+        /\(apt-get install failed: E: Unable to locate package redis-server\)$/,
+      );
+    }
+  } finally {
+    await Deno.remove(bin, { recursive: true });
+  }
+});
+
 Deno.test("compile: builds a working binary, or says in one line that DENORT_BIN is needed and leaves no empty folder", async () => {
   const dir = await Deno.makeTempDir({ prefix: "switchyard-compile-" });
   try {

@@ -42,16 +42,30 @@ async function onPath(program: string, args: string[] = ["--version"]): Promise<
   }
 }
 
-/** Runs a command with its output on stderr (so `deno task test` output stays readable). */
-async function run(program: string, args: string[], env: Record<string, string> = {}) {
-  const { success } = await new Deno.Command(program, {
-    args,
-    env,
-    stdin: "null",
-    stdout: "inherit",
-    stderr: "inherit",
-  }).output();
-  return success;
+/**
+ * Runs a command quietly.
+ *
+ * @returns `null` on success, else the last line it printed (why it failed).
+ */
+async function run(
+  program: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<string | null> {
+  try {
+    const { success, stdout, stderr } = await new Deno.Command(program, {
+      args,
+      env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (success) return null;
+    const text = new TextDecoder().decode(stderr).trim() || new TextDecoder().decode(stdout).trim();
+    return text.split("\n").at(-1) || `${program} ${args[0]} failed`;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
 }
 
 /** Whether this process may install Debian packages. */
@@ -62,24 +76,23 @@ async function canApt(): Promise<boolean> {
 /**
  * Installs the missing requirements with apt-get. A service the package
  * starts on install is stopped again: the tests start their own servers.
+ *
+ * @returns `null` on success, else why it failed.
  */
-async function aptInstall(missing: readonly Requirement[]): Promise<boolean> {
+async function aptInstall(missing: readonly Requirement[]): Promise<string | null> {
   const packages = missing.map((r) => r.aptPackage);
   console.error(`setup: installing ${packages.join(", ")} with apt-get`);
-  if (!await run("apt-get", ["update", "-qq"])) return false;
-  const installed = await run(
+  const updateFailed = await run("apt-get", ["update", "-qq"]);
+  if (updateFailed !== null) return `apt-get update failed: ${updateFailed}`;
+  const installFailed = await run(
     "apt-get",
     ["install", "-y", "-qq", "--no-install-recommends", ...packages],
     { DEBIAN_FRONTEND: "noninteractive" },
   );
-  if (!installed) return false;
-  for (const name of packages) {
-    if (await onPath("service", ["--version"])) {
-      await new Deno.Command("service", { args: [name, "stop"], stdout: "null", stderr: "null" })
-        .output().catch(() => undefined);
-    }
-  }
-  return true;
+  if (installFailed !== null) return `apt-get install failed: ${installFailed}`;
+  // Nothing may come to rely on a system service: stop any the install started.
+  for (const name of packages) await run("service", [name, "stop"]);
+  return null;
 }
 
 /**
@@ -95,7 +108,10 @@ export async function ensureRequirements(
     if (!await onPath(requirement.program)) missing.push(requirement);
   }
   if (missing.length === 0) return null;
-  if (await canApt() && await aptInstall(missing)) {
+  let why = "";
+  const failure = await canApt() ? await aptInstall(missing) : "";
+  if (failure) why = ` (${failure})`;
+  else if (failure === null) {
     const still = [];
     for (const requirement of missing) {
       if (!await onPath(requirement.program)) still.push(requirement);
@@ -107,7 +123,7 @@ export async function ensureRequirements(
     missing.map((r) => `'${r.program}' (${r.purpose})`).join(" and ")
   }: install the package ${missing.map((r) => r.aptPackage).join(" ")} (e.g. apt-get install ${
     missing.map((r) => r.aptPackage).join(" ")
-  }) and run again`;
+  }) and run again${why}`;
 }
 
 if (import.meta.main) {
