@@ -335,7 +335,13 @@ Deno.test("The visualizer is usable 800 px wide: whole durations, separate axis 
 
 Deno.test("The visualizer shows a worker failure's own stack line, and a missing run as a page", async () => {
   await withViz(async (page, url, stateDir) => {
+    let tries = 0;
+    const flaky = node(() => {
+      if (++tries < 3) throw new Error(`connection reset (try ${tries})`);
+      return "fetched";
+    }, { name: "fetchFeed", retries: 2, retryDelay: 1 });
     const nightly = node(async function nightly() {
+      await call(flaky);
       return await call(report, "weekly").catch(() => "recovered");
     });
     {
@@ -360,6 +366,22 @@ Deno.test("The visualizer shows a worker failure's own stack line, and a missing
       /^RangeError: cannot write report weekly: disk full\n\s+at writeReport \(.*viz_worker_failure\.ts:10:\d+\)/,
     );
     await page.screenshot({ path: `${OUTPUT}viz_worker_failure.png` });
+
+    // A retried node of a real run lists its attempts, with their errors.
+    const retried = page.locator(".row", { hasText: "fetchFeed" });
+    assert.equal(await retried.locator(".tries").innerText(), "×3");
+    await retried.click();
+    await page.locator("#attempts li").nth(2).waitFor();
+    assert.equal(await page.locator("#attempts li").count(), 3);
+    assert.match(
+      await page.locator("#attempts li").nth(0).innerText(),
+      /Attempt 1[\s\S]*Failed[\s\S]*connection reset \(try 1\)/,
+    );
+    assert.match(
+      await page.locator("#attempts li").nth(2).innerText(),
+      /Attempt 3[\s\S]*Completed/,
+    );
+    await page.screenshot({ path: `${OUTPUT}viz_retried.png` });
 
     const response = await page.goto(`${url}runs/no-such-run`);
     assert.equal(response?.status(), 404);

@@ -204,7 +204,7 @@ export class RunIndex {
         createdAt: -1,
       });
       const i = index.entries.length - 1;
-      const attempts = (row as { attempts?: unknown }).attempts;
+      const attempts: unknown = row.attempts;
       index.entries[i].inline = {
         input: row.input,
         output: row.output,

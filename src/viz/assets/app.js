@@ -496,8 +496,9 @@
      * the error the user's code threw (the innermost cause), then the
      * wrappers that reported it.
      * @param {any} error @param {HTMLElement} into
+     * @param {boolean} [folded] Stacks folded away (in an attempt's entry).
      */
-    function showError(error, into) {
+    function showError(error, into, folded = false) {
       if (!error || typeof error !== "object" || typeof error.message !== "string") {
         into.appendChild(el("div", { class: "error-message", text: pretty(error).slice(0, 500) }));
         return;
@@ -520,7 +521,12 @@
           }),
         );
       }
-      if (origin.stack) into.appendChild(el("pre", { class: "stack origin", text: origin.stack }));
+      if (origin.stack) {
+        const pre = el("pre", { class: "stack origin", text: origin.stack });
+        into.appendChild(
+          folded ? el("details", null, [el("summary", { text: "stack" }), pre]) : pre,
+        );
+      }
       for (const wrapper of chain.slice(0, -1).reverse()) {
         if (!wrapper.stack) continue;
         into.appendChild(el("details", { class: "cause" }, [
@@ -546,7 +552,12 @@
           })
           : "",
       ]);
-      if (a.error) showError(a.error, item);
+      if (typeof a.retryDelay === "number") {
+        item.appendChild(
+          el("span", { class: "muted", text: " · then waited " + fmtDur(a.retryDelay) }),
+        );
+      }
+      if (a.error) showError(a.error, item, true);
       else if (a.value !== undefined) item.appendChild(el("pre", { text: pretty(a.value) }));
       return item;
     }
