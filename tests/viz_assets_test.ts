@@ -91,11 +91,13 @@ Deno.test("The page script type-checks against the DOM", async () => {
   // Checked on its own: the DOM library must not leak into the Deno code's check.
   const dir = await Deno.makeTempDir({ prefix: "switchyard-viz-check-" });
   try {
-    const source = await Deno.readTextFile(new URL("src/viz/assets/app.js", root));
-    await Deno.writeTextFile(
-      `${dir}/app.js`,
-      `// @ts-check\n/// <reference lib="dom" />\n/// <reference lib="dom.iterable" />\n${source}`,
-    );
+    for (const file of ["app.js", "common.js", "list.js", "run_view.js", "details.js"]) {
+      const source = await Deno.readTextFile(new URL(`src/viz/assets/${file}`, root));
+      await Deno.writeTextFile(
+        `${dir}/${file}`,
+        `// @ts-check\n/// <reference lib="dom" />\n/// <reference lib="dom.iterable" />\n${source}`,
+      );
+    }
     const output = await new Deno.Command(Deno.execPath(), {
       args: ["check", "--no-config", "--no-lock", "--quiet", `${dir}/app.js`],
       cwd: dir,

@@ -293,6 +293,10 @@ Deno.test("The visualizer is usable 800 px wide: whole durations, separate axis 
     await page.locator(".tree-row").nth(20).waitFor();
     await page.locator("#next-failure").click();
     await page.locator("#details #error-message").waitFor();
+    await page.waitForFunction(() =>
+      document.querySelector('.row.selected[data-row="g0-77"]') !== null &&
+      document.querySelectorAll(".tree-row").length > 10
+    );
     const layout = await page.evaluate(() => {
       const box = (el: Element) => el.getBoundingClientRect();
       const durations = [...document.querySelectorAll(".tree-row")].map((row) => {

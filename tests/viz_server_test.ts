@@ -48,11 +48,13 @@ Deno.test("serveViz() listens on 127.0.0.1 and serves the page, its assets and t
       /default-src 'self'/,
     );
     assert.equal(page.headers.get("access-control-allow-origin"), null);
-    assert.match(await page.text(), /<script src="\/app.js">/);
-    for (const asset of ["app.js", "app.css"]) {
+    assert.match(await page.text(), /<script type="module" src="\/app.js">/);
+    for (
+      const asset of ["app.js", "common.js", "list.js", "run_view.js", "details.js", "app.css"]
+    ) {
       const response = await fetch(server.url + asset);
       assert.equal(response.status, 200);
-      assert.ok((await response.text()).length > 1000);
+      assert.ok((await response.text()).length > 300, asset);
     }
     const runs = await (await fetch(`${server.url}api/runs`)).json();
     assert.deepEqual(

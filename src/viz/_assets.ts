@@ -1,6 +1,6 @@
 /**
  * The visualizer's page, read once from the files beside this module
- * (`assets/index.html`, `assets/app.css`, `assets/app.js`): from disk when
+ * (`assets/index.html`, `assets/app.css` and the script modules): from disk when
  * the library is loaded from files (a checkout, or a binary compiled with
  * `--include src/viz/assets/`), else over HTTP from where the module came
  * (a URL import, JSR).
@@ -13,6 +13,10 @@ export const ASSETS: Readonly<Record<string, { file: string; type: string }>> = 
   "index.html": { file: "index.html", type: "text/html; charset=utf-8" },
   "app.css": { file: "app.css", type: "text/css; charset=utf-8" },
   "app.js": { file: "app.js", type: "text/javascript; charset=utf-8" },
+  "common.js": { file: "common.js", type: "text/javascript; charset=utf-8" },
+  "list.js": { file: "list.js", type: "text/javascript; charset=utf-8" },
+  "run_view.js": { file: "run_view.js", type: "text/javascript; charset=utf-8" },
+  "details.js": { file: "details.js", type: "text/javascript; charset=utf-8" },
 };
 
 const loaded = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
