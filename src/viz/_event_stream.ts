@@ -30,14 +30,15 @@ export interface EventStreamTiming {
  * @param from A line boundary.
  * @param timing Poll and heartbeat intervals.
  * @param onClose Called once when the stream ends or is cancelled.
- * @returns The stream and a function that ends it.
+ * @returns The stream, a function that ends it, and how far into the log
+ *   it has read.
  */
 export function eventStream(
   path: string,
   from: number,
   timing: EventStreamTiming,
   onClose: () => void,
-): { stream: ReadableStream<Uint8Array>; close: () => void } {
+): { stream: ReadableStream<Uint8Array>; close: () => void; offset: () => number } {
   const encoder = new TextEncoder();
   let offset = from;
   let closed = false;
@@ -127,5 +128,5 @@ export function eventStream(
       close();
     },
   }, new ByteLengthQueuingStrategy({ highWaterMark: CHUNK_BYTES }));
-  return { stream, close };
+  return { stream, close, offset: () => offset };
 }
