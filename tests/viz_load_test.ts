@@ -176,8 +176,24 @@ Deno.test("serveViz() closes idle connections and refuses connections past its c
   }
 });
 
-/** Reads until the server closes the connection. */
+/**
+ * Reads until the server closes the connection; a connection still open
+ * after 10 s (a hundred times the idle timeout used here) reads as
+ * "(still open)", so a server that never closes fails instead of hanging.
+ */
 async function readAll(conn: Deno.Conn): Promise<string> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const ceiling = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve("(still open)"), 10_000);
+  });
+  try {
+    return await Promise.race([readToEnd(conn), ceiling]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function readToEnd(conn: Deno.Conn): Promise<string> {
   const buffer = new Uint8Array(65536);
   let text = "";
   while (true) {
