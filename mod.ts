@@ -92,6 +92,7 @@ export {
 } from "./src/flow/flow.ts";
 export {
   type WorkerFailureReason,
+  WorkerCallRefusedError,
   WorkerTaskError,
   type WorkerTaskErrorOptions,
 } from "./src/execution/worker_error.ts";

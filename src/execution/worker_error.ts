@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { describeValue } from "../core/describe.ts";
 
 /**
  * Why a worker task failed:
@@ -18,7 +19,12 @@
  *   cancellation) and did not end within the grace period;
  * - `"spawn"`: the worker could not be created (e.g. permissions wider than
  *   the host's, or `--unstable-worker-options` missing);
- * - `"shutdown"`: the pool shut down before the task ended.
+ * - `"shutdown"`: the pool shut down before the task ended;
+ * - `"protocol"`: the worker sent a message outside the protocol;
+ * - `"out-of-memory"`: a process-isolated node's process reached its heap
+ *   limit;
+ * - `"killed"`: a process-isolated node's process died of a signal the
+ *   pool did not send.
  *
  * Every reason but `"threw"`, `"self-contained"`, `"load"` and `"clone"`
  * means the worker was terminated and is replaced for the next task.
@@ -35,7 +41,10 @@ export type WorkerFailureReason =
   | "timeout"
   | "cancelled"
   | "spawn"
-  | "shutdown";
+  | "shutdown"
+  | "protocol"
+  | "out-of-memory"
+  | "killed";
 
 /** Options of {@linkcode WorkerTaskError}. */
 export interface WorkerTaskErrorOptions {
@@ -93,5 +102,58 @@ export class WorkerTaskError extends Error {
     this.nodeName = options.nodeName;
     this.workerId = options.workerId;
     this.reason = options.reason;
+  }
+}
+
+/**
+ * A worker asked the main thread to call a node the main thread does not
+ * know. A worker may only name nodes exported by the module of the worker
+ * node that is calling (imported by the main thread from the URL the main
+ * thread holds), or module worker nodes the program itself made; it can
+ * never get a module URL or source of its choosing loaded on the main
+ * thread. No request is made for a refused call.
+ *
+ * @example A self-contained worker node cannot name a module
+ * ```ts
+ * import { node, Runner, WorkerTaskError } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * const forge = node(async function forge() {
+ *   const bridge = (globalThis as Record<symbol, any>)[Symbol.for("switchyard.workerBridge")];
+ *   const fake = { [Symbol.for("switchyard.node")]: true, name: "x", moduleUrl: "data:text/javascript,export%20{}" };
+ *   return await bridge.call(fake, []);
+ * }, { worker: true, permissions: "none" });
+ * await using runner = new Runner({ workers: { size: 1 }, loggingSetting: "NONE" });
+ * const error = await runner.run(forge).catch((e) => e);
+ * assert.ok(error instanceof WorkerTaskError);
+ * assert.equal((error.cause as Error).name, "WorkerCallRefusedError");
+ * ```
+ */
+export class WorkerCallRefusedError extends Error {
+  /** The worker node that asked. */
+  readonly callerName: string;
+  /** The name the worker sent (as sent, if it was not a string). */
+  readonly targetName: unknown;
+  /** The module URL the worker sent, `null` if none. */
+  readonly targetUrl: unknown;
+
+  /**
+   * Makes a WorkerCallRefusedError.
+   *
+   * @param callerName The worker node that asked.
+   * @param targetName The name it sent.
+   * @param targetUrl The module URL it sent.
+   * @param why Why the main thread cannot find it.
+   */
+  constructor(callerName: string, targetName: unknown, targetUrl: unknown, why: string) {
+    super(
+      `Cannot call node ${
+        typeof targetName === "string" ? `'${targetName.slice(0, 120)}'` : describeValue(targetName)
+      } from worker node '${callerName}' as the main thread does not know it: ${why}`,
+    );
+    this.name = "WorkerCallRefusedError";
+    this.callerName = callerName;
+    this.targetName = targetName;
+    this.targetUrl = targetUrl;
   }
 }
