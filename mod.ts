@@ -91,8 +91,9 @@ export {
   type WaitOptions,
 } from "./src/flow/flow.ts";
 export {
-  type WorkerFailureReason,
   WorkerCallRefusedError,
+  type WorkerFailureReason,
+  WorkerModuleError,
   WorkerTaskError,
   type WorkerTaskErrorOptions,
 } from "./src/execution/worker_error.ts";

@@ -33,6 +33,21 @@ export interface NodeOptions {
   permissions?: WorkerPermissions;
   /** Worker nodes: transfer `ArrayBuffer` arguments instead of copying them. */
   transfer?: boolean;
+  /**
+   * Worker nodes: where the code runs. `"worker"`: a Web Worker of the
+   * shared pool (cheap; a thread of this process). `"process"`: a child
+   * `deno` process with its own heap limit (`heapLimit`) and permissions,
+   * killed with SIGKILL when stopped, for code that may exhaust memory or
+   * never return to its event loop.
+   * @default "worker"
+   */
+  isolation?: "worker" | "process";
+  /**
+   * Worker nodes with `isolation: "process"`: the child's V8 heap limit
+   * (`--max-old-space-size`, in MB).
+   * @default 512
+   */
+  heapLimit?: number;
 }
 
 const NODE_BRAND: unique symbol = Symbol.for("switchyard.node") as never;
@@ -49,7 +64,15 @@ const optionsSchema = z.object({
   ])
     .optional(),
   transfer: z.boolean().optional(),
-}).strict();
+  isolation: z.enum(["worker", "process"]).optional(),
+  heapLimit: z.number().int().min(16, "an integer >= 16 (MB)").optional(),
+}).strict().refine(
+  (options) => options.worker || (!options.isolation && options.heapLimit === undefined),
+  {
+    path: ["isolation"],
+    message: "set only on a worker node ({ worker: true } or a module URL), as is 'heapLimit'",
+  },
+);
 
 /**
  * A function the runtime can run and track. Create one with

@@ -4,7 +4,8 @@
  * @module
  */
 import { GlobalTimeoutError, NodeTimeoutError } from "../core/errors.ts";
-import type { WorkerFailureReason } from "./worker_error.ts";
+import { type WorkerFailureReason, WorkerTaskError } from "./worker_error.ts";
+import type { Task } from "./task.ts";
 
 /**
  * Why a stopped task stopped: a node or run timeout, or a cancellation.
@@ -42,5 +43,31 @@ export function cloneable(value: unknown): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Runs a task's attempts as the node's `retries` allows: again after a
+ * failure, never after a stop (timeout, cancellation, shutdown) or a
+ * failure no attempt can change (spawn, clone).
+ *
+ * @param task The task.
+ * @param attempt Runs one attempt.
+ * @returns What the last attempt returned.
+ */
+export async function withRetries(
+  task: Task,
+  attempt: () => Promise<unknown>,
+): Promise<unknown> {
+  let retries = task.node.options.retries ?? 0;
+  while (true) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const reason = error instanceof WorkerTaskError ? error.reason : null;
+      const final = reason === "timeout" || reason === "cancelled" ||
+        reason === "shutdown" || reason === "spawn" || reason === "clone";
+      if (final || retries-- <= 0 || task.signal.aborted) throw error;
+    }
   }
 }

@@ -67,7 +67,13 @@ function entryUrl(preload: string | null): string {
   if (preload === null) return BOOTSTRAP.href;
   // Narrowed permissions forbid a dynamic import of a local module, but not
   // a static one from the worker's own entry module.
-  const source = `import * as ns from ${JSON.stringify(preload)};
+  // The marker says, to code that starts runs, which module is loading.
+  const marker = `globalThis[Symbol.for("switchyard.workerLoading")] = ${JSON.stringify(preload)};`;
+  const source = `import ${
+    JSON.stringify(`data:application/javascript,${encodeURIComponent(marker)}`)
+  };
+import * as ns from ${JSON.stringify(preload)};
+delete globalThis[Symbol.for("switchyard.workerLoading")];
 globalThis[Symbol.for("switchyard.workerPreloaded")] = new Map([[${JSON.stringify(preload)}, ns]]);
 import ${JSON.stringify(BOOTSTRAP.href)};`;
   return `data:application/javascript,${encodeURIComponent(source)}`;

@@ -56,6 +56,11 @@ export interface WorkerTaskErrorOptions {
   reason: WorkerFailureReason;
   /** What went wrong underneath (the node's own error, …). */
   cause?: unknown;
+  /**
+   * The process id, when the node ran in a child process (`workerId` is
+   * then the child's id in its pool).
+   */
+  pid?: number;
 }
 
 /**
@@ -83,6 +88,8 @@ export class WorkerTaskError extends Error {
   readonly workerId: number | null;
   /** Why it failed. */
   readonly reason: WorkerFailureReason;
+  /** The child process's id, when the node ran in one. */
+  readonly pid: number | undefined;
 
   /**
    * Makes a WorkerTaskError.
@@ -93,6 +100,8 @@ export class WorkerTaskError extends Error {
   constructor(detail: string, options: WorkerTaskErrorOptions) {
     const where = options.workerId === null
       ? "before reaching a worker"
+      : options.pid !== undefined
+      ? `in child process #${options.workerId} (pid ${options.pid})`
       : `on worker #${options.workerId}`;
     super(
       `Worker node '${options.nodeName}' failed ${where}: ${detail}`,
@@ -102,6 +111,7 @@ export class WorkerTaskError extends Error {
     this.nodeName = options.nodeName;
     this.workerId = options.workerId;
     this.reason = options.reason;
+    this.pid = options.pid;
   }
 }
 
@@ -155,5 +165,46 @@ export class WorkerCallRefusedError extends Error {
     this.callerName = callerName;
     this.targetName = targetName;
     this.targetUrl = targetUrl;
+  }
+}
+
+/**
+ * A run was started inside a worker (or child process) of the pool: a
+ * module imported there to find a worker node starts runs at its top
+ * level, or a worker node's own code tried to. Guard the top level with
+ * `if (import.meta.main)`, or keep worker nodes in a module of their own.
+ *
+ * @example The message names the module and the fix
+ * ```ts
+ * import { WorkerModuleError } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new WorkerModuleError("create a worker pool", "file:///app/main.ts", null);
+ * assert.match(error.message, /module file:\/\/\/app\/main.ts/);
+ * assert.match(error.message, /if \(import\.meta\.main\)/);
+ * ```
+ */
+export class WorkerModuleError extends Error {
+  /** The module being imported in the worker, if known. */
+  readonly moduleUrl: string | null;
+
+  /**
+   * Makes a WorkerModuleError.
+   *
+   * @param what What was refused.
+   * @param moduleUrl The module being imported in the worker, if known.
+   * @param nodeName The worker node running, if any.
+   */
+  constructor(what: string, moduleUrl: string | null, nodeName: string | null) {
+    const where = moduleUrl !== null
+      ? `module ${moduleUrl} was imported into a worker to find a worker node, and its top level starts a run there`
+      : nodeName !== null
+      ? `worker node '${nodeName}' runs inside a worker, as part of the run that called it (use call() to run other nodes)`
+      : "this code runs inside a worker of the pool";
+    super(
+      `Cannot ${what} inside a worker as ${where}: guard the code that starts runs with \`if (import.meta.main)\`, or keep worker nodes in a module of their own`,
+    );
+    this.name = "WorkerModuleError";
+    this.moduleUrl = moduleUrl;
   }
 }

@@ -12,6 +12,9 @@ import { workerOptionsEnabled } from "./_unstable.ts";
 import type { TaskExecutionStrategy } from "./strategy.ts";
 import type { Task } from "./task.ts";
 import { WorkerTaskError } from "./worker_error.ts";
+import { ProcessExecutionStrategy } from "./process_strategy.ts";
+import { withRetries } from "./_worker_failures.ts";
+import { refuseRunInWorker } from "./worker_bridge.ts";
 
 /** Options of {@linkcode WorkerExecutionStrategy}. */
 export interface WorkerStrategyOptions {
@@ -34,6 +37,12 @@ export interface WorkerStrategyOptions {
    * shared pool). Default `false`.
    */
   dedicated?: boolean;
+  /**
+   * Nodes with `isolation: "process"`: how many child processes are kept
+   * warm and the default heap limit (MB).
+   * @default { size: navigator.hardwareConcurrency, heapLimit: 512 }
+   */
+  processes?: { size?: number; heapLimit?: number };
 }
 
 /**
@@ -84,6 +93,9 @@ export class WorkerExecutionStrategy implements TaskExecutionStrategy {
   #closed = false;
   readonly #fnKeys = new Map<string, number>();
   readonly #plans = new WeakMap<Node, Omit<JobSpec, "task">>();
+  readonly #processOptions: ConstructorParameters<typeof ProcessExecutionStrategy>[0];
+  // Invariant: null until the first process-isolated task, and after shutdown().
+  #processes: ProcessExecutionStrategy | null = null;
 
   /**
    * Makes a WorkerExecutionStrategy.
@@ -93,6 +105,7 @@ export class WorkerExecutionStrategy implements TaskExecutionStrategy {
    *   `gracePeriod` not a non-negative finite number.
    */
   constructor(options: WorkerStrategyOptions = {}) {
+    refuseRunInWorker("create a worker pool");
     const size = options.size ?? navigator.hardwareConcurrency ?? 1;
     if (!Number.isInteger(size) || size < 1) {
       throw new RangeError(
@@ -109,6 +122,15 @@ export class WorkerExecutionStrategy implements TaskExecutionStrategy {
     this.#permissions = options.permissions ?? "inherit";
     this.#gracePeriod = grace;
     this.#dedicated = options.dedicated ?? false;
+    this.#processOptions = {
+      size: options.processes?.size,
+      heapLimit: options.processes?.heapLimit,
+      permissions: this.#permissions,
+      gracePeriod: grace,
+      dedicated: this.#dedicated,
+    };
+    // Checked now, so a bad value fails here rather than at the first task.
+    new ProcessExecutionStrategy(this.#processOptions);
   }
 
   /** How many workers are alive (0 before the first task). */
@@ -135,32 +157,23 @@ export class WorkerExecutionStrategy implements TaskExecutionStrategy {
         }),
       );
     }
+    if (task.node.options.isolation === "process") {
+      this.#processes ??= new ProcessExecutionStrategy(this.#processOptions);
+      return this.#processes.execute(task);
+    }
     let spec: JobSpec;
     try {
       spec = this.#spec(task);
     } catch (error) {
       return Promise.reject(error);
     }
-    const retries = task.node.options.retries ?? 0;
-    if (retries === 0) return this.#start().submit(spec);
-    return this.#retrying(task, spec, retries);
+    if ((task.node.options.retries ?? 0) === 0) return this.#start().submit(spec);
+    return withRetries(task, () => this.#start().submit(spec));
   }
 
-  async #retrying(
-    task: Task,
-    spec: JobSpec,
-    retries: number,
-  ): Promise<unknown> {
-    while (true) {
-      try {
-        return await this.#start().submit(spec);
-      } catch (error) {
-        const reason = error instanceof WorkerTaskError ? error.reason : null;
-        const final = reason === "timeout" || reason === "cancelled" ||
-          reason === "shutdown" || reason === "spawn" || reason === "clone";
-        if (final || retries-- <= 0 || task.signal.aborted) throw error;
-      }
-    }
+  /** How many child processes of process-isolated nodes are alive. */
+  get processCount(): number {
+    return this.#processes?.processCount ?? 0;
   }
 
   /**
@@ -170,8 +183,10 @@ export class WorkerExecutionStrategy implements TaskExecutionStrategy {
   async shutdown(): Promise<void> {
     this.#closed = true;
     const pool = this.#pool;
+    const processes = this.#processes;
     this.#pool = null;
-    await pool?.shutdown();
+    this.#processes = null;
+    await Promise.all([pool?.shutdown(), processes?.shutdown()]);
   }
 
   #start(): WorkerPool {
