@@ -71,3 +71,26 @@ export async function withRetries(
     }
   }
 }
+
+/**
+ * A worker or child whose entry failed because the node's module started
+ * a run at its top level (a `WorkerModuleError`) failed to load the node,
+ * not to run it: the reason and cause to report instead.
+ *
+ * @param detail What the worker reported.
+ * @param cause The error, when it came across.
+ * @returns `{ reason: "load", cause }`, or `null` for any other failure.
+ */
+export function moduleFailure(
+  detail: string,
+  cause?: unknown,
+): { reason: "load"; cause: unknown } | null {
+  if (cause instanceof Error && cause.name === "WorkerModuleError") {
+    return { reason: "load", cause };
+  }
+  const match = /WorkerModuleError: (.*)$/s.exec(detail);
+  if (!match) return null;
+  const error = new Error(match[1]);
+  error.name = "WorkerModuleError";
+  return { reason: "load", cause: error };
+}

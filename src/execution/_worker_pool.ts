@@ -9,7 +9,7 @@ import { logger } from "../core/logging.ts";
 import { NodeTimeoutError } from "../core/errors.ts";
 import { SignalWatch } from "./_signal_watch.ts";
 import { answerCall, type ModuleCache } from "./_worker_calls.ts";
-import { cloneable, describe, stopReason } from "./_worker_failures.ts";
+import { cloneable, describe, moduleFailure, stopReason } from "./_worker_failures.ts";
 import { fromWire, toWire } from "../../workers/wire.ts";
 import { type JobSpec, type PoolJob, transferables, WorkerHandle } from "./_worker_handle.ts";
 import { type WorkerFailureReason, WorkerTaskError } from "./worker_error.ts";
@@ -407,6 +407,8 @@ export class WorkerPool {
     cause?: unknown,
   ): void {
     if (worker.dead) return;
+    const loadFailure = moduleFailure(detail, cause);
+    if (loadFailure) ({ reason, cause } = loadFailure);
     worker.terminate();
     const index = this.#workers.indexOf(worker);
     if (index >= 0) this.#workers.splice(index, 1);

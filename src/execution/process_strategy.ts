@@ -12,7 +12,7 @@ import { NodeTimeoutError } from "../core/errors.ts";
 import { logger } from "../core/logging.ts";
 import { SignalWatch } from "./_signal_watch.ts";
 import { answerCall, type ModuleCache } from "./_worker_calls.ts";
-import { describe, stopReason, withRetries } from "./_worker_failures.ts";
+import { describe, moduleFailure, stopReason, withRetries } from "./_worker_failures.ts";
 import { permissionFlags } from "./_process_permissions.ts";
 import { type ChildSettings, ProcessChild } from "./_process_child.ts";
 import { refuseRunInWorker } from "./worker_bridge.ts";
@@ -496,6 +496,8 @@ export class ProcessExecutionStrategy implements TaskExecutionStrategy {
 
   /** Kills a child; its task (if any) fails when it is gone; the queue moves on. */
   #kill(child: ProcessChild, reason: WorkerFailureReason, detail: string, cause?: unknown): void {
+    const loadFailure = moduleFailure(detail, cause);
+    if (loadFailure) ({ reason, cause } = loadFailure);
     child.kill();
     const index = this.#children.indexOf(child);
     if (index >= 0) this.#children.splice(index, 1);
