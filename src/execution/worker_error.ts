@@ -63,10 +63,20 @@ export interface WorkerTaskErrorOptions {
   pid?: number;
 }
 
+/** The stack frames of an error (the `at …` lines), or `null`. */
+function ownFrames(error: unknown): string | null {
+  const stack = (error as { stack?: unknown } | null)?.stack;
+  if (typeof stack !== "string") return null;
+  const lines = stack.split("\n");
+  const first = lines.findIndex((line) => /^\s+at /.test(line));
+  return first < 0 ? null : lines.slice(first).join("\n");
+}
+
 /**
  * A task run in a worker failed. The message says which node, which worker
  * and why; `cause` holds the node's own error (with its original `name`,
- * `message` and `stack`) when there is one.
+ * `message`, `stack` and `cause` chain) when there is one, and the stack
+ * shows that error's frames (the user's code), not the pool's.
  *
  * @example Catching a worker failure
  * ```ts
@@ -79,6 +89,7 @@ export interface WorkerTaskErrorOptions {
  * assert.ok(error instanceof WorkerTaskError);
  * assert.equal(error.reason, "threw");
  * assert.equal((error.cause as Error).name, "RangeError");
+ * assert.doesNotMatch(error.stack!.split("\n")[1], /_worker_pool/);
  * ```
  */
 export class WorkerTaskError extends Error {
@@ -112,6 +123,11 @@ export class WorkerTaskError extends Error {
     this.workerId = options.workerId;
     this.reason = options.reason;
     this.pid = options.pid;
+    // What the user needs first is where their code failed, not where the
+    // pool noticed: the frames of the node's own error take the place of
+    // the pool's (the error itself stays the `cause`).
+    const frames = ownFrames(options.cause);
+    if (frames !== null) this.stack = `${this.name}: ${this.message}\n${frames}`;
   }
 }
 
