@@ -56,9 +56,12 @@ export interface WorkerStrategyOptions {
  * must be self-contained. Arguments and results cross by structured clone
  * (`transfer: true` moves `ArrayBuffer`s instead). Inside a worker node,
  * `call()` reaches the main thread, so the child request is tracked under
- * the worker node's request; the child must be resolvable there: a worker
- * node defined with a module URL, or a node exported under its name by the
- * calling node's module. `currentSignal()` and `broadcast()` work too;
+ * the worker node's request. The worker only names the child: the main
+ * thread finds it among the module worker nodes the program made (by module
+ * URL and name) or the exports of the calling node's own module, and never
+ * loads a module URL or source a worker sends (the call fails with a
+ * `WorkerCallRefusedError`). Nodes with `isolation: "process"` run in child
+ * processes instead (see {@linkcode ProcessExecutionStrategy}). `currentSignal()` and `broadcast()` work too;
  * `getContext()`/`putContext()` do not (the context stays on the main
  * thread).
  *
