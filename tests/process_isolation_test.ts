@@ -17,6 +17,8 @@ import {
   node,
   NodeTimeoutError,
   Runner,
+  State,
+  StateManager,
   WorkerTaskError,
 } from "../mod.ts";
 import {
@@ -245,4 +247,23 @@ Deno.test("isolation is validated: only worker nodes, only known values", () => 
     () => node(() => 1, { name: "c", worker: true, heapLimit: 1 }),
     /'heapLimit' must be/,
   );
+});
+
+Deno.test("A blocking state whose node runs out of memory in its process fails; the manager goes on", async () => {
+  await StateManager.reset();
+  const manager = StateManager.instance({ loggingSetting: "NONE", workers: { size: 1 } });
+  try {
+    const hungry = new State("Hungry", hog, { isBlocking: true });
+    const after = new State("After", pidAndDouble, { isBlocking: true, args: [21] });
+    manager.putStates([hungry, after]);
+    const loop = manager.processStates();
+    const error = await manager.resultOf(hungry).catch((e) => e);
+    assert.ok(error instanceof WorkerTaskError, String(error));
+    assert.equal(error.reason, "out-of-memory");
+    assert.equal(((await manager.resultOf(after)) as { doubled: number }).doubled, 42);
+    await manager.signalStopping();
+    await loop;
+  } finally {
+    await StateManager.reset();
+  }
 });

@@ -99,7 +99,7 @@ interface Job {
  * @example A node that may run out of memory
  * ```ts
  * import { ProcessExecutionStrategy, Task } from "@switchyard/core/engine";
- * import { node } from "@switchyard/core";
+ * import { node, type WorkerTaskError } from "@switchyard/core";
  * import assert from "node:assert/strict";
  *
  * const hog = node(function hog() {
@@ -107,8 +107,8 @@ interface Job {
  *   while (true) keep.push(new Array(1e6).fill(1));
  * }, { worker: true });
  * const strategy = new ProcessExecutionStrategy({ size: 1, heapLimit: 64 });
- * const error = await strategy.execute(new Task("r1", hog, [])).catch((e) => e);
- * assert.equal(error.reason, "out-of-memory");
+ * const error = await strategy.execute(new Task("r1", hog, [])).catch((e: WorkerTaskError) => e);
+ * assert.equal((error as WorkerTaskError).reason, "out-of-memory");
  * await strategy.shutdown();
  * ```
  */
