@@ -374,8 +374,12 @@ export class WorkerPool {
 
   /** After a task ended on a worker: the next one may have started. */
   #afterEnd(worker: WorkerHandle): void {
-    const over = this.#workers.length > this.#settings.size;
-    if ((this.#settings.dedicated || over) && worker.inflight.length === 0) {
+    if (this.#settings.dedicated && worker.load === 0) this.#retire(worker);
+    else if (
+      this.#workers.length > this.#settings.size && worker.inflight.length === 0 &&
+      !worker.dead
+    ) {
+      // An extra worker started while every worker waited on calls.
       this.#retire(worker);
     }
     const head = worker.inflight[0];
