@@ -5,7 +5,6 @@
  */
 import { GlobalTimeoutError, NodeTimeoutError } from "../core/errors.ts";
 import { type WorkerFailureReason, WorkerTaskError } from "./worker_error.ts";
-import type { Task } from "./task.ts";
 
 /**
  * Why a stopped task stopped: a node or run timeout, or a cancellation.
@@ -47,29 +46,16 @@ export function cloneable(value: unknown): boolean {
 }
 
 /**
- * Runs a task's attempts as the node's `retries` allows: again after a
- * failure, never after a stop (timeout, cancellation, shutdown) or a
- * failure no attempt can change (spawn, clone).
+ * Worker failures a retry cannot fix: a stop (timeout, cancellation,
+ * shutdown), or a task that could not start (spawn) or be sent (clone).
  *
- * @param task The task.
- * @param attempt Runs one attempt.
- * @returns What the last attempt returned.
+ * @param error What an attempt failed with.
+ * @returns `true` if no retry should follow.
  */
-export async function withRetries(
-  task: Task,
-  attempt: () => Promise<unknown>,
-): Promise<unknown> {
-  let retries = task.node.options.retries ?? 0;
-  while (true) {
-    try {
-      return await attempt();
-    } catch (error) {
-      const reason = error instanceof WorkerTaskError ? error.reason : null;
-      const final = reason === "timeout" || reason === "cancelled" ||
-        reason === "shutdown" || reason === "spawn" || reason === "clone";
-      if (final || retries-- <= 0 || task.signal.aborted) throw error;
-    }
-  }
+export function isFinalWorkerError(error: unknown): boolean {
+  const reason = error instanceof WorkerTaskError ? error.reason : null;
+  return reason === "timeout" || reason === "cancelled" || reason === "shutdown" ||
+    reason === "spawn" || reason === "clone";
 }
 
 /**

@@ -7,7 +7,8 @@
  */
 import type { NodeDefinition } from "../../workers/protocol.ts";
 import type { Node, WorkerPermissions } from "../core/node.ts";
-import { describe, withRetries } from "./_worker_failures.ts";
+import { describe, isFinalWorkerError } from "./_worker_failures.ts";
+import { runAttempts } from "./retry_policy.ts";
 import { permissionFlags } from "./_process_permissions.ts";
 import { type ProcessPlan, ProcessPool } from "./_process_pool.ts";
 import { refuseRunInWorker } from "./worker_bridge.ts";
@@ -162,7 +163,7 @@ export interface ProcessStrategyOptions {
       return Promise.reject(error);
     }
     if ((task.node.options.retries ?? 0) === 0) return this.#start().submit(task, plan);
-    return withRetries(task, () => this.#start().submit(task, plan));
+    return runAttempts(task, () => this.#start().submit(task, plan), isFinalWorkerError);
   }
   /**
    * Kills every child, after giving running tasks the grace period to

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { runAttempts } from "./retry_policy.ts";
 import type { NodeDefinition } from "../../workers/protocol.ts";
 import type { Node, WorkerPermissions } from "../core/node.ts";
 import type { JobSpec } from "./_worker_handle.ts";
@@ -13,7 +14,7 @@ import type { TaskExecutionStrategy } from "./strategy.ts";
 import type { Task } from "./task.ts";
 import { WorkerTaskError } from "./worker_error.ts";
 import { ProcessExecutionStrategy } from "./process_strategy.ts";
-import { withRetries } from "./_worker_failures.ts";
+import { isFinalWorkerError } from "./_worker_failures.ts";
 import { refuseRunInWorker } from "./worker_bridge.ts";
 
 /** Options of {@linkcode WorkerExecutionStrategy}. */
@@ -170,8 +171,9 @@ export class WorkerExecutionStrategy implements TaskExecutionStrategy {
     } catch (error) {
       return Promise.reject(error);
     }
-    if ((task.node.options.retries ?? 0) === 0) return this.#start().submit(spec);
-    return withRetries(task, () => this.#start().submit(spec));
+    const retries = task.node.options.retries ?? 0;
+    if (retries === 0) return this.#start().submit(spec);
+    return runAttempts(task, () => this.#start().submit(spec), isFinalWorkerError);
   }
 
   /** How many child processes of process-isolated nodes are alive. */
