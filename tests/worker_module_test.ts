@@ -71,3 +71,21 @@ Deno.test("Outside workers nothing is refused; the error names a running worker 
     /worker node 'inner' runs inside a worker, as part of the run that called it/,
   );
 });
+
+Deno.test("A worker node's own code cannot start a run inside its worker either", async () => {
+  const nested = node(async function nested(modUrl: string) {
+    const { Runner } = await import(modUrl);
+    new Runner();
+    return "started a run";
+  }, { worker: true });
+  await using runner = new Runner({ workers: { size: 1 }, ...quiet });
+  const error = await runner.run(nested, new URL("../mod.ts", import.meta.url).href)
+    .catch((e) => e);
+  assert.ok(error instanceof WorkerTaskError, String(error));
+  assert.equal(error.reason, "threw");
+  assert.equal((error.cause as Error).name, "WorkerModuleError");
+  assert.match(
+    (error.cause as Error).message,
+    /Cannot create a worker pool inside a worker as worker node 'nested' runs inside a worker, as part of the run that called it \(use call\(\) to run other nodes\)/,
+  );
+});
