@@ -28,8 +28,13 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { call, Gate, node, State, StateManager } from "../mod.ts";
 
-/** The repository this example lives in: found from this file, not the working folder. */
-export const REPOSITORY_ROOT: string = resolve(fileURLToPath(new URL("..", import.meta.url)));
+/**
+ * The folder looked at by default: the repository this example lives in (found from this
+ * file, not the working folder), or the working folder when the example is imported from a URL.
+ */
+export const REPOSITORY_ROOT: string = import.meta.url.startsWith("file:")
+  ? resolve(fileURLToPath(new URL("..", import.meta.url)))
+  : Deno.cwd();
 
 /** How many files one worker task hashes. */
 const BATCH_SIZE = 16;

@@ -101,3 +101,32 @@ Deno.test("every entry point loads by URL without this project's import map", as
     }
   });
 });
+
+Deno.test("the pipeline example imported by URL looks at the working folder by default", async () => {
+  await serving(async (base) => {
+    const dir = await Deno.makeTempDir({ prefix: "switchyard-import-" });
+    try {
+      await Deno.writeTextFile(join(dir, "deno.json"), "{}\n");
+      await Deno.writeTextFile(
+        join(dir, "main.ts"),
+        `const { REPOSITORY_ROOT, pipelineStates } = await import("${base}/examples/pipeline.ts");
+console.log(JSON.stringify({ root: REPOSITORY_ROOT, states: pipelineStates().length }));
+`,
+      );
+      const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "main.ts"],
+        cwd: dir,
+        stdout: "piped",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).output();
+      assert.equal(code, 0, new TextDecoder().decode(stderr));
+      assert.deepEqual(JSON.parse(new TextDecoder().decode(stdout)), {
+        root: await Deno.realPath(dir),
+        states: 4,
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
