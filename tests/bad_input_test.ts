@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Gate, node, State } from "../mod.ts";
+import { Flow, Gate, node, State } from "../mod.ts";
 import { main } from "../src/cli/main.ts";
 
 /** Values that break naive formatting: no prototype, null toString, throwing getters. */
@@ -113,4 +113,18 @@ Deno.test("switchyard main() with arbitrary arguments returns an exit code and n
   } finally {
     await Deno.remove(stateDir, { recursive: true });
   }
+});
+
+Deno.test("a flow without routines says it has none when asked to connect or execute", async () => {
+  const flow = new Flow({ flowId: "empty" });
+  assert.throws(
+    () => flow.connect("a", "out", "b", "in"),
+    (error: Error) =>
+      error.message ===
+        "Cannot connect 'a.out' to 'b.in' as 'srcId' must be a routine of flow 'empty' (none): current value is 'a'",
+  );
+  await assert.rejects(
+    flow.execute("a"),
+    /'entryId' must be a routine of flow 'empty' \(none\): current value is 'a'$/,
+  );
 });

@@ -355,9 +355,9 @@ export class Routine {
  * Quotes names for an error message.
  *
  * @param names The names.
- * @returns `'a', 'b'`, or `(none)`.
+ * @returns `'a', 'b'`, or `none`.
  */
 export function listOf(names: Iterable<string>): string {
   const all = [...names].map((n) => `'${n}'`);
-  return all.length ? all.join(", ") : "(none)";
+  return all.length ? all.join(", ") : "none";
 }
