@@ -128,3 +128,27 @@ Deno.test("a flow without routines says it has none when asked to connect or exe
     /'entryId' must be a routine of flow 'empty' \(none\): current value is 'a'$/,
   );
 });
+
+Deno.test("node() with arbitrary input either builds a node or throws a named TypeError", () => {
+  const options = fc.oneof(
+    value,
+    fc.record({
+      name: fc.oneof(fc.string(), value),
+      retries: fc.oneof(fc.integer({ min: -2, max: 3 }), value),
+      timeout: fc.oneof(fc.integer({ min: -2, max: 1_000 }), value),
+      worker: fc.oneof(fc.boolean(), value),
+    }, { requiredKeys: [] }),
+  );
+  const fn = fc.oneof(value, fc.constant(() => 1), fc.constant(function named() {}));
+  fc.assert(
+    fc.property(fn, options, (f, opts) => {
+      try {
+        node(f as () => unknown, opts as object);
+      } catch (error) {
+        assert.ok(error instanceof TypeError, `threw ${String(error)}`);
+        assert.match(error.message, /^Cannot create (a node|node '.+') as '.*' must /s);
+      }
+    }),
+    { numRuns: 2_000 },
+  );
+});

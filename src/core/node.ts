@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from "npm:zod@^4.1.0";
+import { describeValue } from "./describe.ts";
 import { describeIssues } from "./validation.ts";
 
 /** Where a node runs: on the event loop or in a Web Worker. */
@@ -226,13 +227,15 @@ export function node<A extends unknown[], R>(
 ): Node<A, Awaited<R>> {
   if (typeof fn !== "function") {
     throw new TypeError(
-      `Cannot create a node as 'fn' must be a function: current value is ${String(fn)}`,
+      `Cannot create a node as 'fn' must be a function: current value is ${describeValue(fn)}`,
     );
   }
   const parsed = optionsSchema.safeParse(options);
   if (!parsed.success) {
+    const given = (options as { name?: unknown } | null)?.name;
+    const name = typeof given === "string" && given !== "" ? given : fn.name;
     throw new TypeError(
-      `Cannot create node '${options?.name ?? fn.name}' as ${
+      `Cannot create ${name ? `node '${name}'` : "a node"} as ${
         describeIssues(parsed.error, options)
       }`,
     );
