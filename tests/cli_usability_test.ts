@@ -213,3 +213,18 @@ Deno.test("hints name the command the CLI was started with: a checkout's task, a
     },
   );
 });
+
+Deno.test("switchyard viz on a port in use names the port and exits with 2", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const output = capture();
+    const port = (taken.addr as Deno.NetAddr).port;
+    assert.equal(await main(["viz", "--port", String(port)], { output }), 2);
+    assert.equal(
+      output.stderr,
+      `Cannot serve the visualizer as '--port' must be free on 127.0.0.1 (or 0 for any free one): current value is ${port}\n`,
+    );
+  } finally {
+    taken.close();
+  }
+});

@@ -269,7 +269,15 @@ export async function main(
     )
     .option("-d, --dir <path>", "the state folder", DEFAULT_DIR)
     .action(async (opts) => {
-      const server = serveViz({ stateDir: opts.dir, port: opts.port });
+      let server: ReturnType<typeof serveViz>;
+      try {
+        server = serveViz({ stateDir: opts.dir, port: opts.port });
+      } catch (error) {
+        if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+        throw new TypeError(
+          `Cannot serve the visualizer as '--port' must be free on 127.0.0.1 (or 0 for any free one): current value is ${opts.port}`,
+        );
+      }
       const url = `http://127.0.0.1:${server.port}/`;
       output.err(`Serving runs from ${opts.dir} at ${url} (Ctrl-C to stop)\n`);
       options.onVizListening?.(url);
