@@ -86,6 +86,17 @@ Deno.test("switchyard ls --dir of a missing folder is an error", async () => {
   });
 });
 
+Deno.test("switchyard viz --dir of a missing folder is an error", async () => {
+  await withDir(async (dir) => {
+    const output = capture();
+    assert.equal(await main(["viz", "--port", "0", "--dir", join(dir, "nope")], { output }), 2);
+    assert.match(
+      output.stderr,
+      /^Cannot serve the visualizer as '--dir' must be an existing folder: current value is ".*nope"\n$/,
+    );
+  });
+});
+
 Deno.test("switchyard inspect of an unknown run suggests ls with the same folder", async () => {
   await withDir(async (dir) => {
     const output = capture();

@@ -269,6 +269,14 @@ export async function main(
     )
     .option("-d, --dir <path>", "the state folder", DEFAULT_DIR)
     .action(async (opts) => {
+      // A folder named on purpose must exist; the default may not yet.
+      if (opts.dir !== DEFAULT_DIR && !await isFolder(opts.dir)) {
+        throw new TypeError(
+          `Cannot serve the visualizer as '--dir' must be an existing folder: current value is ${
+            JSON.stringify(opts.dir)
+          }`,
+        );
+      }
       let server: ReturnType<typeof serveViz>;
       try {
         server = serveViz({ stateDir: opts.dir, port: opts.port });
