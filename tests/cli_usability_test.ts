@@ -86,6 +86,21 @@ Deno.test("switchyard ls --dir of a missing folder is an error", async () => {
   });
 });
 
+Deno.test("switchyard run --output in a missing folder is an error before the run starts", async () => {
+  await withDir(async (dir) => {
+    const output = capture();
+    const file = join(dir, "nope", "answer.json");
+    assert.equal(await main(["run", nodesModule, "--output", file, "--dir", dir], { output }), 2);
+    assert.equal(
+      output.stderr,
+      `Cannot run '${nodesModule}' as '--output' must be a file in an existing folder: current value is ${
+        JSON.stringify(file)
+      }\n`,
+    );
+    assert.deepEqual([...Deno.readDirSync(dir)], [], "nothing ran, nothing was saved");
+  });
+});
+
 Deno.test("switchyard viz --dir of a missing folder is an error", async () => {
   await withDir(async (dir) => {
     const output = capture();

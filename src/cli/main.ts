@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { dirname, resolve } from "node:path";
 import { describeValue } from "../core/describe.ts";
 import { Command, CommanderError, InvalidArgumentError, Option } from "npm:commander@^15.1.0";
 import { listRuns, loadRun, RunNotFoundError, summarize } from "../persistence/run_loader.ts";
@@ -189,6 +190,14 @@ export async function main(
       "\nA flow runs one job from its entry routine; states (a list, or a function returning one) run until the queue is idle.\nA zod schema exported as 'args' (or '<export>Args') checks the arguments and gives the values the run gets.\nExit codes: 0 the run completed, 1 it failed (or timed out), 2 bad usage, 130 interrupted (Ctrl-C cancels open requests and saves the run).\nExample: switchyard run examples/pipeline.ts --export pipelineStates .",
     )
     .action(async (module: string, rest: string[], opts) => {
+      // Checked before the run, so that a finished run's answer is not lost.
+      if (opts.output !== undefined && !await isFolder(dirname(resolve(opts.output)))) {
+        throw new TypeError(
+          `Cannot run '${module}' as '--output' must be a file in an existing folder: current value is ${
+            JSON.stringify(opts.output)
+          }`,
+        );
+      }
       using interrupt = interruptSignal(options);
       code = await runModule(module, rest, {
         interrupt: interrupt.signal,
