@@ -28,4 +28,16 @@ try {
   Deno.exit(2);
 }
 const example = await import(file.href);
-if (typeof example.main === "function") await example.main(rest);
+if (typeof example.main === "function") {
+  try {
+    await example.main(rest);
+  } catch (error) {
+    // One line, no stack: a bad option (TypeError) is a usage error, the rest a failed run.
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
+    console.error(
+      error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      ...(cause && !(error as Error).message.includes(cause.message) ? [`(${cause.message})`] : []),
+    );
+    Deno.exit(error instanceof TypeError ? 2 : 1);
+  }
+}

@@ -102,6 +102,23 @@ Deno.test("deno task run <unknown> lists the examples and exits 2", async () => 
   });
 });
 
+Deno.test("deno task run pipeline: a missing folder fails in one line, a bad option exits 2", async () => {
+  await withTempDir(async (dir) => {
+    const missing = join(dir, "nope");
+    const failed = await runExample(["pipeline", missing], dir);
+    assert.equal(failed.code, 1);
+    assert.match(
+      failed.stderr,
+      new RegExp(`^StateFailedError: State 'Scan' failed: .*${missing}`, "m"),
+    );
+    assert.doesNotMatch(failed.stderr, /^\s+at /m);
+    const usage = await runExample(["pipeline", "--bogus"], dir);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /^TypeError: Unknown option '--bogus'/m);
+    assert.doesNotMatch(usage.stderr, /^\s+at /m);
+  });
+});
+
 Deno.test("every example in examples/ is run by a test", async () => {
   // Flow examples run in flow_examples_test.ts; the others above.
   const tested = new Set([
