@@ -257,7 +257,20 @@ export class FlowExecution implements ActivationSink {
     });
   }
 
+  /**
+   * Dispatches what the queue allows. Runs from timers, microtasks and
+   * promise callbacks: an error in the engine fails the job here, so none
+   * ever escapes as an uncaught error or unhandled rejection.
+   */
   #pump(): void {
+    try {
+      this.#pumpQueue();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  #pumpQueue(): void {
     const queue = internals.queue(this.jobState);
     while (
       this.status === "running" && queue.length > 0 &&
@@ -343,7 +356,7 @@ export class FlowExecution implements ActivationSink {
         this.#onFailure(entry, error);
         this.#settle();
       },
-    );
+    ).catch((error) => this.fail(error)); // e.g. a `retryable` predicate that throws
   }
 
   #settle(): void {

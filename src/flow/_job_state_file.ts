@@ -167,13 +167,35 @@ export const jobStateFileSchema: z.ZodType<JobStateFile> = z.object({
     timestamp: z.number(),
   })),
   pendingActivations: z.array(z.object({
-    id: z.string(),
+    id: z.string().min(1),
     routineId: z.string(),
     slot: z.string(),
     data: record,
     attempt: z.number().int().positive(),
-  })),
+  })).superRefine(requireUniqueIds),
 });
+
+// Each activation's id becomes its first request's id: two with one id
+// would run as one request and corrupt the job's record.
+function requireUniqueIds(
+  activations: { id: string }[],
+  context: z.core.$RefinementCtx<{ id: string }[]>,
+): void {
+  const seen = new Map<string, number>();
+  activations.forEach(({ id }, index) => {
+    const first = seen.get(id);
+    if (first === undefined) {
+      seen.set(id, index);
+      return;
+    }
+    context.addIssue({
+      code: "custom",
+      path: [index, "id"],
+      message: `unique (pendingActivations.${first}.id is '${id}' too)`,
+      input: id,
+    });
+  });
+}
 
 /** Thrown by {@linkcode JobState.load} for a missing or malformed file. */
 export class JobStateLoadError extends Error {
