@@ -62,7 +62,7 @@ export {
   type ErrorHandlerOptions,
   type ErrorStrategy,
 } from "./src/flow/error_handler.ts";
-export { ExecutionRecord } from "./src/flow/execution_record.ts";
+export { ExecutionRecord, type ExecutionRecordKind } from "./src/flow/execution_record.ts";
 export {
   type DeferredEvent,
   JobState,
@@ -74,6 +74,8 @@ export {
   type PausePoint,
   type PendingActivation,
   type RoutineOutput,
+  type RoutineStatus,
+  type RoutineStatusName,
   type SharedLogEntry,
 } from "./src/flow/job_state.ts";
 export {

@@ -27,7 +27,7 @@ Deno.test("Flow.execute() returns a running JobState that completes", async () =
       ["source", "output", { data: "c" }],
     ],
   );
-  assert.equal(job.getRoutineState("collector")?.status, "completed");
+  assert.equal(job.getRoutineStatus("collector")?.status, "completed");
 });
 
 Deno.test("Flow.execute() passes entryParams to the trigger slot", async () => {
@@ -181,8 +181,8 @@ Deno.test("Flow stops the job when a routine fails under the default handler", a
   assert.equal(job.status, "failed");
   assert.deepEqual(job.error, { name: "TypeError", message: "bad a" });
   assert.deepEqual(ran, ["a"]);
-  assert.equal(job.getRoutineState("probe")?.status, "failed");
-  assert.equal(job.getRoutineState("probe")?.lastError, "bad a");
+  assert.equal(job.getRoutineStatus("probe")?.status, "failed");
+  assert.equal(job.getRoutineStatus("probe")?.lastError, "bad a");
   // Nothing recorded is lost: the activations never run stay in the JobState.
   assert.deepEqual(job.pendingActivations.map((a) => a.data), [
     { data: "b" },
@@ -209,7 +209,7 @@ for (const strategy of ["continue", "skip"] as const) {
     await flow.waitForCompletion({ jobState: job });
     assert.equal(job.status, "completed");
     assert.deepEqual(done, ["a", "c"]);
-    assert.equal(job.getRoutineState("probe")?.lastError, "bad b");
+    assert.equal(job.getRoutineStatus("probe")?.lastError, "bad b");
     const failed = [...flow.info(job).requestHeap.values()].filter((r) => r.status === "Failed");
     assert.equal(failed.length, 1);
   });
@@ -257,7 +257,7 @@ Deno.test("Flow retries with backoff while another routine keeps making progress
   const steady = new Probe(async ({ n }, self) => {
     if (n === 0) await retryDecided.promise;
     const { jobState } = self.getExecutionContext()!;
-    observed.push(String(jobState.getRoutineState("flaky")?.status));
+    observed.push(String(jobState.getRoutineStatus("flaky")?.status));
     if ((n as number) < 4) self.emit("again", { n: (n as number) + 1 });
     else steadyDone.resolve();
   }, ["again"]);
@@ -308,7 +308,7 @@ Deno.test("Flow fails the job once retries are spent or the error is not retryab
     await flow.waitForCompletion({ jobState: job });
     assert.equal(job.status, "failed");
     assert.equal(attempts, expected);
-    assert.equal(job.getRoutineState("probe")?.attempts, expected);
+    assert.equal(job.getRoutineStatus("probe")?.attempts, expected);
   }
 });
 
@@ -322,7 +322,7 @@ Deno.test("Routine.setAsOptional() lets the job complete after a failure", async
   const job = await flow.execute("probe");
   await flow.waitForCompletion({ jobState: job });
   assert.equal(job.status, "completed");
-  assert.equal(job.getRoutineState("probe")?.status, "skipped");
+  assert.equal(job.getRoutineStatus("probe")?.status, "skipped");
 });
 
 Deno.test("Flow.pause() turns a waiting retry into a pending activation", async () => {
@@ -348,7 +348,7 @@ Deno.test("Flow.pause() turns a waiting retry into a pending activation", async 
   // Pausing once the retry is scheduled: the one-minute timer is dropped
   // (the sanitizer would report it otherwise).
   await decided.promise;
-  assert.equal(job.getRoutineState("probe")?.status, "retrying");
+  assert.equal(job.getRoutineStatus("probe")?.status, "retrying");
   await flow.pause(job, { reason: "test", checkpoint: { at: 1 } });
   assert.equal(job.status, "paused");
   assert.deepEqual(

@@ -22,6 +22,7 @@ import {
   jobStateInternals,
   type JobStateStatus,
   type PendingActivation,
+  type RoutineStatusName,
 } from "./job_state.ts";
 
 const log = logger("flow");
@@ -337,7 +338,7 @@ export class FlowExecution implements ActivationSink {
     };
     const slotNode = new Node(run, { name: `${routineId}.${slot}` });
     this.#inFlight.set(requestId, { activation, parentNodeId });
-    this.jobState.updateRoutineState(routineId, { status: "running" });
+    internals.setRoutineStatus(this.jobState, routineId, "running", activation.attempt);
     this.#rt.callNodes({
       parentNodeId,
       requestId,
@@ -347,7 +348,7 @@ export class FlowExecution implements ActivationSink {
     }).then(
       () => {
         if (!this.#inFlight.delete(requestId)) return;
-        this.jobState.updateRoutineState(routineId, { status: "completed" });
+        internals.setRoutineStatus(this.jobState, routineId, "completed", activation.attempt);
         this.#settle();
       },
       (error) => {
@@ -370,7 +371,6 @@ export class FlowExecution implements ActivationSink {
       this.#options.errorHandler();
     const decision = handler?.decide(error, activation.attempt) ??
       { action: "stop" } as const;
-    const lastError = error instanceof Error ? error.message : String(error);
     log.info(
       "Routine {routineId} failed in job {jobId} (attempt {attempt}): {error}; {action}",
       {
@@ -381,13 +381,18 @@ export class FlowExecution implements ActivationSink {
         action: decision.action,
       },
     );
+    // Every failure is in the history, with what was decided about it.
+    internals.recordError(this.jobState, routineId, {
+      slot: activation.slot,
+      attempt: activation.attempt,
+      action: decision.action,
+      error: errorSummary(error),
+    });
+    const status = (name: RoutineStatusName) =>
+      internals.setRoutineStatus(this.jobState, routineId, name, activation.attempt, error);
     switch (decision.action) {
       case "retry": {
-        this.jobState.updateRoutineState(routineId, {
-          status: "retrying",
-          attempts: activation.attempt,
-          lastError,
-        });
+        status("retrying");
         const next = { ...activation, attempt: activation.attempt + 1 };
         if (parentNodeId !== null) this.#parents.set(next.id, parentNodeId);
         if (this.status !== "running") {
@@ -404,19 +409,13 @@ export class FlowExecution implements ActivationSink {
         return;
       }
       case "continue":
+        status("continued");
+        return;
       case "skip":
-        this.jobState.updateRoutineState(routineId, {
-          status: decision.action === "skip" ? "skipped" : "failed",
-          attempts: activation.attempt,
-          lastError,
-        });
+        status("skipped");
         return;
       case "stop":
-        this.jobState.updateRoutineState(routineId, {
-          status: "failed",
-          attempts: activation.attempt,
-          lastError,
-        });
+        status("failed");
         this.fail(error);
     }
   }
@@ -455,5 +454,15 @@ function requirePayload(routineId: string, event: string, data: unknown): void {
         Array.isArray(data) ? "an array" : String(data)
       }`,
     );
+  }
+}
+
+function errorSummary(error: unknown): { name: string; message: string } {
+  try {
+    return error instanceof Error
+      ? { name: String(error.name), message: String(error.message) }
+      : { name: "Error", message: String(error) };
+  } catch {
+    return { name: "Error", message: "(an error that cannot be read)" };
   }
 }

@@ -14,6 +14,33 @@ export type JobStateStatus =
   | "failed"
   | "cancelled";
 
+/**
+ * Where a routine's latest activation stands, as the flow engine keeps it
+ * (apart from the routine's own state):
+ * - `"running"`, `"completed"`;
+ * - `"retrying"`: it failed and a retry is scheduled;
+ * - `"continued"`: it failed and its error handler let the job go on;
+ * - `"skipped"`: it failed and its error handler dropped the activation;
+ * - `"failed"`: it failed and the failure failed the job.
+ */
+export type RoutineStatusName =
+  | "running"
+  | "completed"
+  | "retrying"
+  | "continued"
+  | "skipped"
+  | "failed";
+
+/** The flow engine's bookkeeping for one routine of a job. */
+export interface RoutineStatus {
+  /** Where its latest activation stands. */
+  status: RoutineStatusName;
+  /** Attempts of its latest activation so far (1 for the first run). */
+  attempts: number;
+  /** The message of its latest failure, `null` if it never failed. */
+  lastError: string | null;
+}
+
 /** A slot activation waiting to run: kept in the JobState, so it survives a save. */
 export interface PendingActivation {
   /** The activation's id (the id of its first tracked request). */
@@ -94,12 +121,15 @@ export interface JobStateFile {
   error: { name: string; message: string } | null;
   /** Per-routine state, by routine id. */
   routineStates: Record<string, Record<string, unknown>>;
+  /** The flow engine's per-routine bookkeeping, by routine id. */
+  routineStatus?: Record<string, RoutineStatus>;
   /** The execution history, in time order. */
   history: {
     routineId: string;
     eventName: string;
     data: Record<string, unknown>;
     timestamp: number;
+    kind?: "emit" | "error";
   }[];
   /** Shared data. */
   sharedData: Record<string, unknown>;
@@ -118,6 +148,12 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 // Checked, not rebuilt: z.record() copies by assignment, which drops an own
 // "__proto__" key (JSON.parse makes one from `{"__proto__": …}`).
 const record = z.custom<Record<string, unknown>>(isRecord, "expected an object");
+
+const routineStatusSchema = z.object({
+  status: z.enum(["running", "completed", "retrying", "continued", "skipped", "failed"]),
+  attempts: z.number().int().nonnegative(),
+  lastError: z.string().nullable(),
+});
 
 /** Checks a saved JobState (`format: "switchyard.job/1"`). */
 export const jobStateFileSchema: z.ZodType<JobStateFile> = z.object({
@@ -141,11 +177,18 @@ export const jobStateFileSchema: z.ZodType<JobStateFile> = z.object({
     (value) => isRecord(value) && Object.values(value).every(isRecord),
     "expected an object of objects",
   ),
+  routineStatus: z.custom<Record<string, RoutineStatus>>(
+    (value) =>
+      isRecord(value) &&
+      Object.values(value).every((status) => routineStatusSchema.safeParse(status).success),
+    "expected an object of { status, attempts, lastError }",
+  ).optional(),
   history: z.array(z.object({
     routineId: z.string(),
     eventName: z.string(),
     data: record,
     timestamp: z.number(),
+    kind: z.enum(["emit", "error"]).optional(),
   })),
   sharedData: record,
   sharedLog: z.array(

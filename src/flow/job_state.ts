@@ -19,6 +19,8 @@ import {
   type PendingActivation,
   readJobStateFile,
   type RoutineOutput,
+  type RoutineStatus,
+  type RoutineStatusName,
   type SharedLogEntry,
 } from "./_job_state_file.ts";
 
@@ -31,6 +33,8 @@ export type {
   PausePoint,
   PendingActivation,
   RoutineOutput,
+  RoutineStatus,
+  RoutineStatusName,
   SharedLogEntry,
 };
 
@@ -53,6 +57,14 @@ export interface JobStateInternals {
   deferred(job: JobState): DeferredEvent[];
   addPausePoint(job: JobState, point: PausePoint): void;
   output(job: JobState, output: RoutineOutput): void;
+  setRoutineStatus(
+    job: JobState,
+    routineId: string,
+    status: RoutineStatusName,
+    attempts: number,
+    error?: unknown,
+  ): void;
+  recordError(job: JobState, routineId: string, data: Record<string, unknown>): void;
 }
 
 // Set by JobState's static block, which alone can reach its private fields.
@@ -92,7 +104,10 @@ export class JobState {
   #updatedAt: number;
   #status: JobStateStatus = "pending";
   #error: { name: string; message: string } | null = null;
+  // Invariant: #routineStates holds only what routines stored; the
+  // engine's bookkeeping (status, attempts, last error) is #routineStatus.
   #routineStates = new Map<string, Record<string, unknown>>();
+  #routineStatus = new Map<string, RoutineStatus>();
   // Invariant: #history is in time order and holds at most maxHistorySize.
   #history: ExecutionRecord[] = [];
   #sharedData = new Map<string, unknown>();
@@ -108,15 +123,22 @@ export class JobState {
     internals = {
       setStatus(job, status, error) {
         job.#status = status;
-        if (error !== undefined) {
-          job.#error = {
-            name: error instanceof Error ? error.name : "Error",
-            message: error instanceof Error ? error.message : String(error),
-          };
-        }
+        if (error !== undefined) job.#error = errorSummary(error);
         job.#touch();
       },
       queue: (job) => job.#queue,
+      setRoutineStatus(job, routineId, status, attempts, error) {
+        const lastError = error === undefined
+          ? job.#routineStatus.get(routineId)?.lastError ?? null
+          : errorSummary(error).message;
+        job.#routineStatus.set(routineId, { status, attempts, lastError });
+        job.#touch();
+      },
+      recordError(job, routineId, data) {
+        job.#history.push(new ExecutionRecord(routineId, "error", data, Date.now(), "error"));
+        job.#prune();
+        job.#touch();
+      },
       deferred: (job) => job.#deferred,
       addPausePoint(job, point) {
         job.#pausePoints.push(point);
@@ -228,6 +250,18 @@ export class JobState {
   getRoutineState(routineId: string): Record<string, unknown> | undefined {
     const state = this.#routineStates.get(routineId);
     return state && { ...state };
+  }
+
+  /**
+   * Where a routine's latest activation stands, as the flow engine keeps it
+   * (never mixed into the routine's own state).
+   *
+   * @param routineId The routine's id in the flow.
+   * @returns A copy of its status, or `undefined` if it never ran in this job.
+   */
+  getRoutineStatus(routineId: string): RoutineStatus | undefined {
+    const status = this.#routineStatus.get(routineId);
+    return status && { ...status };
   }
 
   /**
@@ -360,6 +394,7 @@ export class JobState {
       historyTtl: this.historyTtl,
       error: this.#error,
       routineStates: Object.fromEntries(this.#routineStates),
+      routineStatus: Object.fromEntries(this.#routineStatus),
       history: this.#history,
       sharedData: Object.fromEntries(this.#sharedData),
       sharedLog: this.#sharedLog,
@@ -404,8 +439,9 @@ export class JobState {
     job.#status = file.status;
     job.#error = file.error;
     job.#routineStates = new Map(Object.entries(file.routineStates));
+    job.#routineStatus = new Map(Object.entries(file.routineStatus ?? {}));
     job.#history = file.history.map((r) =>
-      new ExecutionRecord(r.routineId, r.eventName, r.data, r.timestamp)
+      new ExecutionRecord(r.routineId, r.eventName, r.data, r.timestamp, r.kind)
     );
     job.#sharedData = new Map(Object.entries(file.sharedData));
     job.#sharedLog = file.sharedLog;
@@ -473,5 +509,17 @@ function requireObject(
         Array.isArray(value) ? "an array" : JSON.stringify(value) ?? String(value)
       }`,
     );
+  }
+}
+
+// The error may be hostile (a throwing getter, a revoked proxy): reading it
+// must never break the bookkeeping.
+function errorSummary(error: unknown): { name: string; message: string } {
+  try {
+    return error instanceof Error
+      ? { name: String(error.name), message: String(error.message) }
+      : { name: "Error", message: String(error) };
+  } catch {
+    return { name: "Error", message: "(an error that cannot be read)" };
   }
 }
