@@ -66,9 +66,11 @@ export { ExecutionRecord, type ExecutionRecordKind } from "./src/flow/execution_
 export {
   type DeferredEvent,
   JobState,
+  type JobStateContent,
   type JobStateFile,
   JobStateLoadError,
   type JobStateOptions,
+  JobStateSaveError,
   type JobStateStatus,
   type OutputHandler,
   type PausePoint,

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { configureSync, type LogRecord, resetSync } from "@logtape/logtape";
-import { currentSignal, ErrorHandler, Flow, type JobState } from "../mod.ts";
+import {
+  currentSignal,
+  ErrorHandler,
+  Flow,
+  type JobState,
+  type PendingActivation,
+} from "../mod.ts";
 import { DataCollector, DataSource, Probe } from "./fixtures/flow_routines.ts";
 
 function sourceToCollector(flowId = "shared_data_flow"): Flow {
@@ -536,28 +542,29 @@ Deno.test("Flow.resume() rejects jobs of other flows, unknown routines and runni
   );
   await flow.waitForCompletion({ jobState: job });
   const other = sourceToCollector("two");
-  const paused = {
-    ...job.toJSON(),
-    status: "paused",
-    pendingActivations: [{
+  const { JobState } = await import("../mod.ts");
+  const saved = { ...job.toJSON(), status: "paused" };
+  const paused = () => {
+    const copy = JobState.fromJSON(saved);
+    (copy.pendingActivations as PendingActivation[]).push({
       id: "x",
       routineId: "ghost",
       slot: "input",
       data: {},
       attempt: 1,
-    }],
+    });
+    return copy;
   };
-  const { JobState } = await import("../mod.ts");
   await assert.rejects(
-    async () => await other.resume(JobState.fromJSON(paused)),
+    async () => await other.resume(paused()),
     /its flowId must be 'two': current value is 'one'/,
   );
   await assert.rejects(
-    async () => await flow.resume(JobState.fromJSON(paused)),
+    async () => await flow.resume(paused()),
     /pending activation 'ghost.input' must name a slot of flow 'one'/,
   );
   assert.throws(
-    () => flow.cancel(JobState.fromJSON(paused)),
+    () => flow.cancel(paused()),
     /was not executed by flow 'one'/,
   );
 });

@@ -3,20 +3,20 @@
  *
  * @module
  */
-import { describeIssues } from "../core/validation.ts";
 import { logger } from "../core/logging.ts";
 import { writeFileAtomic } from "../persistence/run_store.ts";
-import { toJsonSafe } from "../core/json_safe.ts";
+import { encodeJobData, JobStateSaveError } from "./_job_state_codec.ts";
 import { ExecutionRecord } from "./execution_record.ts";
 import {
   type DeferredEvent,
+  type JobStateContent,
   type JobStateFile,
-  jobStateFileSchema,
   JobStateLoadError,
   type JobStateStatus,
   type OutputHandler,
   type PausePoint,
   type PendingActivation,
+  readJobState,
   readJobStateFile,
   type RoutineOutput,
   type RoutineStatus,
@@ -24,9 +24,10 @@ import {
   type SharedLogEntry,
 } from "./_job_state_file.ts";
 
-export { JobStateLoadError };
+export { JobStateLoadError, JobStateSaveError };
 export type {
   DeferredEvent,
+  JobStateContent,
   JobStateFile,
   JobStateStatus,
   OutputHandler,
@@ -376,15 +377,19 @@ export class JobState {
   }
 
   /**
-   * The job as JSON-compatible data (values JSON cannot hold become
-   * readable placeholders).
+   * The job as JSON data: ids, status and times as they are, everything
+   * else encoded exactly in `data` (Map, Set, Date, BigInt, typed arrays,
+   * `undefined`, deep nesting and shared references load back equal).
    *
    * @returns The saved form.
+   * @throws {JobStateSaveError} Naming the path of a value the job cannot
+   *   keep exactly (a function, a symbol, a class instance, an unreadable
+   *   getter or proxy, …).
    */
   toJSON(): JobStateFile {
     this.#prune();
-    return toJsonSafe({
-      format: "switchyard.job/1",
+    return {
+      format: "switchyard.job/2",
       flowId: this.flowId,
       jobId: this.jobId,
       status: this.#status,
@@ -392,23 +397,30 @@ export class JobState {
       updatedAt: this.#updatedAt,
       maxHistorySize: this.maxHistorySize,
       historyTtl: this.historyTtl,
-      error: this.#error,
-      routineStates: Object.fromEntries(this.#routineStates),
-      routineStatus: Object.fromEntries(this.#routineStatus),
-      history: this.#history,
-      sharedData: Object.fromEntries(this.#sharedData),
-      sharedLog: this.#sharedLog,
-      pausePoints: this.#pausePoints,
-      deferredEvents: this.#deferred,
-      pendingActivations: this.#queue,
-    }) as JobStateFile;
+      error: this.#error && { ...this.#error },
+      data: encodeJobData(
+        this.jobId,
+        {
+          routineStates: this.#routineStates,
+          routineStatus: this.#routineStatus,
+          history: this.#history.map((r) => ({ ...r })),
+          sharedData: this.#sharedData,
+          sharedLog: this.#sharedLog,
+          pausePoints: this.#pausePoints,
+          deferredEvents: this.#deferred,
+          pendingActivations: this.#queue,
+        } satisfies JobStateContent,
+      ),
+    };
   }
 
   /**
    * Writes the job to a file atomically (readers see the old file or the
-   * new one, never a torn one).
+   * new one, never a torn one). A job that cannot be saved exactly leaves
+   * the file as it was.
    *
    * @param path The file.
+   * @throws {JobStateSaveError} Naming the path of a value the job cannot keep exactly.
    * @throws {Deno.errors.PermissionDenied} And other file errors.
    */
   async save(path: string): Promise<void> {
@@ -423,32 +435,26 @@ export class JobState {
    * @throws {TypeError} Naming the first invalid fields.
    */
   static fromJSON(data: unknown): JobState {
-    const parsed = jobStateFileSchema.safeParse(data);
-    if (!parsed.success) {
-      throw new TypeError(
-        `Cannot read a JobState as ${describeIssues(parsed.error, data)}`,
-      );
-    }
-    const file = parsed.data;
-    const job = new JobState(file.flowId, {
-      jobId: file.jobId,
-      maxHistorySize: file.maxHistorySize,
-      historyTtl: file.historyTtl ?? undefined,
+    const { header, content } = readJobState(data);
+    const job = new JobState(header.flowId, {
+      jobId: header.jobId,
+      maxHistorySize: header.maxHistorySize,
+      historyTtl: header.historyTtl ?? undefined,
     });
-    (job as { createdAt: number }).createdAt = file.createdAt;
-    job.#status = file.status;
-    job.#error = file.error;
-    job.#routineStates = new Map(Object.entries(file.routineStates));
-    job.#routineStatus = new Map(Object.entries(file.routineStatus ?? {}));
-    job.#history = file.history.map((r) =>
+    (job as { createdAt: number }).createdAt = header.createdAt;
+    job.#status = header.status;
+    job.#error = header.error;
+    job.#routineStates = content.routineStates;
+    job.#routineStatus = content.routineStatus;
+    job.#history = content.history.map((r) =>
       new ExecutionRecord(r.routineId, r.eventName, r.data, r.timestamp, r.kind)
     );
-    job.#sharedData = new Map(Object.entries(file.sharedData));
-    job.#sharedLog = file.sharedLog;
-    job.#pausePoints = file.pausePoints;
-    job.#deferred = file.deferredEvents;
-    job.#queue = file.pendingActivations;
-    job.#updatedAt = file.updatedAt;
+    job.#sharedData = content.sharedData;
+    job.#sharedLog = content.sharedLog;
+    job.#pausePoints = content.pausePoints;
+    job.#deferred = content.deferredEvents;
+    job.#queue = content.pendingActivations;
+    job.#updatedAt = header.updatedAt;
     return job;
   }
 
