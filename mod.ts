@@ -65,6 +65,7 @@ export {
 export { ExecutionRecord, type ExecutionRecordKind } from "./src/flow/execution_record.ts";
 export {
   type DeferredEvent,
+  JobClaimedError,
   JobState,
   type JobStateContent,
   type JobStateFile,
@@ -72,6 +73,7 @@ export {
   type JobStateOptions,
   JobStateSaveError,
   type JobStateStatus,
+  type LeaseHolder,
   type OutputHandler,
   type PausePoint,
   type PendingActivation,

@@ -6,6 +6,7 @@
 import { logger } from "../core/logging.ts";
 import { writeFileAtomic } from "../persistence/run_store.ts";
 import { encodeJobData, JobStateSaveError } from "./_job_state_codec.ts";
+import { JobClaimedError, type LeaseHolder } from "./_job_lease.ts";
 import { ExecutionRecord } from "./execution_record.ts";
 import {
   type DeferredEvent,
@@ -24,7 +25,8 @@ import {
   type SharedLogEntry,
 } from "./_job_state_file.ts";
 
-export { JobStateLoadError, JobStateSaveError };
+export { JobClaimedError, JobStateLoadError, JobStateSaveError };
+export type { LeaseHolder };
 export type {
   DeferredEvent,
   JobStateContent,
@@ -66,6 +68,8 @@ export interface JobStateInternals {
     error?: unknown,
   ): void;
   recordError(job: JobState, routineId: string, data: Record<string, unknown>): void;
+  /** The file the job was last saved to or loaded from, if any. */
+  file(job: JobState): string | null;
 }
 
 // Set by JobState's static block, which alone can reach its private fields.
@@ -119,6 +123,8 @@ export class JobState {
   // handed to the engine; the flow takes from its head.
   #queue: PendingActivation[] = [];
   #outputHandler: OutputHandler | null = null;
+  // The file last saved to or loaded from: resuming claims a lease beside it.
+  #file: string | null = null;
 
   static {
     internals = {
@@ -128,6 +134,7 @@ export class JobState {
         job.#touch();
       },
       queue: (job) => job.#queue,
+      file: (job) => job.#file,
       setRoutineStatus(job, routineId, status, attempts, error) {
         const lastError = error === undefined
           ? job.#routineStatus.get(routineId)?.lastError ?? null
@@ -417,7 +424,8 @@ export class JobState {
   /**
    * Writes the job to a file atomically (readers see the old file or the
    * new one, never a torn one). A job that cannot be saved exactly leaves
-   * the file as it was.
+   * the file as it was. From then on, `Flow.resume()` of this job claims
+   * the lease `<path>.lock` (as it does for a job loaded from `path`).
    *
    * @param path The file.
    * @throws {JobStateSaveError} Naming the path of a value the job cannot keep exactly.
@@ -425,6 +433,7 @@ export class JobState {
    */
   async save(path: string): Promise<void> {
     await writeFileAtomic(path, JSON.stringify(this.toJSON(), null, 2));
+    this.#file = path;
   }
 
   /**
@@ -462,14 +471,17 @@ export class JobState {
    * Reads a job written by {@linkcode JobState.save}.
    *
    * @param path The file.
-   * @returns The job, with the status it had when saved.
+   * @returns The job, with the status it had when saved; `Flow.resume()`
+   *   of it claims the lease `<path>.lock`, so no two resumers run it at once.
    * @throws {JobStateLoadError} If the file is missing, is not JSON, or is
    *   not a saved JobState.
    */
   static async load(path: string): Promise<JobState> {
     const data = await readJobStateFile(path);
     try {
-      return JobState.fromJSON(data);
+      const job = JobState.fromJSON(data);
+      job.#file = path;
+      return job;
     } catch (error) {
       throw new JobStateLoadError(
         path,
