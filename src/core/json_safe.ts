@@ -98,9 +98,9 @@ function convert(
   }
 }
 
-function functionName(fn: Function): string {
+function functionName(fn: { name?: unknown }): string {
   try {
-    return fn.name || "anonymous";
+    return typeof fn.name === "string" && fn.name !== "" ? fn.name : "anonymous";
   } catch {
     return "anonymous";
   }

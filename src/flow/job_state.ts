@@ -318,6 +318,11 @@ export class JobState {
     this.#touch();
   }
 
+  /** All shared data, as an object (a copy; the values themselves are not copied). */
+  get sharedData(): Record<string, unknown> {
+    return Object.fromEntries(this.#sharedData);
+  }
+
   /**
    * Reads shared data.
    *
