@@ -14,7 +14,7 @@ Deno.test("JobState starts pending with fresh ids and empty collections", () => 
   assert.throws(() => new JobState(""), /'flowId' must be a non-empty string/);
   assert.throws(
     () => new JobState("f", { maxHistorySize: 0 }),
-    /'maxHistorySize' must be a positive integer: current value is 0/,
+    /'maxHistorySize' must be positive: current value is 0/,
   );
 });
 
@@ -194,4 +194,29 @@ Deno.test("JobState.toJSON() survives a JSON round trip, -0 included", () => {
   const loaded = JobState.fromJSON(JSON.parse(JSON.stringify(saved)));
   assert.deepEqual(loaded.toJSON(), saved);
   assert.ok(Object.is(loaded.getRoutineState("routine")?.offset, -0));
+});
+
+Deno.test("JobState options are checked, naming the field and the value", () => {
+  const cases: [unknown, RegExp][] = [
+    [{ jobId: "" }, /'jobId' must be .*: current value is ""/],
+    [{ jobId: 7 }, /'jobId' must be of type string: current value is 7/],
+    [{ maxHistorySize: 1.5 }, /'maxHistorySize' must be .*: current value is 1\.5/],
+    [{ maxHistorySize: 0 }, /'maxHistorySize' must be .*: current value is 0/],
+    [{ historyTtl: Number.NaN }, /'historyTtl' must be .*: current value is/],
+    [{ historyTtl: -5 }, /'historyTtl' must be .*: current value is -5/],
+    [{ maxHistory: 3 }, /'maxHistory' must not be given/],
+    ["fast", /must be of type object/],
+  ];
+  for (const [options, message] of cases) {
+    assert.throws(
+      () => new JobState("flow", options as never),
+      (error: unknown) => {
+        assert.ok(error instanceof TypeError, String(error));
+        assert.match(error.message, /^Cannot create a JobState as /);
+        assert.match(error.message, message);
+        return true;
+      },
+    );
+  }
+  assert.equal(new JobState("flow", { jobId: "j", historyTtl: 10 }).historyTtl, 10);
 });

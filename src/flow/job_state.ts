@@ -3,6 +3,9 @@
  *
  * @module
  */
+import { z } from "npm:zod@^4.1.0";
+import { describeValue } from "../core/describe.ts";
+import { describeIssues } from "../core/validation.ts";
 import { logger } from "../core/logging.ts";
 import { writeFileAtomic } from "../persistence/run_store.ts";
 import { encodeJobData, JobStateSaveError } from "./_job_state_codec.ts";
@@ -45,13 +48,31 @@ const log = logger("flow");
 
 /** Options of {@linkcode JobState}. */
 export interface JobStateOptions {
-  /** The job's id; a fresh UUID by default. */
+  /**
+   * The job's id (a non-empty string).
+   *
+   * @default crypto.randomUUID()
+   */
   jobId?: string;
-  /** How many history records are kept (the oldest go first); default 1000. */
+  /**
+   * How many history records are kept (the oldest go first); a positive integer.
+   *
+   * @default 1000
+   */
   maxHistorySize?: number;
-  /** How long history records are kept, in ms; forever by default. */
+  /**
+   * How long history records are kept, in ms (a positive number).
+   *
+   * @default undefined (forever)
+   */
   historyTtl?: number;
 }
+
+const optionsSchema = z.object({
+  jobId: z.string().min(1).optional(),
+  maxHistorySize: z.number().int().positive().optional(),
+  historyTtl: z.number().positive().finite().optional(),
+}).strict();
 
 /** Flow-side access to a JobState's bookkeeping (not public API). */
 export interface JobStateInternals {
@@ -174,27 +195,23 @@ export class JobState {
    *
    * @param flowId The flow's id.
    * @param options Job id and history retention.
-   * @throws {TypeError} If `flowId` is empty or an option is invalid.
+   * @throws {TypeError} If `flowId` is empty or an option is invalid (naming it and its value).
    */
   constructor(flowId: string, options: JobStateOptions = {}) {
     if (typeof flowId !== "string" || flowId === "") {
       throw new TypeError(
         `Cannot create a JobState as 'flowId' must be a non-empty string: current value is ${
-          JSON.stringify(flowId)
+          describeValue(flowId, 80)
         }`,
       );
     }
-    const { jobId = crypto.randomUUID(), maxHistorySize = 1000, historyTtl } = options;
-    if (!Number.isInteger(maxHistorySize) || maxHistorySize < 1) {
-      throw new RangeError(
-        `Cannot create a JobState as 'maxHistorySize' must be a positive integer: current value is ${maxHistorySize}`,
+    const parsed = optionsSchema.safeParse(options);
+    if (!parsed.success) {
+      throw new TypeError(
+        `Cannot create a JobState as ${describeIssues(parsed.error, options)}`,
       );
     }
-    if (historyTtl !== undefined && !(historyTtl > 0)) {
-      throw new RangeError(
-        `Cannot create a JobState as 'historyTtl' must be a positive number of ms: current value is ${historyTtl}`,
-      );
-    }
+    const { jobId = crypto.randomUUID(), maxHistorySize = 1000, historyTtl } = parsed.data;
     this.flowId = flowId;
     this.jobId = jobId;
     this.maxHistorySize = maxHistorySize;
