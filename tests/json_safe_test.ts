@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { node, Runner } from "../mod.ts";
 import { loadRun } from "../persistence.ts";
 import { safeStringify, toJsonSafe } from "../src/core/json_safe.ts";
@@ -154,4 +155,63 @@ Deno.test("A node failing with an error whose message getter throws is recorded 
   const [run] = JSON.parse(runner.info.graphSerialization());
   assert.equal(run.status, "Failed");
   assert.equal(run.edges[0].details.status, "Failed");
+});
+
+Deno.test("toJsonSafe() keeps everything but the unreadable values, wherever they are (property)", () => {
+  const kinds = Object.keys(hostile()) as (keyof ReturnType<typeof hostile>)[];
+  const unreadable = kinds.filter((k) => k !== "proxy" && k !== "getTrap");
+  fc.assert(
+    fc.property(
+      fc.jsonValue({ maxDepth: 4 }),
+      fc.array(fc.tuple(fc.nat(), fc.constantFrom(...unreadable)), { maxLength: 5 }),
+      (clean, inserts) => {
+        const data = structuredClone(clean);
+        // Containers of the data, in a fixed order, to plant values into.
+        const containers: object[] = [];
+        const walk = (v: unknown) => {
+          if (v && typeof v === "object") {
+            containers.push(v);
+            Object.values(v).forEach(walk);
+          }
+        };
+        walk(data);
+        const planted: [object, string][] = [];
+        if (containers.length > 0) {
+          inserts.forEach(([at, kind], i) => {
+            const container = containers[at % containers.length] as Record<string, unknown>;
+            const key = Array.isArray(container) ? String(container.length) : `bad${i}`;
+            container[key] = hostile()[kind];
+            planted.push([container, key]);
+          });
+        }
+        const safe = toJsonSafe(data);
+        // Each planted value is a placeholder at its own place (an Error
+        // keeps its name, an object its readable keys); removing them leaves
+        // exactly the clean data.
+        const safeContainers: Record<string, unknown>[] = [];
+        const walkSafe = (v: unknown, original: unknown) => {
+          if (original && typeof original === "object") {
+            safeContainers.push(v as Record<string, unknown>);
+            for (const [k, child] of Object.entries(original)) {
+              if (planted.some(([c, key]) => c === original && key === k)) continue;
+              walkSafe((v as Record<string, unknown>)[k], child);
+            }
+          }
+        };
+        walkSafe(safe, data);
+        for (const [container, key] of planted.toReversed()) {
+          const at = safeContainers[containers.indexOf(container)];
+          const value = at[key];
+          // The getter kind keeps its readable part; an Error keeps its name.
+          const { message, bad } = (value ?? {}) as { message?: string; bad?: string };
+          const text = typeof value === "string" ? value : message ?? bad;
+          assert.match(String(text), /^\[Unserializable: /);
+          if (Array.isArray(at)) at.splice(Number(key), 1);
+          else delete at[key];
+        }
+        assert.deepEqual(safe, JSON.parse(JSON.stringify(clean)));
+      },
+    ),
+    { numRuns: 300 },
+  );
 });
