@@ -67,7 +67,6 @@ export {
   type DeferredEvent,
   JobClaimedError,
   JobState,
-  type JobStateContent,
   type JobStateFile,
   JobStateLoadError,
   type JobStateOptions,

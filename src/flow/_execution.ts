@@ -183,9 +183,10 @@ export class FlowExecution implements ActivationSink {
    * @returns Resolves once nothing runs any more.
    */
   pause(reason: string, checkpoint: unknown): Promise<void> {
-    clearTimeout(this.#timeout);
-    this.#timeout = undefined;
+    // The status changes first: under `deno test`, clearTimeout() runs
+    // queued microtasks, and a pump among them must already see "paused".
     internals.setStatus(this.jobState, "paused");
+    this.#clearTimeout();
     this.#requeueRetries();
     internals.addPausePoint(this.jobState, {
       timestamp: Date.now(),
@@ -212,9 +213,8 @@ export class FlowExecution implements ActivationSink {
 
   #end(status: "failed" | "cancelled" | "completed", error?: unknown): void {
     this.#closed = true;
-    clearTimeout(this.#timeout);
-    this.#timeout = undefined;
     internals.setStatus(this.jobState, status, error);
+    this.#clearTimeout();
     this.#requeueRetries();
     for (const requestId of [...this.#inFlight.keys()]) {
       this.#rt.cancel(requestId, error);
@@ -233,6 +233,12 @@ export class FlowExecution implements ActivationSink {
       .finally(() => this.#publisher.shutdown());
     this.#notify();
     this.#resolveIdle();
+  }
+
+  #clearTimeout(): void {
+    if (this.#timeout === undefined) return;
+    clearTimeout(this.#timeout);
+    this.#timeout = undefined;
   }
 
   #accepting(what: string): boolean {

@@ -25,7 +25,51 @@ export interface LeaseHolder {
   token: string;
 }
 
-/** Thrown by `Flow.resume()` for a job another resumer holds. */
+/**
+ * Thrown by `Flow.resume()` for a job another resumer holds: another
+ * process, or another loaded copy in this one.
+ *
+ * @example Two copies of one saved job
+ * ```ts
+ * import { Flow, JobClaimedError, JobState, Routine } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * const gate = Promise.withResolvers<void>();
+ * class Start extends Routine {
+ *   constructor() {
+ *     super();
+ *     this.defineEvent("next");
+ *     this.defineSlot("trigger", () => {
+ *       const { flow, jobState } = this.getExecutionContext()!;
+ *       this.emit("next");
+ *       void flow.pause(jobState);
+ *     });
+ *   }
+ * }
+ * class Wait extends Routine {
+ *   constructor() {
+ *     super();
+ *     this.defineSlot("input", () => gate.promise);
+ *   }
+ * }
+ * const flow = new Flow({ flowId: "claims" });
+ * flow.addRoutine(new Start(), "start");
+ * flow.addRoutine(new Wait(), "wait");
+ * flow.connect("start", "next", "wait", "input");
+ * const job = await flow.execute("start");
+ * await flow.waitForCompletion({ jobState: job });
+ * const path = await Deno.makeTempFile();
+ * await job.save(path);
+ * const one = await JobState.load(path);
+ * const two = await JobState.load(path);
+ * await flow.resume(one);
+ * await assert.rejects(() => flow.resume(two), JobClaimedError);
+ * gate.resolve();
+ * await flow.waitForCompletion({ jobState: one });
+ * assert.equal(one.status, "completed");
+ * await Deno.remove(path);
+ * ```
+ */
 export class JobClaimedError extends Error {
   /** Always `"JobClaimedError"`. */
   override name: string = "JobClaimedError";

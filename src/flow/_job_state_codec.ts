@@ -13,7 +13,23 @@ import { describeValue } from "../core/describe.ts";
 const KEPT =
   "what a JobState keeps exactly (plain objects and arrays, Map, Set, Date, RegExp, URL, BigInt, typed arrays, ArrayBuffer, undefined)";
 
-/** Thrown by `JobState.save()` and `toJSON()` for a value the job cannot keep exactly. */
+/**
+ * Thrown by `JobState.save()` and `toJSON()` for a value the job cannot
+ * keep exactly; the file is left as it was.
+ *
+ * @example A function in shared data
+ * ```ts
+ * import { JobState, JobStateSaveError } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * const job = new JobState("reports", { jobId: "j1" });
+ * job.updateSharedData("report", { rows: [1, 2], onDone: () => {} });
+ * assert.throws(
+ *   () => job.toJSON(),
+ *   (error) => error instanceof JobStateSaveError && error.path === 'sharedData.get("report").onDone',
+ * );
+ * ```
+ */
 export class JobStateSaveError extends TypeError {
   /** Always `"JobStateSaveError"`. */
   override name: string = "JobStateSaveError";

@@ -32,7 +32,6 @@ export { JobClaimedError, JobStateLoadError, JobStateSaveError };
 export type { LeaseHolder };
 export type {
   DeferredEvent,
-  JobStateContent,
   JobStateFile,
   JobStateStatus,
   OutputHandler,
