@@ -145,3 +145,57 @@ Deno.test("Two loaded copies in one process: the second resumer waits for a paus
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("Resumers racing for one job: exactly one wins, also when taking over a dead holder", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "switchyard-claim-" });
+  const path = `${dir}/job.json`;
+  try {
+    await savePausedJob(path);
+    // Processes starting together.
+    const racers = [resumer(path), resumer(path), resumer(path)];
+    const first = await Promise.all(racers.map((r) => r.next()));
+    const winners = racers.filter((_, i) => first[i].resumed !== undefined);
+    assert.equal(winners.length, 1, JSON.stringify(first));
+    assert.ok(
+      first.every((line) => line.resumed !== undefined || line.error === "JobClaimedError"),
+    );
+    const statuses = await Promise.all(racers.map((r) => r.finish()));
+    assert.deepEqual(statuses.map((s) => s.code).sort(), [0, 3, 3]);
+    assert.equal(await exists(`${path}.lock`), false);
+
+    // Copies in one process, first with a free lease, then over a dead holder's.
+    for (const dead of [false, true]) {
+      if (dead) {
+        const gone = new Deno.Command(Deno.execPath(), { args: ["--version"], stdout: "null" })
+          .spawn();
+        await gone.status;
+        await Deno.writeTextFile(
+          `${path}.lock`,
+          JSON.stringify({
+            jobId: "x",
+            pid: gone.pid,
+            hostname: (await import("node:os")).hostname(),
+            claimedAt: 0,
+            token: "dead",
+          }),
+        );
+      }
+      const gate = Promise.withResolvers<void>();
+      const flow = buildFlow(gate.promise);
+      const copies = await Promise.all(Array.from({ length: 12 }, () => JobState.load(path)));
+      const results = await Promise.allSettled(copies.map((copy) => flow.resume(copy)));
+      const won = results.filter((r) => r.status === "fulfilled");
+      assert.equal(won.length, 1, `dead holder: ${dead}`);
+      for (const r of results) {
+        if (r.status === "rejected") {
+          assert.ok(r.reason instanceof JobClaimedError, String(r.reason));
+        }
+      }
+      gate.resolve();
+      await flow.waitForCompletion();
+      assert.equal(await exists(`${path}.lock`), false);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

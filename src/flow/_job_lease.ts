@@ -103,7 +103,7 @@ export interface Lease {
   release(): void;
 }
 
-const ATTEMPTS = 3;
+const ATTEMPTS = 5;
 
 /**
  * Claims a job's lease: creates `<file>.lock` atomically (a complete file
@@ -130,7 +130,7 @@ export async function claimLease(file: string, jobId: string): Promise<Lease> {
     const current = await readHolder(path);
     if (current === undefined) continue; // released meanwhile: try again
     if (current === null || !isDead(current)) throw claimed(path, jobId, current);
-    await takeOver(path, current);
+    if (await takeOver(path, current, holder)) return lease(path, holder.token);
   }
   throw claimed(path, jobId, (await readHolder(path)) ?? null);
 }
@@ -148,9 +148,9 @@ function claimed(path: string, jobId: string, holder: LeaseHolder | null): JobCl
   );
 }
 
-/** Writes the lease file whole, or not at all if it exists. */
+/** Writes a file whole, or not at all if it exists. */
 async function create(path: string, holder: LeaseHolder): Promise<boolean> {
-  const temp = `${path}.${holder.token}.tmp`;
+  const temp = `${path}.${crypto.randomUUID()}.tmp`;
   await Deno.writeTextFile(temp, JSON.stringify(holder));
   try {
     // link() fails if the target exists: an atomic create of a complete file.
@@ -200,23 +200,32 @@ function isDead(holder: LeaseHolder): boolean {
 }
 
 /**
- * Moves a dead holder's lease aside. Two resumers may try at once: the
- * rename succeeds for one; if what it moved is not the dead lease (a new
- * holder got in between), it is put back.
+ * Replaces a dead holder's lease with ours. Racers for one dead lease
+ * first create a marker named after its token: one succeeds; it checks
+ * the lease is still the dead one, renames its own over it (atomic: the
+ * lease file never goes missing, so no plain create slips in), and only
+ * then removes the marker, so a racer that creates the marker later finds
+ * the new lease and gives up.
+ *
+ * @returns Whether this claim now holds the lease.
  */
-async function takeOver(path: string, dead: LeaseHolder): Promise<void> {
-  const aside = `${path}.${crypto.randomUUID()}.stale`;
+async function takeOver(path: string, dead: LeaseHolder, holder: LeaseHolder): Promise<boolean> {
+  const marker = `${path}.${dead.token}.takeover`;
+  if (!await create(marker, holder)) {
+    // Another racer is at it; its marker is void if it died meanwhile.
+    const taker = await readHolder(marker);
+    if (taker && isDead(taker)) await Deno.remove(marker).catch(() => {});
+    return false;
+  }
   try {
-    await Deno.rename(path, aside);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return;
-    throw error;
+    if ((await readHolder(path))?.token !== dead.token) return false;
+    const temp = `${path}.${holder.token}.tmp`;
+    await Deno.writeTextFile(temp, JSON.stringify(holder));
+    await Deno.rename(temp, path);
+    return true;
+  } finally {
+    await Deno.remove(marker).catch(() => {});
   }
-  const moved = await readHolder(aside);
-  if (moved && moved.token !== dead.token) {
-    await Deno.link(aside, path).catch(() => {});
-  }
-  await Deno.remove(aside).catch(() => {});
 }
 
 function lease(path: string, token: string): Lease {
