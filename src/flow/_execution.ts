@@ -273,8 +273,13 @@ export class FlowExecution implements ActivationSink {
     try {
       this.#pumpQueue();
     } catch (error) {
-      this.fail(error);
+      this.#engineError(error);
     }
+  }
+
+  #engineError(error: unknown): void {
+    log.error("Flow engine error in job {jobId}: {error}", { jobId: this.jobState.jobId, error });
+    this.fail(error);
   }
 
   #pumpQueue(): void {
@@ -363,7 +368,7 @@ export class FlowExecution implements ActivationSink {
         this.#onFailure(entry, error);
         this.#settle();
       },
-    ).catch((error) => this.fail(error)); // e.g. a `retryable` predicate that throws
+    ).catch((error) => this.#engineError(error)); // e.g. a `retryable` predicate that throws
   }
 
   #settle(): void {
