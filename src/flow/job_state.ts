@@ -458,7 +458,9 @@ export class JobState {
   }
 
   /**
-   * Rebuilds a job from its saved form.
+   * Rebuilds a job from its saved form. The job has no file: resuming it
+   * claims no lease (use {@linkcode JobState.load} for jobs that another
+   * resumer may also load).
    *
    * @param data What {@linkcode JobState.toJSON} returned.
    * @returns The job.
