@@ -104,6 +104,17 @@ export interface Lease {
 }
 
 const ATTEMPTS = 5;
+const UNKNOWN_HOST = "(unknown host)";
+
+// Without permission to read the host name (Deno's --allow-sys), leases
+// still work; only a dead holder's can then not be told dead.
+function thisHost(): string {
+  try {
+    return hostname();
+  } catch {
+    return UNKNOWN_HOST;
+  }
+}
 
 /**
  * Claims a job's lease: creates `<file>.lock` atomically (a complete file
@@ -121,7 +132,7 @@ export async function claimLease(file: string, jobId: string): Promise<Lease> {
   const holder: LeaseHolder = {
     jobId,
     pid: Deno.pid,
-    hostname: hostname(),
+    hostname: thisHost(),
     claimedAt: Date.now(),
     token: crypto.randomUUID(),
   };
@@ -138,7 +149,7 @@ export async function claimLease(file: string, jobId: string): Promise<Lease> {
 function claimed(path: string, jobId: string, holder: LeaseHolder | null): JobClaimedError {
   const who = holder
     ? `pid ${holder.pid} on '${holder.hostname}' since ${new Date(holder.claimedAt).toISOString()}${
-      holder.pid === Deno.pid && holder.hostname === hostname() ? " (this process)" : ""
+      holder.pid === Deno.pid && holder.hostname === thisHost() ? " (this process)" : ""
     }`
     : "an unreadable lease";
   return new JobClaimedError(
@@ -190,7 +201,7 @@ function parseHolder(text: string): LeaseHolder | null {
 // Only a process on this machine can be known dead; when in doubt (another
 // machine, no permission to ask) the holder counts as alive.
 function isDead(holder: LeaseHolder): boolean {
-  if (holder.hostname !== hostname()) return false;
+  if (holder.hostname !== thisHost() || holder.hostname === UNKNOWN_HOST) return false;
   try {
     process.kill(holder.pid, 0);
     return false;
