@@ -61,3 +61,18 @@ export {
   WorkerExecutionStrategy,
   type WorkerStrategyOptions,
 } from "./src/execution/worker_strategy.ts";
+export {
+  DEFAULT_DRAIN_TIMEOUT,
+  RunSession,
+  type RunSessionOptions,
+  type SessionRequestOptions,
+} from "./src/run/run_session.ts";
+export {
+  type ObservedRun,
+  registerRunObserver,
+  registerStrategies,
+  type RunObservation,
+  type RunObserver,
+  strategiesFor,
+  type StrategyFactory,
+} from "./src/run/extensions.ts";

@@ -48,6 +48,7 @@ export {
 export { call, callBatch, type CallBatchOptions } from "./src/nodes/call.ts";
 export { broadcast, currentSignal, getContext, putContext } from "./src/nodes/context.ts";
 export { Runner } from "./src/run/runner.ts";
+export { RunIdInUseError, RunNotSavedError } from "./src/run/errors.ts";
 export {
   type ExecutorConfig,
   type ExecutorConfigInput,
@@ -55,7 +56,7 @@ export {
   type WorkerPoolConfig,
 } from "./src/execution/config.ts";
 export { GlobalTimeoutError, NodeTimeoutError, RequestCancelledError } from "./src/core/errors.ts";
-export type { LoggingSetting } from "./src/core/logging.ts";
+export { canonicalLoggingSetting, type LoggingSetting } from "./src/core/logging.ts";
 export {
   type ErrorDecision,
   ErrorHandler,
