@@ -103,6 +103,10 @@ export {
   type StateFunction,
   type StateOptions,
 } from "./src/states/state.ts";
-export { type ActiveState, StateManager } from "./src/states/state_manager.ts";
-export { StateFailedError } from "./src/states/errors.ts";
+export {
+  type ActiveState,
+  StateManager,
+  type StateManagerConfig,
+} from "./src/states/state_manager.ts";
+export { StateFailedError, StateManagerExistsError } from "./src/states/errors.ts";
 export type { ObservedJob } from "./src/flow/flow.ts";
