@@ -87,6 +87,7 @@ export {
   type ExecuteOptions,
   Flow,
   type FlowOptions,
+  type FlowSaveOptions,
   type PauseOptions,
   type SlotTarget,
   type WaitOptions,

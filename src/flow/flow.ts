@@ -3,7 +3,9 @@
  *
  * @module
  */
+import { z } from "npm:zod@^4.1.0";
 import { describeValue } from "../core/describe.ts";
+import { describeIssues } from "../core/validation.ts";
 import type { RTPublisher } from "../pubsub/publisher.ts";
 import type { ExecutionInfo } from "../state/execution_info.ts";
 import { FlowExecution } from "./_execution.ts";
@@ -15,17 +17,68 @@ import { listOf, Routine } from "./routine.ts";
 export interface FlowOptions {
   /** The flow's id; a fresh UUID by default. Saved JobStates name it. */
   flowId?: string;
-  /** Most slot activations running at once per execution; unlimited by default. */
+  /**
+   * Most slot activations running at once per execution.
+   *
+   * @default {Infinity}
+   */
   maxWorkers?: number;
   /**
    * Fails an execution running longer than this many ms (counted afresh
    * from each resume); none by default.
+   *
+   * @default {undefined}
    */
   executionTimeout?: number;
+  /**
+   * Save each job's record as a run under `stateDir`, with the job id as
+   * the run id (read it with `switchyard inspect`, `ls`, the visualizer):
+   * its event log while it runs, its snapshot when it pauses or ends, with
+   * the job's status (a failed job is a `Failed` run). A job id that names
+   * a saved run is refused when the job starts (`RunIdInUseError`); a job
+   * resumed from a saved JobState goes on as run `<jobId>.resumed-<n>`. A
+   * record that cannot be written makes `waitForCompletion` reject with
+   * `RunNotSavedError`.
+   *
+   * @default {false}
+   */
+  saveState?: boolean;
+  /**
+   * Where saved runs go.
+   *
+   * @default {".switchyard"}
+   */
+  stateDir?: string;
+}
+
+const flowOptionsSchema = z.object({
+  flowId: z.string().min(1).optional(),
+  maxWorkers: z.number().int().positive().optional(),
+  executionTimeout: z.number().positive().finite().optional(),
+  saveState: z.boolean().optional(),
+  stateDir: z.string().min(1).optional(),
+}).strict();
+
+const saveSchema = flowOptionsSchema.pick({ saveState: true, stateDir: true });
+
+/** Where a job's record is saved: the flow's settings, or a job's own. */
+export interface FlowSaveOptions {
+  /**
+   * Save this job's record as a run; the flow's `saveState` by default.
+   *
+   * @default {flow.saveState}
+   */
+  saveState?: boolean;
+  /**
+   * Where; the flow's `stateDir` by default.
+   *
+   * @default {flow.stateDir}
+   */
+  stateDir?: string;
 }
 
 /** Options of {@linkcode Flow.execute}. */
-export interface ExecuteOptions extends JobStateOptions {
+export interface ExecuteOptions extends JobStateOptions, FlowSaveOptions {
   /** The payload the entry routine's `trigger` slot receives; `{}` by default. */
   entryParams?: Record<string, unknown>;
   /** Receives the job's `sendOutput` calls from the start (see `JobState.setOutputHandler`). */
@@ -122,6 +175,10 @@ export class Flow {
   readonly maxWorkers: number;
   /** Per-execution time limit in ms, if any. */
   readonly executionTimeout: number | undefined;
+  /** Whether jobs are saved as runs by default. */
+  readonly saveState: boolean;
+  /** Where saved runs go. */
+  readonly stateDir: string;
   // Invariant: #routines and #ids are inverse maps; #connections keys are
   // `${routineId}\u0000${event}` of defined events of added routines.
   readonly #routines = new Map<string, Routine>();
@@ -134,34 +191,20 @@ export class Flow {
   /**
    * Makes a Flow.
    *
-   * @param options Id, concurrency and time limit.
-   * @throws {TypeError} If an option is invalid.
+   * @param options Id, concurrency, time limit and saving.
+   * @throws {TypeError} Naming an invalid option and its value.
    */
   constructor(options: FlowOptions = {}) {
-    const { flowId = crypto.randomUUID(), maxWorkers, executionTimeout } = options;
-    if (typeof flowId !== "string" || flowId === "") {
-      throw new TypeError(
-        `Cannot create a Flow as 'flowId' must be a non-empty string: current value is ${
-          JSON.stringify(flowId)
-        }`,
-      );
+    const parsed = flowOptionsSchema.safeParse(options);
+    if (!parsed.success) {
+      throw new TypeError(`Cannot create a Flow as ${describeIssues(parsed.error, options)}`);
     }
-    if (
-      maxWorkers !== undefined &&
-      !(Number.isInteger(maxWorkers) && maxWorkers > 0)
-    ) {
-      throw new TypeError(
-        `Cannot create flow '${flowId}' as 'maxWorkers' must be a positive integer: current value is ${maxWorkers}`,
-      );
-    }
-    if (executionTimeout !== undefined && !(executionTimeout > 0)) {
-      throw new TypeError(
-        `Cannot create flow '${flowId}' as 'executionTimeout' must be a positive number of ms: current value is ${executionTimeout}`,
-      );
-    }
-    this.flowId = flowId;
+    const { flowId, maxWorkers, executionTimeout, saveState, stateDir } = parsed.data;
+    this.flowId = flowId ?? crypto.randomUUID();
     this.maxWorkers = maxWorkers ?? Infinity;
     this.executionTimeout = executionTimeout;
+    this.saveState = saveState ?? false;
+    this.stateDir = stateDir ?? ".switchyard";
   }
 
   /** The ids of its routines, in the order added. */
@@ -320,13 +363,18 @@ export class Flow {
    * @returns The job's state, in status `"running"`.
    * @throws {RangeError} (as a rejection) If the routine is unknown or has no `trigger` slot.
    * @throws {TypeError} (as a rejection) If `entryParams` is not an object.
+   * @throws {RunIdInUseError} (as a rejection) With `saveState`, if the job
+   *   id names a saved or running run.
+   * @throws {RunNotSavedError} (as a rejection) With `saveState`, if
+   *   `stateDir` cannot be written.
    */
   // deno-lint-ignore require-await
   async execute(
     entryId: string,
     options: ExecuteOptions = {},
   ): Promise<JobState> {
-    const { entryParams = {}, outputHandler, observe, ...jobOptions } = options;
+    const { entryParams = {}, outputHandler, observe, saveState, stateDir, ...jobOptions } =
+      options;
     const what = `execute flow '${this.flowId}'`;
     const entry = this.#requireRoutine(what, "entryId", entryId);
     if (entry.getSlotHandler("trigger") === undefined) {
@@ -346,9 +394,10 @@ export class Flow {
         }`,
       );
     }
+    const save = this.#saveOptions(what, { saveState, stateDir });
     const jobState = new JobState(this.flowId, jobOptions);
     if (outputHandler !== undefined) jobState.setOutputHandler(outputHandler);
-    const execution = this.#track(jobState);
+    const execution = this.#track(jobState, save, false);
     observe?.({ jobState, info: execution.info, publisher: execution.publisher });
     execution.enqueue(entryId, "trigger", entryParams, null);
     execution.start();
@@ -360,13 +409,18 @@ export class Flow {
    * Waits until a job (or every running job of the flow) has stopped
    * running: completed, failed, cancelled, or paused.
    *
+   * With saving on, it also waits until their records are written.
+   *
    * @param options `timeout` in ms, and `jobState` to wait for one job.
    * @returns `true` if they stopped in time, `false` on timeout (they keep running).
+   * @throws {RunNotSavedError} (as a rejection) With saving on, if a job's
+   *   record could not be written.
    */
   async waitForCompletion(options: WaitOptions = {}): Promise<boolean> {
     const { timeout, jobState } = options;
     const executions = jobState ? [this.#executionOf("wait for", jobState)] : [...this.#active];
-    const done = Promise.all(executions.map((e) => e.settled()));
+    const done = Promise.all(executions.map((e) => e.settled()))
+      .then(() => Promise.all(executions.map((e) => e.saved())));
     if (timeout === undefined) {
       await done;
       return true;
@@ -408,12 +462,14 @@ export class Flow {
    * its pending activations, then its deferred events, run on this flow.
    *
    * @param jobState A paused job of this flow (same `flowId`, same routine ids).
+   * @param options Whether and where to save its record, for a job this
+   *   flow did not run yet (the flow's settings by default).
    * @returns The same JobState, running again.
    * @throws {Error} (as a rejection) If the job is not paused, belongs to another flow, or
    *   names routines or slots this flow lacks.
    */
   // deno-lint-ignore require-await
-  async resume(jobState: JobState): Promise<JobState> {
+  async resume(jobState: JobState, options: FlowSaveOptions = {}): Promise<JobState> {
     if (!(jobState instanceof JobState)) {
       throw new TypeError(
         `Cannot resume as 'jobState' must be a JobState: current value is ${String(jobState)}`,
@@ -443,7 +499,8 @@ export class Flow {
         routineId,
       );
     }
-    const execution = this.#executions.get(jobState) ?? this.#track(jobState);
+    const execution = this.#executions.get(jobState) ??
+      this.#track(jobState, this.#saveOptions(`resume job '${jobState.jobId}'`, options), true);
     execution.start();
     this.#watch(execution);
     return jobState;
@@ -475,11 +532,17 @@ export class Flow {
     return this.#executionOf("get the info of", jobState).info;
   }
 
-  #track(jobState: JobState): FlowExecution {
+  #track(
+    jobState: JobState,
+    save: Required<FlowSaveOptions>,
+    resumed: boolean,
+  ): FlowExecution {
     const execution = new FlowExecution(this, jobState, {
       maxWorkers: this.maxWorkers,
       executionTimeout: this.executionTimeout,
       errorHandler: () => this.#errorHandler,
+      ...save,
+      resumed,
     });
     this.#executions.set(jobState, execution);
     return execution;
@@ -491,6 +554,17 @@ export class Flow {
     void execution.settled().then(() => {
       if (execution.status !== "running") this.#active.delete(execution);
     });
+  }
+
+  #saveOptions(action: string, options: FlowSaveOptions): Required<FlowSaveOptions> {
+    const parsed = saveSchema.safeParse(options);
+    if (!parsed.success) {
+      throw new TypeError(`Cannot ${action} as ${describeIssues(parsed.error, options)}`);
+    }
+    return {
+      saveState: parsed.data.saveState ?? this.saveState,
+      stateDir: parsed.data.stateDir ?? this.stateDir,
+    };
   }
 
   #executionOf(action: string, jobState: JobState): FlowExecution {
