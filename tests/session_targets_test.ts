@@ -129,11 +129,11 @@ Deno.test("Flow options are checked with one message style", () => {
   );
   assert.throws(
     () => new Flow({ flowId: "" }),
-    /Cannot create a Flow as 'flowId' must be at least 1.*: current value is ""/,
+    /Cannot create a Flow as 'flowId' must be a non-empty string: current value is ""/,
   );
   assert.throws(
     () => new Flow({ stateDir: 3 as unknown as string }),
-    /'stateDir' must be of type string: current value is 3/,
+    /'stateDir' must be a string: current value is 3/,
   );
   assert.throws(
     () => new Flow({ speed: 1 } as never),

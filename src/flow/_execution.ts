@@ -6,6 +6,7 @@
  */
 import { AsyncExecutionStrategy } from "../execution/strategy.ts";
 import { logger } from "../core/logging.ts";
+import { describeValue } from "../core/describe.ts";
 import { Node } from "../core/node.ts";
 import { scopeStorage } from "../execution/scope.ts";
 import type { RTPublisher } from "../pubsub/publisher.ts";
@@ -513,7 +514,7 @@ function requirePayload(routineId: string, event: string, data: unknown): void {
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
     throw new TypeError(
       `Cannot emit event '${event}' of routine '${routineId}' as 'payload' must be a plain object: current value is ${
-        Array.isArray(data) ? "an array" : String(data)
+        describeValue(data)
       }`,
     );
   }

@@ -230,7 +230,7 @@ export class Flow {
     if (!(routine instanceof Routine)) {
       throw new TypeError(
         `Cannot add a routine to flow '${this.flowId}' as 'routine' must be a Routine: current value is ${
-          String(routine)
+          describeValue(routine)
         }`,
       );
     }
@@ -251,7 +251,7 @@ export class Flow {
     if (typeof routineId !== "string" || routineId === "") {
       throw new TypeError(
         `Cannot add routine '${routine.name}' to flow '${this.flowId}' as 'id' must be a non-empty string: current value is ${
-          JSON.stringify(routineId)
+          describeValue(routineId)
         }`,
       );
     }
@@ -390,7 +390,7 @@ export class Flow {
     ) {
       throw new TypeError(
         `Cannot ${what} as 'entryParams' must be a plain object: current value is ${
-          String(entryParams)
+          describeValue(entryParams)
         }`,
       );
     }
@@ -472,7 +472,9 @@ export class Flow {
   async resume(jobState: JobState, options: FlowSaveOptions = {}): Promise<JobState> {
     if (!(jobState instanceof JobState)) {
       throw new TypeError(
-        `Cannot resume as 'jobState' must be a JobState: current value is ${String(jobState)}`,
+        `Cannot resume as 'jobState' must be a JobState: current value is ${
+          describeValue(jobState)
+        }`,
       );
     }
     if (jobState.flowId !== this.flowId) {
