@@ -164,41 +164,47 @@ export class RunSession {
     if (config.logFile !== undefined) requireWritableLogFile(this.kind, config.logFile);
     // Claimed first: a refused run builds nothing it would have to undo.
     this.#claim = config.saveState ? claimRunId(config.stateDir, config.runIdentifier) : null;
-    const logging = options.logging ?? "explicit";
-    if (logging !== "off") {
-      applyLoggingSetting(config.loggingSetting, config.logFile, logging === "explicit");
-    }
-    this.publisher.start();
-    this.coordinator = new Coordinator(options.strategies ?? strategiesFor(config));
-    this.coordinator.start(this.publisher);
-    // RTState subscribes first, so every later subscriber reads records that
-    // are up to date when a message arrives.
-    this.rtState = new RTState(this.info, config, this.coordinator, this.publisher);
-    if (config.saveState) {
-      const events = new EventLogWriter(config.stateDir, config.runIdentifier, this.info);
-      this.publisher.subscribe((m) => events.handle(m), "event-log");
-      this.#events = events;
-    }
-    if (config.subscriber) this.subscribe(config.subscriber, "config.subscriber");
-    const observed: ObservedRun = {
-      config,
-      runId: config.runIdentifier,
-      kind: this.kind,
-      info: this.info,
-      publisher: this.publisher,
-      rtState: this.rtState,
-      coordinator: this.coordinator,
-    };
-    for (const observer of [...runObservers(), ...options.observers ?? []]) {
-      try {
-        const observation = observer(observed);
-        if (observation) this.#observations.push(observation);
-      } catch (error) {
-        log.warn("Run observer {name} threw: {error}", {
-          name: observer.name || "anonymous",
-          error,
-        });
+    try {
+      const logging = options.logging ?? "explicit";
+      if (logging !== "off") {
+        applyLoggingSetting(config.loggingSetting, config.logFile, logging === "explicit");
       }
+      this.publisher.start();
+      this.coordinator = new Coordinator(options.strategies ?? strategiesFor(config));
+      this.coordinator.start(this.publisher);
+      // RTState subscribes first, so every later subscriber reads records that
+      // are up to date when a message arrives.
+      this.rtState = new RTState(this.info, config, this.coordinator, this.publisher);
+      if (config.saveState) {
+        const events = new EventLogWriter(config.stateDir, config.runIdentifier, this.info);
+        this.publisher.subscribe((m) => events.handle(m), "event-log");
+        this.#events = events;
+      }
+      if (config.subscriber) this.subscribe(config.subscriber, "config.subscriber");
+      const observed: ObservedRun = {
+        config,
+        runId: config.runIdentifier,
+        kind: this.kind,
+        info: this.info,
+        publisher: this.publisher,
+        rtState: this.rtState,
+        coordinator: this.coordinator,
+      };
+      for (const observer of [...runObservers(), ...options.observers ?? []]) {
+        try {
+          const observation = observer(observed);
+          if (observation) this.#observations.push(observation);
+        } catch (error) {
+          log.warn("Run observer {name} threw: {error}", {
+            name: observer.name || "anonymous",
+            error,
+          });
+        }
+      }
+    } catch (error) {
+      // A session that failed to open frees its run id again.
+      this.#claim?.release();
+      throw error;
     }
   }
 
