@@ -124,6 +124,17 @@ export function registerRunObserver(observer: RunObserver): () => void {
  *
  * @param config The run's configuration.
  * @returns The strategies by mode.
+ *
+ * @example The built-in modes
+ * ```ts
+ * import { strategiesFor } from "@switchyard/core/engine";
+ * import { parseExecutorConfig } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * const strategies = strategiesFor(parseExecutorConfig());
+ * assert.deepEqual(Object.keys(strategies).sort(), ["async", "worker"]);
+ * await Promise.all(Object.values(strategies).map((s) => s.shutdown()));
+ * ```
  */
 export function strategiesFor(
   config: ExecutorConfig,
