@@ -207,3 +207,19 @@ Deno.test("Registered strategies and observers plug into every run", async () =>
   assert.deepEqual(seen, ["runner:creation", "runner:success"]);
   assert.deepEqual(closed, ["plug-1", "other-1"]);
 });
+
+Deno.test("A saving runner that has not run yet lists as live, and leaves nothing if it never runs", async () => {
+  await withStateDir(async (stateDir) => {
+    const runner = new Runner({
+      saveState: true,
+      stateDir,
+      runIdentifier: "idle",
+      loggingSetting: "NONE",
+    });
+    const run = await loadRun(stateDir, "idle");
+    assert.equal(run.live, true);
+    assert.notEqual(run.status, "Crashed");
+    await runner.shutdown();
+    assert.deepEqual([...Deno.readDirSync(join(stateDir, "runs"))], []);
+  });
+});

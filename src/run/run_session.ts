@@ -178,6 +178,8 @@ export class RunSession {
       if (config.saveState) {
         const events = new EventLogWriter(config.stateDir, config.runIdentifier, this.info);
         this.publisher.subscribe((m) => events.handle(m), "event-log");
+        // Opened (and locked) now: a reader sees a live run, not a crashed one.
+        events.open();
         this.#events = events;
       }
       if (config.subscriber) this.subscribe(config.subscriber, "config.subscriber");
@@ -352,6 +354,8 @@ export class RunSession {
       }
     } finally {
       this.#events?.close();
+      // A run that recorded nothing leaves no files behind.
+      if (this.#events && this.info.requestHeap.size === 0) removeQuietly(this.#events.path);
       this.#claim?.release();
       this.publisher.shutdown();
     }
@@ -374,6 +378,14 @@ export class RunSession {
         { runId: this.runId, count: this.#inFlight.size, ms: this.#drainTimeout },
       );
     }
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch {
+    // Gone already: nothing to tidy.
   }
 }
 
