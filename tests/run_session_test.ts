@@ -6,7 +6,17 @@ import {
   registerStrategies,
   RunSession,
 } from "../engine.ts";
-import { node, parseExecutorConfig, RunIdInUseError, Runner, RunNotSavedError } from "../mod.ts";
+import {
+  Flow,
+  node,
+  parseExecutorConfig,
+  RunIdInUseError,
+  Runner,
+  RunNotSavedError,
+  State,
+  StateManager,
+} from "../mod.ts";
+import { Probe } from "./fixtures/flow_routines.ts";
 import { eventLogPath, isRunId, loadRun } from "../persistence.ts";
 
 const one = node(() => 1, { name: "one" });
@@ -222,4 +232,29 @@ Deno.test("A saving runner that has not run yet lists as live, and leaves nothin
     await runner.shutdown();
     assert.deepEqual([...Deno.readDirSync(join(stateDir, "runs"))], []);
   });
+});
+
+Deno.test("Registered observers attach to runners, the StateManager and flow jobs alike", async () => {
+  const kinds: string[] = [];
+  const remove = registerRunObserver((run) => void kinds.push(run.kind));
+  try {
+    {
+      await using runner = new Runner({ loggingSetting: "NONE" });
+      await runner.run(one);
+    }
+    const manager = StateManager.instance({ loggingSetting: "NONE" });
+    manager.putState(new State("One", () => 1));
+    const loop = manager.processStates();
+    await manager.onIdle();
+    await manager.signalStopping();
+    await loop;
+    await StateManager.reset();
+    const flow = new Flow({ flowId: "observed" });
+    flow.addRoutine(new Probe(() => {}), "probe");
+    const job = await flow.execute("probe");
+    await flow.waitForCompletion({ jobState: job });
+  } finally {
+    remove();
+  }
+  assert.deepEqual(kinds, ["runner", "states", "flow"]);
 });
