@@ -405,7 +405,7 @@ export class FlowExecution implements ActivationSink {
         routineId,
         jobId: this.jobState.jobId,
         attempt: activation.attempt,
-        error,
+        error: describeValue(error, 300), // one line; the job state keeps the error
         action: decision.action,
       },
     );

@@ -132,8 +132,10 @@ export class Runner {
     }
     const requestId = crypto.randomUUID();
     const started = performance.now();
-    log.info("Run of {node} started ({requestId})", {
+    // The run id is what `switchyard inspect` takes; the request id names this call in it.
+    log.info("Run of {node} started (run {runId}, request {requestId})", {
       node: startNode?.name,
+      runId: this.config.runIdentifier,
       requestId,
     });
     let failure: { error: unknown } | null = null;
@@ -147,11 +149,13 @@ export class Runner {
         ms: Number((performance.now() - started).toFixed(3)),
       });
     } catch (error) {
-      log.warn("Run of {node} failed after {ms} ms: {error}", {
+      // The caller gets the error: one line here, the stack only in debug.
+      log.info("Run of {node} failed after {ms} ms: {error}", {
         node: startNode?.name,
         ms: Number((performance.now() - started).toFixed(3)),
-        error,
+        error: describeValue(error, 300),
       });
+      log.debug("Run of {node} failed with {error}", { node: startNode?.name, error });
       failure = { error };
     }
     await this.#session.save().catch((error: RunNotSavedError) => {

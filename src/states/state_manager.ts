@@ -20,6 +20,7 @@ import { RunSession } from "../run/run_session.ts";
 import { StateManagerExistsError } from "./errors.ts";
 import { stateStrategies } from "./_modes.ts";
 import { State } from "./state.ts";
+import type { StateFunction, StateResult } from "./state_types.ts";
 import { StateQueue } from "./_state_queue.ts";
 import { stopStates } from "./_stop_sequence.ts";
 
@@ -363,7 +364,7 @@ export class StateManager {
    * await StateManager.reset();
    * ```
    */
-  resultOf(state: State): Promise<unknown> {
+  resultOf<F extends StateFunction>(state: State<F>): Promise<StateResult<F>> {
     if (!(state instanceof State)) {
       throw new TypeError(
         `Cannot get a state's result as 'state' must be a State: current value is ${
@@ -371,7 +372,7 @@ export class StateManager {
         }`,
       );
     }
-    return this.#queue.resultOf(state);
+    return this.#queue.resultOf(state) as Promise<StateResult<F>>;
   }
 
   /**
