@@ -270,9 +270,8 @@ export class FlowExecution implements ActivationSink {
   #persist(saving: Promise<void>): void {
     this.#persisted = saving;
     // Seen by saved() (and so waitForCompletion); never unhandled meanwhile.
-    saving.catch((error) =>
-      log.error("Could not save job {jobId}: {error}", { jobId: this.jobState.jobId, error })
-    );
+    // The session logged the failure already.
+    saving.catch(() => {});
   }
 
   #accepting(what: string): boolean {

@@ -313,7 +313,11 @@ export class RunSession {
       this.#events?.markSaved(recorded);
       log.debug("Saved run to {path}", { path });
     }, (error) => {
-      log.error("Could not save run {runId}: {error}", { runId: runIdentifier, error });
+      // The caller gets the error; one line here.
+      log.warn("Could not save run {runId}: {error}", {
+        runId: runIdentifier,
+        error: describeValue(error, 300),
+      });
       throw new RunNotSavedError(runIdentifier, stateDir, { cause: error });
     });
     this.#saving = save;
