@@ -264,3 +264,25 @@ Deno.test("switchyard run handles SIGTERM like SIGINT: cancels, saves as Cancell
     assert.equal(run.status, "Cancelled");
   });
 });
+
+Deno.test("switchyard run with a run id already saved is refused with exit 2, the saved run untouched", async () => {
+  await withStateDir(async (dir) => {
+    const args = [
+      "run",
+      fixture,
+      "--export",
+      "failingDownstream",
+      "--dir",
+      dir,
+      "--run-id",
+      "twice",
+    ];
+    assert.equal(await main(args, { output: quiet() }), 1);
+    const before = await Deno.readTextFile(join(dir, "runs", "twice.json"));
+    let stderr = "";
+    const output = { ...quiet(), err: (text: string) => void (stderr += text) };
+    assert.equal(await main(args, { output }), 2);
+    assert.match(stderr, /'runIdentifier' must not name a saved run .*: current value is 'twice'/);
+    assert.equal(await Deno.readTextFile(join(dir, "runs", "twice.json")), before);
+  });
+});
