@@ -16,7 +16,7 @@ import {
 } from "./event_log_reader.ts";
 import { runsDir, type RunSnapshot, snapshotOf } from "./run_store.ts";
 import { snapshotProblem } from "./_snapshot_shape.ts";
-import { isRunId } from "../core/run_id.ts";
+import { isRunId, RUN_ID_RULE } from "../core/run_id.ts";
 
 /**
  * The status of a saved run: that of its execution, or `"Crashed"` when its
@@ -130,7 +130,7 @@ export async function resolveRun(
   }
   if (!isRunId(ref)) {
     throw new TypeError(
-      `Cannot load run as 'runId' must be made of letters, digits, '.', '_' or '-', or be a .json/.events.jsonl file: current value is ${
+      `Cannot load run as 'runId' must be ${RUN_ID_RULE}, or be a .json/.events.jsonl file: current value is ${
         JSON.stringify(ref)
       }`,
     );
@@ -199,7 +199,7 @@ export async function loadFromDir(
 ): Promise<LoadedRun> {
   if (!isRunId(runId)) {
     throw new TypeError(
-      `Cannot load run as 'runId' must be made of letters, digits, '.', '_' or '-': current value is ${
+      `Cannot load run as 'runId' must be ${RUN_ID_RULE}: current value is ${
         JSON.stringify(runId)
       }`,
     );
