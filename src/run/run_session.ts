@@ -24,6 +24,7 @@ import type { RuntimeMessage } from "../pubsub/messages.ts";
 import { RTPublisher, type Subscriber } from "../pubsub/publisher.ts";
 import { ExecutionInfo, type ExecutionStatus } from "../state/execution_info.ts";
 import { claimRunId, type RunClaim } from "./_run_claim.ts";
+import { removeQuietly, requireWritableLogFile } from "./_run_files.ts";
 import { RunNotSavedError } from "./errors.ts";
 import {
   type ObservedRun,
@@ -382,30 +383,5 @@ export class RunSession {
         { runId: this.runId, count: this.#inFlight.size, ms: this.#drainTimeout },
       );
     }
-  }
-}
-
-function removeQuietly(path: string): void {
-  try {
-    Deno.removeSync(path);
-  } catch {
-    // Gone already: nothing to tidy.
-  }
-}
-
-/**
- * Opens the log file for appending once, so a path that cannot be written
- * fails now, naming it, instead of losing every line later.
- */
-function requireWritableLogFile(kind: string, path: string): void {
-  try {
-    Deno.openSync(path, { append: true, create: true }).close();
-  } catch (error) {
-    throw new TypeError(
-      `Cannot start the ${kind} as 'logFile' must be a file that can be appended to (${
-        describeValue(error, 160)
-      }): current value is ${describeValue(path)}`,
-      { cause: error },
-    );
   }
 }
