@@ -61,3 +61,23 @@ export {
   WorkerExecutionStrategy,
   type WorkerStrategyOptions,
 } from "./src/execution/worker_strategy.ts";
+export {
+  ATTRIBUTES,
+  hasTracerProvider,
+  injectTraceContext,
+  type RequestEnd,
+  type RequestSpan,
+  RequestTracing,
+  type TracedRequest,
+  withTraceContext,
+} from "./src/tracing/request_span.ts";
+export {
+  type CountInstrument,
+  INSTRUMENTATION_SCOPE,
+  observeStateQueue,
+  observeWorkerPool,
+  type RecordInstrument,
+  type RequestInstruments,
+  requestInstruments,
+  type WorkerPoolGauge,
+} from "./src/tracing/metrics.ts";

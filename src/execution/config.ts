@@ -39,6 +39,15 @@ export interface ExecutorConfig {
   stateDir: string;
   /** Worker pool settings. */
   workers: WorkerPoolConfig;
+  /**
+   * Record a span per request and the request metrics when an
+   * OpenTelemetry tracer or meter provider is registered (Deno's built-in
+   * one with `OTEL_DENO=true`, or an SDK's); `false` turns them off even
+   * then.
+   *
+   * @default true
+   */
+  tracing: boolean;
 }
 
 /** What a caller may pass for an {@linkcode ExecutorConfig}: every field optional. */
@@ -72,6 +81,7 @@ const schema = z.object({
     permissions: permissionsSchema.optional(),
     gracePeriod: z.number().nonnegative().finite().optional(),
   }).strict().default({}),
+  tracing: z.boolean().default(true),
 }).strict();
 
 /**
@@ -110,5 +120,6 @@ export function parseExecutorConfig(
     saveState: value.saveState,
     stateDir: value.stateDir,
     workers: { ...value.workers } as WorkerPoolConfig,
+    tracing: value.tracing,
   };
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import type { AnyNode, Node } from "../core/node.ts";
+import type { RequestSpan } from "../tracing/request_span.ts";
 
 const NEVER_ABORTED = new AbortController().signal;
 
@@ -29,6 +30,8 @@ export class Task {
   readonly node: Node<unknown[], unknown>;
   /** Its arguments. */
   readonly args: unknown[];
+  /** The request's span when its run is traced (set by the runtime). */
+  trace: RequestSpan | undefined = undefined;
   /**
    * Makes a task. The runtime makes its tasks as scopes (a subclass that
    * knows its request, its caller and its signal); a task made by hand runs
@@ -115,11 +118,12 @@ export class Task {
 
   async #invokeWithRetries(): Promise<unknown> {
     let retries = this.node.options.retries ?? 0;
-    while (true) {
+    for (let attempt = 2;; attempt++) {
       try {
         return await this.run();
       } catch (error) {
         if (retries-- <= 0 || this.signal.aborted) throw error;
+        this.trace?.retry(attempt, error);
       }
     }
   }

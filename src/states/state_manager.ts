@@ -7,6 +7,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { Coordinator } from "../execution/coordinator.ts";
 import { applyLoggingSetting, logger } from "../core/logging.ts";
+import { observeStateQueue } from "../tracing/metrics.ts";
 import { Node } from "../core/node.ts";
 import { scopeStorage } from "../execution/scope.ts";
 import { EventLogWriter } from "../persistence/event_log.ts";
@@ -121,6 +122,8 @@ export class StateManager {
   // they end, or at stop); the outcome of each state's latest run is kept
   // on the state (stateOutcomes()).
   readonly #asked: Map<State, PromiseWithResolvers<unknown>> = new Map();
+  // Removes the queue from the `switchyard.states.queued` gauge (once stopped).
+  readonly #unobserve: () => void = observeStateQueue(() => this.#queue.size);
 
   private constructor(config: ExecutorConfig) {
     this.config = config;
@@ -603,6 +606,7 @@ export class StateManager {
     this.#events?.close();
     this.#publisher.shutdown();
     this.#stopped = true;
+    this.#unobserve();
     for (const [state, asked] of this.#asked) {
       this.#asked.delete(state);
       asked.reject(reason);
