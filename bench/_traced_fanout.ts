@@ -1,0 +1,37 @@
+/**
+ * The traced half of the tracing benchmark, run in a child process with
+ * Deno's built-in OpenTelemetry on: the same fan-out with `tracing: true`
+ * and `tracing: false`, rounds interleaved, best of each, printed as one
+ * JSON line `{ n, rounds, onMs, offMs }`.
+ *
+ * @module
+ */
+import { call, node, Runner } from "../mod.ts";
+import { best } from "./_measure.ts";
+
+const N = Number(Deno.args[0] ?? 10_000);
+const ROUNDS = Number(Deno.args[1] ?? 5);
+const gc = (globalThis as { gc?: () => void }).gc;
+
+const child = node(async () => {}, { name: "noop" });
+const fanOut = node(async (n: number) => {
+  const calls = new Array(n);
+  for (let i = 0; i < n; i++) calls[i] = call(child);
+  await Promise.all(calls);
+}, { name: "fanOut" });
+
+async function fan(tracing: boolean): Promise<void> {
+  await using runner = new Runner({ loggingSetting: "NONE", tracing });
+  await runner.run(fanOut, N);
+}
+
+await fan(true); // warm up
+await fan(false);
+let onMs = Infinity, offMs = Infinity;
+for (let round = 0; round < ROUNDS; round++) {
+  gc?.();
+  offMs = Math.min(offMs, await best(() => fan(false), 1));
+  gc?.();
+  onMs = Math.min(onMs, await best(() => fan(true), 1));
+}
+console.log(JSON.stringify({ n: N, rounds: ROUNDS, onMs, offMs }));
