@@ -1,11 +1,14 @@
 /**
  * The traced half of the tracing benchmark, run in a child process with
  * Deno's built-in OpenTelemetry on: the same fan-out with `tracing: true`
- * and `tracing: false`, rounds interleaved, best of each, printed as one
- * JSON line `{ n, rounds, onMs, offMs }`.
+ * and `tracing: false`, rounds interleaved, best of each; and the
+ * platform's own cost, N bare spans with the same five attributes started
+ * and ended under a parent. Printed as one JSON line `{ n, rounds, onMs,
+ * offMs, spanMs }`.
  *
  * @module
  */
+import { context, trace } from "npm:@opentelemetry/api@^1";
 import { call, node, Runner } from "../mod.ts";
 import { best } from "./_measure.ts";
 
@@ -25,13 +28,33 @@ async function fan(tracing: boolean): Promise<void> {
   await runner.run(fanOut, N);
 }
 
+function bareSpans(): Promise<void> {
+  const tracer = trace.getTracer("bench");
+  const parent = tracer.startSpan("parent");
+  const parentContext = trace.setSpan(context.active(), parent);
+  for (let i = 0; i < N; i++) {
+    const attributes = {
+      "switchyard.request_id": crypto.randomUUID(),
+      "switchyard.node_type": "async",
+      "switchyard.mode": "async",
+      "switchyard.attempt": 1,
+      "switchyard.run_id": "bench",
+    };
+    tracer.startSpan("noop", { attributes }, parentContext).end();
+  }
+  parent.end();
+  return Promise.resolve();
+}
+
 await fan(true); // warm up
 await fan(false);
-let onMs = Infinity, offMs = Infinity;
+let onMs = Infinity, offMs = Infinity, spanMs = Infinity;
 for (let round = 0; round < ROUNDS; round++) {
   gc?.();
   offMs = Math.min(offMs, await best(() => fan(false), 1));
   gc?.();
   onMs = Math.min(onMs, await best(() => fan(true), 1));
+  gc?.();
+  spanMs = Math.min(spanMs, await best(bareSpans, 1));
 }
-console.log(JSON.stringify({ n: N, rounds: ROUNDS, onMs, offMs }));
+console.log(JSON.stringify({ n: N, rounds: ROUNDS, onMs, offMs, spanMs }));
