@@ -2,13 +2,14 @@
  * The traced half of the tracing benchmark, run in a child process with
  * Deno's built-in OpenTelemetry on: the same fan-out with `tracing: true`
  * and `tracing: false`, rounds interleaved, best of each; and the
- * platform's own cost, N bare spans with the same five attributes started
- * and ended under a parent. Printed as one JSON line `{ n, rounds, onMs,
- * offMs, spanMs }`.
+ * platform's own cost of the same telemetry without the runtime: N spans
+ * with the same five attributes started under a parent, then ended, each
+ * with the same three metric records. Printed as one JSON line `{ n,
+ * rounds, onMs, offMs, spanMs }`.
  *
  * @module
  */
-import { context, trace } from "npm:@opentelemetry/api@^1";
+import { context, metrics, type Span, trace } from "npm:@opentelemetry/api@^1";
 import { call, node, Runner } from "../mod.ts";
 import { best } from "./_measure.ts";
 
@@ -28,10 +29,16 @@ async function fan(tracing: boolean): Promise<void> {
   await runner.run(fanOut, N);
 }
 
+const meter = metrics.getMeter("bench");
+const started = meter.createCounter("bench.started");
+const finished = meter.createCounter("bench.finished");
+const duration = meter.createHistogram("bench.duration");
+
 function bareSpans(): Promise<void> {
   const tracer = trace.getTracer("bench");
   const parent = tracer.startSpan("parent");
   const parentContext = trace.setSpan(context.active(), parent);
+  const spans: Span[] = new Array(N);
   for (let i = 0; i < N; i++) {
     const attributes = {
       "switchyard.request_id": crypto.randomUUID(),
@@ -40,7 +47,15 @@ function bareSpans(): Promise<void> {
       "switchyard.attempt": 1,
       "switchyard.run_id": "bench",
     };
-    tracer.startSpan("noop", { attributes }, parentContext).end();
+    spans[i] = tracer.startSpan("noop", { attributes }, parentContext);
+    started.add(1, { "switchyard.node": "noop" });
+  }
+  for (const span of spans) {
+    span.setAttribute("switchyard.status", "Completed");
+    const attributes = { "switchyard.node": "noop", "switchyard.status": "Completed" };
+    finished.add(1, attributes);
+    duration.record(1, attributes);
+    span.end();
   }
   parent.end();
   return Promise.resolve();

@@ -137,7 +137,20 @@ async function runTraced(extraArgs: string[], hold: boolean): Promise<Received> 
     }).spawn();
     const writer = child.stdin.getWriter();
     if (hold) {
-      await poolSeen.promise;
+      // A guard, not a timing assumption: a broken gauge fails the test
+      // instead of leaving the child waiting forever.
+      let guard: ReturnType<typeof setTimeout> | undefined;
+      const seen = await Promise.race([
+        poolSeen.promise.then(() => true),
+        new Promise<false>((resolve) => guard = setTimeout(() => resolve(false), 60_000)),
+      ]);
+      clearTimeout(guard);
+      if (!seen) {
+        child.kill();
+        await writer.close().catch(() => {});
+        await child.output();
+        assert.fail("the pool gauge never reported the fixture's worker");
+      }
       await writer.write(new TextEncoder().encode("done\n"));
     }
     await writer.close();
