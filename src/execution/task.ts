@@ -118,12 +118,12 @@ export class Task {
 
   async #invokeWithRetries(): Promise<unknown> {
     let retries = this.node.options.retries ?? 0;
-    for (let attempt = 2;; attempt++) {
+    while (true) {
       try {
         return await this.run();
       } catch (error) {
         if (retries-- <= 0 || this.signal.aborted) throw error;
-        this.trace?.retry(attempt, error);
+        this.trace?.retry(error);
       }
     }
   }

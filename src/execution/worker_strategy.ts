@@ -151,7 +151,7 @@ export class WorkerExecutionStrategy implements TaskExecutionStrategy {
     spec: JobSpec,
     retries: number,
   ): Promise<unknown> {
-    for (let attempt = 2;; attempt++) {
+    while (true) {
       try {
         return await this.#start().submit(spec);
       } catch (error) {
@@ -159,7 +159,7 @@ export class WorkerExecutionStrategy implements TaskExecutionStrategy {
         const final = reason === "timeout" || reason === "cancelled" ||
           reason === "shutdown" || reason === "spawn" || reason === "clone";
         if (final || retries-- <= 0 || task.signal.aborted) throw error;
-        task.trace?.retry(attempt, error);
+        task.trace?.retry(error);
       }
     }
   }

@@ -168,7 +168,7 @@ export class RequestTracing {
       span = tracer.startSpan(request.nodeName, { attributes }, parentContext);
     }
     instruments?.started.add(1, { [ATTRIBUTES.node]: request.nodeName });
-    return new TracedSpan(request.nodeName, span, tracer, instruments, parentContext);
+    return new TracedSpan(request.nodeName, span, tracer, instruments, parentContext, attempt);
   }
 
   #currentTracer(): Tracer | undefined {
@@ -213,12 +213,12 @@ export interface RequestSpan {
    */
   inject(carrier: Record<string, string>): Record<string, string>;
   /**
-   * Records a failed attempt that is tried again.
+   * Records a failed attempt that is tried again: a `switchyard.retry`
+   * event, and `switchyard.attempt` counts up.
    *
-   * @param attempt The number of the attempt about to start (2 for the first retry).
-   * @param error Why the previous one failed.
+   * @param error Why the attempt failed.
    */
-  retry(attempt: number, error: unknown): void;
+  retry(error: unknown): void;
   /**
    * Ends the span with the request's outcome: a failure records an
    * exception event and an error status; a cancellation an error status
@@ -244,6 +244,8 @@ class TracedSpan implements RequestSpan {
   readonly #started: number = performance.now();
   // Invariant: #ended turns true once, when end() records the outcome.
   #ended = false;
+  // The attempt running now: the request's first, plus one per retry().
+  #attempt: number;
 
   constructor(
     name: string,
@@ -251,8 +253,10 @@ class TracedSpan implements RequestSpan {
     tracer: Tracer | undefined,
     instruments: RequestInstruments | undefined,
     parentContext: Context,
+    attempt: number,
   ) {
     this.#name = name;
+    this.#attempt = attempt;
     this.span = span;
     this.tracer = tracer;
     this.instruments = instruments;
@@ -296,19 +300,14 @@ class TracedSpan implements RequestSpan {
     return carrier;
   }
 
-  /**
-   * Records a failed attempt that is tried again.
-   *
-   * @param attempt The number of the attempt about to start (2 for the first retry).
-   * @param error Why the previous one failed.
-   */
-  retry(attempt: number, error: unknown): void {
+  retry(error: unknown): void {
     if (this.span === undefined || this.#ended) return;
+    this.#attempt++;
     this.span.addEvent("switchyard.retry", {
-      [ATTRIBUTES.attempt]: attempt,
+      [ATTRIBUTES.attempt]: this.#attempt,
       "exception.message": messageOf(error),
     });
-    this.span.setAttribute(ATTRIBUTES.attempt, attempt);
+    this.span.setAttribute(ATTRIBUTES.attempt, this.#attempt);
   }
 
   /**
