@@ -362,7 +362,7 @@ export class RTState {
     const stamp = this.#info.stamper.createStamp(
       `${status} request ${requestId}`,
     );
-    this.#info.requestHeap.update(requestId, output, status, stamp);
+    this.#info.requestHeap.update(requestId, output, status, stamp, pending.attempts);
     pending.trace?.end(status as Exclude<RequestStatus, "Open">, output);
     if (status === "Completed") pending.resolve(output);
     else pending.reject(output);

@@ -5,6 +5,8 @@
  */
 import type { AnyNode, Node } from "../core/node.ts";
 import type { RequestSpan } from "../tracing/request_span.ts";
+import type { AttemptRecord } from "../state/request_forest.ts";
+import { runAttempts } from "./retry_policy.ts";
 
 const NEVER_ABORTED = new AbortController().signal;
 
@@ -30,8 +32,18 @@ export class Task {
   readonly node: Node<unknown[], unknown>;
   /** Its arguments. */
   readonly args: unknown[];
-  /** The request's span when its run is traced (set by the runtime). */
-  trace: RequestSpan | undefined = undefined;
+  /**
+   * The request's span when its run is traced (set by the runtime; declared
+   * only, so untraced tasks are allocated as before).
+   */
+  declare trace: RequestSpan | undefined;
+  /**
+   * The attempts so far of a node with `retries` (set by the retry loop;
+   * `undefined` for nodes that run once).
+   */
+  // Declared, not initialised: tasks of nodes without retries (nearly all)
+  // are allocated exactly as before; the retry loop adds the property.
+  declare attempts: AttemptRecord[] | undefined;
   /**
    * Makes a task. The runtime makes its tasks as scopes (a subclass that
    * knows its request, its caller and its signal); a task made by hand runs
@@ -89,7 +101,9 @@ export class Task {
   /**
    * Runs the node on this thread, inside its scope, retrying after a
    * failure as many times as the node's `retries` allows (never after a
-   * cancellation).
+   * cancellation), waiting between attempts as its `retryDelay`,
+   * `retryBackoff`, `retryJitter` and `retryMaxDelay` say; every attempt is
+   * kept in {@linkcode Task.attempts}.
    *
    * @returns What the node returned.
    * @throws What the node threw on its last attempt.
@@ -103,7 +117,7 @@ export class Task {
         return Promise.reject(error);
       }
     }
-    return this.#invokeWithRetries();
+    return runAttempts(this, () => this.run());
   }
 
   /**
@@ -114,17 +128,5 @@ export class Task {
    */
   protected run(): unknown {
     return this.node.fn(...this.args);
-  }
-
-  async #invokeWithRetries(): Promise<unknown> {
-    let retries = this.node.options.retries ?? 0;
-    while (true) {
-      try {
-        return await this.run();
-      } catch (error) {
-        if (retries-- <= 0 || this.signal.aborted) throw error;
-        this.trace?.retry(error);
-      }
-    }
   }
 }
