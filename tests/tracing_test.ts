@@ -210,6 +210,12 @@ Deno.test("Every request is one span, nested as the request tree, with logs and 
   const increment = ours.find((s) => s.name === "increment")!;
   assert.equal(increment.parentSpanId, crunch.spanId);
 
+  // A trace context carried across a boundary by hand nests the far side under the node.
+  const pipeline = ours.find((s) => s.name === "pipeline")!;
+  const remote = spans.find((s) => s.name === "remote-side");
+  assert.equal(remote?.parentSpanId, pipeline.spanId);
+  assert.equal(remote?.traceId, pipeline.traceId);
+
   // A failure: error status and an exception event.
   const failing = ours.find((s) => s.name === "failing")!;
   assert.equal(failing.status?.code, 2);
