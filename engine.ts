@@ -66,13 +66,12 @@ export {
 export {
   ATTRIBUTES,
   hasTracerProvider,
-  injectTraceContext,
   type RequestEnd,
   type RequestSpan,
   RequestTracing,
   type TracedRequest,
-  withTraceContext,
 } from "./src/tracing/request_span.ts";
+export { injectTraceContext, withTraceContext } from "./src/tracing/propagation.ts";
 export {
   type CountInstrument,
   INSTRUMENTATION_SCOPE,

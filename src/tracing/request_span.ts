@@ -49,12 +49,6 @@ export const ATTRIBUTES = {
 
 const NOOP_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
 
-/** Reads `carrier[key]` for the propagator. */
-const getter = {
-  get: (carrier: Record<string, string>, key: string) => carrier[key],
-  keys: (carrier: Record<string, string>) => Object.keys(carrier),
-};
-
 /**
  * Whether a tracer provider other than the API's no-op one is registered
  * (Deno's built-in one with `OTEL_DENO=true`, or an SDK's).
@@ -365,55 +359,4 @@ function messageOf(value: unknown): string {
 
 function asException(value: unknown): Error | string {
   return value instanceof Error ? value : describeValue(value, 200);
-}
-
-/**
- * Runs a function in the trace context a carrier holds (as written by
- * {@linkcode RequestSpan.inject} on the other side of a process or queue
- * boundary), so the spans it starts nest under the sender's span.
- *
- * @param carrier The headers (`traceparent`, …); `undefined` runs `fn` as is.
- * @param fn The function.
- * @returns What `fn` returns.
- *
- * @example Nesting under a span sent from elsewhere
- * ```ts
- * import { withTraceContext } from "@switchyard/core/engine";
- * import assert from "node:assert/strict";
- *
- * const carrier = { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" };
- * assert.equal(withTraceContext(carrier, () => 42), 42);
- * ```
- */
-export function withTraceContext<R>(
-  carrier: Record<string, string> | undefined,
-  fn: () => R,
-): R {
-  if (carrier === undefined) return fn();
-  return context.with(propagation.extract(context.active(), carrier, getter), fn);
-}
-
-/**
- * Writes the trace context of the running span (or a request's) into a
- * carrier, for work that continues in another process or queue.
- *
- * @param carrier The object to write into (default: a new one).
- * @param span A request's span; by default the span active now.
- * @returns `carrier`, with `traceparent` (and `tracestate`) when a span is active.
- *
- * @example Nothing to write outside any span
- * ```ts
- * import { injectTraceContext } from "@switchyard/core/engine";
- * import assert from "node:assert/strict";
- *
- * assert.deepEqual(injectTraceContext(), {});
- * ```
- */
-export function injectTraceContext(
-  carrier: Record<string, string> = {},
-  span?: RequestSpan,
-): Record<string, string> {
-  if (span !== undefined) return span.inject(carrier);
-  propagation.inject(context.active(), carrier);
-  return carrier;
 }
