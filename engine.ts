@@ -64,6 +64,10 @@ export {
   type WorkerStrategyOptions,
 } from "./src/execution/worker_strategy.ts";
 export {
+  ProcessExecutionStrategy,
+  type ProcessStrategyOptions,
+} from "./src/execution/process_strategy.ts";
+export {
   ATTRIBUTES,
   hasTracerProvider,
   type RequestEnd,
