@@ -68,6 +68,21 @@ export {
   type ProcessStrategyOptions,
 } from "./src/execution/process_strategy.ts";
 export {
+  DEFAULT_DRAIN_TIMEOUT,
+  RunSession,
+  type RunSessionOptions,
+  type SessionRequestOptions,
+} from "./src/run/run_session.ts";
+export {
+  type ObservedRun,
+  registerRunObserver,
+  registerStrategies,
+  type RunObservation,
+  type RunObserver,
+  strategiesFor,
+  type StrategyFactory,
+} from "./src/run/extensions.ts";
+export {
   ATTRIBUTES,
   hasTracerProvider,
   type RequestEnd,
