@@ -82,3 +82,22 @@ export {
   strategiesFor,
   type StrategyFactory,
 } from "./src/run/extensions.ts";
+export {
+  ATTRIBUTES,
+  hasTracerProvider,
+  type RequestEnd,
+  type RequestSpan,
+  RequestTracing,
+  type TracedRequest,
+} from "./src/tracing/request_span.ts";
+export { injectTraceContext, withTraceContext } from "./src/tracing/propagation.ts";
+export {
+  type CountInstrument,
+  INSTRUMENTATION_SCOPE,
+  observeStateQueue,
+  observeWorkerPool,
+  type RecordInstrument,
+  type RequestInstruments,
+  requestInstruments,
+  type WorkerPoolGauge,
+} from "./src/tracing/metrics.ts";

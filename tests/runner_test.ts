@@ -317,10 +317,10 @@ Deno.test("Runner with logFile appends its log lines to the file", async () => {
       await runner.run(failing).catch(() => {});
     }
     const text = await Deno.readTextFile(logFile);
-    assert.match(text, /\[INF\] switchyard·runner: Run of double completed in [\d.]+ ms/);
+    assert.match(text, /\[INF\] switchyard\.runner: Run of double completed in [\d.]+ ms/);
     assert.match(
       text,
-      /\[INF\] switchyard·runner: Run of failing failed after [\d.]+ ms: RangeError: child broke\n/,
+      /\[INF\] switchyard\.runner: Run of failing failed after [\d.]+ ms: RangeError: child broke\n/,
     );
   } finally {
     await new Runner({ loggingSetting: "NONE" }).shutdown();

@@ -79,6 +79,15 @@ export interface ExecutorConfig {
    * @default {{}}
    */
   workers: WorkerPoolConfig;
+  /**
+   * Record a span per request and the request metrics when an
+   * OpenTelemetry tracer or meter provider is registered (Deno's built-in
+   * one with `OTEL_DENO=true`, or an SDK's); `false` turns them off even
+   * then.
+   *
+   * @default true
+   */
+  tracing: boolean;
 }
 
 /** What a caller may pass for an {@linkcode ExecutorConfig}: every field optional. */
@@ -108,6 +117,7 @@ const schema = z.object({
     permissions: permissionsSchema.optional(),
     gracePeriod: z.number().nonnegative().finite().optional(),
   }).strict().default({}),
+  tracing: z.boolean().default(true),
 }).strict();
 
 /**
@@ -146,5 +156,6 @@ export function parseExecutorConfig(
     saveState: value.saveState,
     stateDir: value.stateDir,
     workers: { ...value.workers } as WorkerPoolConfig,
+    tracing: value.tracing,
   };
 }

@@ -22,6 +22,7 @@ import type { ExecutorConfig } from "./config.ts";
 import { NodeTimeoutError, RequestCancelledError } from "../core/errors.ts";
 import type { ExecutionInfo } from "../state/execution_info.ts";
 import type { RequestStatus } from "../state/request_forest.ts";
+import { RequestTracing } from "../tracing/request_span.ts";
 
 const log = logger("runtime");
 
@@ -43,6 +44,8 @@ export interface CallNodesOptions {
    * (e.g. a dedicated worker).
    */
   mode?: string;
+  /** Which attempt at the work this request is (recorded on its span); default 1. */
+  attempt?: number;
 }
 
 /**
@@ -88,6 +91,8 @@ export class RTState {
   readonly #pending = new Map<string, TaskScope>();
   readonly #subscription: string;
   #closed = false;
+  // Starts the requests' spans; undefined when the config turns tracing off.
+  readonly #tracing: RequestTracing | undefined;
 
   /**
 
@@ -109,6 +114,9 @@ export class RTState {
     this.#config = executorConfig;
     this.#coordinator = coordinator;
     this.#publisher = publisher;
+    this.#tracing = executorConfig.tracing
+      ? new RequestTracing(executorConfig.runIdentifier)
+      : undefined;
     this.#subscription = publisher.subscribe((m) => this.handle(m), "rt-state", {
       topics: ["success", "failure"],
     });
@@ -146,11 +154,15 @@ export class RTState {
     } else if (message.kind === "failure") {
       const pending = this.#pending.get(message.requestId);
       if (!pending) return;
-      log.debug("Request {requestId} to {node} failed: {error}", {
-        requestId: message.requestId,
-        node: pending.nodeName,
-        error: message.error,
-      });
+      // Written with the request's span active, so the line carries its ids.
+      const write = () =>
+        log.debug("Request {requestId} to {node} failed: {error}", {
+          requestId: message.requestId,
+          node: pending.nodeName,
+          error: message.error,
+        });
+      if (pending.trace === undefined) write();
+      else pending.trace.run(write);
       this.#fail(pending, message.error);
     }
   }
@@ -211,6 +223,17 @@ export class RTState {
       scope.resolve = resolve;
       scope.reject = reject;
     });
+    // Tracing: a span for the request when its run is traced (its parent's is).
+    if (this.#tracing !== undefined && (parent === undefined || parent.trace !== undefined)) {
+      scope.trace = this.#tracing.start(
+        scope,
+        parent?.trace,
+        parent?.requestId ?? null,
+        nodeType,
+        mode ?? node.mode,
+        options.attempt,
+      );
+    }
     this.#pending.set(requestId, scope);
     // Only subscribers outside the runtime read creations: skip the message
     // when there are none.
@@ -340,6 +363,7 @@ export class RTState {
       `${status} request ${requestId}`,
     );
     this.#info.requestHeap.update(requestId, output, status, stamp, pending.attempts);
+    pending.trace?.end(status as Exclude<RequestStatus, "Open">, output);
     if (status === "Completed") pending.resolve(output);
     else pending.reject(output);
   }

@@ -90,6 +90,8 @@ export class TaskScope extends Task {
   }
 
   protected override run(): unknown {
+    // A traced request's node runs with its span active.
+    if (this.trace !== undefined) return this.trace.run(runInScope, this);
     return scopeStorage.run(this, this.node.fn, ...this.args);
   }
 
@@ -114,3 +116,7 @@ export class TaskScope extends Task {
 }
 
 function noop(): void {}
+
+function runInScope(scope: TaskScope): unknown {
+  return scopeStorage.run(scope, scope.node.fn, ...scope.args);
+}

@@ -4,6 +4,7 @@
  * @module
  */
 import type { AnyNode, Node } from "../core/node.ts";
+import type { RequestSpan } from "../tracing/request_span.ts";
 import type { AttemptRecord } from "../state/request_forest.ts";
 import { runAttempts } from "./retry_policy.ts";
 
@@ -31,6 +32,11 @@ export class Task {
   readonly node: Node<unknown[], unknown>;
   /** Its arguments. */
   readonly args: unknown[];
+  /**
+   * The request's span when its run is traced (set by the runtime; declared
+   * only, so untraced tasks are allocated as before).
+   */
+  declare trace: RequestSpan | undefined;
   /**
    * The attempts so far of a node with `retries` (set by the retry loop;
    * `undefined` for nodes that run once).

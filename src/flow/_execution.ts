@@ -396,6 +396,7 @@ export class FlowExecution implements ActivationSink {
       node: slotNode,
       args: [activation.data],
       nodeType: "routine",
+      attempt: activation.attempt,
     }).then(
       () => {
         if (!this.#inFlight.delete(requestId)) return;
