@@ -26,7 +26,7 @@
  */
 
 export { type Stamp, StampManager } from "./src/state/stamp.ts";
-export { Forest, type ForestRecord } from "./src/state/forest.ts";
+export { Forest, type ForestRecord, ForestVersionError } from "./src/state/forest.ts";
 export {
   RequestForest,
   type RequestRecord,

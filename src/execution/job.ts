@@ -27,7 +27,9 @@ export interface Job {
 }
 
 /**
- * The jobs of a coordinator, open and closed.
+ * The jobs of a coordinator: open ones, and closed ones of tasks made by
+ * hand. A runtime's task is its own job and is dropped once closed, since
+ * its request record keeps the outcome.
  *
  * @example Opening and closing a job
  * ```ts
@@ -43,10 +45,16 @@ export interface Job {
  * ```
  */
 export class CoordinatorState {
-  // Invariant: #jobs holds every job ever added, keyed by request id; a
-  // closed job is never reopened.
+  // Invariant: #jobs holds every job ever added for a task that is not its
+  // own job, keyed by request id; a closed job is never reopened. Tasks that
+  // are their own job (the runtime's, whose request records keep the
+  // outcome) are held in #live only while open, and found by id through
+  // #finders.
   #jobs = new Map<string, Job>();
+  #live = new Set<Job>();
+  #finders: ((requestId: string) => Job | undefined)[] = [];
   #open = 0;
+  #added = 0;
 
   /**
    * A state with no jobs.
@@ -65,6 +73,18 @@ export class CoordinatorState {
    * @throws {Error} If a job exists for that request already.
    */
   addJob(task: Task): Job {
+    const own = task.ownJob();
+    if (own !== null) {
+      if (own.status !== "opened" || this.#live.has(own)) {
+        throw new Error(
+          `Cannot add a job as request '${task.requestId}' has one already`,
+        );
+      }
+      this.#live.add(own);
+      this.#open++;
+      this.#added++;
+      return own;
+    }
     if (this.#jobs.has(task.requestId)) {
       throw new Error(
         `Cannot add a job as request '${task.requestId}' has one already`,
@@ -79,14 +99,30 @@ export class CoordinatorState {
       startTime: Date.now(),
       endTime: null,
     };
-    if (this.#jobs.has(task.requestId)) {
-      throw new Error(
-        `Cannot add a job as request '${task.requestId}' has one already`,
-      );
-    }
     this.#jobs.set(task.requestId, job);
     this.#open++;
+    this.#added++;
     return job;
+  }
+
+  /**
+   * Adds a way to find open jobs of tasks that are their own job by request
+   * id (the runtime that made the tasks knows them by id).
+   *
+   * @param find Returns the open job of a request id, or `undefined`.
+   */
+  addFinder(find: (requestId: string) => Job | undefined): void {
+    this.#finders.push(find);
+  }
+
+  #find(requestId: string): Job | undefined {
+    const job = this.#jobs.get(requestId);
+    if (job !== undefined) return job;
+    for (const find of this.#finders) {
+      const found = find(requestId);
+      if (found !== undefined && this.#live.has(found)) return found;
+    }
+    return undefined;
   }
 
   /**
@@ -98,7 +134,7 @@ export class CoordinatorState {
    * @throws {RangeError} If no job has that id, or it is closed already.
    */
   endJob(requestId: string, result: unknown): Job {
-    const job = this.#jobs.get(requestId);
+    const job = this.#find(requestId);
     if (!job) {
       throw new RangeError(
         `Cannot end a job as 'requestId' must name a known job: current value is '${requestId}'`,
@@ -135,7 +171,7 @@ export class CoordinatorState {
    * @returns Whether a job was closed.
    */
   tryEndJob(requestId: string, result: unknown): boolean {
-    const job = this.#jobs.get(requestId);
+    const job = this.#find(requestId);
     if (job?.status !== "opened") return false;
     this.#close(job, result);
     return true;
@@ -146,11 +182,12 @@ export class CoordinatorState {
     job.result = result;
     job.endTime = Date.now();
     this.#open--;
+    this.#live.delete(job);
   }
 
   /** How many jobs were ever added. */
   get size(): number {
-    return this.#jobs.size;
+    return this.#added;
   }
 
   /**
@@ -160,7 +197,7 @@ export class CoordinatorState {
    * @returns The job, or `undefined`.
    */
   getJob(requestId: string): Job | undefined {
-    return this.#jobs.get(requestId);
+    return this.#find(requestId);
   }
 
   /** How many jobs are open. */
@@ -168,8 +205,12 @@ export class CoordinatorState {
     return this.#open;
   }
 
-  /** Every job, in the order they were added. */
+  /**
+   * Every job kept, in the order they were added: all jobs of tasks made by
+   * hand, and the open ones of the runtime's tasks (whose request records
+   * keep the outcome once they close).
+   */
   get jobList(): Job[] {
-    return [...this.#jobs.values()];
+    return [...this.#jobs.values(), ...this.#live];
   }
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import { Task } from "./task.ts";
+import type { Job, JobStatus } from "./job.ts";
 import type { AnyNode, Node } from "../core/node.ts";
 import { scopeStorage } from "./_scope_storage.ts";
 
@@ -29,17 +30,24 @@ export interface ScopeOwner {
   ): Promise<unknown>;
   /** Publishes a broadcast from inside the scope. */
   broadcastFromScope(scope: TaskScope, item: unknown): void;
+  /** Records how the scope's task settled. */
+  settle(scope: TaskScope, ok: boolean, value: unknown): void;
+  /** The request id of a row. */
+  requestIdOf(row: number): string;
+  /** The node instance id of a row. */
+  nodeIdOf(row: number): string;
   /** The run context, shared by every node of the runtime. */
   readonly context: Map<string, unknown>;
 }
 
 /**
- * One running request: the task a strategy runs and the scope its node
- * sees, in one object. Its AbortController is created only when someone
- * asks for the signal, since most nodes never do and creating one costs
- * more than the rest of a call.
+ * One running request: the task a strategy runs, the scope its node sees
+ * and the coordinator's job for it, in one object. It knows its request by
+ * row number; the ids are built only when asked for. Its AbortController is
+ * created only when someone asks for the signal, since most nodes never do
+ * and creating one costs more than the rest of a call.
  */
-export class TaskScope extends Task {
+export class TaskScope extends Task implements Job {
   // Invariant: once #aborted is true it stays true, and #controller (if it
   // exists or is created later) is aborted with #reason.
   #controller: AbortController | undefined;
@@ -51,34 +59,67 @@ export class TaskScope extends Task {
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
   #aborted = false;
   #reason: unknown;
+  /** The job's status: `"opened"` until the task settles or is cancelled. */
+  status: JobStatus = "opened";
+  /** What the task returned or threw, once closed. */
+  result: unknown = undefined;
+  /** When the request was created (ms since the epoch). */
+  readonly startTime: number;
+  /** When the job closed, `null` while open. */
+  endTime: number | null = null;
 
-  readonly #nodeId: string;
-  readonly #parentNodeId: string | null;
-
+  /**
+   * Makes a scope.
+   *
+   * @param owner The runtime.
+   * @param row The request's row.
+   * @param node The node.
+   * @param args Its arguments.
+   * @param parentRow The caller's row, `-1` at top level.
+   * @param rootRow The row of the run's top-level request.
+   * @param startTime When the request was created.
+   */
   constructor(
     readonly owner: ScopeOwner,
-    requestId: string,
-    nodeId: string,
+    readonly row: number,
     node: AnyNode,
     args: unknown[],
-    parentNodeId: string | null,
-    readonly rootId: string,
+    readonly parentRow: number,
+    readonly rootRow: number,
+    startTime: number,
   ) {
-    super(requestId, node, args);
-    this.#nodeId = nodeId;
-    this.#parentNodeId = parentNodeId;
+    super("", node, args);
+    this.startTime = startTime;
   }
 
+  /** The node's name. */
   get nodeName(): string {
     return this.node.name;
   }
 
+  override get requestId(): string {
+    return this.owner.requestIdOf(this.row);
+  }
+
   override get nodeId(): string {
-    return this.#nodeId;
+    return this.owner.nodeIdOf(this.row);
   }
 
   override get parentNodeId(): string | null {
-    return this.#parentNodeId;
+    return this.parentRow < 0 ? null : this.owner.nodeIdOf(this.parentRow);
+  }
+
+  /** The node instance running the task (the job's name for {@linkcode nodeId}). */
+  get childNodeId(): string {
+    return this.nodeId;
+  }
+
+  override ownJob(): Job {
+    return this;
+  }
+
+  override settled(ok: boolean, value: unknown): void {
+    this.owner.settle(this, ok, value);
   }
 
   override callChild(target: Node, args: unknown[]): Promise<unknown> {
@@ -101,10 +142,16 @@ export class TaskScope extends Task {
     return this.#controller.signal;
   }
 
+  /** Whether the request was cancelled or timed out. */
   get aborted(): boolean {
     return this.#aborted;
   }
 
+  /**
+   * Fires the signal (once).
+   *
+   * @param reason Why.
+   */
   abort(reason: unknown): void {
     if (this.#aborted) return;
     this.#aborted = true;

@@ -6,7 +6,9 @@
 import { NodeForest, type NodeRecord } from "./node_forest.ts";
 import { RequestForest, type RequestRecord, type RequestStatus } from "./request_forest.ts";
 import { type Stamp, StampManager } from "./stamp.ts";
-import { safeStringify, toJsonSafe } from "../core/json_safe.ts";
+import { toJsonSafe } from "../core/json_safe.ts";
+import { STAMP_CREATED, STATUS_NAMES } from "./_rows.ts";
+import { serializeRuns } from "./_serialize.ts";
 
 /** A node version as drawn in a graph. */
 export interface Vertex {
@@ -106,6 +108,12 @@ export class ExecutionInfo {
     this.requestHeap = requestHeap;
     this.nodeHeap = nodeHeap;
     this.stamper = stamper;
+    // The runtime's stamps name their request only when read.
+    stamper.describeWith((kind, row) =>
+      `${kind === STAMP_CREATED ? "Created" : STATUS_NAMES[kind - STAMP_CREATED]} request ${
+        requestHeap.idOf(row)
+      }`
+    );
   }
 
   /**
@@ -114,11 +122,8 @@ export class ExecutionInfo {
    * @returns A new ExecutionInfo with empty forests.
    */
   static createNew(): ExecutionInfo {
-    return new ExecutionInfo(
-      new RequestForest(),
-      new NodeForest(),
-      new StampManager(),
-    );
+    const requests = new RequestForest();
+    return new ExecutionInfo(requests, new NodeForest(requests), new StampManager());
   }
 
   /** The output of the run, or the list of outputs of several runs. */
@@ -137,19 +142,19 @@ export class ExecutionInfo {
    * `"Completed"`.
    */
   get status(): ExecutionStatus {
-    const roots = this.requestHeap.insertionRequests;
-    if (roots.length === 0 || roots.some((r) => r.status === "Open")) {
-      return "Open";
-    }
-    if (roots.some((r) => r.status === "Failed")) return "Failed";
-    if (roots.some((r) => r.status === "Cancelled")) return "Cancelled";
+    const requests = this.requestHeap;
+    const statuses = requests.insertionRows.map((row) => requests.statusOf(row));
+    if (statuses.length === 0 || statuses.includes("Open")) return "Open";
+    if (statuses.includes("Failed")) return "Failed";
+    if (statuses.includes("Cancelled")) return "Cancelled";
     return "Completed";
   }
 
   /** The first top-level node's name (`""` before any run). */
   get name(): string {
-    const root = this.requestHeap.insertionRequests[0];
-    return root ? this.nodeHeap.get(root.sinkId)?.name ?? "" : "";
+    const row = this.requestHeap.insertionRows[0];
+    if (row === undefined) return "";
+    return this.nodeHeap.get(this.requestHeap.nodeIdOf(row))?.name ?? "";
   }
 
   /**
@@ -179,28 +184,37 @@ export class ExecutionInfo {
    */
   getInfo(requestIds: string | readonly string[]): ExecutionInfo {
     const ids = typeof requestIds === "string" ? [requestIds] : requestIds;
-    const requests = new RequestForest();
-    const nodes = new NodeForest();
-    const stamps: Stamp[] = [];
-    const queue: RequestRecord[] = ids.map((id) => {
-      const request = this.requestHeap.get(id);
-      if (!request) {
+    const roots = ids.map((id) => {
+      const row = this.requestHeap.rowOf(id);
+      if (row < 0) {
         throw new RangeError(
           `Cannot get info as 'requestIds' must name known requests: current value is '${id}'`,
         );
       }
-      return request;
+      return row;
     });
-    for (let i = 0; i < queue.length; i++) {
-      const request = queue[i];
-      if (requests.has(request.identifier)) continue;
-      for (const version of this.requestHeap.history(request.identifier)) {
-        requests.upsert(version);
-        stamps.push(version.stamp);
+    return this.subInfo(roots);
+  }
+
+  /**
+   * The sub-forest below some rows of the request forest.
+   *
+   * @param roots The rows.
+   * @returns A new ExecutionInfo holding only that part.
+   */
+  subInfo(roots: readonly number[]): ExecutionInfo {
+    const source = this.requestHeap;
+    const rows = subtreeRows(source, roots);
+    const requests = source.copyRows(rows);
+    const nodes = new NodeForest(requests);
+    const stamps: Stamp[] = [];
+    for (const row of rows) {
+      for (const version of source.versionsOf(row)) stamps.push(version.stamp);
+      const nodeId = source.nodeIdOf(row);
+      if (!this.nodeHeap.isDerived(nodeId)) {
+        const node = this.nodeHeap.get(nodeId);
+        if (node && !nodes.has(nodeId)) nodes.adopt(node);
       }
-      const node = this.nodeHeap.get(request.sinkId);
-      if (node && !nodes.has(node.identifier)) nodes.upsert(node);
-      queue.push(...this.requestHeap.children(request.sinkId));
     }
     const stamper = new StampManager();
     stamper.adopt(stamps.sort((a, b) => a.step - b.step));
@@ -240,7 +254,7 @@ export class ExecutionInfo {
    * ```
    */
   graphSerialization(): string {
-    return safeStringify(this.serializedRuns());
+    return serializeRuns(this);
   }
 
   /**
@@ -250,15 +264,16 @@ export class ExecutionInfo {
    * @returns One entry per top-level run.
    */
   serializedRuns(): SerializedRun[] {
-    return this.requestHeap.insertionRequests.map((root) => {
-      const sub = this.getInfo(root.identifier);
+    return this.requestHeap.insertionRows.map((rootRow) => {
+      const root = this.requestHeap.recordOf(rootRow);
+      const sub = this.subInfo([rootRow]);
       const { vertices, edges } = sub.toGraph();
       const steps = sub.allStamps;
       return toJsonSafe({
         name: this.nodeHeap.get(root.sinkId)?.name ?? "",
         runId: root.identifier,
         status: root.status,
-        startTime: this.requestHeap.history(root.identifier)[0].stamp.time,
+        startTime: this.requestHeap.createdStamp(rootRow).time,
         endTime: root.status === "Open" ? null : root.stamp.time,
         nodes: vertices,
         edges,
@@ -292,4 +307,25 @@ function toEdge(request: RequestRecord): Edge {
     },
     parent: request.parent ? toEdge(request.parent) : null,
   };
+}
+
+/**
+ * The rows below some rows (them included), breadth first, each once.
+ *
+ * @param requests The forest.
+ * @param roots The rows to start from.
+ * @returns The rows.
+ */
+export function subtreeRows(requests: RequestForest, roots: readonly number[]): number[] {
+  const seen = new Set<number>();
+  const rows: number[] = [];
+  const queue = [...roots];
+  for (let i = 0; i < queue.length; i++) {
+    const row = queue[i];
+    if (seen.has(row)) continue;
+    seen.add(row);
+    rows.push(row);
+    for (const child of requests.childRows(row)) queue.push(child);
+  }
+  return rows;
 }
