@@ -33,9 +33,11 @@ const log = logger("runner");
  *
  * const square = node(async (x: number) => x * x, { name: "square" });
  * await using runner = new Runner({ timeout: 30_000 });
- * await runner.run(square, 3);
+ * const first = await runner.run(square, 3);
  * const info = await runner.run(square, 4);
- * assert.deepEqual(info.answer, [9, 16]);
+ * assert.equal(first.answer, 9);
+ * assert.equal(info.answer, 16);
+ * assert.deepEqual(runner.info.answer, [9, 16]);
  * ```
  */
 export class Runner {
@@ -128,14 +130,16 @@ export class Runner {
    *
    * @param startNode The node.
    * @param args Its arguments.
-   * @returns {@linkcode Runner.info}, once the node has returned.
+   * @returns The ExecutionInfo of this run alone (its `answer` is what the
+   *   node returned), once the node has returned; {@linkcode Runner.info}
+   *   keeps every run.
    * @throws {GlobalTimeoutError} If the run passes `config.timeout`.
    * @throws What the node threw (or, with `endOnError`, the first failure).
    */
   async run<A extends unknown[], R>(
     startNode: Node<A, R>,
     ...args: A
-  ): Promise<ExecutionInfo> {
+  ): Promise<ExecutionInfo<R>> {
     if (this.#shutdown) {
       throw new Error(
         `Cannot run node '${startNode?.name}' as the runner has shut down`,
@@ -168,7 +172,7 @@ export class Runner {
         node: startNode.name,
         ms: Number((performance.now() - started).toFixed(3)),
       });
-      return this.#info;
+      return this.#info.runInfo<R>(requestId);
     } catch (error) {
       const thrown = timedOut && error instanceof RequestCancelledError ? timedOut : error;
       log.warn("Run of {node} failed after {ms} ms: {error}", {

@@ -85,13 +85,10 @@ export type ExecutionStatus = RequestStatus;
  * assert.equal(info.allStamps.length, 6);
  * ```
  */
-export class ExecutionInfo {
-  /** The requests of the run. */
-  readonly requestHeap: RequestForest;
-  /** The node instances of the run. */
-  readonly nodeHeap: NodeForest;
-  /** The stamp source of the run. */
-  readonly stamper: StampManager;
+export class ExecutionInfo<Answer = unknown> {
+  readonly #requests: RequestForest;
+  readonly #nodes: NodeForest;
+  readonly #stamper: StampManager;
 
   /**
    * Wraps existing forests; most callers want {@linkcode ExecutionInfo.createNew}.
@@ -105,9 +102,9 @@ export class ExecutionInfo {
     nodeHeap: NodeForest,
     stamper: StampManager,
   ) {
-    this.requestHeap = requestHeap;
-    this.nodeHeap = nodeHeap;
-    this.stamper = stamper;
+    this.#requests = requestHeap;
+    this.#nodes = nodeHeap;
+    this.#stamper = stamper;
     // The runtime's stamps name their request only when read.
     stamper.describeWith((kind, row) =>
       `${kind === STAMP_CREATED ? "Created" : STATUS_NAMES[kind - STAMP_CREATED]} request ${
@@ -126,9 +123,59 @@ export class ExecutionInfo {
     return new ExecutionInfo(requests, new NodeForest(requests), new StampManager());
   }
 
+  /** The requests of the run. */
+  get requestHeap(): RequestForest {
+    return this.#requests;
+  }
+
+  /** The node instances of the run. */
+  get nodeHeap(): NodeForest {
+    return this.#nodes;
+  }
+
+  /** The stamp source of the run. */
+  get stamper(): StampManager {
+    return this.#stamper;
+  }
+
   /** The output of the run, or the list of outputs of several runs. */
-  get answer(): unknown {
-    return this.requestHeap.answer;
+  get answer(): Answer {
+    return this.requestHeap.answer as Answer;
+  }
+
+  /**
+   * One top-level run of this execution, as an ExecutionInfo of its own
+   * (its `answer` is that run's output). Nothing is copied while this
+   * execution holds that run only; once it holds others, the run's part is
+   * copied at the first read.
+   *
+   * @param requestId The run's top-level request id.
+   * @returns The run's ExecutionInfo.
+   * @throws {RangeError} If the id names no top-level request.
+   *
+   * @example One run of a runner used twice
+   * ```ts
+   * import { node, Runner } from "@switchyard/core";
+   * import assert from "node:assert/strict";
+   *
+   * const square = node(async (x: number) => x * x, { name: "square" });
+   * await using runner = new Runner();
+   * const first = await runner.run(square, 3);
+   * const second = await runner.run(square, 4);
+   * assert.equal(first.answer, 9);
+   * assert.equal(second.answer, 16);
+   * assert.equal(second.requestHeap.size, 1);
+   * assert.deepEqual(runner.info.answer, [9, 16]);
+   * ```
+   */
+  runInfo<R = unknown>(requestId: string): ExecutionInfo<R> {
+    const row = this.requestHeap.rowOf(requestId);
+    if (row < 0 || this.requestHeap.parentRow(row) >= 0 || this.requestHeap.sourceIdOf(row) !== null) {
+      throw new RangeError(
+        `Cannot view a run as 'requestId' must name a top-level request: current value is '${requestId}'`,
+      );
+    }
+    return new RunInfo<R>(this, row);
   }
 
   /** Every stamp, in creation order. */
@@ -328,4 +375,45 @@ export function subtreeRows(requests: RequestForest, roots: readonly number[]): 
     for (const child of requests.childRows(row)) queue.push(child);
   }
   return rows;
+}
+
+/**
+ * One top-level run of a larger execution: reads go to the execution while
+ * it holds that run only, else to a copy of the run's part, made once.
+ */
+class RunInfo<Answer> extends ExecutionInfo<Answer> {
+  readonly #source: ExecutionInfo;
+  readonly #root: number;
+  #copy: ExecutionInfo | null = null;
+
+  constructor(source: ExecutionInfo, root: number) {
+    super(source.requestHeap, source.nodeHeap, source.stamper);
+    this.#source = source;
+    this.#root = root;
+  }
+
+  #view(): ExecutionInfo {
+    if (this.#copy !== null) return this.#copy;
+    const requests = this.#source.requestHeap;
+    if (requests.insertionRows.length === 1 && requests.insertionRows[0] === this.#root) {
+      return this.#source;
+    }
+    return this.#copy = this.#source.subInfo([this.#root]);
+  }
+
+  override get requestHeap(): RequestForest {
+    return this.#view().requestHeap;
+  }
+
+  override get nodeHeap(): NodeForest {
+    return this.#view().nodeHeap;
+  }
+
+  override get stamper(): StampManager {
+    return this.#view().stamper;
+  }
+
+  override get answer(): Answer {
+    return this.#source.requestHeap.outputOf(this.#root) as Answer;
+  }
 }

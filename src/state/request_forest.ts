@@ -338,6 +338,16 @@ export class RequestForest extends Forest<RequestRecord> {
   }
 
   /**
+   * The output of a row's newest version.
+   *
+   * @param row The row.
+   * @returns The returned value, the error, or `undefined` while open.
+   */
+  outputOf(row: number): unknown {
+    return this.#output[row];
+  }
+
+  /**
    * Whether a row's node instance was recorded with it (by the runtime).
    *
    * @param row The row.
