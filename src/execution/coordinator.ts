@@ -167,15 +167,16 @@ export class Coordinator {
     // the task itself hears the outcome first (the runtime records it there).
     return outcome.then(
       (result) => {
-        this.state.closeJob(job, result);
+        // The task records its end first, so its job takes that end time.
         task.settled(true, result);
+        this.state.closeJob(job, result);
         if (publisher.isRunning && publisher.hasSubscribers("success")) {
           publisher.publish(new RequestSuccess(task.requestId, task.nodeId, result));
         }
       },
       (error) => {
-        this.state.closeJob(job, error);
         task.settled(false, error);
+        this.state.closeJob(job, error);
         if (publisher.isRunning && publisher.hasSubscribers("failure")) {
           publisher.publish(new RequestFailure(task.requestId, task.nodeId, error));
         }

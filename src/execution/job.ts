@@ -26,6 +26,14 @@ export interface Job {
   endTime: number | null;
 }
 
+/** A runtime whose tasks are their own jobs. */
+export interface JobSource {
+  /** The open job of a request id, if the runtime has one. */
+  find(requestId: string): Job | undefined;
+  /** The runtime's open jobs. */
+  openJobs(): Iterable<Job>;
+}
+
 /**
  * The jobs of a coordinator: open ones, and closed ones of tasks made by
  * hand. A runtime's task is its own job and is dropped once closed, since
@@ -48,11 +56,10 @@ export class CoordinatorState {
   // Invariant: #jobs holds every job ever added for a task that is not its
   // own job, keyed by request id; a closed job is never reopened. Tasks that
   // are their own job (the runtime's, whose request records keep the
-  // outcome) are held in #live only while open, and found by id through
-  // #finders.
+  // outcome) are held by their runtime only while open, and found by id
+  // and listed through #sources.
   #jobs = new Map<string, Job>();
-  #live = new Set<Job>();
-  #finders: ((requestId: string) => Job | undefined)[] = [];
+  #sources: JobSource[] = [];
   #open = 0;
   #added = 0;
 
@@ -75,12 +82,7 @@ export class CoordinatorState {
   addJob(task: Task): Job {
     const own = task.ownJob();
     if (own !== null) {
-      if (own.status !== "opened" || this.#live.has(own)) {
-        throw new Error(
-          `Cannot add a job as request '${task.requestId}' has one already`,
-        );
-      }
-      this.#live.add(own);
+      // A task that is its own job is held by its runtime (a JobSource).
       this.#open++;
       this.#added++;
       return own;
@@ -106,21 +108,21 @@ export class CoordinatorState {
   }
 
   /**
-   * Adds a way to find open jobs of tasks that are their own job by request
-   * id (the runtime that made the tasks knows them by id).
+   * Adds a runtime whose tasks are their own jobs, so that its open jobs
+   * can be found by request id and listed.
    *
-   * @param find Returns the open job of a request id, or `undefined`.
+   * @param source Finds and lists the runtime's open jobs.
    */
-  addFinder(find: (requestId: string) => Job | undefined): void {
-    this.#finders.push(find);
+  addSource(source: JobSource): void {
+    this.#sources.push(source);
   }
 
   #find(requestId: string): Job | undefined {
     const job = this.#jobs.get(requestId);
     if (job !== undefined) return job;
-    for (const find of this.#finders) {
-      const found = find(requestId);
-      if (found !== undefined && this.#live.has(found)) return found;
+    for (const source of this.#sources) {
+      const found = source.find(requestId);
+      if (found !== undefined && found.status === "opened") return found;
     }
     return undefined;
   }
@@ -180,9 +182,9 @@ export class CoordinatorState {
   #close(job: Job, result: unknown): void {
     job.status = "closed";
     job.result = result;
-    job.endTime = Date.now();
+    // A runtime's task reads its end time from its request record.
+    if (job.endTime === null) job.endTime = Date.now();
     this.#open--;
-    this.#live.delete(job);
   }
 
   /** How many jobs were ever added. */
@@ -211,6 +213,8 @@ export class CoordinatorState {
    * keep the outcome once they close).
    */
   get jobList(): Job[] {
-    return [...this.#jobs.values(), ...this.#live];
+    const jobs = [...this.#jobs.values()];
+    for (const source of this.#sources) jobs.push(...source.openJobs());
+    return jobs;
   }
 }

@@ -123,9 +123,12 @@ export class RTState {
       topics: ["success", "failure"],
       passive: true,
     });
-    coordinator.state.addFinder((requestId) => {
-      const row = this.#requests.rowOf(requestId);
-      return row < 0 ? undefined : this.#scopes[row];
+    coordinator.state.addSource({
+      find: (requestId) => {
+        const row = this.#requests.rowOf(requestId);
+        return row < 0 ? undefined : this.#scopes[row];
+      },
+      openJobs: () => this.#scopes.filter((scope) => scope !== undefined),
     });
   }
 
@@ -252,19 +255,8 @@ export class RTState {
       return Promise.reject(error);
     }
     const rootRow = parentRow < 0 ? row : this.#rootOf(parentRow);
-    const scope = new TaskScope(
-      this.#owner,
-      row,
-      node,
-      args,
-      parentRow,
-      rootRow,
-      stamper.lastTime,
-    );
-    const promise = new Promise<unknown>((resolve, reject) => {
-      scope.resolve = resolve;
-      scope.reject = reject;
-    });
+    const scope = new TaskScope(this.#owner, row, node, args, parentRow, rootRow, stamper.lastTime);
+    const promise = settlerFor(scope);
     this.#scopes[row] = scope;
     this.#pending++;
     // Only subscribers outside the runtime read creations: skip the message
@@ -394,6 +386,7 @@ export class RTState {
     this.#pending--;
     if (scope.timer !== undefined) clearTimeout(scope.timer);
     this.#requests.close(row, status, output, this.#info.stamper);
+    scope.endTime = this.#info.stamper.lastTime;
     if (status === "Completed") scope.resolve(output);
     else scope.reject(output);
   }
@@ -450,4 +443,21 @@ export class RTState {
     }
     return Promise.resolve();
   }
+}
+
+// The scope whose settlers the shared executor below is handing out; set
+// only for the synchronous duration of one `new Promise` call.
+let settling: TaskScope | null = null;
+
+function takeSettlers(resolve: (value: unknown) => void, reject: (error: unknown) => void) {
+  settling!.resolve = resolve;
+  settling!.reject = reject;
+}
+
+/** The caller's promise of a scope, without a closure per call. */
+function settlerFor(scope: TaskScope): Promise<unknown> {
+  settling = scope;
+  const promise = new Promise<unknown>(takeSettlers);
+  settling = null;
+  return promise;
 }

@@ -36,6 +36,7 @@ export interface ScopeOwner {
   requestIdOf(row: number): string;
   /** The node instance id of a row. */
   nodeIdOf(row: number): string;
+
   /** The run context, shared by every node of the runtime. */
   readonly context: Map<string, unknown>;
 }
@@ -65,7 +66,7 @@ export class TaskScope extends Task implements Job {
   result: unknown = undefined;
   /** When the request was created (ms since the epoch). */
   readonly startTime: number;
-  /** When the job closed, `null` while open. */
+  /** When the request ended (set by the runtime), `null` while open. */
   endTime: number | null = null;
 
   /**

@@ -170,7 +170,9 @@ export class ExecutionInfo<Answer = unknown> {
    */
   runInfo<R = unknown>(requestId: string): ExecutionInfo<R> {
     const row = this.requestHeap.rowOf(requestId);
-    if (row < 0 || this.requestHeap.parentRow(row) >= 0 || this.requestHeap.sourceIdOf(row) !== null) {
+    if (
+      row < 0 || this.requestHeap.parentRow(row) >= 0 || this.requestHeap.sourceIdOf(row) !== null
+    ) {
       throw new RangeError(
         `Cannot view a run as 'requestId' must name a top-level request: current value is '${requestId}'`,
       );

@@ -40,7 +40,7 @@ interface Middle {
   text: string | undefined;
 }
 
-const INITIAL = 64;
+const INITIAL = 256;
 
 /**
  * The forest of requests of a run. Requests are kept as rows of numbers
@@ -335,6 +335,16 @@ export class RequestForest extends Forest<RequestRecord> {
   nodeOf(row: number): { name: string; nodeType: string } | undefined {
     const name = this.#name[row];
     return name === undefined ? undefined : { name, nodeType: this.#type[row]! };
+  }
+
+  /**
+   * When a row's request was created and when it ended.
+   *
+   * @param row The row.
+   * @returns Times in ms since the epoch; `end` is `null` while open.
+   */
+  timesOf(row: number): { start: number; end: number | null } {
+    return { start: this.#t0[row], end: this.#status[row] === 0 ? null : this.#t1[row] };
   }
 
   /**

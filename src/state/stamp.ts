@@ -28,7 +28,7 @@ export interface Stamp {
  */
 export type StampDescriber = (kind: number, ref: number) => string;
 
-const INITIAL = 64;
+const INITIAL = 256;
 
 /**
  * Hands out {@linkcode Stamp}s with increasing steps and keeps every stamp
