@@ -21,6 +21,9 @@ import { GlobalTimeoutError, RequestCancelledError } from "../core/errors.ts";
 
 const log = logger("runner");
 
+/** How long shutdown waits for async subscriber work still in flight. */
+const SUBSCRIBER_DRAIN_MS = 5_000;
+
 /**
  * Runs nodes and records every request they make. A runner may run several
  * times; each run is one more top-level request of {@linkcode Runner.info}.
@@ -225,6 +228,10 @@ export class Runner {
       await this.#coordinator.shutdown();
       await this.#save();
       this.#events?.close();
+      // A subscriber that writes results asynchronously loses none at exit.
+      if (!await this.#publisher.drain(SUBSCRIBER_DRAIN_MS)) {
+        log.warn("Subscribers still busy after {ms} ms at shutdown", { ms: SUBSCRIBER_DRAIN_MS });
+      }
       this.#publisher.shutdown();
     })();
     return this.#shutdown;
