@@ -202,3 +202,42 @@ Deno.test("closing a runner waits for async subscriber work in flight", async ()
   }
   assert.equal(written.length, 2);
 });
+
+Deno.test("graphSerialization() writes what serializedRuns() holds, for varied runs", async () => {
+  const leaf = node(async (x: unknown) => {
+    if (x === "fail") throw new RangeError("no");
+    if (x === "big") return 10n;
+    return { x, list: [1, "two", null] };
+  }, { name: "leaf" });
+  const top = node(async () => {
+    const results = await Promise.allSettled([
+      call(leaf, 1),
+      call(leaf, "fail"),
+      call(leaf, "big"),
+      call(leaf, undefined),
+    ]);
+    return results.length;
+  }, { name: "top" });
+  await using runner = new Runner({ loggingSetting: "NONE" });
+  await runner.run(top);
+  await assert.rejects(runner.run(leaf, "fail"));
+  const info = runner.info;
+  const expected = JSON.stringify(info.serializedRuns());
+  assert.equal(info.graphSerialization(), expected);
+  const [first] = JSON.parse(info.graphSerialization());
+  assert.equal(first.edges.length, 5);
+  assert.equal(first.nodes.length, 5);
+  assert.equal(first.steps.length, 10);
+  // A hand-recorded execution (no runtime rows) and a sub-view serialize alike.
+  const sub = info.getInfo(info.requestHeap.insertionRequests[0].identifier);
+  assert.equal(sub.graphSerialization(), JSON.stringify(sub.serializedRuns()));
+  const stamper = new StampManager();
+  const requests = new RequestForest();
+  const nodes = new NodeForest(requests);
+  const made = new ExecutionInfo(requests, nodes, stamper);
+  const c = stamper.createStamp("made by hand");
+  requests.create("h1", null, "h1:node", [Infinity], c);
+  nodes.upsert({ identifier: "h1:node", name: "hand", nodeType: "async", stamp: c, parent: null });
+  requests.update("h1", new Map([["k", 1]]), "Completed", stamper.createStamp("done"));
+  assert.equal(made.graphSerialization(), JSON.stringify(made.serializedRuns()));
+});

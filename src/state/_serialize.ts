@@ -7,7 +7,7 @@
 import { toJsonSafe } from "../core/json_safe.ts";
 import type { ExecutionInfo, Vertex } from "./execution_info.ts";
 import type { NodeRecord } from "./node_forest.ts";
-import type { RequestRecord } from "./request_forest.ts";
+import type { RequestRecord, RowData } from "./request_forest.ts";
 import type { Stamp } from "./stamp.ts";
 
 const str = JSON.stringify;
@@ -84,39 +84,94 @@ function toVertex(n: NodeRecord): Vertex {
 export function serializeRuns(info: ExecutionInfo): string {
   const requests = info.requestHeap;
   const runs: string[] = [];
-  for (const rootRow of requests.insertionRows) {
-    const rows = subtreeOf(info, rootRow);
-    const edges: string[] = new Array(rows.length);
-    const derived: string[] = [];
-    const stored: string[] = [];
-    const steps: Stamp[] = [];
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i];
-      const versions = requests.versionsOf(row);
-      for (const v of versions) steps.push(v.stamp);
-      edges[i] = edge(versions[versions.length - 1]);
-      const nodeId = requests.nodeIdOf(row);
-      if (info.nodeHeap.isDerived(nodeId)) derived.push(vertex(info.nodeHeap.get(nodeId)!));
-      else {
-        const node = info.nodeHeap.get(nodeId);
-        if (node) stored.push(vertex(node));
-      }
-    }
-    const root = requests.versionsOf(rootRow);
-    const last = root[root.length - 1];
-    runs.push(
-      `{"name":${str(info.nodeHeap.get(requests.nodeIdOf(rootRow))?.name ?? "")},"runId":${
-        str(last.identifier)
-      },"status":"${last.status}","startTime":${num(root[0].stamp.time)},"endTime":${
-        last.status === "Open" ? "null" : num(last.stamp.time)
-      },"nodes":[${[...derived, ...stored].join(",")}],"edges":[${edges.join(",")}],"steps":[${
-        inStepOrder(steps).map(stamp).join(",")
-      }]}`,
-    );
-  }
+  for (const rootRow of requests.insertionRows) runs.push(serializeRun(info, rootRow));
   return `[${runs.join(",")}]`;
 }
 
+function serializeRun(info: ExecutionInfo, rootRow: number): string {
+  const requests = info.requestHeap;
+  const nodes = info.nodeHeap;
+  const rows = subtreeOf(info, rootRow);
+  const edges: string[] = new Array(rows.length);
+  const derived: string[] = [];
+  const stored: string[] = [];
+  // Step order of the stamps: (step, text) pairs, sorted at the end.
+  const steps: Stamp[] = [];
+  // The JSON text of each row's node id, for its callees' "source".
+  const nodeIds = new Map<number, string>();
+  const data: RowData = {
+    time0: 0,
+    step0: 0,
+    time1: 0,
+    step1: 0,
+    status: "Open",
+    input: [],
+    output: undefined,
+  };
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    const nodeId = requests.nodeIdOf(row);
+    const nodeJson = str(nodeId);
+    nodeIds.set(row, nodeJson);
+    const parent = requests.parentRow(row);
+    if (requests.readRow(row, data)) {
+      const id = requests.idOf(row);
+      const idJson = str(id);
+      const source = parent >= 0
+        ? nodeIds.get(parent) ?? str(requests.nodeIdOf(parent))
+        : (requests.sourceIdOf(row) === null ? "null" : str(requests.sourceIdOf(row)));
+      const created = `{"time":${num(data.time0)},"step":${num(data.step0)},"identifier":${
+        str(`Created request ${id}`)
+      }}`;
+      steps.push({ time: data.time0, step: data.step0, identifier: created });
+      const head = `{"identifier":${idJson},"source":${source},"target":${nodeJson},"stamp":`;
+      const inputJson = args(data.input);
+      const first =
+        `${head}${created},"details":{"inputArgs":${inputJson},"status":"Open","output":null},"parent":null}`;
+      if (data.status === "Open") edges[i] = first;
+      else {
+        const ended = `{"time":${num(data.time1)},"step":${num(data.step1)},"identifier":${
+          str(`${data.status} request ${id}`)
+        }}`;
+        steps.push({ time: data.time1, step: data.step1, identifier: ended });
+        edges[i] =
+          `${head}${ended},"details":{"inputArgs":${inputJson},"status":"${data.status}","output":${
+            value(data.output)
+          }},"parent":${first}}`;
+      }
+      if (nodes.isDerivedRow(row, nodeId)) {
+        const node = requests.nodeOf(row)!;
+        derived.push(
+          `{"identifier":${nodeJson},"nodeType":${str(node.nodeType)},"name":${
+            str(node.name)
+          },"stamp":${created},"details":{},"parent":null}`,
+        );
+        continue;
+      }
+    } else {
+      const versions = requests.versionsOf(row);
+      for (const v of versions) steps.push({ ...v.stamp, identifier: stamp(v.stamp) });
+      edges[i] = edge(versions[versions.length - 1]);
+      if (nodes.isDerived(nodeId)) {
+        derived.push(vertex(nodes.get(nodeId)!));
+        continue;
+      }
+    }
+    const node = nodes.get(nodeId);
+    if (node) stored.push(vertex(node));
+  }
+  const root = requests.versionsOf(rootRow);
+  const last = root[root.length - 1];
+  return `{"name":${str(nodes.get(requests.nodeIdOf(rootRow))?.name ?? "")},"runId":${
+    str(last.identifier)
+  },"status":"${last.status}","startTime":${num(root[0].stamp.time)},"endTime":${
+    last.status === "Open" ? "null" : num(last.stamp.time)
+  },"nodes":[${derived.join(",")}${derived.length && stored.length ? "," : ""}${
+    stored.join(",")
+  }],"edges":[${edges.join(",")}],"steps":[${
+    inStepOrder(steps).map((s) => s.identifier).join(",")
+  }]}`;
+}
 function subtreeOf(info: ExecutionInfo, root: number): number[] {
   const requests = info.requestHeap;
   const rows: number[] = [root];

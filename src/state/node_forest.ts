@@ -76,6 +76,19 @@ export class NodeForest extends Forest<NodeRecord> {
   }
 
   /**
+   * Whether a runtime-made row's node instance is shown from the requests
+   * (no version of it is stored here), without building its record.
+   *
+   * @param row A row of the requests this forest shows.
+   * @param identifier That row's node id.
+   * @returns `true` when it is.
+   */
+  isDerivedRow(row: number, identifier: string): boolean {
+    return this.#requests !== null && this.#requests.hasNode(row) &&
+      (super.size === 0 || !super.has(identifier));
+  }
+
+  /**
    * Stores a record copied from another forest, with the versions before it.
    *
    * @param record The newest version; its `parent` chain comes along.

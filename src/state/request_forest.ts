@@ -31,6 +31,27 @@ export interface RequestRecord extends ForestRecord {
   readonly status: RequestStatus;
 }
 
+/**
+ * The numbers of a request with at most two versions (created, then maybe
+ * ended), for writers that read many rows without building records.
+ */
+export interface RowData {
+  /** Creation time. */
+  time0: number;
+  /** Creation step. */
+  step0: number;
+  /** End time (the creation time while open). */
+  time1: number;
+  /** End step (the creation step while open). */
+  step1: number;
+  /** The newest status. */
+  status: RequestStatus;
+  /** The call's arguments. */
+  input: readonly unknown[];
+  /** The newest output. */
+  output: unknown;
+}
+
 /** A version between a request's first and its newest (rare: ends are final). */
 interface Middle {
   status: number;
@@ -348,6 +369,32 @@ export class RequestForest extends Forest<RequestRecord> {
   }
 
   /**
+   * Reads a row made by the runtime into `into`, when its versions are
+   * the plain ones (created open, then at most one end, default stamp
+   * texts); others must be read with {@linkcode RequestForest.versionsOf}.
+   *
+   * @param row The row.
+   * @param into Filled in place.
+   * @returns `true` when `into` holds the row.
+   */
+  readRow(row: number, into: RowData): boolean {
+    if (
+      this.#nver[row] > 2 || this.#status0[row] !== 0 ||
+      (this.#text0.size > 0 && this.#text0.has(row)) ||
+      (this.#text1.size > 0 && this.#text1.has(row)) ||
+      (this.#out0.size > 0 && this.#out0.has(row))
+    ) return false;
+    into.time0 = this.#t0[row];
+    into.step0 = this.#s0[row];
+    into.time1 = this.#t1[row];
+    into.step1 = this.#s1[row];
+    into.status = STATUS_NAMES[this.#status[row]];
+    into.input = this.#input[row];
+    into.output = this.#output[row];
+    return true;
+  }
+
+  /**
    * The output of a row's newest version.
    *
    * @param row The row.
@@ -392,6 +439,7 @@ export class RequestForest extends Forest<RequestRecord> {
   childRows(row: number): number[] {
     const rows: number[] = [];
     for (let c = this.#firstChild[row]; c >= 0; c = this.#next[c]) rows.push(c);
+    if (this.#bySourceText.size === 0) return rows;
     const named = this.#bySourceText.get(this.nodeIdOf(row));
     return named ? [...rows, ...named].sort((a, b) => a - b) : rows;
   }
