@@ -83,6 +83,7 @@ export class RTState {
     settle: (scope, ok, value) => this.#settle(scope, ok, value),
     requestIdOf: (row) => this.#info.requestHeap.idOf(row),
     nodeIdOf: (row) => this.#info.requestHeap.nodeIdOf(row),
+    timeOf: (row, end) => this.#info.requestHeap.timeOf(row, end),
     context: this.context,
   };
   readonly #info: ExecutionInfo;
@@ -255,7 +256,7 @@ export class RTState {
       return Promise.reject(error);
     }
     const rootRow = parentRow < 0 ? row : this.#rootOf(parentRow);
-    const scope = new TaskScope(this.#owner, row, node, args, parentRow, rootRow, stamper.lastTime);
+    const scope = new TaskScope(this.#owner, row, node, args, parentRow, rootRow);
     const promise = settlerFor(scope);
     this.#scopes[row] = scope;
     this.#pending++;
@@ -386,7 +387,6 @@ export class RTState {
     this.#pending--;
     if (scope.timer !== undefined) clearTimeout(scope.timer);
     this.#requests.close(row, status, output, this.#info.stamper);
-    scope.endTime = this.#info.stamper.lastTime;
     if (status === "Completed") scope.resolve(output);
     else scope.reject(output);
   }

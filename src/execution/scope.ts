@@ -36,6 +36,8 @@ export interface ScopeOwner {
   requestIdOf(row: number): string;
   /** The node instance id of a row. */
   nodeIdOf(row: number): string;
+  /** When a row's request was created (`end` false) or ended (`null` while open). */
+  timeOf(row: number, end: boolean): number | null;
 
   /** The run context, shared by every node of the runtime. */
   readonly context: Map<string, unknown>;
@@ -49,25 +51,21 @@ export interface ScopeOwner {
  * and creating one costs more than the rest of a call.
  */
 export class TaskScope extends Task implements Job {
-  // Invariant: once #aborted is true it stays true, and #controller (if it
-  // exists or is created later) is aborted with #reason.
-  #controller: AbortController | undefined;
+  // Invariant: #abort is null until the signal is asked for or the scope is
+  // aborted; once `aborted` is true it stays true, and the controller (if it
+  // exists or is created later) is aborted with `reason`. Rare fields live
+  // there so that the many scopes of a fan-out stay small.
+  #abort: { controller?: AbortController; aborted: boolean; reason?: unknown } | null = null;
   /** Settles the caller's promise with the node's result (set by the runtime). */
   resolve: (value: unknown) => void = noop;
   /** Settles the caller's promise with an error (set by the runtime). */
   reject: (error: unknown) => void = noop;
   /** The per-node timeout timer, if any. */
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
-  #aborted = false;
-  #reason: unknown;
   /** The job's status: `"opened"` until the task settles or is cancelled. */
   status: JobStatus = "opened";
   /** What the task returned or threw, once closed. */
   result: unknown = undefined;
-  /** When the request was created (ms since the epoch). */
-  readonly startTime: number;
-  /** When the request ended (set by the runtime), `null` while open. */
-  endTime: number | null = null;
 
   /**
    * Makes a scope.
@@ -78,7 +76,6 @@ export class TaskScope extends Task implements Job {
    * @param args Its arguments.
    * @param parentRow The caller's row, `-1` at top level.
    * @param rootRow The row of the run's top-level request.
-   * @param startTime When the request was created.
    */
   constructor(
     readonly owner: ScopeOwner,
@@ -87,11 +84,22 @@ export class TaskScope extends Task implements Job {
     args: unknown[],
     readonly parentRow: number,
     readonly rootRow: number,
-    startTime: number,
   ) {
     super("", node, args);
-    this.startTime = startTime;
   }
+
+  /** When the request was created (ms since the epoch), from its record. */
+  get startTime(): number {
+    return this.owner.timeOf(this.row, false)!;
+  }
+
+  /** When the request ended, from its record; `null` while open. */
+  get endTime(): number | null {
+    return this.owner.timeOf(this.row, true);
+  }
+
+  /** Ignored: the request record keeps the end time. */
+  set endTime(_time: number | null) {}
 
   /** The node's name. */
   get nodeName(): string {
@@ -136,16 +144,17 @@ export class TaskScope extends Task implements Job {
   }
 
   override get signal(): AbortSignal {
-    if (!this.#controller) {
-      this.#controller = new AbortController();
-      if (this.#aborted) this.#controller.abort(this.#reason);
+    const state = this.#abort ??= { aborted: false };
+    if (!state.controller) {
+      state.controller = new AbortController();
+      if (state.aborted) state.controller.abort(state.reason);
     }
-    return this.#controller.signal;
+    return state.controller.signal;
   }
 
   /** Whether the request was cancelled or timed out. */
   get aborted(): boolean {
-    return this.#aborted;
+    return this.#abort?.aborted === true;
   }
 
   /**
@@ -154,10 +163,11 @@ export class TaskScope extends Task implements Job {
    * @param reason Why.
    */
   abort(reason: unknown): void {
-    if (this.#aborted) return;
-    this.#aborted = true;
-    this.#reason = reason;
-    this.#controller?.abort(reason);
+    const state = this.#abort ??= { aborted: false };
+    if (state.aborted) return;
+    state.aborted = true;
+    state.reason = reason;
+    state.controller?.abort(reason);
   }
 }
 

@@ -313,7 +313,19 @@ export class RequestRows extends Forest<RequestRecord> {
    * @returns Times in ms since the epoch; `end` is `null` while open.
    */
   timesOf(row: number): { start: number; end: number | null } {
-    return { start: this.#t0[row], end: this.#status[row] === 0 ? null : this.#t1[row] };
+    return { start: this.#t0[row], end: this.timeOf(row, true) };
+  }
+
+  /**
+   * When a row's request was created, or when it ended.
+   *
+   * @param row The row.
+   * @param end `true` for the end.
+   * @returns Ms since the epoch; `null` for the end of an open request.
+   */
+  timeOf(row: number, end: boolean): number | null {
+    if (!end) return this.#t0[row];
+    return this.#status[row] === 0 ? null : this.#t1[row];
   }
 
   /**
