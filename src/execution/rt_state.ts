@@ -386,7 +386,7 @@ export class RTState {
     this.#scopes[row] = undefined;
     this.#pending--;
     if (scope.timer !== undefined) clearTimeout(scope.timer);
-    this.#requests.close(row, status, output, this.#info.stamper);
+    this.#requests.close(row, status, output, this.#info.stamper, scope.attempts);
     if (status === "Completed") scope.resolve(output);
     else scope.reject(output);
   }

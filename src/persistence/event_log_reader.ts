@@ -155,7 +155,8 @@ export function rebuildExecution(
         stamp = { ...stamp, step: current.stamp.step };
       }
       stamps.push(stamp);
-      info.requestHeap.update(end.request, end.output, status, stamp);
+      const attempts = Array.isArray(end.attempts) ? end.attempts : undefined;
+      info.requestHeap.update(end.request, end.output, status, stamp, attempts);
     }
   }
   info.stamper.adopt(stamps.sort((a, b) => a.step - b.step));

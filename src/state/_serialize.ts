@@ -48,9 +48,9 @@ function edge(r: RequestRecord): string {
     r.sourceId === null ? "null" : str(r.sourceId)
   },"target":${str(r.sinkId)},"stamp":${stamp(r.stamp)},"details":{"inputArgs":${
     args(r.input)
-  },"status":"${r.status}","output":${value(r.output)}},"parent":${
-    r.parent ? edge(r.parent) : "null"
-  }}`;
+  },"status":"${r.status}","output":${value(r.output)}${
+    r.attempts === undefined ? "" : `,"attempts":${value(r.attempts)}`
+  }},"parent":${r.parent ? edge(r.parent) : "null"}}`;
 }
 
 function vertex(n: NodeRecord): string {

@@ -4,7 +4,12 @@
  * @module
  */
 import { NodeForest, type NodeRecord } from "./node_forest.ts";
-import { RequestForest, type RequestRecord, type RequestStatus } from "./request_forest.ts";
+import {
+  type AttemptRecord,
+  RequestForest,
+  type RequestRecord,
+  type RequestStatus,
+} from "./request_forest.ts";
 import { type Stamp, StampManager } from "./stamp.ts";
 import { toJsonSafe } from "../core/json_safe.ts";
 import { STAMP_CREATED, STATUS_NAMES } from "./_rows.ts";
@@ -37,7 +42,13 @@ export interface Edge {
   /** When this version was recorded. */
   stamp: Stamp;
   /** What went in and what came out. */
-  details: { inputArgs: unknown[]; status: RequestStatus; output: unknown };
+  details: {
+    inputArgs: unknown[];
+    status: RequestStatus;
+    output: unknown;
+    /** Every attempt of a retried request; absent for one attempt. */
+    attempts?: readonly AttemptRecord[];
+  };
   /** The previous version, or `null`. */
   parent: Edge | null;
 }
@@ -353,6 +364,7 @@ function toEdge(request: RequestRecord): Edge {
       inputArgs: [...request.input],
       status: request.status,
       output: request.output,
+      ...(request.attempts === undefined ? {} : { attempts: request.attempts }),
     },
     parent: request.parent ? toEdge(request.parent) : null,
   };

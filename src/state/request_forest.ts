@@ -11,6 +11,27 @@ import { freshPrefix } from "./_rows.ts";
 /** Where a request stands. */
 export type RequestStatus = "Open" | "Completed" | "Failed" | "Cancelled";
 
+// --- Attempts of a retried request (a separate addition to the record) ---
+
+/**
+ * One attempt of a request whose node has `retries`: when it ran, how it
+ * ended, and how long the runtime waited before the next one.
+ */
+export interface AttemptRecord {
+  /** 1 for the first run, 2 for the first retry, … */
+  readonly attempt: number;
+  /** When the attempt started (ms since the epoch). */
+  readonly start: number;
+  /** When it ended (ms since the epoch). */
+  readonly end: number;
+  /** How it ended. */
+  readonly status: "Completed" | "Failed";
+  /** What it threw (failed attempts). */
+  readonly error?: unknown;
+  /** The wait before the next attempt in ms (failed attempts that were retried). */
+  readonly retryDelay?: number;
+}
+
 /** One version of a request: who called whom, with what, and what came back. */
 export interface RequestRecord extends ForestRecord {
   /** The calling node instance, or `null` for a top-level (insertion) request. */
@@ -23,6 +44,11 @@ export interface RequestRecord extends ForestRecord {
   readonly output: unknown;
   /** Where the request stands. */
   readonly status: RequestStatus;
+  /**
+   * Every attempt, in order, on the end version of a request whose node
+   * has `retries`; absent otherwise (one attempt).
+   */
+  readonly attempts?: readonly AttemptRecord[];
 }
 
 /**
@@ -112,6 +138,7 @@ export class RequestForest extends RequestRows {
    * @param output The returned value or the error.
    * @param status The new status.
    * @param stamp When it happened.
+   * @param attempts The attempts of a retried request, if any.
    * @returns The new version.
    * @throws {RangeError} If no request has that id.
    * @throws {ForestVersionError} If `stamp` is at a lower step than the current version's.
@@ -121,6 +148,7 @@ export class RequestForest extends RequestRows {
     output: unknown,
     status: RequestStatus,
     stamp: Stamp,
+    attempts?: readonly AttemptRecord[],
   ): RequestRecord {
     const row = this.rowOf(identifier);
     if (row < 0) {
@@ -128,7 +156,7 @@ export class RequestForest extends RequestRows {
         `Cannot update request as 'identifier' must name a known request: current value is '${identifier}'`,
       );
     }
-    this.pushRecorded(row, identifier, status, output, stamp);
+    this.pushRecorded(row, identifier, status, output, stamp, attempts);
     return this.recordOf(row);
   }
 
@@ -171,7 +199,14 @@ export class RequestForest extends RequestRows {
         `Cannot store a version of '${record.identifier}' as its 'sourceId', 'sinkId' and 'input' must be those of its current version`,
       );
     }
-    this.pushRecorded(row, record.identifier, record.status, record.output, record.stamp);
+    this.pushRecorded(
+      row,
+      record.identifier,
+      record.status,
+      record.output,
+      record.stamp,
+      record.attempts,
+    );
   }
 
   /**

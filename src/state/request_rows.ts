@@ -13,7 +13,7 @@ import {
   STATUS_CODES,
   STATUS_NAMES,
 } from "./_rows.ts";
-import type { RequestRecord, RequestStatus, RowData } from "./request_forest.ts";
+import type { AttemptRecord, RequestRecord, RequestStatus, RowData } from "./request_forest.ts";
 
 /** A version between a request's first and its newest (rare: ends are final). */
 interface Middle {
@@ -22,6 +22,7 @@ interface Middle {
   time: number;
   step: number;
   text: string | undefined;
+  attempts: readonly AttemptRecord[] | undefined;
 }
 
 const INITIAL = 256;
@@ -70,6 +71,8 @@ export class RequestRows extends Forest<RequestRecord> {
   #text0 = new Map<number, string>();
   #text1 = new Map<number, string>();
   #middle = new Map<number, Middle[]>();
+  // The attempts of a retried request, on its newest version.
+  #attempts = new Map<number, readonly AttemptRecord[]>();
 
   /**
    * Makes an empty forest.
@@ -129,10 +132,16 @@ export class RequestRows extends Forest<RequestRecord> {
    * @param output What it returned, or the error.
    * @param stamper Where the end stamp is made.
    */
-  close(row: number, status: RequestStatus, output: unknown, stamper: StampManager): void {
+  close(
+    row: number,
+    status: RequestStatus,
+    output: unknown,
+    stamper: StampManager,
+    attempts?: readonly AttemptRecord[],
+  ): void {
     const code = STATUS_CODES[status];
     const step = stamper.mark(STAMP_CREATED + code, row);
-    this.#push(row, code, output, stamper.lastTime, step, undefined);
+    this.#push(row, code, output, stamper.lastTime, step, undefined, attempts);
   }
 
   #alloc(): number {
@@ -179,7 +188,15 @@ export class RequestRows extends Forest<RequestRecord> {
   }
 
   /** Makes `(code, output, time, step)` the newest version of a row. */
-  #push(row: number, code: number, output: unknown, time: number, step: number, text?: string) {
+  #push(
+    row: number,
+    code: number,
+    output: unknown,
+    time: number,
+    step: number,
+    text?: string,
+    attempts?: readonly AttemptRecord[],
+  ) {
     const versions = this.#nver[row];
     if (versions === 1) {
       if (this.#output[row] !== undefined) this.#out0.set(row, this.#output[row]);
@@ -191,6 +208,7 @@ export class RequestRows extends Forest<RequestRecord> {
         time: this.#t1[row],
         step: this.#s1[row],
         text: this.#text1.get(row),
+        attempts: this.#attempts.get(row),
       });
       this.#middle.set(row, middle);
     }
@@ -202,6 +220,8 @@ export class RequestRows extends Forest<RequestRecord> {
     this.#s1[row] = step;
     if (text === undefined) this.#text1.delete(row);
     else this.#text1.set(row, text);
+    if (attempts === undefined) this.#attempts.delete(row);
+    else this.#attempts.set(row, Object.freeze([...attempts]));
   }
 
   // ---- rows: reading ----
@@ -342,7 +362,8 @@ export class RequestRows extends Forest<RequestRecord> {
       this.#nver[row] > 2 || this.#status0[row] !== 0 ||
       (this.#text0.size > 0 && this.#text0.has(row)) ||
       (this.#text1.size > 0 && this.#text1.has(row)) ||
-      (this.#out0.size > 0 && this.#out0.has(row))
+      (this.#out0.size > 0 && this.#out0.has(row)) ||
+      (this.#attempts.size > 0 && this.#attempts.has(row))
     ) return false;
     into.time0 = this.#t0[row];
     into.step0 = this.#s0[row];
@@ -427,16 +448,21 @@ export class RequestRows extends Forest<RequestRecord> {
       output: unknown,
       stamp: Stamp,
       parent: RequestRecord | null,
-    ): RequestRecord => ({
-      identifier,
-      sourceId,
-      sinkId,
-      input,
-      output,
-      status: STATUS_NAMES[status],
-      stamp: Object.freeze(stamp),
-      parent,
-    });
+      attempts?: readonly AttemptRecord[],
+    ): RequestRecord => {
+      const record: RequestRecord = {
+        identifier,
+        sourceId,
+        sinkId,
+        input,
+        output,
+        status: STATUS_NAMES[status],
+        stamp: Object.freeze(stamp),
+        parent,
+      };
+      if (attempts !== undefined) (record as { attempts?: unknown }).attempts = attempts;
+      return record;
+    };
     if (this.#s0[row] > maxStep) return [];
     const first = make(
       single ? this.#status[row] : this.#status0[row],
@@ -455,6 +481,7 @@ export class RequestRows extends Forest<RequestRecord> {
           m.output,
           { time: m.time, step: m.step, identifier: text },
           versions.at(-1)!,
+          m.attempts,
         ),
       );
     }
@@ -467,6 +494,7 @@ export class RequestRows extends Forest<RequestRecord> {
         this.#output[row],
         { time: this.#t1[row], step: this.#s1[row], identifier: text },
         versions.at(-1)!,
+        this.#attempts.get(row),
       ),
     );
     return versions;
@@ -528,6 +556,7 @@ export class RequestRows extends Forest<RequestRecord> {
     status: RequestStatus,
     output: unknown,
     stamp: Stamp,
+    attempts?: readonly AttemptRecord[],
   ): void {
     const code = STATUS_CODES[status];
     if (code === undefined) {
@@ -547,7 +576,7 @@ export class RequestRows extends Forest<RequestRecord> {
     const text = stamp.identifier === `${status} request ${identifier}`
       ? undefined
       : stamp.identifier;
-    this.#push(row, code, output, stamp.time, stamp.step, text);
+    this.#push(row, code, output, stamp.time, stamp.step, text, attempts);
   }
 
   /**
@@ -597,7 +626,15 @@ export class RequestRows extends Forest<RequestRecord> {
         const text = v.stamp.identifier === `${v.status} request ${v.identifier}`
           ? undefined
           : v.stamp.identifier;
-        copy.#push(into, STATUS_CODES[v.status], v.output, v.stamp.time, v.stamp.step, text);
+        copy.#push(
+          into,
+          STATUS_CODES[v.status],
+          v.output,
+          v.stamp.time,
+          v.stamp.step,
+          text,
+          v.attempts,
+        );
       }
     }
   }
