@@ -218,9 +218,16 @@ Deno.test("graphSerialization() writes what serializedRuns() holds, for varied r
     ]);
     return results.length;
   }, { name: "top" });
+  let tries = 0;
+  const flaky = node(async () => {
+    if (tries++ === 0) throw new Error("first try");
+    return "second try";
+  }, { name: "flaky", retries: 1, retryDelay: 0 });
   await using runner = new Runner({ loggingSetting: "NONE" });
   await runner.run(top);
   await assert.rejects(runner.run(leaf, "fail"));
+  await runner.run(flaky);
+  assert.equal(runner.info.requestHeap.insertionRequests[2].attempts?.length, 2);
   const info = runner.info;
   const expected = JSON.stringify(info.serializedRuns());
   assert.equal(info.graphSerialization(), expected);
