@@ -249,6 +249,8 @@ export class RTState {
   ): Promise<unknown> {
     const requests = this.#requests;
     const stamper = this.#info.stamper;
+    // Calls without arguments share one frozen list instead of keeping theirs.
+    if (args.length === 0) args = NO_ARGS;
     let row: number;
     try {
       row = requests.open(parentRow, args, node.name, nodeType, stamper, requestId);
@@ -444,6 +446,8 @@ export class RTState {
     return Promise.resolve();
   }
 }
+
+const NO_ARGS: unknown[] = Object.freeze([]) as unknown as unknown[];
 
 // The scope whose settlers the shared executor below is handing out; set
 // only for the synchronous duration of one `new Promise` call.

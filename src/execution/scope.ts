@@ -55,13 +55,16 @@ export class TaskScope extends Task implements Job {
   // aborted; once `aborted` is true it stays true, and the controller (if it
   // exists or is created later) is aborted with `reason`. Rare fields live
   // there so that the many scopes of a fan-out stay small.
-  #abort: { controller?: AbortController; aborted: boolean; reason?: unknown } | null = null;
+  #abort: {
+    controller?: AbortController;
+    aborted: boolean;
+    reason?: unknown;
+    timer?: ReturnType<typeof setTimeout>;
+  } | null = null;
   /** Settles the caller's promise with the node's result (set by the runtime). */
   resolve: (value: unknown) => void = noop;
   /** Settles the caller's promise with an error (set by the runtime). */
   reject: (error: unknown) => void = noop;
-  /** The per-node timeout timer, if any. */
-  timer: ReturnType<typeof setTimeout> | undefined = undefined;
   /** The job's status: `"opened"` until the task settles or is cancelled. */
   status: JobStatus = "opened";
   /** What the task returned or threw, once closed. */
@@ -150,6 +153,15 @@ export class TaskScope extends Task implements Job {
       if (state.aborted) state.controller.abort(state.reason);
     }
     return state.controller.signal;
+  }
+
+  /** The per-node timeout timer, if any. */
+  get timer(): ReturnType<typeof setTimeout> | undefined {
+    return this.#abort?.timer;
+  }
+
+  set timer(timer: ReturnType<typeof setTimeout> | undefined) {
+    (this.#abort ??= { aborted: false }).timer = timer;
   }
 
   /** Whether the request was cancelled or timed out. */
