@@ -29,7 +29,22 @@ const INITIAL = 256;
 
 /**
  * The rows behind a {@linkcode RequestForest}: one row of numbers per
- * request, no object per request or per version.
+ * request, no object per request or per version. The runtime opens and
+ * closes rows; ids and records are built when read.
+ *
+ * @example Opening and closing a row
+ * ```ts
+ * import { RequestForest, StampManager } from "@switchyard/core/engine";
+ * import assert from "node:assert/strict";
+ *
+ * const stamper = new StampManager();
+ * const requests = new RequestForest("run-");
+ * const row = requests.open(-1, [2], "double", "async", stamper);
+ * requests.close(row, "Completed", 4, stamper);
+ * assert.equal(requests.idOf(row), "run-0");
+ * assert.equal(requests.get("run-0")?.output, 4);
+ * assert.equal(requests.get("run-0")?.sinkId, "run-0:node");
+ * ```
  */
 export class RequestRows extends Forest<RequestRecord> {
   // Invariant: rows 0..#rows-1 are the requests in creation order. Row r's
