@@ -65,3 +65,7 @@ export {
   WorkerExecutionStrategy,
   type WorkerStrategyOptions,
 } from "./src/execution/worker_strategy.ts";
+export {
+  ProcessExecutionStrategy,
+  type ProcessStrategyOptions,
+} from "./src/execution/process_strategy.ts";
