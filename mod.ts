@@ -55,7 +55,12 @@ export {
   parseExecutorConfig,
   type WorkerPoolConfig,
 } from "./src/execution/config.ts";
-export { GlobalTimeoutError, NodeTimeoutError, RequestCancelledError } from "./src/core/errors.ts";
+export {
+  GlobalTimeoutError,
+  NodeTimeoutError,
+  RequestCancelledError,
+  UnknownParentError,
+} from "./src/core/errors.ts";
 export { canonicalLoggingSetting, type LoggingSetting } from "./src/core/logging.ts";
 export {
   type ErrorDecision,

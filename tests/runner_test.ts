@@ -84,14 +84,22 @@ Deno.test("Runner.run() leaves exactly two stamps per call", async () => {
   assert.deepEqual(steps, [...steps].sort((a, b) => a - b));
 });
 
-Deno.test("Runner.run() gives a list answer after several runs", async () => {
+Deno.test("Runner.run() gives that run's info; runner.info keeps every run", async () => {
   await using runner = new Runner(quiet);
-  await runner.run(double, 1);
+  const first = await runner.run(double, 1);
   assert.equal(runner.info.answer, 2);
+  assert.equal(first.answer, 2);
   await runner.run(double, 2);
   const info = await runner.run(double, 3);
-  assert.deepEqual(info.answer, [2, 4, 6]);
-  assert.equal(info.requestHeap.insertionRequests.length, 3);
+  const answer: number = info.answer;
+  assert.equal(answer, 6);
+  assert.equal(info.requestHeap.insertionRequests.length, 1);
+  assert.equal(info.allStamps.length, 2);
+  assert.equal(JSON.parse(info.graphSerialization()).length, 1);
+  assert.equal(first.answer, 2);
+  assert.equal(first.requestHeap.size, 1);
+  assert.deepEqual(runner.info.answer, [2, 4, 6]);
+  assert.equal(runner.info.requestHeap.insertionRequests.length, 3);
 });
 
 const failing = node(async (): Promise<number> => {
