@@ -48,32 +48,43 @@ export {
 export { call, callBatch, type CallBatchOptions } from "./src/nodes/call.ts";
 export { broadcast, currentSignal, getContext, putContext } from "./src/nodes/context.ts";
 export { Runner } from "./src/run/runner.ts";
+export { RunIdInUseError, RunNotSavedError } from "./src/run/errors.ts";
 export {
   type ExecutorConfig,
   type ExecutorConfigInput,
   parseExecutorConfig,
   type WorkerPoolConfig,
 } from "./src/execution/config.ts";
-export { GlobalTimeoutError, NodeTimeoutError, RequestCancelledError } from "./src/core/errors.ts";
-export type { LoggingSetting } from "./src/core/logging.ts";
+export {
+  GlobalTimeoutError,
+  NodeTimeoutError,
+  RequestCancelledError,
+  UnknownParentError,
+} from "./src/core/errors.ts";
+export { canonicalLoggingSetting, type LoggingSetting } from "./src/core/logging.ts";
 export {
   type ErrorDecision,
   ErrorHandler,
   type ErrorHandlerOptions,
   type ErrorStrategy,
 } from "./src/flow/error_handler.ts";
-export { ExecutionRecord } from "./src/flow/execution_record.ts";
+export { ExecutionRecord, type ExecutionRecordKind } from "./src/flow/execution_record.ts";
 export {
   type DeferredEvent,
+  JobClaimedError,
   JobState,
   type JobStateFile,
   JobStateLoadError,
   type JobStateOptions,
+  JobStateSaveError,
   type JobStateStatus,
+  type LeaseHolder,
   type OutputHandler,
   type PausePoint,
   type PendingActivation,
   type RoutineOutput,
+  type RoutineStatus,
+  type RoutineStatusName,
   type SharedLogEntry,
 } from "./src/flow/job_state.ts";
 export {
@@ -92,6 +103,7 @@ export {
   type ExecuteOptions,
   Flow,
   type FlowOptions,
+  type FlowSaveOptions,
   type PauseOptions,
   type SlotTarget,
   type WaitOptions,
@@ -114,6 +126,10 @@ export {
   type StateResult,
 } from "./src/states/state.ts";
 export type { ArgumentSplit, ArgumentSplits, LazyArgs } from "./src/states/state_types.ts";
-export { type ActiveState, StateManager } from "./src/states/state_manager.ts";
-export { StateFailedError } from "./src/states/errors.ts";
+export {
+  type ActiveState,
+  StateManager,
+  type StateManagerConfig,
+} from "./src/states/state_manager.ts";
+export { StateFailedError, StateManagerExistsError } from "./src/states/errors.ts";
 export type { ObservedJob } from "./src/flow/flow.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { call, type ExecutionInfo, node, Runner } from "../mod.ts";
+import { call, type ExecutionInfo, node, Runner, RunNotSavedError } from "../mod.ts";
 import {
   eventLogPath,
   loadRun,
@@ -84,7 +84,8 @@ Deno.test("EventLogWriter events rebuild the same tree as the snapshot", async (
         loggingSetting: "NONE",
       });
       await runner.run(root, [1, 2, -3]);
-      info = await runner.run(root, [4]);
+      await runner.run(root, [4]);
+      info = runner.info;
     }
     const fromSnapshot = await loadRun(stateDir, "same");
     assert.equal(fromSnapshot.source, "snapshot");
@@ -127,17 +128,22 @@ Deno.test("EventLogWriter records a node timeout as the failure the run recorded
   });
 });
 
-Deno.test("EventLogWriter failing to write never fails the run", async () => {
+Deno.test("A state folder that cannot be written is refused when the runner is made", async () => {
   await withStateDir(async (stateDir) => {
     const blocker = join(stateDir, "not-a-dir");
     await Deno.writeTextFile(blocker, "a file where a folder should be");
-    await using runner = new Runner({
-      saveState: true,
-      stateDir: blocker,
-      runIdentifier: "nowhere",
-      loggingSetting: "NONE",
-    });
-    assert.deepEqual((await runner.run(root, [3])).answer, [6]);
+    assert.throws(
+      () =>
+        new Runner({
+          saveState: true,
+          stateDir: blocker,
+          runIdentifier: "nowhere",
+          loggingSetting: "NONE",
+        }),
+      RunNotSavedError,
+      "Cannot save run 'nowhere'",
+    );
+    assert.equal(await Deno.readTextFile(blocker), "a file where a folder should be");
   });
 });
 
