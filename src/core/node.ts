@@ -5,9 +5,14 @@
  */
 import { z } from "npm:zod@^4.1.0";
 import { describeIssues } from "./validation.ts";
+import { describeValue } from "./describe.ts";
 
-/** Where a node runs: on the event loop or in a Web Worker. */
-export type ExecutionConfigurations = "async" | "worker";
+/**
+ * Where a node runs: on the event loop, in a Web Worker, or on a worker
+ * process reached through a job queue (which falls back to a local Web
+ * Worker when the runner has no `remote` configuration).
+ */
+export type ExecutionConfigurations = "async" | "worker" | "remote";
 
 /**
  * Deno permissions for worker code: `"inherit"`, `"none"`, or an object of
@@ -33,7 +38,21 @@ export interface NodeOptions {
   permissions?: WorkerPermissions;
   /** Worker nodes: transfer `ArrayBuffer` arguments instead of copying them. */
   transfer?: boolean;
+  /**
+   * Worker nodes defined with a module URL: the name of the job queue that
+   * `switchyard worker --queue <name>` processes serve. With `remote` in the
+   * runner's configuration each call becomes a job on that queue (its
+   * `retries` become the job's attempts); without it the node runs in the
+   * local worker pool, so the same code runs on one machine and on a fleet.
+   * Letters, digits, `_`, `-` and `.` only.
+   *
+   * @default undefined (the node never leaves the runner's process)
+   */
+  queue?: string;
 }
+
+/** What a queue name may hold: BullMQ keys forbid `:` and blanks. */
+export const QUEUE_NAME_PATTERN: RegExp = /^[A-Za-z0-9_.-]{1,100}$/;
 
 const NODE_BRAND: unique symbol = Symbol.for("switchyard.node") as never;
 
@@ -49,6 +68,10 @@ const optionsSchema = z.object({
   ])
     .optional(),
   transfer: z.boolean().optional(),
+  queue: z.string().regex(
+    QUEUE_NAME_PATTERN,
+    "1 to 100 letters, digits, '_', '-' or '.'",
+  ).optional(),
 }).strict();
 
 /**
@@ -84,7 +107,7 @@ export class Node<A extends unknown[] = unknown[], R = unknown> {
     this.fn = fn;
     this.name = options.name ?? fn.name;
     this.options = options;
-    this.mode = options.worker ? "worker" : "async";
+    this.mode = options.queue !== undefined ? "remote" : options.worker ? "worker" : "async";
     this.moduleUrl = typeof options.worker === "string" || options.worker instanceof URL
       ? String(options.worker)
       : null;
@@ -139,6 +162,18 @@ export function node<A extends unknown[], R>(
     throw new TypeError(
       `Cannot create node '${options?.name ?? fn.name}' as ${
         describeIssues(parsed.error, options)
+      }`,
+    );
+  }
+  if (
+    options.queue !== undefined && typeof options.worker !== "string" &&
+    !(options.worker instanceof URL)
+  ) {
+    throw new TypeError(
+      `Cannot create node '${
+        options.name ?? fn.name
+      }' as 'worker' must be a module URL (usually import.meta.url) for a node with a 'queue': current value is ${
+        describeValue(options.worker, 60)
       }`,
     );
   }

@@ -5,6 +5,8 @@
  */
 import { Coordinator } from "../execution/coordinator.ts";
 import { defaultStrategies } from "../execution/strategies.ts";
+// Registers the "remote" mode's strategy (BullMQ loads only when used).
+import "../remote/remote_strategy.ts";
 import { applyLoggingSetting, logger } from "../core/logging.ts";
 import type { Node } from "../core/node.ts";
 import { EventLogWriter } from "../persistence/event_log.ts";

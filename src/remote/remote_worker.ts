@@ -1,0 +1,501 @@
+/**
+ * The worker process side of remote execution: takes jobs from one BullMQ
+ * queue and runs each in a local pool of Web Workers, so this process's
+ * event loop stays free to renew the jobs' locks.
+ *
+ * @module
+ */
+import { hostname } from "node:os";
+import { pathToFileURL } from "node:url";
+import { z } from "npm:zod@^4.1.0";
+import { isNode, Node, QUEUE_NAME_PATTERN, type WorkerPermissions } from "../core/node.ts";
+import { logger } from "../core/logging.ts";
+import { describeIssues } from "../core/validation.ts";
+import { NodeTimeoutError } from "../core/errors.ts";
+import { Task } from "../execution/task.ts";
+import { WorkerExecutionStrategy } from "../execution/worker_strategy.ts";
+import { WorkerTaskError } from "../execution/worker_error.ts";
+import { decodeError, decodeValue, encodeArgs, encodeError, encodeValue } from "./codec.ts";
+import { RemoteUnavailableError, RunnerGoneError } from "./errors.ts";
+import {
+  ALIVE_REFRESH_MS,
+  ATTEMPT_PROBE,
+  type AttemptPlace,
+  type CancelNotice,
+  jobDataSchema,
+  type RemoteJobData,
+  RemoteKeys,
+  type ToRunner,
+  type ToWorker,
+} from "./protocol.ts";
+
+const log = logger("remote");
+
+type Lib = typeof import("./_bullmq.ts");
+type Redis = InstanceType<Lib["Redis"]>;
+type BullWorker = InstanceType<Lib["Worker"]>;
+type BullJob = InstanceType<Lib["Job"]>;
+
+/** Options of {@linkcode RemoteWorker}. */
+export interface RemoteWorkerOptions {
+  /** The Redis server, e.g. `redis://127.0.0.1:6379`. */
+  redis: string;
+  /** The queue to serve (a node's `queue` option). */
+  queue: string;
+  /**
+   * The key prefix, as in the runners' `remote.prefix`.
+   *
+   * @default "switchyard"
+   */
+  prefix?: string;
+  /**
+   * Jobs run at once, each in a Web Worker of this process's pool.
+   *
+   * @default navigator.hardwareConcurrency
+   */
+  concurrency?: number;
+  /**
+   * Deno permissions of the node code (narrower than the process's).
+   *
+   * @default "inherit"
+   */
+  permissions?: WorkerPermissions;
+  /**
+   * The modules jobs may name: URLs or paths (relative to the working
+   * directory); one ending in `/` allows every module below it. A job for
+   * any other module fails without importing it.
+   *
+   * @default the working directory and everything below it
+   */
+  modules?: string[];
+  /**
+   * How long a job's lock lasts without renewal (ms): a job whose worker
+   * died is handed to another worker after about this long.
+   *
+   * @default 30000
+   */
+  lockDuration?: number;
+  /**
+   * How often stalled jobs are looked for (ms).
+   *
+   * @default 30000
+   */
+  stalledInterval?: number;
+  /**
+   * How many times a job may stall (its worker dying) before it fails.
+   *
+   * @default 5
+   */
+  maxStalledCount?: number;
+  /**
+   * How long the first connection may take (ms).
+   *
+   * @default 5000
+   */
+  connectTimeout?: number;
+}
+
+const optionsSchema = z.object({
+  redis: z.string().refine(isRedisUrl, "a redis:// or rediss:// URL with a host"),
+  queue: z.string().regex(QUEUE_NAME_PATTERN, "1 to 100 letters, digits, '_', '-' or '.'"),
+  prefix: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "1 to 64 letters, digits, '_', '-' or '.'")
+    .optional(),
+  concurrency: z.number().int().positive().optional(),
+  permissions: z.union([z.enum(["inherit", "none"]), z.record(z.string(), z.unknown())])
+    .optional(),
+  modules: z.array(z.string().min(1)).optional(),
+  lockDuration: z.number().int().positive().optional(),
+  stalledInterval: z.number().int().positive().optional(),
+  maxStalledCount: z.number().int().nonnegative().optional(),
+  connectTimeout: z.number().positive().optional(),
+}).strict();
+
+function isRedisUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === "redis:" || url.protocol === "rediss:") && url.hostname !== "";
+}
+
+/** A job's node could not be loaded: retrying would not help. */
+class LoadError extends Error {
+  override name = "RemoteLoadError";
+}
+
+/** What a job's task asks of the worker. */
+interface TaskOwner {
+  call(task: RemoteJobTask, target: Node, args: unknown[]): Promise<unknown>;
+}
+
+/** A job as a task for the local pool: its signal and calls lead back to Redis. */
+class RemoteJobTask extends Task {
+  readonly #signal: AbortSignal;
+  readonly #owner: TaskOwner;
+  readonly data: RemoteJobData;
+  readonly attempt: number;
+
+  constructor(
+    data: RemoteJobData,
+    node: Node,
+    args: unknown[],
+    signal: AbortSignal,
+    owner: TaskOwner,
+    attempt: number,
+  ) {
+    super(data.requestId, node, args);
+    this.data = data;
+    this.#signal = signal;
+    this.#owner = owner;
+    this.attempt = attempt;
+  }
+
+  override get signal(): AbortSignal {
+    return this.#signal;
+  }
+
+  override callChild(target: Node, args: unknown[]): Promise<unknown> {
+    if (target.name === ATTEMPT_PROBE) return Promise.resolve(this.attempt);
+    return this.#owner.call(this, target, args);
+  }
+}
+
+/**
+ * Serves one queue: each job's node is imported from its module (only
+ * modules the allow-list names), run in a Web Worker of a local pool, and
+ * its value or structured error (name, message, stack, cause) goes back
+ * to the runner that sent it. `call()` in the node becomes a tracked
+ * request on that runner; its `currentSignal()` fires when the runner
+ * cancels the request, when the call's deadline passes, and when the
+ * runner is gone.
+ *
+ * @example Serving a queue until told to stop
+ * ```ts ignore
+ * import { RemoteWorker } from "@switchyard/core/engine";
+ *
+ * const worker = new RemoteWorker({ redis: "redis://127.0.0.1:6379", queue: "analyse" });
+ * await worker.start();
+ * // … later
+ * await worker.close();
+ * ```
+ */
+export class RemoteWorker {
+  /** This worker's id. */
+  readonly id: string = crypto.randomUUID();
+  readonly #options: RemoteWorkerOptions;
+  readonly #keys: RemoteKeys;
+  readonly #allowed: string[];
+  readonly #pool: WorkerExecutionStrategy;
+  readonly #host = hostname();
+  // Invariant: #running has a controller for every job being processed,
+  // by request id; #calls every call awaiting its runner's reply.
+  readonly #running = new Map<string, AbortController>();
+  readonly #calls = new Map<number, PromiseWithResolvers<unknown>>();
+  readonly #modules = new Map<string, Promise<Record<string, unknown>>>();
+  #nextCall = 0;
+  #lib: Lib | null = null;
+  #worker: BullWorker | null = null;
+  #commands: Redis | null = null;
+  #clients: Redis[] = [];
+  #closing: Promise<void> | null = null;
+  /** Jobs finished (completed or failed) by this worker. */
+  processed = 0;
+
+  /**
+   * Makes a RemoteWorker; nothing connects before {@linkcode RemoteWorker.start}.
+   *
+   * @param options Redis URL, queue, concurrency, permissions, allowed modules, lock settings.
+   * @throws {TypeError} Naming the option and its value when one is invalid.
+   */
+  constructor(options: RemoteWorkerOptions) {
+    const parsed = optionsSchema.safeParse(options);
+    if (!parsed.success) {
+      throw new TypeError(`Cannot start a worker as ${describeIssues(parsed.error, options)}`);
+    }
+    this.#options = options;
+    this.#keys = new RemoteKeys(options.prefix ?? "switchyard");
+    const base = pathToFileURL(Deno.cwd() + "/").href;
+    this.#allowed = (options.modules ?? [base]).map((m) =>
+      URL.canParse(m) && /^[a-z][a-z0-9+.-]+:/i.test(m) && !/^[a-z]:[\\/]/i.test(m)
+        ? m
+        : new URL(m, base).href
+    );
+    this.#pool = new WorkerExecutionStrategy({
+      size: options.concurrency ?? navigator.hardwareConcurrency ?? 1,
+      permissions: options.permissions,
+    });
+  }
+
+  /** Where this worker runs: host and process id. */
+  get place(): { host: string; pid: number } {
+    return { host: this.#host, pid: Deno.pid };
+  }
+
+  /**
+   * Connects and starts taking jobs.
+   *
+   * @throws {RemoteUnavailableError} If Redis cannot be reached.
+   */
+  async start(): Promise<void> {
+    const lib = this.#lib = await import("./_bullmq.ts");
+    const { redis, queue } = this.#options;
+    try {
+      await lib.probe(redis, this.#options.connectTimeout ?? 5000);
+    } catch (error) {
+      throw new RemoteUnavailableError(
+        redis,
+        `the server cannot be reached (${(error as Error)?.message})`,
+        { cause: error },
+      );
+    }
+    const commands = this.#commands = this.#client(lib, "commands");
+    const subscriber = this.#client(lib, "subscriber");
+    let readyOnce = false;
+    subscriber.on("ready", () => {
+      // Replies published while the connection was down are lost.
+      if (readyOnce) this.#failCalls("the connection to Redis was lost while waiting");
+      readyOnce = true;
+    });
+    subscriber.on("message", (channel: string, raw: string) => this.#onMessage(channel, raw));
+    await subscriber.subscribe(this.#keys.cancelChannel, this.#keys.workerChannel(this.id));
+    await commands.ping();
+    const worker = this.#worker = new lib.Worker(queue, (job) => this.#process(job), {
+      connection: this.#client(lib, "worker"),
+      prefix: this.#keys.prefix,
+      concurrency: this.#options.concurrency ?? navigator.hardwareConcurrency ?? 1,
+      lockDuration: this.#options.lockDuration ?? 30_000,
+      stalledInterval: this.#options.stalledInterval ?? 30_000,
+      maxStalledCount: this.#options.maxStalledCount ?? 5,
+    });
+    worker.on(
+      "error",
+      (error: Error) =>
+        log.warn("Worker of queue {queue} hit an error: {error}", { queue, error: error.message }),
+    );
+    await worker.waitUntilReady();
+  }
+
+  #client(lib: Lib, what: string): Redis {
+    const redis = lib.client(this.#options.redis);
+    this.#clients.push(redis);
+    let reported = false;
+    redis.on("error", (error: Error) => {
+      if (!reported) {
+        log.warn("Redis {what} connection failed: {error}", { what, error: error.message });
+      }
+      reported = true;
+    });
+    redis.on("ready", () => reported = false);
+    return redis;
+  }
+
+  async #process(job: BullJob): Promise<string> {
+    const parsed = jobDataSchema.safeParse(job.data);
+    if (!parsed.success) {
+      throw new this.#lib!.UnrecoverableError(
+        `Cannot run job ${job.id} of queue '${this.#options.queue}' as its data is not a Switchyard job: ${
+          describeIssues(parsed.error, job.data)
+        }`,
+      );
+    }
+    const data = parsed.data;
+    const commands = this.#commands!;
+    const place: AttemptPlace = {
+      attempt: Math.max(1, job.attemptsStarted ?? job.attemptsMade + 1),
+      host: this.#host,
+      pid: Deno.pid,
+      worker: this.id,
+    };
+    const alive = this.#keys.runnerAlive(data.runnerId);
+    if (await commands.exists(alive) === 0) {
+      throw new this.#lib!.UnrecoverableError(
+        new RunnerGoneError(data.runnerId, data.name).message,
+      );
+    }
+    const channel = this.#keys.runnerChannel(data.runnerId);
+    const send = (message: ToRunner) => commands.publish(channel, JSON.stringify(message));
+    await send({ t: "start", id: data.requestId, ...place });
+
+    const controller = new AbortController();
+    this.#running.set(data.requestId, controller);
+    const timers: ReturnType<typeof setTimeout>[] = [];
+    if (data.deadline !== null) {
+      timers.push(setTimeout(() => {
+        const timeout = Math.max(0, data.deadline! - Date.now());
+        controller.abort(new NodeTimeoutError(data.name, timeout));
+      }, Math.max(0, data.deadline - Date.now())));
+    }
+    const watch = setInterval(async () => {
+      if (await commands.exists(alive).catch(() => 1) === 0) {
+        controller.abort(new RunnerGoneError(data.runnerId, data.name));
+      }
+    }, ALIVE_REFRESH_MS);
+    try {
+      const node = await this.#load(data);
+      const args = decodeValue(data.args);
+      if (!Array.isArray(args)) {
+        throw new LoadError("Cannot run a job as its arguments are not a list");
+      }
+      const task = new RemoteJobTask(data, node, args, controller.signal, this, place.attempt);
+      const value = await this.#pool.execute(task);
+      let v: string;
+      try {
+        v = encodeValue(value);
+      } catch (error) {
+        throw new LoadError(
+          `Cannot return the value of node '${data.name}' as it cannot be encoded for Redis: ${
+            (error as Error).message
+          }`,
+        );
+      }
+      await send({ t: "done", id: data.requestId, attempt: place.attempt, v });
+      return v;
+    } catch (thrown) {
+      // The node's own error, not the pool's wrapper around it.
+      const error = thrown instanceof WorkerTaskError && thrown.reason === "threw"
+        ? thrown.cause
+        : thrown;
+      const final = controller.signal.aborted || error instanceof LoadError ||
+        job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      await send({
+        t: "fail",
+        id: data.requestId,
+        attempt: place.attempt,
+        e: encodeError(error),
+        final,
+      }).catch(() => {});
+      const failure = final ? new this.#lib!.UnrecoverableError("") : new Error("");
+      failure.message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      if (error instanceof Error && error.stack) failure.stack = error.stack;
+      throw failure;
+    } finally {
+      this.processed++;
+      for (const timer of timers) clearTimeout(timer);
+      clearInterval(watch);
+      this.#running.delete(data.requestId);
+    }
+  }
+
+  /** The job's node, from a module the allow-list names. */
+  async #load(data: RemoteJobData): Promise<Node> {
+    const url = data.module;
+    if (!this.#allowed.some((a) => a.endsWith("/") ? url.startsWith(a) : url === a)) {
+      throw new LoadError(
+        `Cannot run node '${data.name}' as module ${url} is not allowed on this worker (allowed: ${
+          this.#allowed.join(", ")
+        }): start the worker with --module ${url}`,
+      );
+    }
+    let ns = this.#modules.get(url);
+    if (!ns) {
+      ns = import(url);
+      this.#modules.set(url, ns);
+    }
+    let exports: Record<string, unknown>;
+    try {
+      exports = await ns;
+    } catch (error) {
+      this.#modules.delete(url);
+      throw new LoadError(
+        `Cannot run export '${data.export}' of module ${url} as the module could not be imported: ${
+          (error as Error)?.message ?? String(error)
+        }`,
+      );
+    }
+    const found = Object.hasOwn(exports, data.export) ? exports[data.export] : undefined;
+    if (!isNode(found)) {
+      throw new LoadError(
+        `Cannot run export '${data.export}' of module ${url} as it is not a node: current value is ${
+          found === undefined ? "undefined (no such export)" : typeof found
+        }`,
+      );
+    }
+    // Retries and timeouts are the runner's: the pool runs one attempt.
+    return new Node(found.fn, {
+      ...found.options,
+      name: found.name,
+      worker: found.moduleUrl ?? url,
+      retries: 0,
+      timeout: undefined,
+      queue: undefined,
+    });
+  }
+
+  /** A `call()` from a running job: sent to its runner, which tracks and runs it. */
+  call(task: RemoteJobTask, target: Node, args: unknown[]): Promise<unknown> {
+    const { signal } = task;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    let encoded: string;
+    try {
+      encoded = encodeArgs(args, `call node '${target.name}' from remote node '${task.node.name}'`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const c = ++this.#nextCall;
+    const waiting = Promise.withResolvers<unknown>();
+    this.#calls.set(c, waiting);
+    const onAbort = () => waiting.reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    const message: ToRunner = {
+      t: "call",
+      id: task.requestId,
+      c,
+      w: this.#keys.workerChannel(this.id),
+      name: target.name,
+      url: target.moduleUrl,
+      args: encoded,
+    };
+    this.#commands!.publish(this.#keys.runnerChannel(task.data.runnerId), JSON.stringify(message))
+      .catch((error: unknown) => waiting.reject(error));
+    return waiting.promise.finally(() => {
+      signal.removeEventListener("abort", onAbort);
+      this.#calls.delete(c);
+    });
+  }
+
+  #onMessage(channel: string, raw: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(raw);
+    } catch {
+      return;
+    }
+    if (channel === this.#keys.cancelChannel) {
+      const notice = message as CancelNotice;
+      const controller = typeof notice.id === "string" ? this.#running.get(notice.id) : undefined;
+      controller?.abort(decodeError(String(notice.e)));
+      return;
+    }
+    const reply = message as ToWorker;
+    const waiting = this.#calls.get(reply.c);
+    if (!waiting) return;
+    try {
+      if (reply.ok) waiting.resolve(decodeValue(reply.v));
+      else waiting.reject(decodeError(reply.e));
+    } catch (error) {
+      waiting.reject(error);
+    }
+  }
+
+  #failCalls(why: string): void {
+    for (const waiting of this.#calls.values()) {
+      waiting.reject(new RemoteUnavailableError(this.#options.redis, why));
+    }
+  }
+
+  /**
+   * Stops taking jobs, lets the running ones finish (their outcomes are
+   * sent), then closes the pool and every connection. Safe to call twice.
+   */
+  close(): Promise<void> {
+    return this.#closing ??= (async () => {
+      await this.#worker?.close();
+      await this.#pool.shutdown();
+      await Promise.all(this.#clients.map(async (redis) => {
+        try {
+          await redis.quit();
+        } catch {
+          redis.disconnect();
+        }
+      }));
+    })();
+  }
+}
