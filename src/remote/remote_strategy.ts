@@ -216,6 +216,9 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
         connection: this.#client(link.lib, `queue ${name}`, link.clients),
         prefix: this.#config.prefix,
       });
+      // Its connection's errors are logged by #client; without a listener
+      // BullMQ would print each one.
+      queue.on("error", () => {});
       link.queues.set(name, queue);
     }
     return queue;
