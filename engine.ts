@@ -62,6 +62,7 @@ export {
   type WorkerStrategyOptions,
 } from "./src/execution/worker_strategy.ts";
 export { type AttemptOutcome, RemoteExecutionStrategy } from "./src/remote/remote_strategy.ts";
+export type { AttemptPlace } from "./src/remote/protocol.ts";
 export { RemoteWorker, type RemoteWorkerOptions } from "./src/remote/remote_worker.ts";
 export { decodeValue, encodeValue } from "./src/remote/codec.ts";
 export { RemoteUnavailableError, RunnerGoneError } from "./src/remote/errors.ts";

@@ -103,8 +103,9 @@ Deno.test("deno task run <unknown> lists the examples and exits 2", async () => 
 });
 
 Deno.test("every example in examples/ is run by a test", async () => {
-  // Flow examples run in flow_examples_test.ts; the others above.
+  // Flow examples run in flow_examples_test.ts, fleet in remote_test.ts; the others above.
   const tested = new Set([
+    "fleet",
     "pipeline",
     "state_machine",
     "workers",

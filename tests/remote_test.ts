@@ -418,6 +418,35 @@ Deno.test("remote: Redis restarted mid-run fails the open request with a named e
   }
 });
 
+Deno.test("deno task run fleet: two worker processes run the pipeline's Analyse state and its batches", async () => {
+  const examples = new URL("../examples/", import.meta.url);
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--unstable-worker-options",
+      "--config",
+      new URL("../deno.json", import.meta.url).pathname,
+      new URL("main.ts", examples).pathname,
+      "fleet",
+      examples.pathname,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const out = new TextDecoder().decode(stdout);
+  assert.equal(code, 0, new TextDecoder().decode(stderr));
+  const pids = [...out.matchAll(/Worker process (\d+) serves queue 'fleet'/g)].map((m) => m[1]);
+  assert.equal(pids.length, 2);
+  assert.match(out, /Scanned .*: \d+ files/);
+  assert.match(out, new RegExp(`fleetAnalyse: attempt 1 on [^/]+/(${pids.join("|")}) completed`));
+  const batches = [
+    ...out.matchAll(/fleetMeasure \(\d+ files\): attempt 1 on [^/]+\/(\d+) completed/g),
+  ];
+  assert.ok(batches.length > 0, out);
+  assert.ok(batches.every((m) => pids.includes(m[1])), out);
+});
+
 async function waitForAsync<T>(probe: () => Promise<T | null>): Promise<T> {
   for (let i = 0; i < 600; i++) {
     const value = await probe();

@@ -191,6 +191,7 @@ export class RemoteWorker {
   readonly #calls = new Map<number, PromiseWithResolvers<unknown>>();
   readonly #modules = new Map<string, Promise<Record<string, unknown>>>();
   #nextCall = 0;
+  readonly #owner: TaskOwner = { call: (task, target, args) => this.#call(task, target, args) };
   #lib: Lib | null = null;
   #worker: BullWorker | null = null;
   #commands: Redis | null = null;
@@ -334,7 +335,7 @@ export class RemoteWorker {
       if (!Array.isArray(args)) {
         throw new LoadError("Cannot run a job as its arguments are not a list");
       }
-      const task = new RemoteJobTask(data, node, args, controller.signal, this, place.attempt);
+      const task = new RemoteJobTask(data, node, args, controller.signal, this.#owner, place.attempt);
       const value = await this.#pool.execute(task);
       let v: string;
       try {
@@ -420,7 +421,7 @@ export class RemoteWorker {
   }
 
   /** A `call()` from a running job: sent to its runner, which tracks and runs it. */
-  call(task: RemoteJobTask, target: Node, args: unknown[]): Promise<unknown> {
+  #call(task: RemoteJobTask, target: Node, args: unknown[]): Promise<unknown> {
     const { signal } = task;
     if (signal.aborted) return Promise.reject(signal.reason);
     let encoded: string;
