@@ -335,7 +335,14 @@ export class RemoteWorker {
       if (!Array.isArray(args)) {
         throw new LoadError("Cannot run a job as its arguments are not a list");
       }
-      const task = new RemoteJobTask(data, node, args, controller.signal, this.#owner, place.attempt);
+      const task = new RemoteJobTask(
+        data,
+        node,
+        args,
+        controller.signal,
+        this.#owner,
+        place.attempt,
+      );
       const value = await this.#pool.execute(task);
       let v: string;
       try {
