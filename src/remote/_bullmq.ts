@@ -12,9 +12,15 @@ export { Redis };
 /**
  * A client as BullMQ wants it: commands wait through reconnections instead
  * of failing after a few retries. One per Queue, Worker and subscriber.
+ *
+ * @param url The server.
+ * @param pipelined Send the commands of one event-loop turn in one write
+ *   (each socket write costs more than a small command; never for a
+ *   client that blocks, like a Worker's).
+ * @returns The client.
  */
-export function client(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null });
+export function client(url: string, pipelined = false): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, enableAutoPipelining: pipelined });
 }
 
 /**

@@ -213,7 +213,7 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
     let queue = link.queues.get(name);
     if (!queue) {
       queue = new link.lib.Queue(name, {
-        connection: this.#client(link.lib, `queue ${name}`, link.clients),
+        connection: this.#client(link.lib, `queue ${name}`, link.clients, true),
         prefix: this.#config.prefix,
       });
       // Its connection's errors are logged by #client; without a listener
@@ -224,8 +224,8 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
     return queue;
   }
 
-  #client(lib: Lib, what: string, clients: Redis[]): Redis {
-    const redis = lib.client(this.#config.redis);
+  #client(lib: Lib, what: string, clients: Redis[], pipelined = false): Redis {
+    const redis = lib.client(this.#config.redis, pipelined);
     clients.push(redis);
     let reported = false;
     redis.on("error", (error: Error) => {

@@ -31,6 +31,9 @@ import {
 
 const log = logger("remote");
 
+/** Jobs younger than this skip the check that their runner is alive (ms). */
+const FRESH_MS = 2_000;
+
 type Lib = typeof import("./_bullmq.ts");
 type Redis = InstanceType<Lib["Redis"]>;
 type BullWorker = InstanceType<Lib["Worker"]>;
@@ -274,8 +277,8 @@ export class RemoteWorker {
     await worker.waitUntilReady();
   }
 
-  #client(lib: Lib, what: string): Redis {
-    const redis = lib.client(this.#options.redis);
+  #client(lib: Lib, what: string, pipelined = false): Redis {
+    const redis = lib.client(this.#options.redis, pipelined);
     this.#clients.push(redis);
     let reported = false;
     redis.on("error", (error: Error) => {
@@ -306,14 +309,30 @@ export class RemoteWorker {
       worker: this.id,
     };
     const alive = this.#keys.runnerAlive(data.runnerId);
-    if (await commands.exists(alive) === 0) {
+    // A job added moments ago had a live runner then; an older one (left in
+    // the queue, or redelivered) is checked first. Either way the watch
+    // below stops the job if the runner goes.
+    const fresh = Date.now() - job.timestamp < FRESH_MS && place.attempt === 1;
+    const channel = this.#keys.runnerChannel(data.runnerId);
+    // Notices are not awaited: one connection keeps them in order (start
+    // before done), and the job's own outcome stays in BullMQ either way.
+    const send = (message: ToRunner) => {
+      commands.publish(channel, JSON.stringify(message)).catch((error: Error) =>
+        log.warn("Could not tell runner {runner} about {id}: {error}", {
+          runner: data.runnerId,
+          id: data.requestId,
+          error: error.message,
+        })
+      );
+    };
+    // Sent together: the check costs no round trip before the notice.
+    const gone = fresh ? null : commands.exists(alive).then((n: number) => n === 0);
+    send({ t: "start", id: data.requestId, ...place });
+    if (gone && await gone) {
       throw new this.#lib!.UnrecoverableError(
         new RunnerGoneError(data.runnerId, data.name).message,
       );
     }
-    const channel = this.#keys.runnerChannel(data.runnerId);
-    const send = (message: ToRunner) => commands.publish(channel, JSON.stringify(message));
-    await send({ t: "start", id: data.requestId, ...place });
 
     const controller = new AbortController();
     this.#running.set(data.requestId, controller);
@@ -354,7 +373,7 @@ export class RemoteWorker {
           }`,
         );
       }
-      await send({ t: "done", id: data.requestId, attempt: place.attempt, v });
+      send({ t: "done", id: data.requestId, attempt: place.attempt, v });
       return v;
     } catch (thrown) {
       // The node's own error, not the pool's wrapper around it.
@@ -363,13 +382,13 @@ export class RemoteWorker {
         : thrown;
       const final = controller.signal.aborted || error instanceof LoadError ||
         job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      await send({
+      send({
         t: "fail",
         id: data.requestId,
         attempt: place.attempt,
         e: encodeError(error),
         final,
-      }).catch(() => {});
+      });
       const failure = final ? new this.#lib!.UnrecoverableError("") : new Error("");
       failure.message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       if (error instanceof Error && error.stack) failure.stack = error.stack;
