@@ -63,8 +63,9 @@ export interface AttemptPlace {
 /** Worker → runner, on the runner's channel. */
 export type ToRunner =
   | ({ t: "start"; id: string } & AttemptPlace)
-  | { t: "done"; id: string; attempt: number; v: string }
-  | { t: "fail"; id: string; attempt: number; e: string; final: boolean }
+  /** `place` is set when no `start` was sent (the attempt ended quickly). */
+  | { t: "done"; id: string; attempt: number; v: string; place?: AttemptPlace }
+  | { t: "fail"; id: string; attempt: number; e: string; final: boolean; place?: AttemptPlace }
   | {
     t: "call";
     /** The calling request. */
@@ -133,5 +134,11 @@ export class RemoteKeys {
 export const ALIVE_REFRESH_MS = 2_000;
 /** How long the key lives without a refresh (ms). */
 export const ALIVE_TTL_MS = 7_000;
+/**
+ * How long an attempt runs before its worker says it started (ms): one
+ * that ends sooner sends one notice instead of two (each costs a socket
+ * write), and its record is made from that notice.
+ */
+export const START_NOTICE_MS = 25;
 /** The name a node can ask for its attempt number by (see `currentAttempt`). */
 export const ATTEMPT_PROBE = "switchyard.currentAttempt";

@@ -305,18 +305,9 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
     const pending = this.#open.get(message.id);
     if (!pending) return;
     if (message.t === "start") {
-      this.#endAttempt(pending, "lost");
-      const place: AttemptPlace = {
-        attempt: message.attempt,
-        host: message.host,
-        pid: message.pid,
-        worker: message.worker,
-      };
-      const { promise, resolve } = Promise.withResolvers<AttemptOutcome>();
-      attemptEnds.set(place, promise);
-      pending.attempt = { place, resolve };
-      pending.task.callChild(attemptNode(place.attempt), [place]).catch(() => {});
+      this.#startAttempt(pending, message);
     } else if (message.t === "done") {
+      if (message.place) this.#startAttempt(pending, message.place);
       this.#endAttempt(pending, "completed");
       try {
         pending.resolve(decodeValue(message.v));
@@ -324,10 +315,26 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
         pending.reject(error);
       }
     } else if (message.t === "fail") {
+      if (message.place) this.#startAttempt(pending, message.place);
       const error = decodeError(message.e);
       this.#endAttempt(pending, "failed", error);
       if (message.final) pending.reject(error);
     }
+  }
+
+  /** Opens the record of an attempt (an open one before it was lost). */
+  #startAttempt(pending: Pending, from: AttemptPlace): void {
+    this.#endAttempt(pending, "lost");
+    const place: AttemptPlace = {
+      attempt: from.attempt,
+      host: from.host,
+      pid: from.pid,
+      worker: from.worker,
+    };
+    const { promise, resolve } = Promise.withResolvers<AttemptOutcome>();
+    attemptEnds.set(place, promise);
+    pending.attempt = { place, resolve };
+    pending.task.callChild(attemptNode(place.attempt), [place]).catch(() => {});
   }
 
   /** Closes the record of the running attempt, if any. */

@@ -19,20 +19,26 @@ import { decodeError, decodeValue, encodeArgs, encodeError, encodeValue } from "
 import { RemoteUnavailableError, RunnerGoneError } from "./errors.ts";
 import {
   ALIVE_REFRESH_MS,
+  ALIVE_TTL_MS,
   ATTEMPT_PROBE,
   type AttemptPlace,
   type CancelNotice,
   jobDataSchema,
   type RemoteJobData,
   RemoteKeys,
+  START_NOTICE_MS,
   type ToRunner,
   type ToWorker,
 } from "./protocol.ts";
 
 const log = logger("remote");
 
-/** Jobs younger than this skip the check that their runner is alive (ms). */
-const FRESH_MS = 2_000;
+/**
+ * Jobs younger than this skip the check that their runner is alive (ms):
+ * its liveness key outlives it by that long anyway (a runner that shut
+ * down cleanly is the exception, and the watch during the job sees it).
+ */
+const FRESH_MS = ALIVE_TTL_MS;
 
 type Lib = typeof import("./_bullmq.ts");
 type Redis = InstanceType<Lib["Redis"]>;
@@ -312,7 +318,7 @@ export class RemoteWorker {
     // A job added moments ago had a live runner then; an older one (left in
     // the queue, or redelivered) is checked first. Either way the watch
     // below stops the job if the runner goes.
-    const fresh = Date.now() - job.timestamp < FRESH_MS && place.attempt === 1;
+    const fresh = Date.now() - job.timestamp < FRESH_MS;
     const channel = this.#keys.runnerChannel(data.runnerId);
     // Notices are not awaited: one connection keeps them in order (start
     // before done), and the job's own outcome stays in BullMQ either way.
@@ -325,10 +331,17 @@ export class RemoteWorker {
         })
       );
     };
-    // Sent together: the check costs no round trip before the notice.
+    let started = false;
+    const startNotice = () => {
+      started = true;
+      send({ t: "start", id: data.requestId, ...place });
+    };
     const gone = fresh ? null : commands.exists(alive).then((n: number) => n === 0);
-    send({ t: "start", id: data.requestId, ...place });
+    // An attempt says it started only if it lasts; a quick one says it all
+    // in its outcome notice (one publish instead of two).
+    const timers = [setTimeout(startNotice, START_NOTICE_MS)];
     if (gone && await gone) {
+      clearTimeout(timers[0]);
       throw new this.#lib!.UnrecoverableError(
         new RunnerGoneError(data.runnerId, data.name).message,
       );
@@ -336,7 +349,6 @@ export class RemoteWorker {
 
     const controller = new AbortController();
     this.#running.set(data.requestId, controller);
-    const timers: ReturnType<typeof setTimeout>[] = [];
     if (data.deadline !== null) {
       timers.push(setTimeout(() => {
         const timeout = Math.max(0, data.deadline! - Date.now());
@@ -373,13 +385,21 @@ export class RemoteWorker {
           }`,
         );
       }
-      send({ t: "done", id: data.requestId, attempt: place.attempt, v });
+      clearTimeout(timers[0]);
+      send({
+        t: "done",
+        id: data.requestId,
+        attempt: place.attempt,
+        v,
+        ...(started ? {} : { place }),
+      });
       return v;
     } catch (thrown) {
       // The node's own error, not the pool's wrapper around it.
       const error = thrown instanceof WorkerTaskError && thrown.reason === "threw"
         ? thrown.cause
         : thrown;
+      clearTimeout(timers[0]);
       const final = controller.signal.aborted || error instanceof LoadError ||
         job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       send({
@@ -388,6 +408,7 @@ export class RemoteWorker {
         attempt: place.attempt,
         e: encodeError(error),
         final,
+        ...(started ? {} : { place }),
       });
       const failure = final ? new this.#lib!.UnrecoverableError("") : new Error("");
       failure.message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
