@@ -39,9 +39,9 @@ const oneByOne = node(async function oneByOne(n: number) {
   return samples;
 }, { name: "oneByOne" });
 
-const cpu = node(async function cpu(tasks: number, ms: number) {
+const cpuBound = node(async function cpuBound(tasks: number, ms: number) {
   return (await callBatch(spin, Array.from({ length: tasks }, () => [ms]))).length;
-}, { name: "cpu" });
+}, { name: "cpuBound" });
 
 async function rawWorker(redis: string, queue: string): Promise<WorkerProcess> {
   const child = new Deno.Command(Deno.execPath(), {
@@ -112,8 +112,34 @@ async function rawLatency(queue: Queue, events: QueueEvents, n: number, base: nu
 
 const fmt = (n: number, digits = 0) => n.toFixed(digits).padStart(9);
 
+/** CPU time (user + system) a process has used, in ms; NaN where /proc is missing. */
+function cpuMs(pid: number): number {
+  try {
+    const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU ms used by the producer, the workers (together) and Redis while `fn` runs. */
+async function cpuOf(workers: number[], fn: () => Promise<unknown>): Promise<number[]> {
+  const pids = [Deno.pid, ...workers, redisPid];
+  const before = pids.map(cpuMs);
+  await fn();
+  const used = pids.map((pid, i) => cpuMs(pid) - before[i]);
+  return [used[0], used.slice(1, -1).reduce((a, b) => a + b, 0), used.at(-1)!];
+}
+
 await using redis = await startRedis();
+const redisPid = Number(
+  new TextDecoder().decode(
+    (await new Deno.Command("pgrep", { args: ["-f", `redis-server 127.0.0.1:${redis.port}`] })
+      .output()).stdout,
+  ).trim(),
+);
 const rows: string[][] = [];
+const cpu: Record<string, number[]> = {};
 
 // Raw BullMQ peer.
 {
@@ -125,7 +151,11 @@ const rows: string[][] = [];
   const workers = [await rawWorker(redis.url, "raw-tiny"), await rawWorker(redis.url, "raw-tiny")];
   try {
     await rawBurst(queue, events, 500, 0); // warm-up
-    const raw = await rawBurst(queue, events, TINY, 1_000_000);
+    let raw = 0;
+    cpu["raw BullMQ"] = await cpuOf(
+      workers.map((w) => w.pid),
+      async () => raw = await rawBurst(queue, events, TINY, 1_000_000),
+    );
     const rawLat = await rawLatency(queue, events, LATENCY_SAMPLES, 0);
     rows.push(["raw BullMQ", String(raw), String(median(rawLat))]);
   } finally {
@@ -157,7 +187,10 @@ const rows: string[][] = [];
     await using runner = new Runner({ remote: { redis: redis.url }, loggingSetting: "NONE" });
     await runner.run(fanOut, 500); // warm-up: every Web Worker started
     const start = performance.now();
-    await runner.run(fanOut, TINY);
+    cpu["remote strategy"] = await cpuOf(
+      workers.map((w) => w.pid),
+      () => runner.run(fanOut, TINY),
+    );
     const ms = performance.now() - start;
     const info = await runner.run(oneByOne, LATENCY_SAMPLES);
     const samples = (info.answer as unknown[]).at(-1) as number[];
@@ -169,10 +202,19 @@ const rows: string[][] = [];
 
 const [raw, remote] = rows.map(([name, ms, p50]) => ({ name, ms: Number(ms), p50: Number(p50) }));
 console.log(`tiny tasks: ${TINY} over 2 worker processes × concurrency ${CONCURRENCY}`);
-console.log("| what            |   tasks/s |   p50 ms |");
-console.log("| --------------- | --------: | -------: |");
+console.log(
+  "| what            |   tasks/s |   p50 ms | CPU µs/task: producer | workers |   redis |",
+);
+console.log(
+  "| --------------- | --------: | -------: | --------------------: | ------: | ------: |",
+);
 for (const r of [raw, remote]) {
-  console.log(`| ${r.name.padEnd(15)} | ${fmt(TINY / r.ms * 1000)} | ${fmt(r.p50, 3).slice(1)} |`);
+  const [producer, workers, redisCpu] = cpu[r.name].map((ms) => (ms * 1000 / TINY).toFixed(0));
+  console.log(
+    `| ${r.name.padEnd(15)} | ${fmt(TINY / r.ms * 1000)} | ${fmt(r.p50, 3).slice(1)} | ${
+      producer.padStart(21)
+    } | ${workers.padStart(7)} | ${redisCpu.padStart(7)} |`,
+  );
 }
 console.log(
   `strategy throughput / raw BullMQ: ${(raw.ms / remote.ms).toFixed(2)}× (target ≥ 0.8×)`,
@@ -194,9 +236,9 @@ console.log(
   let two: WorkerProcess | null = null;
   try {
     await using runner = new Runner({ remote: { redis: redis.url }, loggingSetting: "NONE" });
-    await runner.run(cpu, 2, 1); // warm-up
+    await runner.run(cpuBound, 2, 1); // warm-up
     let start = performance.now();
-    await runner.run(cpu, TASKS, MS);
+    await runner.run(cpuBound, TASKS, MS);
     const single = performance.now() - start;
     two = await startWorker({
       redis: redis.url,
@@ -204,9 +246,9 @@ console.log(
       concurrency: 1,
       args: ["--module", BENCH_DIR],
     });
-    await runner.run(cpu, 4, 1); // warm-up of the second
+    await runner.run(cpuBound, 4, 1); // warm-up of the second
     start = performance.now();
-    await runner.run(cpu, TASKS, MS);
+    await runner.run(cpuBound, TASKS, MS);
     const double = performance.now() - start;
     console.log(`\nCPU-bound ${TASKS} × ${MS} ms (concurrency 1 per worker process)`);
     console.log(`| worker processes |       ms |`);
