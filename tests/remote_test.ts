@@ -11,7 +11,7 @@ import {
   type RequestRecord,
   Runner,
 } from "../mod.ts";
-import type { AttemptOutcome } from "../engine.ts";
+import { type AttemptOutcome, encodeValue } from "../engine.ts";
 import { startRedis } from "./helpers/redis.ts";
 import { startWorker, type WorkerProcess } from "./helpers/workers.ts";
 import {
@@ -345,6 +345,50 @@ Deno.test("remote: a job naming an unknown export fails naming module and export
   } finally {
     await queue.close();
     await connection.quit();
+  }
+});
+
+Deno.test("remote: a worker stops a job whose runner is gone", async () => {
+  await using f = await fleet(1);
+  const marker = await Deno.makeTempFile();
+  const { Queue, Redis } = await import("../src/remote/_bullmq.ts");
+  const connection = new Redis(f.redis.url, { maxRetriesPerRequest: null });
+  const queue = new Queue(QUEUE, { connection, prefix: "switchyard" });
+  try {
+    {
+      await using runner = new Runner({ remote: { redis: f.redis.url }, loggingSetting: "NONE" });
+      await warmUp(runner);
+    }
+    const alive = "switchyard:sy:alive:gone-runner";
+    await connection.set(alive, "1");
+    const job = await queue.add("waitForAbort", {
+      v: 1,
+      module: new URL("./fixtures/remote_nodes.ts", import.meta.url).href,
+      export: "waitForAbort",
+      name: "waitForAbort",
+      args: encodeValue([marker]),
+      requestId: "r-gone",
+      parentId: null,
+      runnerId: "gone-runner",
+      attempt: 1,
+      deadline: null,
+      trace: null,
+    }, { jobId: "r-gone", attempts: 3 });
+    await waitForAsync(async () => (await job.getState()) === "active" ? true : null);
+    await connection.del(alive);
+    assert.equal(await waitForFile(marker), "RunnerGoneError");
+    const failed = await waitForAsync(async () =>
+      (await job.getState()) === "failed" ? await queue.getJob("r-gone") : null
+    );
+    assert.match(
+      failed!.failedReason,
+      /RunnerGoneError: Stopped node 'waitForAbort' as runner gone-runner/,
+    );
+    assert.equal(failed!.attemptsMade, 1);
+  } finally {
+    await queue.close();
+    await connection.quit();
+    await Deno.remove(marker);
   }
 });
 
