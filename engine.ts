@@ -28,6 +28,7 @@
 export { type Stamp, StampManager } from "./src/state/stamp.ts";
 export { Forest, type ForestRecord } from "./src/state/forest.ts";
 export {
+  type AttemptRecord,
   RequestForest,
   type RequestRecord,
   type RequestStatus,
@@ -35,6 +36,7 @@ export {
 export { NodeForest, type NodeRecord } from "./src/state/node_forest.ts";
 export { type CallNodesOptions, RTState } from "./src/execution/rt_state.ts";
 export { Task } from "./src/execution/task.ts";
+export { RETRY_DEFAULTS, retryDelayFor, runAttempts } from "./src/execution/retry_policy.ts";
 export { CoordinatorState, type Job, type JobStatus } from "./src/execution/job.ts";
 export { Coordinator, type CoordinatorDetail } from "./src/execution/coordinator.ts";
 export { AsyncExecutionStrategy, type TaskExecutionStrategy } from "./src/execution/strategy.ts";

@@ -34,7 +34,7 @@ export {
   type Vertex,
 } from "./src/state/execution_info.ts";
 export type { NodeRecord } from "./src/state/node_forest.ts";
-export type { RequestRecord, RequestStatus } from "./src/state/request_forest.ts";
+export type { AttemptRecord, RequestRecord, RequestStatus } from "./src/state/request_forest.ts";
 export type { Stamp } from "./src/state/stamp.ts";
 export {
   type AnyNode,
@@ -85,6 +85,12 @@ export {
   Routine,
   type SlotHandler,
 } from "./src/flow/routine.ts";
+export type {
+  SlotOptions,
+  SlotPayload,
+  SlotSchema,
+  TypedSlotHandler,
+} from "./src/flow/slot_schema.ts";
 export {
   type ExecuteOptions,
   Flow,
@@ -104,7 +110,11 @@ export {
   State,
   type StateFunction,
   type StateOptions,
+  type StateParameters,
+  type StatePlacement,
+  type StateResult,
 } from "./src/states/state.ts";
+export type { ArgumentSplit, ArgumentSplits, LazyArgs } from "./src/states/state_types.ts";
 export { type ActiveState, StateManager } from "./src/states/state_manager.ts";
 export { StateFailedError } from "./src/states/errors.ts";
 export type { ObservedJob } from "./src/flow/flow.ts";

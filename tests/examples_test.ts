@@ -114,6 +114,7 @@ Deno.test("every example in examples/ is run by a test", async () => {
     "flow_job_state",
     "flow_shared_data",
     "flow_validation",
+    "flow_orders",
   ]);
   const flowTests = await Deno.readTextFile(new URL("flow_examples_test.ts", import.meta.url));
   for (const name of tested) {

@@ -4,6 +4,9 @@ import { main as countersMain } from "../examples/flow_counters.ts";
 import { main as sharedDataMain } from "../examples/flow_shared_data.ts";
 import { main as historyMain } from "../examples/flow_history.ts";
 import { main as validationMain } from "../examples/flow_validation.ts";
+import { main as ordersMain } from "../examples/flow_orders.ts";
+import { main as cli } from "../src/cli/main.ts";
+import { loadRun } from "../persistence.ts";
 
 async function printed(
   main: (args: string[]) => Promise<void>,
@@ -66,4 +69,38 @@ Deno.test("examples/flow_validation.ts validates and aggregates with entryParams
   const lenient = await printed(validationMain, ["0"]);
   assert.match(lenient, /Valid: 3 \(Ada, Linus, Ken\)/);
   assert.doesNotMatch(lenient, /younger/);
+});
+
+Deno.test("examples/flow_orders.ts prices orders, and switchyard run runs its exported Flow", async () => {
+  const out = await printed(ordersMain);
+  assert.match(out, /^Job completed: total 11$/m);
+  assert.match(out, /^Lines: tea: 6, cake: 5$/m);
+  assert.match(out, /^Unknown items: scone$/m);
+
+  const dir = await Deno.makeTempDir({ prefix: "switchyard-orders-" });
+  try {
+    const output = {
+      stdout: "",
+      stderr: "",
+      out: (t: string) => void (output.stdout += t),
+      err: (t: string) => void (output.stderr += t),
+      isTerminal: false,
+      columns: 100,
+    };
+    const module = new URL("../examples/flow_orders.ts", import.meta.url).pathname;
+    const orders = JSON.stringify({ orders: [{ item: "coffee", quantity: 3 }] });
+    const code = await cli(["run", module, orders, "--dir", dir, "--run-id", "orders"], { output });
+    assert.equal(code, 0, output.stderr);
+    const answer = JSON.parse(output.stdout);
+    assert.equal(answer.status, "completed");
+    assert.deepEqual(answer.sharedData, { total: 12, lines: ["coffee: 12"] });
+    assert.equal((await loadRun(dir, "orders")).status, "Completed");
+    // Its exported `args` schema checks the argument.
+    const bad = { ...output, stdout: "", stderr: "" };
+    bad.err = (t: string) => void (bad.stderr += t);
+    assert.equal(await cli(["run", module, '{"orders":[]}', "--no-save"], { output: bad }), 2);
+    assert.match(bad.stderr, /argument 1: 'orders' must be at least 1/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

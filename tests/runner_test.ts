@@ -320,7 +320,7 @@ Deno.test("Runner with logFile appends its log lines to the file", async () => {
     assert.match(text, /\[INF\] switchyard·runner: Run of double completed in [\d.]+ ms/);
     assert.match(
       text,
-      /\[WRN\] switchyard·runner: Run of failing failed after [\d.]+ ms: RangeError: child broke/,
+      /\[INF\] switchyard·runner: Run of failing failed after [\d.]+ ms: RangeError: child broke\n/,
     );
   } finally {
     await new Runner({ loggingSetting: "NONE" }).shutdown();

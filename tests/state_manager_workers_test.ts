@@ -139,7 +139,8 @@ Deno.test("StateManager records a blocking state that throws as failed and goes 
 });
 
 Deno.test("StateManager.signalStopping() twice is safe and stops services in reverse start order", async () => {
-  await withManager({}, async (manager, messages) => {
+  // A grace period no loaded machine reaches: each service returns its name once aborted.
+  await withManager({ workers: { gracePeriod: 600_000 } }, async (manager, messages) => {
     const flags = new SharedArrayBuffer(12);
     const names = ["Database", "Cache", "Api"];
     manager.putStates(

@@ -48,7 +48,7 @@ Deno.test("State.enterState() awaits lazy args that return promises, in order", 
 
 Deno.test("State.enterState() names the state and the index of a lazy arg that throws", async () => {
   const cause = new Error("no files");
-  const state = new State("Hash", (x: unknown) => x, {
+  const state = new State("Hash", (x: unknown, _y: unknown) => x, {
     lazyArgs: [() => 1, () => {
       throw cause;
     }],
@@ -110,7 +110,7 @@ Deno.test("State resolves its node and function name", () => {
   const named = node(() => Promise.resolve(1), { name: "one" });
   assert.equal(new State("One", named).node, named);
   assert.equal(new State("One", named).functionName, "one");
-  const blocking = new State("Hash", function hash(x: number) {
+  const blocking = new State("Hash", function hash(x?: number) {
     return x;
   }, { isBlocking: true });
   assert.equal(blocking.node.mode, "worker");
@@ -133,11 +133,11 @@ Deno.test("State rejects bad input with errors naming the state and the value", 
     /state 'Nothing' as 'fn' must be a function or a node: current value is undefined/,
   );
   assert.throws(
-    () => new State("Lazy", f, { lazyArgs: [() => 1, 42 as unknown as () => 1] }),
+    () => new State("Lazy", f, { lazyArgs: [() => 1, 42] } as never),
     /state 'Lazy' as 'lazyArgs\[1\]' must be a function: current value is 42/,
   );
   assert.throws(
-    () => new State("Args", f, { args: "x" as unknown as unknown[] }),
+    () => new State("Args", f, { args: "x" } as never),
     /state 'Args' as 'args' must be an array: current value is "x"/,
   );
   assert.throws(
@@ -177,7 +177,7 @@ Deno.test("State rejects a blocking state whose function cannot run in a worker"
     },
   };
   assert.throws(
-    () => new State("Method", methods.hash, { isBlocking: true }),
+    () => new State("Method", methods.hash, { isBlocking: true } as never),
     /state 'Method' as 'fn' must be a self-contained function/,
   );
 });

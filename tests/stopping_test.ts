@@ -14,7 +14,8 @@ Deno.test("StateManager.signalStopping() with states queued, running and gated a
   const messages: RuntimeMessage[] = [];
   const manager = StateManager.instance({
     loggingSetting: "NONE",
-    workers: { size: 2 },
+    // A grace period no loaded machine reaches: each service returns its name once aborted.
+    workers: { size: 2, gracePeriod: 600_000 },
     subscriber: (m) => void messages.push(m),
   });
   try {
@@ -44,7 +45,8 @@ Deno.test("StateManager.signalStopping() with states queued, running and gated a
           isBlocking: true,
           event: gate,
           args: [`Gated${i}`, flags, 3 + i],
-          lazyArgs: [() => void evaluated.push(`Gated${i}`)],
+          // An extra argument, only to see when lazy args are evaluated.
+          lazyArgs: [() => void evaluated.push(`Gated${i}`)] as never,
         })
       ),
       // Holds the queue: the states after it stay queued.

@@ -5,6 +5,7 @@
  */
 import type { LoadedRun, RunSummary } from "../persistence/run_loader.ts";
 import { type RequestRow, requestRows } from "../persistence/request_rows.ts";
+import type { AttemptRecord } from "../state/request_forest.ts";
 import { describeValue, formatDuration, formatTime } from "./_format.ts";
 
 /** Options of {@linkcode formatRunTree} and {@linkcode formatRunList}. */
@@ -88,8 +89,28 @@ export function formatRunTree(
     if (row.depth > 0) prefix += isLast ? "└─ " : "├─ ";
     open[row.depth] = !isLast;
     lines.push(prefix + describeRow(row, color));
+    if (row.attempts) {
+      // Attempts sit under their request, where its children's lines start.
+      let inner = "";
+      for (let d = 1; d <= row.depth; d++) inner += open[d] ? "│  " : "   ";
+      for (const attempt of row.attempts) {
+        lines.push(inner + "· " + describeAttempt(attempt, color));
+      }
+    }
   }
   return lines.join("\n") + "\n";
+}
+
+function describeAttempt(attempt: AttemptRecord, color: boolean): string {
+  const status = attempt.status;
+  let text = `attempt ${attempt.attempt} ${paint(MARKS[status] ?? "?", status, color)}  ${
+    formatDuration(attempt.end - attempt.start)
+  }`;
+  if (status === "Failed") text += `  ${paint(describeValue(attempt.error, 120), status, color)}`;
+  if (attempt.retryDelay !== undefined) {
+    text += `  (retried after ${formatDuration(attempt.retryDelay)})`;
+  }
+  return text;
 }
 
 function lastChildren(rows: RequestRow[]): Set<string> {

@@ -4,12 +4,15 @@
  *
  * ```sh
  * switchyard run <module> [--export name] [--entry routine] [args…] [--no-save] [--timeout ms]
+ *                [--output file | --quiet]
  * switchyard inspect <runId|file> [--json]
  * switchyard ls
  * switchyard viz [--port 8484]
  * ```
  *
- * Every command takes `--dir` (default `.switchyard`). Exit codes: 0
+ * Every command takes `--dir` (default `.switchyard`); `--version` prints the
+ * version. A module may export a zod schema for the arguments of `run`
+ * (`args` for the default export, `<export>Args` for another). Exit codes: 0
  * success, 1 the run failed, 2 bad usage, 130 `run` interrupted (Ctrl-C:
  * open requests are cancelled and the run is saved).
  *
@@ -25,6 +28,8 @@ import { formatRunList, formatRunTree } from "./inspect.ts";
 import type { CliOutput } from "./progress.ts";
 import { EXIT, runModule } from "./run_command.ts";
 import { runWorkerCommand } from "../remote/worker_command.ts";
+import { VERSION } from "./version.ts";
+import { cliInvocation } from "./_invocation.ts";
 
 /** What {@linkcode main} needs besides the arguments. */
 export interface MainOptions {
@@ -161,6 +166,7 @@ export async function main(
       writeOut: (text) => output.out(text),
       writeErr: (text) => output.err(text),
     })
+    .version(VERSION, "-V, --version", "print the version")
     .showHelpAfterError("(add --help for usage)")
     .helpCommand(true);
 
@@ -186,6 +192,8 @@ export async function main(
       positiveInteger("--timeout"),
     )
     .option("--run-id <id>", "the run identifier (default: a fresh UUID)")
+    .option("-o, --output <file>", "write the answer (pretty JSON) to a file instead of stdout")
+    .option("-q, --quiet", "print no answer (progress and errors still go to stderr)")
     .option("-d, --dir <path>", "the state folder", DEFAULT_DIR)
     .addOption(
       new Option("--log <setting>", "how much the runtime logs")
@@ -194,7 +202,7 @@ export async function main(
     )
     .addHelpText(
       "after",
-      "\nA flow runs one job from its entry routine; states (a list, or a function returning one) run until the queue is idle.\nExit codes: 0 the run completed, 1 it failed (or timed out), 2 bad usage, 130 interrupted (Ctrl-C cancels open requests and saves the run).\nExample: switchyard run examples/pipeline.ts --export pipelineStates .",
+      "\nA flow runs one job from its entry routine; states (a list, or a function returning one) run until the queue is idle.\nA zod schema exported as 'args' (or '<export>Args') checks the arguments and gives the values the run gets.\nExit codes: 0 the run completed, 1 it failed (or timed out), 2 bad usage, 130 interrupted (Ctrl-C cancels open requests and saves the run).\nExample: switchyard run examples/pipeline.ts --export pipelineStates .",
     )
     .action(async (module: string, rest: string[], opts) => {
       using interrupt = interruptSignal(options);
@@ -207,6 +215,8 @@ export async function main(
         timeout: opts.timeout,
         runId: opts.runId,
         log: opts.log,
+        outputFile: opts.output,
+        quiet: opts.quiet ?? false,
       }, output);
     });
 
@@ -246,6 +256,14 @@ export async function main(
     .option("--json", "print the list as JSON")
     .option("-d, --dir <path>", "the state folder", DEFAULT_DIR)
     .action(async (opts) => {
+      // A folder named on purpose must exist; the default may not yet.
+      if (opts.dir !== DEFAULT_DIR && !await isFolder(opts.dir)) {
+        throw new TypeError(
+          `Cannot list runs as '--dir' must be an existing folder: current value is ${
+            JSON.stringify(opts.dir)
+          }`,
+        );
+      }
       const runs = await listRuns(opts.dir);
       output.out(
         opts.json
@@ -339,12 +357,36 @@ export async function main(
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    if (error instanceof RunNotFoundError || error instanceof TypeError) {
+    if (error instanceof RunNotFoundError) {
+      const dir = runDirOption(args);
+      const { command, dirOption } = cliInvocation(dir);
+      output.err(`${error.message}\nList the saved runs with: ${command} ls${dirOption}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof TypeError) {
       output.err(`${error.message}\n`);
       return EXIT.usage;
     }
     output.err(`${describeError(error)}\n`);
     return EXIT.failed;
+  }
+}
+
+/** The `--dir` given on a command line (the last one wins), or the default. */
+function runDirOption(args: readonly string[]): string {
+  let dir = DEFAULT_DIR;
+  args.forEach((arg, i) => {
+    if ((arg === "--dir" || arg === "-d") && i + 1 < args.length) dir = args[i + 1];
+    else if (arg.startsWith("--dir=")) dir = arg.slice("--dir=".length);
+  });
+  return dir;
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false;
   }
 }
 
@@ -366,3 +408,4 @@ export {
 } from "./run_targets.ts";
 export { type FormatOptions, formatRunList, formatRunTree } from "./inspect.ts";
 export type { CliOutput } from "./progress.ts";
+export { VERSION } from "./version.ts";

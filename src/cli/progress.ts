@@ -47,6 +47,8 @@ export class ProgressDisplay {
   readonly #output: CliOutput;
   readonly #started = performance.now();
   readonly #counted = new Set<string>();
+  // Errors a failure line showed (weakly held: they belong to the run).
+  readonly #shown = new WeakSet<object>();
   #counts: ProgressCounts = { running: 0, done: 0, failed: 0, cancelled: 0 };
   #info: ExecutionInfo | null = null;
   #publisher: RTPublisher | null = null;
@@ -130,7 +132,23 @@ export class ProgressDisplay {
     }
   }
 
+  /**
+   * Whether a failure line already showed this error (a caller that lets a
+   * child's error through fails with the same error object).
+   *
+   * @param error An error.
+   * @returns `true` once it was printed.
+   */
+  hasShown(error: unknown): boolean {
+    return typeof error === "object" && error !== null && this.#shown.has(error);
+  }
+
   #failure(nodeId: string, error: unknown): void {
+    // One line per error, not one per ancestor it passed through.
+    if (typeof error === "object" && error !== null) {
+      if (this.#shown.has(error)) return;
+      this.#shown.add(error);
+    }
     this.#failureLines++;
     if (this.#failureLines > MAX_FAILURE_LINES) return;
     const name = this.#info?.nodeHeap.get(nodeId)?.name ?? "?";

@@ -13,6 +13,8 @@ import { type CliOutput, ProgressDisplay } from "./progress.ts";
 import { safeStringify } from "../core/json_safe.ts";
 import { describeValue } from "./_format.ts";
 import { findRunTarget, UnsupportedRunTargetError } from "./run_targets.ts";
+import { checkArgs } from "./_args_schema.ts";
+import { cliInvocation } from "./_invocation.ts";
 
 /** Options of {@linkcode runModule}. */
 export interface RunModuleOptions {
@@ -32,7 +34,14 @@ export interface RunModuleOptions {
   log?: LoggingSetting;
   /** Aborting it stops the run (Ctrl-C); the exit code is then 130. */
   interrupt?: AbortSignal;
+  /** Write the answer (pretty JSON) to this file instead of stdout. */
+  outputFile?: string;
+  /** Print no answer at all. @default false */
+  quiet?: boolean;
 }
+
+/** Answers longer than this (in characters) come with a hint about --output and --quiet. */
+const LARGE_ANSWER = 16_384;
 
 /** Exit codes of the CLI. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
@@ -122,6 +131,11 @@ export async function runModule(
     );
     return EXIT.usage;
   }
+  const checked = checkArgs(module, exportName, args.map(parseArgument));
+  if ("problem" in checked) {
+    output.err(`Cannot run '${ref}' as ${checked.problem}\n`);
+    return EXIT.usage;
+  }
   const progress = new ProgressDisplay(output);
   const save = options.save ?? true;
   const dir = options.dir ?? ".switchyard";
@@ -135,7 +149,7 @@ export async function runModule(
         runIdentifier: options.runId,
         loggingSetting: options.log ?? "NONE",
       },
-      args: args.map(parseArgument),
+      args: checked.args,
       entry: options.entry,
       observe: (source) => progress.observe(source),
       signal: options.interrupt ?? new AbortController().signal,
@@ -159,20 +173,36 @@ export async function runModule(
     output.err(`Interrupted after ${progress.elapsed}: ${counts}\n`);
   } else if (outcome.error === undefined) {
     output.err(`Completed in ${progress.elapsed}: ${counts}\n`);
-    if (outcome.answer !== undefined) {
-      output.out(safeStringify(outcome.answer) + "\n");
+    if (outcome.answer !== undefined && !options.quiet) {
+      if (options.outputFile === undefined) {
+        const text = safeStringify(outcome.answer);
+        output.out(text + "\n");
+        if (text.length > LARGE_ANSWER) {
+          output.err(
+            `(the answer is ${
+              Math.round(text.length / 1024)
+            } KiB of JSON: --output FILE writes it to a file, --quiet leaves it out)\n`,
+          );
+        }
+      } else {
+        await Deno.writeTextFile(options.outputFile, safeStringify(outcome.answer, 2) + "\n");
+        output.err(`Wrote the answer to ${options.outputFile}\n`);
+      }
     }
   } else {
-    output.err(
-      `Failed after ${progress.elapsed}: ${counts}\n${describeValue(outcome.error, 2000)}\n`,
-    );
+    // The error once: the failure line above when it showed it.
+    const detail = progress.hasShown(outcome.error)
+      ? ""
+      : `${describeValue(outcome.error, 2000)}\n`;
+    output.err(`Failed after ${progress.elapsed}: ${counts}\n${detail}`);
   }
   const snapshot = join(runsDir(dir), `${outcome.runId}.json`);
   if (save && !await exists(snapshot)) {
     output.err(`warning: the run could not be saved to ${snapshot}\n`);
   } else if (save) {
+    const { command, dirOption } = cliInvocation(dir);
     output.err(
-      `Saved run ${outcome.runId}: switchyard inspect ${outcome.runId}  |  switchyard viz\n`,
+      `Saved run ${outcome.runId}: ${command} inspect ${outcome.runId}${dirOption}  |  ${command} viz${dirOption}\n`,
     );
   }
   if (interrupted) return EXIT.interrupted;

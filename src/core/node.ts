@@ -32,8 +32,41 @@ export interface NodeOptions {
   worker?: boolean | string | URL;
   /** Per-call time limit in ms: the call fails with `NodeTimeoutError`. */
   timeout?: number;
-  /** Extra attempts after a failure (not after a cancellation); default 0. */
+  /**
+   * Extra attempts after a failure (not after a cancellation or timeout).
+   * Every attempt is recorded on the request (`attempts`).
+   *
+   * @default 0
+   */
   retries?: number;
+  /**
+   * Wait in ms before the first retry; each later wait is multiplied by
+   * `retryBackoff`, capped at `retryMaxDelay`, and shortened by up to
+   * `retryJitter` of it at random. Waits are timers and end at once on
+   * cancellation.
+   *
+   * @default 100
+   */
+  retryDelay?: number;
+  /**
+   * Factor applied to the wait after each failed retry (1 = constant).
+   *
+   * @default 2
+   */
+  retryBackoff?: number;
+  /**
+   * The part of each wait, from 0 to 1, removed at random so that many
+   * retries do not fire together (0 = exact waits).
+   *
+   * @default 0.2
+   */
+  retryJitter?: number;
+  /**
+   * The longest wait between attempts in ms.
+   *
+   * @default 30000
+   */
+  retryMaxDelay?: number;
   /** Worker nodes: Deno permissions for the worker, narrower than the host's. */
   permissions?: WorkerPermissions;
   /** Worker nodes: transfer `ArrayBuffer` arguments instead of copying them. */
@@ -62,6 +95,10 @@ const optionsSchema = z.object({
     .optional(),
   timeout: z.number().positive().finite().optional(),
   retries: z.number().int().nonnegative().optional(),
+  retryDelay: z.number().nonnegative().finite().optional(),
+  retryBackoff: z.number().min(1).finite().optional(),
+  retryJitter: z.number().min(0).max(1).optional(),
+  retryMaxDelay: z.number().nonnegative().finite().optional(),
   permissions: z.union([
     z.enum(["inherit", "none"]),
     z.record(z.string(), z.unknown()),

@@ -339,7 +339,7 @@ export class RTState {
     const stamp = this.#info.stamper.createStamp(
       `${status} request ${requestId}`,
     );
-    this.#info.requestHeap.update(requestId, output, status, stamp);
+    this.#info.requestHeap.update(requestId, output, status, stamp, pending.attempts);
     if (status === "Completed") pending.resolve(output);
     else pending.reject(output);
   }

@@ -4,6 +4,8 @@
  * @module
  */
 import type { AnyNode, Node } from "../core/node.ts";
+import type { AttemptRecord } from "../state/request_forest.ts";
+import { runAttempts } from "./retry_policy.ts";
 
 const NEVER_ABORTED = new AbortController().signal;
 
@@ -29,6 +31,13 @@ export class Task {
   readonly node: Node<unknown[], unknown>;
   /** Its arguments. */
   readonly args: unknown[];
+  /**
+   * The attempts so far of a node with `retries` (set by the retry loop;
+   * `undefined` for nodes that run once).
+   */
+  // Declared, not initialised: tasks of nodes without retries (nearly all)
+  // are allocated exactly as before; the retry loop adds the property.
+  declare attempts: AttemptRecord[] | undefined;
   /**
    * Makes a task. The runtime makes its tasks as scopes (a subclass that
    * knows its request, its caller and its signal); a task made by hand runs
@@ -86,7 +95,9 @@ export class Task {
   /**
    * Runs the node on this thread, inside its scope, retrying after a
    * failure as many times as the node's `retries` allows (never after a
-   * cancellation).
+   * cancellation), waiting between attempts as its `retryDelay`,
+   * `retryBackoff`, `retryJitter` and `retryMaxDelay` say; every attempt is
+   * kept in {@linkcode Task.attempts}.
    *
    * @returns What the node returned.
    * @throws What the node threw on its last attempt.
@@ -100,7 +111,7 @@ export class Task {
         return Promise.reject(error);
       }
     }
-    return this.#invokeWithRetries();
+    return runAttempts(this, () => this.run());
   }
 
   /**
@@ -111,16 +122,5 @@ export class Task {
    */
   protected run(): unknown {
     return this.node.fn(...this.args);
-  }
-
-  async #invokeWithRetries(): Promise<unknown> {
-    let retries = this.node.options.retries ?? 0;
-    while (true) {
-      try {
-        return await this.run();
-      } catch (error) {
-        if (retries-- <= 0 || this.signal.aborted) throw error;
-      }
-    }
   }
 }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { runAttempts } from "./retry_policy.ts";
 import type { NodeDefinition } from "../../workers/protocol.ts";
 import type { Node, WorkerPermissions } from "../core/node.ts";
 import type { JobSpec } from "./_worker_handle.ts";
@@ -143,24 +144,7 @@ export class WorkerExecutionStrategy implements TaskExecutionStrategy {
     }
     const retries = task.node.options.retries ?? 0;
     if (retries === 0) return this.#start().submit(spec);
-    return this.#retrying(task, spec, retries);
-  }
-
-  async #retrying(
-    task: Task,
-    spec: JobSpec,
-    retries: number,
-  ): Promise<unknown> {
-    while (true) {
-      try {
-        return await this.#start().submit(spec);
-      } catch (error) {
-        const reason = error instanceof WorkerTaskError ? error.reason : null;
-        const final = reason === "timeout" || reason === "cancelled" ||
-          reason === "shutdown" || reason === "spawn" || reason === "clone";
-        if (final || retries-- <= 0 || task.signal.aborted) throw error;
-      }
-    }
+    return runAttempts(task, () => this.#start().submit(spec), isFinalWorkerError);
   }
 
   /**
@@ -227,4 +211,11 @@ export class WorkerExecutionStrategy implements TaskExecutionStrategy {
       transfer: node.options.transfer ?? false,
     };
   }
+}
+
+/** Worker failures a retry cannot fix. */
+function isFinalWorkerError(error: unknown): boolean {
+  const reason = error instanceof WorkerTaskError ? error.reason : null;
+  return reason === "timeout" || reason === "cancelled" || reason === "shutdown" ||
+    reason === "spawn" || reason === "clone";
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { describeValue } from "../core/describe.ts";
 import { Coordinator } from "../execution/coordinator.ts";
 import { AsyncExecutionStrategy } from "../execution/strategy.ts";
 import { logger } from "../core/logging.ts";
@@ -364,7 +365,7 @@ export class FlowExecution implements ActivationSink {
         routineId,
         jobId: this.jobState.jobId,
         attempt: activation.attempt,
-        error,
+        error: describeValue(error, 300), // one line; the job state keeps the error
         action: decision.action,
       },
     );

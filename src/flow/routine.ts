@@ -7,6 +7,12 @@ import { type Activation, activationStorage } from "./_context.ts";
 import { ErrorHandler, type ErrorStrategy, requireErrorHandler } from "./error_handler.ts";
 import type { Flow } from "./flow.ts";
 import type { JobState } from "./job_state.ts";
+import {
+  type SlotOptions,
+  type SlotSchema,
+  slotWithSchema,
+  type TypedSlotHandler,
+} from "./slot_schema.ts";
 
 /** Handles the payload an event delivers to a slot. */
 export type SlotHandler = (data: Record<string, unknown>) => unknown;
@@ -107,7 +113,59 @@ export class Routine {
    *   may be async.
    * @throws {TypeError} If the name is empty or taken, or `handler` is not a function.
    */
-  defineSlot(name: string, handler: SlotHandler): void {
+  defineSlot(name: string, handler: SlotHandler): void;
+  /**
+   * Defines an input slot whose payload a zod schema checks: the handler
+   * gets the parsed payload, typed by the schema; a payload that does not
+   * fit fails the activation with a `TypeError` naming the field.
+   *
+   * @param name The slot's name (`"trigger"` for an entry routine).
+   * @param options `{ schema }`, a zod object schema.
+   * @param handler Called with each parsed payload; may be async.
+   * @throws {TypeError} If the name is empty or taken, `schema` is not a
+   *   zod schema, or `handler` is not a function.
+   *
+   * @example A slot with a schema
+   * ```ts
+   * import { Routine } from "@switchyard/core";
+   * import { z } from "npm:zod@^4.1.0";
+   * import assert from "node:assert/strict";
+   *
+   * class Greeter extends Routine {
+   *   constructor() {
+   *     super();
+   *     this.defineSlot("trigger", { schema: z.object({ name: z.string() }) }, ({ name }) => {
+   *       this.emit("greeting", { text: `hello ${name.toUpperCase()}` });
+   *     });
+   *     this.defineEvent("greeting", ["text"]);
+   *   }
+   * }
+   * assert.deepEqual(new Greeter().slots, ["trigger"]);
+   * ```
+   */
+  defineSlot<S extends SlotSchema>(
+    name: string,
+    options: SlotOptions<S>,
+    handler: TypedSlotHandler<S>,
+  ): void;
+  defineSlot<S extends SlotSchema>(
+    name: string,
+    handlerOrOptions: SlotHandler | SlotOptions<S>,
+    typedHandler?: TypedSlotHandler<S>,
+  ): void {
+    let handler = handlerOrOptions as SlotHandler;
+    const withSchema = typedHandler !== undefined ||
+      (typeof handlerOrOptions === "object" && handlerOrOptions !== null);
+    if (withSchema) {
+      if (typeof typedHandler !== "function") {
+        throw new TypeError(
+          `Cannot define slot '${name}' of routine '${this.name}' as 'handler' must be a function: current value is ${
+            String(typedHandler)
+          }`,
+        );
+      }
+      handler = slotWithSchema(this.name, name, handlerOrOptions as SlotOptions<S>, typedHandler);
+    }
     this.#checkName("slot", name, this.#slots);
     if (typeof handler !== "function") {
       throw new TypeError(

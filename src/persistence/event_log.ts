@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { logger } from "../core/logging.ts";
 import type { RuntimeMessage } from "../pubsub/messages.ts";
 import type { ExecutionInfo, ExecutionStatus } from "../state/execution_info.ts";
-import type { RequestRecord } from "../state/request_forest.ts";
+import type { AttemptRecord, RequestRecord } from "../state/request_forest.ts";
 import { safeStringify } from "../core/json_safe.ts";
 import { runsDir } from "./run_store.ts";
 
@@ -75,6 +75,8 @@ export interface EndedEvent {
   request: string;
   /** The returned value (completed) or the error (failed, cancelled), JSON-safe. */
   output: unknown;
+  /** Every attempt of a retried request (errors JSON-safe); absent for one attempt. */
+  attempts?: readonly AttemptRecord[];
 }
 
 /** The snapshot `<runId>.json` was written with everything logged so far. */
@@ -267,6 +269,7 @@ export class EventLogWriter {
       step: record.stamp.step,
       request: record.identifier,
       output: record.output,
+      ...(record.attempts === undefined ? {} : { attempts: record.attempts }),
     });
   }
 

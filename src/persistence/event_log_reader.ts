@@ -150,7 +150,8 @@ export function rebuildExecution(
       if (current.status !== "Open") continue;
       const stamp = stampOf(end, `${status} request ${end.request}`);
       stamps.push(stamp);
-      info.requestHeap.update(end.request, end.output, status, stamp);
+      const attempts = Array.isArray(end.attempts) ? end.attempts : undefined;
+      info.requestHeap.update(end.request, end.output, status, stamp, attempts);
     }
   }
   info.stamper.adopt(stamps.sort((a, b) => a.step - b.step));

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Edge, SerializedRun } from "../state/execution_info.ts";
-import type { RequestStatus } from "../state/request_forest.ts";
+import type { AttemptRecord, RequestStatus } from "../state/request_forest.ts";
 
 /** One request of a saved run, placed in its tree. */
 export interface RequestRow {
@@ -33,6 +33,8 @@ export interface RequestRow {
   input: unknown[];
   /** What it returned, or the error for a failure or cancellation. */
   output: unknown;
+  /** Every attempt of a retried request; absent for one attempt. */
+  attempts?: readonly AttemptRecord[];
 }
 
 /**
@@ -101,6 +103,9 @@ export function requestRows(runs: readonly SerializedRun[]): RequestRow[] {
         input: edge.details.inputArgs,
         output: edge.details.output,
       });
+      if (Array.isArray(edge.details.attempts)) {
+        rows[rows.length - 1].attempts = edge.details.attempts;
+      }
       const children = byCaller.get(edge.target) ?? [];
       for (let i = children.length - 1; i >= 0; i--) {
         stack.push({ edge: children[i], depth: depth + 1 });

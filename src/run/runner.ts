@@ -8,6 +8,7 @@ import { defaultStrategies } from "../execution/strategies.ts";
 // Registers the "remote" mode's strategy (BullMQ loads only when used).
 import "../remote/remote_strategy.ts";
 import { applyLoggingSetting, logger } from "../core/logging.ts";
+import { describeValue } from "../core/describe.ts";
 import type { Node } from "../core/node.ts";
 import { EventLogWriter } from "../persistence/event_log.ts";
 import { saveRunSnapshot } from "../persistence/run_store.ts";
@@ -145,8 +146,10 @@ export class Runner {
     }
     const requestId = crypto.randomUUID();
     const started = performance.now();
-    log.info("Run of {node} started ({requestId})", {
+    // The run id is what `switchyard inspect` takes; the request id names this call in it.
+    log.info("Run of {node} started (run {runId}, request {requestId})", {
       node: startNode?.name,
+      runId: this.config.runIdentifier,
       requestId,
     });
     const { timeout } = this.config;
@@ -173,11 +176,13 @@ export class Runner {
       return this.#info;
     } catch (error) {
       const thrown = timedOut && error instanceof RequestCancelledError ? timedOut : error;
-      log.warn("Run of {node} failed after {ms} ms: {error}", {
+      // The caller gets the error: one line here, the stack only in debug.
+      log.info("Run of {node} failed after {ms} ms: {error}", {
         node: startNode?.name,
         ms: Number((performance.now() - started).toFixed(3)),
-        error: thrown,
+        error: describeValue(thrown, 300),
       });
+      log.debug("Run of {node} failed with {error}", { node: startNode?.name, error: thrown });
       throw thrown;
     } finally {
       clearTimeout(timer);

@@ -4,7 +4,12 @@
  * @module
  */
 import { NodeForest, type NodeRecord } from "./node_forest.ts";
-import { RequestForest, type RequestRecord, type RequestStatus } from "./request_forest.ts";
+import {
+  type AttemptRecord,
+  RequestForest,
+  type RequestRecord,
+  type RequestStatus,
+} from "./request_forest.ts";
 import { type Stamp, StampManager } from "./stamp.ts";
 import { safeStringify, toJsonSafe } from "../core/json_safe.ts";
 
@@ -35,7 +40,13 @@ export interface Edge {
   /** When this version was recorded. */
   stamp: Stamp;
   /** What went in and what came out. */
-  details: { inputArgs: unknown[]; status: RequestStatus; output: unknown };
+  details: {
+    inputArgs: unknown[];
+    status: RequestStatus;
+    output: unknown;
+    /** Every attempt of a retried request; absent for one attempt. */
+    attempts?: readonly AttemptRecord[];
+  };
   /** The previous version, or `null`. */
   parent: Edge | null;
 }
@@ -289,6 +300,7 @@ function toEdge(request: RequestRecord): Edge {
       inputArgs: [...request.input],
       status: request.status,
       output: request.output,
+      ...(request.attempts === undefined ? {} : { attempts: request.attempts }),
     },
     parent: request.parent ? toEdge(request.parent) : null,
   };

@@ -9,6 +9,27 @@ import type { Stamp } from "./stamp.ts";
 /** Where a request stands. */
 export type RequestStatus = "Open" | "Completed" | "Failed" | "Cancelled";
 
+// --- Attempts of a retried request (a separate addition to the record) ---
+
+/**
+ * One attempt of a request whose node has `retries`: when it ran, how it
+ * ended, and how long the runtime waited before the next one.
+ */
+export interface AttemptRecord {
+  /** 1 for the first run, 2 for the first retry, … */
+  readonly attempt: number;
+  /** When the attempt started (ms since the epoch). */
+  readonly start: number;
+  /** When it ended (ms since the epoch). */
+  readonly end: number;
+  /** How it ended. */
+  readonly status: "Completed" | "Failed";
+  /** What it threw (failed attempts). */
+  readonly error?: unknown;
+  /** The wait before the next attempt in ms (failed attempts that were retried). */
+  readonly retryDelay?: number;
+}
+
 /** One version of a request: who called whom, with what, and what came back. */
 export interface RequestRecord extends ForestRecord {
   /** The calling node instance, or `null` for a top-level (insertion) request. */
@@ -21,6 +42,11 @@ export interface RequestRecord extends ForestRecord {
   readonly output: unknown;
   /** Where the request stands. */
   readonly status: RequestStatus;
+  /**
+   * Every attempt, in order, on the end version of a request whose node
+   * has `retries`; absent otherwise (one attempt).
+   */
+  readonly attempts?: readonly AttemptRecord[];
 }
 
 /**
@@ -118,6 +144,7 @@ export class RequestForest extends Forest<RequestRecord> {
    * @param output The returned value or the error.
    * @param status The new status.
    * @param stamp When it happened.
+   * @param attempts The attempts of a retried request, if any.
    * @returns The new version.
    * @throws {RangeError} If no request has that id.
    */
@@ -126,6 +153,7 @@ export class RequestForest extends Forest<RequestRecord> {
     output: unknown,
     status: RequestStatus,
     stamp: Stamp,
+    attempts?: readonly AttemptRecord[],
   ): RequestRecord {
     const previous = this.get(identifier);
     if (!previous) {
@@ -143,6 +171,9 @@ export class RequestForest extends Forest<RequestRecord> {
       stamp,
       parent: previous,
     };
+    if (attempts !== undefined) {
+      (record as { attempts?: readonly AttemptRecord[] }).attempts = Object.freeze([...attempts]);
+    }
     this.#store(record, previous);
     return record;
   }

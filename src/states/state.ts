@@ -9,26 +9,37 @@ import { isNode, type Node } from "../core/node.ts";
 import { RequestCancelledError } from "../core/errors.ts";
 import { Gate } from "./gate.ts";
 import { describe } from "./_describe.ts";
+import { describeValue } from "../core/describe.ts";
 import { outcomeUnlessAborted } from "./_outcome.ts";
 import { resolveNode } from "./_state_node.ts";
 import { round } from "./_timing.ts";
+import type { ArgumentSplit, StateFunction, StateParameters } from "./state_types.ts";
+
+// Type-level only: which function a State runs (no value at run time).
+declare const stateFunction: unique symbol;
 
 const log = logger("states");
 
-/** What a state runs: a node, or a function the state makes a node of. */
-// deno-lint-ignore no-explicit-any
-export type StateFunction = ((...args: any[]) => unknown) | Node<any, any>;
+export type { StateFunction, StateParameters, StateResult } from "./state_types.ts";
 
-/** Options of {@linkcode State}. */
-export interface StateOptions {
-  /** Arguments fixed when the state is made; passed first. */
-  args?: readonly unknown[];
-  /**
-   * Callables evaluated (and awaited, if they return promises) in order when
-   * the state starts, after its gate opened; their values are passed after
-   * `args`. They read the values of the moment the state starts.
-   */
-  lazyArgs?: readonly (() => unknown)[];
+/**
+ * Options of {@linkcode State}: placement, gate, and the arguments, typed
+ * against the function's parameters (`args` fills the leading ones,
+ * `lazyArgs` the rest).
+ *
+ * `args` are fixed when the state is made and passed first; `lazyArgs` are
+ * callables evaluated (and awaited, if they return promises) in order when
+ * the state starts, after its gate opened; their values are passed after
+ * `args`. They read the values of the moment the state starts.
+ *
+ * @typeParam F The state's function or node.
+ */
+export type StateOptions<F extends StateFunction = StateFunction> =
+  & StatePlacement
+  & ArgumentSplit<StateParameters<F>>;
+
+/** Where and when a state runs: the options besides its arguments. */
+export interface StatePlacement {
   /**
    * Run in a Web Worker and let the queue move on at once (default `false`:
    * run on the event loop, and the queue waits for the state to end). The
@@ -113,7 +124,9 @@ export function stateOutcomes(): StateOutcomes {
  * assert.equal(await running, "127.0.0.1:8080");
  * ```
  */
-export class State {
+export class State<F extends StateFunction = StateFunction> {
+  /** The function type the state runs (types only; never set). */
+  declare readonly [stateFunction]?: F;
   /** The state's name: its request, logs and errors are named after it. */
   readonly name: string;
   /**
@@ -156,7 +169,7 @@ export class State {
    *   arg is not callable, an option has the wrong type, or a blocking
    *   state's function cannot run in a worker.
    */
-  constructor(name: string, fn: StateFunction, options: StateOptions = {}) {
+  constructor(name: string, fn: F, options: StateOptions<F> = {} as StateOptions<F>) {
     if (typeof name !== "string" || name.length === 0) {
       throw new TypeError(
         `Cannot create a state as 'name' must be a non-empty string: current value is ${
@@ -360,16 +373,28 @@ export class State {
     if (!log.isEnabledFor(level)) return;
     const at = performance.now();
     const suffix = error === undefined ? "" : ": {error}";
+    // The function's name only when it says more than the state's name.
+    const fn = this.functionName === "anonymous" || this.functionName === this.name
+      ? ""
+      : " ({fn})";
     log[level](
-      `State {state} ({fn}) ${transition} at {at} ms (+{ms} ms)${suffix}`,
+      `State {state}${fn} ${transition} at {at} ms (+{ms} ms)${suffix}`,
       {
         state: this.name,
         fn: this.functionName,
         at: round(at),
         ms: round(at - since),
-        error,
+        // One line at the usual levels; the whole error (stack, causes) in debug.
+        error: error === undefined ? undefined : describeValue(error, 300),
       },
     );
+    if (error instanceof Error && level !== "debug" && log.isEnabledFor("debug")) {
+      log.debug("State {state} error in full: {error}", {
+        state: this.name,
+        fn: this.functionName,
+        error,
+      });
+    }
   }
 }
 

@@ -27,6 +27,7 @@ import { describeSetting } from "./_describe.ts";
 import { Fifo } from "./_fifo.ts";
 import { LONG_RUNNING_MODE, stateStrategies } from "./_modes.ts";
 import { State, stateOutcomes } from "./state.ts";
+import type { StateFunction, StateResult } from "./state_types.ts";
 import { round } from "./_timing.ts";
 
 const log = logger("states");
@@ -411,7 +412,7 @@ export class StateManager {
    * await StateManager.reset();
    * ```
    */
-  resultOf(state: State): Promise<unknown> {
+  resultOf<F extends StateFunction>(state: State<F>): Promise<StateResult<F>> {
     if (!(state instanceof State)) {
       throw new TypeError(
         `Cannot get a state's result as 'state' must be a State: current value is ${
@@ -419,6 +420,10 @@ export class StateManager {
         }`,
       );
     }
+    return this.#resultOf(state) as Promise<StateResult<F>>;
+  }
+
+  #resultOf(state: State): Promise<unknown> {
     const outcome = outcomes.get(state);
     if (outcome) return outcome.ok ? Promise.resolve(outcome.value) : Promise.reject(outcome.value);
     if (this.#stopped) {
