@@ -63,7 +63,7 @@ export {
   WorkerExecutionStrategy,
   type WorkerStrategyOptions,
 } from "./src/execution/worker_strategy.ts";
-export { type AttemptOutcome, RemoteExecutionStrategy } from "./src/remote/remote_strategy.ts";
+export { type RemoteAttemptRecord, RemoteExecutionStrategy } from "./src/remote/remote_strategy.ts";
 export type { AttemptPlace } from "./src/remote/protocol.ts";
 export { RemoteWorker, type RemoteWorkerOptions } from "./src/remote/remote_worker.ts";
 export { decodeValue, encodeValue } from "./src/remote/codec.ts";

@@ -19,7 +19,7 @@
  */
 import { join } from "node:path";
 import { call, type ExecutionInfo, node, type RequestRecord, StateManager } from "../mod.ts";
-import type { AttemptOutcome } from "../engine.ts";
+import type { RemoteAttemptRecord } from "../engine.ts";
 import { type FileFacts, measureBatch, pipelineStates, REPOSITORY_ROOT } from "./pipeline.ts";
 
 const BATCH_SIZE = 16;
@@ -93,10 +93,7 @@ function printPlaces(info: ExecutionInfo): void {
   for (const request of info.requestHeap.values()) {
     const name = nameOf(request);
     if (name !== "fleetAnalyse" && name !== "fleetMeasure") continue;
-    const attempts = info.requestHeap.children(request.sinkId)
-      .filter((c) => /^attempt \d+$/.test(nameOf(c) ?? ""))
-      .map((c) => c.output as AttemptOutcome | undefined)
-      .filter((a) => a !== undefined);
+    const attempts = (request.attempts ?? []) as RemoteAttemptRecord[];
     const size = name === "fleetMeasure" ? ` (${(request.input[1] as string[]).length} files)` : "";
     const places = attempts.map((a) => `attempt ${a.attempt} on ${a.host}/${a.pid} ${a.outcome}`);
     console.log(`  ${name}${size}: ${places.join(", ")}`);

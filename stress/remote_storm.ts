@@ -7,7 +7,7 @@
  * @module
  */
 import { callBatch, node, Runner } from "../mod.ts";
-import type { AttemptOutcome } from "../engine.ts";
+import type { RemoteAttemptRecord } from "../engine.ts";
 import { startRedis } from "../tests/helpers/redis.ts";
 import { startWorker, type WorkerProcess } from "../tests/helpers/workers.ts";
 import { stormTask } from "../tests/fixtures/remote_nodes.ts";
@@ -62,10 +62,7 @@ const info = runner.info;
 const tasks = [...info.requestHeap.values()].filter((r) =>
   info.nodeHeap.get(r.sinkId)?.name === "stormTask"
 );
-const attempts = (r: (typeof tasks)[number]) =>
-  info.requestHeap.children(r.sinkId)
-    .filter((c) => /^attempt \d+$/.test(info.nodeHeap.get(c.sinkId)?.name ?? ""))
-    .map((c) => c.output as AttemptOutcome);
+const attempts = (r: (typeof tasks)[number]) => (r.attempts ?? []) as RemoteAttemptRecord[];
 const redelivered = tasks.filter((r) => attempts(r).length > 1).length;
 const lostAttempts = tasks.flatMap(attempts).filter((a) => a?.outcome === "lost").length;
 const correct = answers.filter((a, i) => a === i * 2).length;

@@ -11,7 +11,7 @@ import {
   type RequestRecord,
   Runner,
 } from "../mod.ts";
-import { type AttemptOutcome, encodeValue } from "../engine.ts";
+import { encodeValue, type RemoteAttemptRecord } from "../engine.ts";
 import { startRedis } from "./helpers/redis.ts";
 import { startWorker, type WorkerProcess } from "./helpers/workers.ts";
 import {
@@ -40,11 +40,8 @@ function requestsNamed(info: ExecutionInfo, name: string | RegExp): RequestRecor
   });
 }
 
-function attemptsOf(info: ExecutionInfo, request: RequestRecord): AttemptOutcome[] {
-  return info.requestHeap.children(request.sinkId)
-    .filter((r) => /^attempt \d+$/.test(nameOf(info, r) ?? ""))
-    .map((r) => r.output as AttemptOutcome)
-    .sort((a, b) => a.attempt - b.attempt);
+function attemptsOf(_info: ExecutionInfo, request: RequestRecord): RemoteAttemptRecord[] {
+  return (request.attempts ?? []) as RemoteAttemptRecord[];
 }
 
 async function fleet(count: number, extra: string[] = [], fastStall = false) {
@@ -79,12 +76,12 @@ async function warmUp(runner: Runner): Promise<void> {
   await runner.run(square, 1);
 }
 
-async function waitForFile(path: string): Promise<string> {
+async function waitForFile(path: string, pattern = /./): Promise<string> {
   // Polls a file the worker writes: the test waits on the worker's action.
   for (let i = 0; i < 600; i++) {
     try {
       const text = await Deno.readTextFile(path);
-      if (text) return text;
+      if (pattern.test(text)) return text;
     } catch {
       // Not yet.
     }
@@ -143,9 +140,7 @@ Deno.test("remote: nested calls are tracked on the runner under the remote node"
   const info = await runner.run(nested, 3);
   assert.equal(info.answer, 37);
   const [outer] = requestsNamed(info, "nested");
-  const children = info.requestHeap.children(outer.sinkId).filter((r) =>
-    !/^attempt/.test(nameOf(info, r)!)
-  );
+  const children = info.requestHeap.children(outer.sinkId);
   assert.deepEqual(children.map((r) => [nameOf(info, r), r.status, r.output]), [
     ["double", "Completed", 6],
     ["square", "Completed", 36],
@@ -163,15 +158,16 @@ Deno.test("remote: cancellation reaches the remote node's currentSignal", async 
     await using runner = new Runner({ remote: { redis: f.redis.url }, loggingSetting: "NONE" });
     await warmUp(runner);
     const run = runner.run(waitForAbort, marker);
-    // Cancelled once a worker has started it (its attempt record exists).
-    const request = await waitFor(() =>
-      requestsNamed(runner.info, "waitForAbort").find((r) =>
-        runner.info.requestHeap.children(r.sinkId).length > 0
-      ) ?? null
-    );
+    // Cancelled once the node runs on the worker.
+    await waitForFile(marker, /^waiting$/);
+    const [request] = requestsNamed(runner.info, "waitForAbort");
     runner.rtState.cancel(request.identifier, new Error("no longer needed"));
     await assert.rejects(run, { name: "RequestCancelledError" });
-    assert.equal(await waitForFile(marker), "Error");
+    assert.equal(await waitForFile(marker, /^(?!waiting$)./), "Error");
+    const [ended] = requestsNamed(runner.info, "waitForAbort");
+    assert.deepEqual(attemptsOf(runner.info, ended).map((a) => [a.attempt, a.outcome]), [
+      [1, "cancelled"],
+    ]);
   } finally {
     await Deno.remove(marker);
   }
@@ -193,7 +189,7 @@ Deno.test("remote: a node timeout and a run timeout reach remote code", async ()
       loggingSetting: "NONE",
     });
     await assert.rejects(timed.run(waitForAbort, runMarker), GlobalTimeoutError);
-    assert.equal(await waitForFile(runMarker), "GlobalTimeoutError");
+    assert.equal(await waitForFile(runMarker, /^(?!waiting$)./), "GlobalTimeoutError");
   } finally {
     await Deno.remove(nodeMarker);
     await Deno.remove(runMarker);
@@ -237,8 +233,10 @@ Deno.test("remote: a failure keeps its name, stack and cause", async () => {
   const [request] = requestsNamed(runner.info, "fails");
   assert.equal(request.status, "Failed");
   const [attempt] = attemptsOf(runner.info, request);
-  assert.deepEqual(attempt.error, { name: "RangeError", message: "bad input: x" });
+  assert.equal((attempt.error as Error).name, "RangeError");
+  assert.equal((attempt.error as Error).message, "bad input: x");
   assert.equal(attempt.outcome, "failed");
+  assert.equal(attempt.status, "Failed");
 });
 
 Deno.test("remote: retries become attempts, each recorded, and the node reads its attempt", async () => {
@@ -251,7 +249,12 @@ Deno.test("remote: retries become attempts, each recorded, and the node reads it
   assert.equal(info.answer, 2);
   const [request] = requestsNamed(info, "flaky");
   assert.deepEqual(
-    attemptsOf(info, request).map((a) => [a.attempt, a.outcome, a.error?.message, a.pid]),
+    attemptsOf(info, request).map((a) => [
+      a.attempt,
+      a.outcome,
+      (a.error as Error | undefined)?.message,
+      a.pid,
+    ]),
     [
       [1, "failed", "attempt 1 fails", f.workers[0].pid],
       [2, "completed", undefined, f.workers[0].pid],
@@ -376,7 +379,7 @@ Deno.test("remote: a worker stops a job whose runner is gone", async () => {
     }, { jobId: "r-gone", attempts: 3 });
     await waitForAsync(async () => (await job.getState()) === "active" ? true : null);
     await connection.del(alive);
-    assert.equal(await waitForFile(marker), "RunnerGoneError");
+    assert.equal(await waitForFile(marker, /^(?!waiting$)./), "RunnerGoneError");
     const failed = await waitForAsync(async () =>
       (await job.getState()) === "failed" ? await queue.getJob("r-gone") : null
     );
@@ -494,15 +497,6 @@ Deno.test("deno task run fleet: two worker processes run the pipeline's Analyse 
 async function waitForAsync<T>(probe: () => Promise<T | null>): Promise<T> {
   for (let i = 0; i < 600; i++) {
     const value = await probe();
-    if (value !== null) return value;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error("condition never held");
-}
-
-async function waitFor<T>(probe: () => T | null): Promise<T> {
-  for (let i = 0; i < 600; i++) {
-    const value = probe();
     if (value !== null) return value;
     await new Promise((r) => setTimeout(r, 20));
   }

@@ -58,14 +58,24 @@ export interface AttemptPlace {
   pid: number;
   /** The worker's id (one per `switchyard worker` process). */
   worker: string;
+  /** When the attempt started, on the worker's clock (ms since the epoch). */
+  start: number;
 }
 
 /** Worker → runner, on the runner's channel. */
 export type ToRunner =
   | ({ t: "start"; id: string } & AttemptPlace)
   /** `place` is set when no `start` was sent (the attempt ended quickly). */
-  | { t: "done"; id: string; attempt: number; v: string; place?: AttemptPlace }
-  | { t: "fail"; id: string; attempt: number; e: string; final: boolean; place?: AttemptPlace }
+  | { t: "done"; id: string; attempt: number; end: number; v: string; place?: AttemptPlace }
+  | {
+    t: "fail";
+    id: string;
+    attempt: number;
+    end: number;
+    e: string;
+    final: boolean;
+    place?: AttemptPlace;
+  }
   | {
     t: "call";
     /** The calling request. */

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { isNode, type Node, node } from "../core/node.ts";
+import { isNode, type Node } from "../core/node.ts";
+import type { AttemptRecord } from "../state/request_forest.ts";
 import { logger } from "../core/logging.ts";
 import type { TaskExecutionStrategy } from "../execution/strategy.ts";
 import type { Task } from "../execution/task.ts";
@@ -29,24 +30,30 @@ type Lib = typeof import("./_bullmq.ts");
 type Redis = InstanceType<Lib["Redis"]>;
 type Queue = InstanceType<Lib["Queue"]>;
 
-/** How an attempt ended, as its record in the request tree says. */
-export interface AttemptOutcome extends AttemptPlace {
-  /** `"lost"`: its worker stopped answering and the job went to another. */
-  outcome: "completed" | "failed" | "lost" | "cancelled";
-  /** The attempt's error, flattened (failed attempts). */
-  error?: { name: string; message: string };
-}
-
-interface OpenAttempt {
-  place: AttemptPlace;
-  resolve: (outcome: AttemptOutcome) => void;
+/**
+ * One attempt of a remote request, as kept in its record's `attempts`:
+ * when it ran (the worker's clock), how it ended, and where.
+ */
+export interface RemoteAttemptRecord extends AttemptRecord {
+  /** The worker process's host name. */
+  readonly host: string;
+  /** The worker process's id. */
+  readonly pid: number;
+  /** The worker's id (one per `switchyard worker` process). */
+  readonly worker: string;
+  /**
+   * `"lost"`: the worker stopped answering (it died) and the job went to
+   * another; `"cancelled"`: the request was cancelled or timed out.
+   */
+  readonly outcome: "completed" | "failed" | "lost" | "cancelled";
 }
 
 interface Pending {
   task: Task;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
-  attempt: OpenAttempt | null;
+  /** The attempt running now, as its worker announced it. */
+  attempt: AttemptPlace | null;
 }
 
 interface Link {
@@ -59,25 +66,11 @@ interface Link {
   timer: ReturnType<typeof setInterval>;
 }
 
-// The attempt records' nodes wait on a promise the strategy settles.
-const attemptEnds = new WeakMap<AttemptPlace, Promise<AttemptOutcome>>();
-const attemptNodes = new Map<number, Node>();
-function attemptNode(n: number): Node {
-  let found = attemptNodes.get(n);
-  if (!found) {
-    found = node((place: AttemptPlace) => attemptEnds.get(place)!, {
-      name: `attempt ${n}`,
-    }) as unknown as Node;
-    attemptNodes.set(n, found);
-  }
-  return found as Node;
-}
-
 /**
  * Sends nodes that have a `queue` to the BullMQ queue of that name, under
  * the configured prefix (`jobId` = request id, so adding a job twice is a
  * no-op), and tracks them on the runner: each attempt a worker process
- * starts becomes an `attempt N` child record (host, pid, outcome), a
+ * makes is kept in the request's `attempts` (host, pid, outcome, error), a
  * `call()` in the remote node becomes a child request here, and a
  * cancellation or timeout reaches the remote code's `currentSignal()`.
  * Node `retries` become job attempts with exponential backoff.
@@ -308,7 +301,7 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
       this.#startAttempt(pending, message);
     } else if (message.t === "done") {
       if (message.place) this.#startAttempt(pending, message.place);
-      this.#endAttempt(pending, "completed");
+      this.#endAttempt(pending, "completed", undefined, message.end);
       try {
         pending.resolve(decodeValue(message.v));
       } catch (error) {
@@ -317,40 +310,57 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
     } else if (message.t === "fail") {
       if (message.place) this.#startAttempt(pending, message.place);
       const error = decodeError(message.e);
-      this.#endAttempt(pending, "failed", error);
+      this.#endAttempt(pending, "failed", error, message.end);
       if (message.final) pending.reject(error);
     }
   }
 
-  /** Opens the record of an attempt (an open one before it was lost). */
+  /** Notes the attempt now running (the one before it, still open, was lost). */
   #startAttempt(pending: Pending, from: AttemptPlace): void {
     this.#endAttempt(pending, "lost");
-    const place: AttemptPlace = {
+    pending.attempt = {
       attempt: from.attempt,
       host: from.host,
       pid: from.pid,
       worker: from.worker,
+      start: from.start,
     };
-    const { promise, resolve } = Promise.withResolvers<AttemptOutcome>();
-    attemptEnds.set(place, promise);
-    pending.attempt = { place, resolve };
-    pending.task.callChild(attemptNode(place.attempt), [place]).catch(() => {});
   }
 
-  /** Closes the record of the running attempt, if any. */
-  #endAttempt(pending: Pending, outcome: AttemptOutcome["outcome"], error?: unknown): void {
-    const attempt = pending.attempt;
-    if (!attempt) return;
+  /** Records how the running attempt ended, if one is running. */
+  #endAttempt(
+    pending: Pending,
+    outcome: RemoteAttemptRecord["outcome"],
+    error?: unknown,
+    end: number = Date.now(),
+  ): void {
+    const place = pending.attempt;
+    if (!place) return;
     pending.attempt = null;
-    const record: AttemptOutcome = { ...attempt.place, outcome };
-    if (error instanceof Error) record.error = { name: error.name, message: error.message };
-    attempt.resolve(record);
+    if (outcome === "lost") {
+      error = new Error(
+        `Worker ${place.host}/${place.pid} stopped answering during attempt ${place.attempt}; the job went back to the queue`,
+      );
+      (error as Error).name = "WorkerLostError";
+    }
+    const record: RemoteAttemptRecord = {
+      attempt: place.attempt,
+      start: place.start,
+      end,
+      status: outcome === "completed" ? "Completed" : "Failed",
+      ...(outcome === "completed" ? {} : { error }),
+      host: place.host,
+      pid: place.pid,
+      worker: place.worker,
+      outcome,
+    };
+    (pending.task.attempts ??= []).push(record);
   }
 
   /** Stops a request: workers hear it on the cancel channel; a waiting job is removed. */
   #cancel(pending: Pending, reason: unknown): void {
     const id = pending.task.requestId;
-    this.#endAttempt(pending, "cancelled");
+    this.#endAttempt(pending, "cancelled", reason);
     pending.reject(reason);
     const link = this.#link;
     if (!link) return;

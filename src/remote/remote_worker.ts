@@ -313,6 +313,7 @@ export class RemoteWorker {
       host: this.#host,
       pid: Deno.pid,
       worker: this.id,
+      start: Date.now(),
     };
     const alive = this.#keys.runnerAlive(data.runnerId);
     // A job added moments ago had a live runner then; an older one (left in
@@ -390,6 +391,7 @@ export class RemoteWorker {
         t: "done",
         id: data.requestId,
         attempt: place.attempt,
+        end: Date.now(),
         v,
         ...(started ? {} : { place }),
       });
@@ -406,6 +408,7 @@ export class RemoteWorker {
         t: "fail",
         id: data.requestId,
         attempt: place.attempt,
+        end: Date.now(),
         e: encodeError(error),
         final,
         ...(started ? {} : { place }),
