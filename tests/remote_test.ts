@@ -13,6 +13,8 @@ import {
 } from "../mod.ts";
 import { encodeValue, type RemoteAttemptRecord } from "../engine.ts";
 import { startRedis } from "./helpers/redis.ts";
+import { loadRun } from "../persistence.ts";
+import { formatRunTree } from "../src/cli/main.ts";
 import { startWorker, type WorkerProcess } from "./helpers/workers.ts";
 import {
   echo,
@@ -239,27 +241,41 @@ Deno.test("remote: a failure keeps its name, stack and cause", async () => {
   assert.equal(attempt.status, "Failed");
 });
 
-Deno.test("remote: retries become attempts, each recorded, and the node reads its attempt", async () => {
+Deno.test("remote: retries become attempts, each recorded and shown by inspect, and the node reads its attempt", async () => {
   await using f = await fleet(1);
-  await using runner = new Runner({
-    remote: { redis: f.redis.url, backoff: 10 },
-    loggingSetting: "NONE",
-  });
-  const info = await runner.run(flaky);
-  assert.equal(info.answer, 2);
-  const [request] = requestsNamed(info, "flaky");
-  assert.deepEqual(
-    attemptsOf(info, request).map((a) => [
-      a.attempt,
-      a.outcome,
-      (a.error as Error | undefined)?.message,
-      a.pid,
-    ]),
-    [
-      [1, "failed", "attempt 1 fails", f.workers[0].pid],
-      [2, "completed", undefined, f.workers[0].pid],
-    ],
-  );
+  const dir = await Deno.makeTempDir();
+  try {
+    {
+      await using runner = new Runner({
+        remote: { redis: f.redis.url, backoff: 10 },
+        loggingSetting: "NONE",
+        saveState: true,
+        stateDir: dir,
+        runIdentifier: "flaky-run",
+      });
+      const info = await runner.run(flaky);
+      assert.equal(info.answer, 2);
+      const [request] = requestsNamed(info, "flaky");
+      assert.deepEqual(
+        attemptsOf(info, request).map((a) => [
+          a.attempt,
+          a.outcome,
+          (a.error as Error | undefined)?.message,
+          a.pid,
+        ]),
+        [
+          [1, "failed", "attempt 1 fails", f.workers[0].pid],
+          [2, "completed", undefined, f.workers[0].pid],
+        ],
+      );
+    }
+    const tree = formatRunTree(await loadRun(dir, "flaky-run"), { color: false });
+    const pid = f.workers[0].pid;
+    assert.match(tree, new RegExp(`attempt 1 ✗ .* on [^ ]+/${pid}  Error: attempt 1 fails`));
+    assert.match(tree, new RegExp(`attempt 2 ✓ .* on [^ ]+/${pid}`));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("remote: without 'remote' in the config a node with a queue runs in the local pool", async () => {
