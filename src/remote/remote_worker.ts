@@ -7,12 +7,10 @@
  */
 import { hostname } from "node:os";
 import { pathToFileURL } from "node:url";
-import { z } from "npm:zod@^4.1.0";
-import { isNode, Node, QUEUE_NAME_PATTERN, type WorkerPermissions } from "../core/node.ts";
+import { isNode, Node } from "../core/node.ts";
 import { logger } from "../core/logging.ts";
 import { describeIssues } from "../core/validation.ts";
 import { NodeTimeoutError } from "../core/errors.ts";
-import { Task } from "../execution/task.ts";
 import { WorkerExecutionStrategy } from "../execution/worker_strategy.ts";
 import { WorkerTaskError } from "../execution/worker_error.ts";
 import { decodeError, decodeValue, encodeArgs, encodeError, encodeValue } from "./codec.ts";
@@ -20,7 +18,6 @@ import { RemoteUnavailableError, RunnerGoneError } from "./errors.ts";
 import {
   ALIVE_REFRESH_MS,
   ALIVE_TTL_MS,
-  ATTEMPT_PROBE,
   type AttemptPlace,
   type CancelNotice,
   jobDataSchema,
@@ -30,6 +27,10 @@ import {
   type ToRunner,
   type ToWorker,
 } from "./protocol.ts";
+import { LoadError, RemoteJobTask, type TaskOwner } from "./_job_task.ts";
+import { optionsSchema, type RemoteWorkerOptions } from "./worker_options.ts";
+
+export type { RemoteWorkerOptions };
 
 const log = logger("remote");
 
@@ -44,128 +45,6 @@ type Lib = typeof import("./_bullmq.ts");
 type Redis = InstanceType<Lib["Redis"]>;
 type BullWorker = InstanceType<Lib["Worker"]>;
 type BullJob = InstanceType<Lib["Job"]>;
-
-/** Options of {@linkcode RemoteWorker}. */
-export interface RemoteWorkerOptions {
-  /** The Redis server, e.g. `redis://127.0.0.1:6379`. */
-  redis: string;
-  /** The queue to serve (a node's `queue` option). */
-  queue: string;
-  /**
-   * The key prefix, as in the runners' `remote.prefix`.
-   *
-   * @default "switchyard"
-   */
-  prefix?: string;
-  /**
-   * Jobs run at once, each in a Web Worker of this process's pool.
-   *
-   * @default navigator.hardwareConcurrency
-   */
-  concurrency?: number;
-  /**
-   * Deno permissions of the node code (narrower than the process's).
-   *
-   * @default "inherit"
-   */
-  permissions?: WorkerPermissions;
-  /**
-   * The modules jobs may name: URLs or paths (relative to the working
-   * directory); one ending in `/` allows every module below it. A job for
-   * any other module fails without importing it.
-   *
-   * @default the working directory and everything below it
-   */
-  modules?: string[];
-  /**
-   * How long a job's lock lasts without renewal (ms): a job whose worker
-   * died is handed to another worker after about this long.
-   *
-   * @default 30000
-   */
-  lockDuration?: number;
-  /**
-   * How often stalled jobs are looked for (ms).
-   *
-   * @default 30000
-   */
-  stalledInterval?: number;
-  /**
-   * How many times a job may stall (its worker dying) before it fails.
-   *
-   * @default 5
-   */
-  maxStalledCount?: number;
-  /**
-   * How long the first connection may take (ms).
-   *
-   * @default 5000
-   */
-  connectTimeout?: number;
-}
-
-const optionsSchema = z.object({
-  redis: z.string().refine(isRedisUrl, "a redis:// or rediss:// URL with a host"),
-  queue: z.string().regex(QUEUE_NAME_PATTERN, "1 to 100 letters, digits, '_', '-' or '.'"),
-  prefix: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "1 to 64 letters, digits, '_', '-' or '.'")
-    .optional(),
-  concurrency: z.number().int().positive().optional(),
-  permissions: z.union([z.enum(["inherit", "none"]), z.record(z.string(), z.unknown())])
-    .optional(),
-  modules: z.array(z.string().min(1)).optional(),
-  lockDuration: z.number().int().positive().optional(),
-  stalledInterval: z.number().int().positive().optional(),
-  maxStalledCount: z.number().int().nonnegative().optional(),
-  connectTimeout: z.number().positive().optional(),
-}).strict();
-
-function isRedisUrl(value: string): boolean {
-  if (!URL.canParse(value)) return false;
-  const url = new URL(value);
-  return (url.protocol === "redis:" || url.protocol === "rediss:") && url.hostname !== "";
-}
-
-/** A job's node could not be loaded: retrying would not help. */
-class LoadError extends Error {
-  override name = "RemoteLoadError";
-}
-
-/** What a job's task asks of the worker. */
-interface TaskOwner {
-  call(task: RemoteJobTask, target: Node, args: unknown[]): Promise<unknown>;
-}
-
-/** A job as a task for the local pool: its signal and calls lead back to Redis. */
-class RemoteJobTask extends Task {
-  readonly #signal: AbortSignal;
-  readonly #owner: TaskOwner;
-  readonly data: RemoteJobData;
-  readonly attempt: number;
-
-  constructor(
-    data: RemoteJobData,
-    node: Node,
-    args: unknown[],
-    signal: AbortSignal,
-    owner: TaskOwner,
-    attempt: number,
-  ) {
-    super(data.requestId, node, args);
-    this.data = data;
-    this.#signal = signal;
-    this.#owner = owner;
-    this.attempt = attempt;
-  }
-
-  override get signal(): AbortSignal {
-    return this.#signal;
-  }
-
-  override callChild(target: Node, args: unknown[]): Promise<unknown> {
-    if (target.name === ATTEMPT_PROBE) return Promise.resolve(this.attempt);
-    return this.#owner.call(this, target, args);
-  }
-}
 
 /**
  * Serves one queue: each job's node is imported from its module (only
