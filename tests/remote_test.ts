@@ -518,3 +518,18 @@ async function waitForAsync<T>(probe: () => Promise<T | null>): Promise<T> {
   }
   throw new Error("condition never held");
 }
+
+Deno.test("remote: without redis-server on the PATH the helper fails with one line naming the package", async () => {
+  const helper = new URL("./helpers/redis.ts", import.meta.url).href;
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", `import { startRedis } from "${helper}"; await startRedis();`],
+    env: { PATH: "/nonexistent" },
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assert.equal(code, 1);
+  assert.match(
+    new TextDecoder().decode(stderr),
+    /redis-server is not installed: install the Debian package redis-server/,
+  );
+});
