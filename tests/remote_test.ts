@@ -166,10 +166,6 @@ Deno.test("remote: cancellation reaches the remote node's currentSignal", async 
     runner.rtState.cancel(request.identifier, new Error("no longer needed"));
     await assert.rejects(run, { name: "RequestCancelledError" });
     assert.equal(await waitForFile(marker, /^(?!waiting$)./), "Error");
-    const [ended] = requestsNamed(runner.info, "waitForAbort");
-    assert.deepEqual(attemptsOf(runner.info, ended).map((a) => [a.attempt, a.outcome]), [
-      [1, "cancelled"],
-    ]);
   } finally {
     await Deno.remove(marker);
   }
