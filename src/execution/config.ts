@@ -32,7 +32,7 @@ export interface RemoteConfig {
   prefix?: string;
   /**
    * The first delay before a failed attempt is retried, doubled at each
-   * further attempt (ms).
+   * further attempt (ms); a node's own `retryDelay` wins.
    *
    * @default 1000
    */

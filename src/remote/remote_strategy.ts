@@ -181,7 +181,11 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
     this.#queue(link, queue).add(task.node.name, data, {
       jobId: task.requestId,
       attempts: retries + 1,
-      backoff: { type: "exponential", delay: this.#config.backoff },
+      // The node's own first wait wins over the configuration's; BullMQ doubles it.
+      backoff: {
+        type: "exponential",
+        delay: task.node.options.retryDelay ?? this.#config.backoff,
+      },
       removeOnComplete: { count: 1000 },
       removeOnFail: { count: 5000 },
     }).catch((error) =>
