@@ -63,6 +63,10 @@ export {
   WorkerExecutionStrategy,
   type WorkerStrategyOptions,
 } from "./src/execution/worker_strategy.ts";
+export {
+  ProcessExecutionStrategy,
+  type ProcessStrategyOptions,
+} from "./src/execution/process_strategy.ts";
 export { type RemoteAttemptRecord, RemoteExecutionStrategy } from "./src/remote/remote_strategy.ts";
 export type { AttemptPlace } from "./src/remote/protocol.ts";
 export { RemoteWorker, type RemoteWorkerOptions } from "./src/remote/remote_worker.ts";

@@ -100,7 +100,9 @@ export {
   type WaitOptions,
 } from "./src/flow/flow.ts";
 export {
+  WorkerCallRefusedError,
   type WorkerFailureReason,
+  WorkerModuleError,
   WorkerTaskError,
   type WorkerTaskErrorOptions,
 } from "./src/execution/worker_error.ts";

@@ -156,7 +156,7 @@ Deno.test("A call() to a node the main thread cannot resolve fails clearly", asy
   await using runner = new Runner({ workers: { size: 1 }, ...quiet });
   await assert.rejects(
     runner.run(callsLocal),
-    /Cannot call node 'local' from worker node 'callsLocal' as the main thread cannot find it/,
+    /WorkerCallRefusedError: Cannot call node 'local' from worker node 'callsLocal' as the main thread does not know it: module .*worker_nodes\.ts exports no node of that name/,
   );
 });
 

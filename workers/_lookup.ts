@@ -43,10 +43,23 @@ export function importModule(url: string): Promise<Record<string, unknown>> {
       | Map<string, unknown>
       | undefined)
       ?.get(url);
-    ns = preloaded ? Promise.resolve(preloaded as Record<string, unknown>) : import(url);
+    ns = preloaded ? Promise.resolve(preloaded as Record<string, unknown>) : loading(url);
     modules.set(url, ns);
   }
   return ns;
+}
+
+/** Which module is being imported, for code that must not start runs then. */
+const LOADING = Symbol.for("switchyard.workerLoading");
+
+async function loading(url: string): Promise<Record<string, unknown>> {
+  const scope = globalThis as Record<symbol, unknown>;
+  scope[LOADING] = url;
+  try {
+    return await import(url);
+  } finally {
+    if (scope[LOADING] === url) delete scope[LOADING];
+  }
 }
 
 export function compile(source: string, name: string): Fn {

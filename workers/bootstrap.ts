@@ -53,6 +53,7 @@ interface TaskContext {
 
 const BRIDGE = Symbol.for("switchyard.workerBridge");
 const CONTEXTS = Symbol.for("switchyard.workerContexts");
+const LOADING = Symbol.for("switchyard.workerLoading");
 
 const scope = globalThis as unknown as {
   postMessage(message: unknown, transfer?: Transferable[]): void;
@@ -362,6 +363,16 @@ scope[BRIDGE] = {
     target: { name: string; moduleUrl: string | null },
     args: unknown[],
   ): Promise<unknown> {
+    const loadingUrl = scope[LOADING];
+    if (typeof loadingUrl === "string") {
+      // A module's top level calling nodes while it is imported here would
+      // call into the pool again, and again: never.
+      const error = new Error(
+        `Cannot call node '${target?.name}' inside a worker as module ${loadingUrl} was imported into a worker to find a worker node, and its top level calls nodes there: guard the code that starts runs with \`if (import.meta.main)\`, or keep worker nodes in a module of their own`,
+      );
+      error.name = "WorkerModuleError";
+      return Promise.reject(error);
+    }
     const task = requireRunning(`call node '${target?.name}'`);
     if (!isNode(target)) {
       return Promise.reject(

@@ -37,17 +37,21 @@ export function toWire(error: unknown, depth = 0): WireError {
  * Rebuilds an error from its flattened form.
  *
  * @param wire The flattened error.
+ * @param depth How deep in the cause chain (causes below 8 are dropped).
  * @returns An `Error` with the same name, message, stack and causes (or the
  *   thrown value itself, if it was not an error and could be cloned).
  */
-export function fromWire(wire: WireError): unknown {
+export function fromWire(wire: WireError, depth = 0): unknown {
+  if (typeof wire !== "object" || wire === null) {
+    throw new TypeError(`Cannot read an error sent as ${typeof wire}`);
+  }
   if (wire.name === "NonError" && "value" in wire) return wire.value;
   const error = new Error(
-    wire.message,
-    wire.cause ? { cause: fromWire(wire.cause) } : undefined,
+    String(wire.message),
+    wire.cause && depth < 8 ? { cause: fromWire(wire.cause, depth + 1) } : undefined,
   );
-  error.name = wire.name;
-  if (wire.stack) error.stack = wire.stack;
+  error.name = String(wire.name);
+  if (typeof wire.stack === "string") error.stack = wire.stack;
   return error;
 }
 

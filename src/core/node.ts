@@ -72,6 +72,21 @@ export interface NodeOptions {
   /** Worker nodes: transfer `ArrayBuffer` arguments instead of copying them. */
   transfer?: boolean;
   /**
+   * Worker nodes: where the code runs. `"worker"`: a Web Worker of the
+   * shared pool (cheap; a thread of this process). `"process"`: a child
+   * `deno` process with its own heap limit (`heapLimit`) and permissions,
+   * killed with SIGKILL when stopped, for code that may exhaust memory or
+   * never return to its event loop.
+   * @default "worker"
+   */
+  isolation?: "worker" | "process";
+  /**
+   * Worker nodes with `isolation: "process"`: the child's V8 heap limit
+   * (`--max-old-space-size`, in MB).
+   * @default 512
+   */
+  heapLimit?: number;
+  /**
    * Worker nodes defined with a module URL: the name of the job queue that
    * `switchyard worker --queue <name>` processes serve. With `remote` in the
    * runner's configuration each call becomes a job on that queue (its
@@ -109,7 +124,15 @@ const optionsSchema = z.object({
     QUEUE_NAME_PATTERN,
     "1 to 100 letters, digits, '_', '-' or '.'",
   ).optional(),
-}).strict();
+  isolation: z.enum(["worker", "process"]).optional(),
+  heapLimit: z.number().int().min(16, "an integer >= 16 (MB)").optional(),
+}).strict().refine(
+  (options) => options.worker || (!options.isolation && options.heapLimit === undefined),
+  {
+    path: ["isolation"],
+    message: "set only on a worker node ({ worker: true } or a module URL), as is 'heapLimit'",
+  },
+);
 
 /**
  * A function the runtime can run and track. Create one with
@@ -148,7 +171,42 @@ export class Node<A extends unknown[] = unknown[], R = unknown> {
     this.moduleUrl = typeof options.worker === "string" || options.worker instanceof URL
       ? String(options.worker)
       : null;
+    if (this.moduleUrl !== null) remember(this as unknown as Node);
   }
+}
+
+// Module worker nodes made on this thread, by module URL and name: the only
+// nodes named by URL that a worker may ask this thread to call. Weak, so a
+// node made in a loop is not kept alive by the registry.
+const moduleNodes = new Map<string, Map<string, WeakRef<Node>>>();
+
+function remember(made: Node): void {
+  let byName = moduleNodes.get(made.moduleUrl!);
+  if (!byName) moduleNodes.set(made.moduleUrl!, byName = new Map());
+  byName.set(made.name, new WeakRef(made));
+}
+
+/**
+ * The module worker node this thread made with this module URL and name
+ * (the latest, if several), if it is still alive. A lookup only: nothing
+ * is imported.
+ *
+ * @param url The module URL the node was defined with.
+ * @param name The node's name.
+ * @returns The node, or `undefined`.
+ *
+ * @example Finding a module worker node
+ * ```ts
+ * import { knownModuleNode, node } from "./node.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const square = node((x: number) => x * x, { name: "square", worker: import.meta.url });
+ * assert.equal(knownModuleNode(import.meta.url, "square"), square);
+ * assert.equal(knownModuleNode("data:text/javascript,", "square"), undefined);
+ * ```
+ */
+export function knownModuleNode(url: string, name: string): Node | undefined {
+  return moduleNodes.get(url)?.get(name)?.deref();
 }
 
 /** A node of any signature, for APIs that accept every node. */

@@ -4,7 +4,7 @@
  * @module
  */
 import { GlobalTimeoutError, NodeTimeoutError } from "../core/errors.ts";
-import type { WorkerFailureReason } from "./worker_error.ts";
+import { type WorkerFailureReason, WorkerTaskError } from "./worker_error.ts";
 
 /**
  * Why a stopped task stopped: a node or run timeout, or a cancellation.
@@ -43,4 +43,40 @@ export function cloneable(value: unknown): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Worker failures a retry cannot fix: a stop (timeout, cancellation,
+ * shutdown), or a task that could not start (spawn) or be sent (clone).
+ *
+ * @param error What an attempt failed with.
+ * @returns `true` if no retry should follow.
+ */
+export function isFinalWorkerError(error: unknown): boolean {
+  const reason = error instanceof WorkerTaskError ? error.reason : null;
+  return reason === "timeout" || reason === "cancelled" || reason === "shutdown" ||
+    reason === "spawn" || reason === "clone";
+}
+
+/**
+ * A worker or child whose entry failed because the node's module started
+ * a run at its top level (a `WorkerModuleError`) failed to load the node,
+ * not to run it: the reason and cause to report instead.
+ *
+ * @param detail What the worker reported.
+ * @param cause The error, when it came across.
+ * @returns `{ reason: "load", cause }`, or `null` for any other failure.
+ */
+export function moduleFailure(
+  detail: string,
+  cause?: unknown,
+): { reason: "load"; cause: unknown } | null {
+  if (cause instanceof Error && cause.name === "WorkerModuleError") {
+    return { reason: "load", cause };
+  }
+  const match = /WorkerModuleError: (.*)$/s.exec(detail);
+  if (!match) return null;
+  const error = new Error(match[1]);
+  error.name = "WorkerModuleError";
+  return { reason: "load", cause: error };
 }

@@ -5,6 +5,7 @@
  */
 import type { FromWorker, NodeDefinition, ToWorker, WireError } from "../../workers/protocol.ts";
 import { toWire } from "../../workers/wire.ts";
+import { describeValue } from "../core/describe.ts";
 import type { WorkerPermissions } from "../core/node.ts";
 import type { Task } from "./task.ts";
 
@@ -47,7 +48,7 @@ export interface PoolJob extends JobSpec {
 /** What a handle reports back to its pool. */
 export interface HandleEvents {
   message(handle: WorkerHandle, message: FromWorker): void;
-  crashed(handle: WorkerHandle, detail: string): void;
+  crashed(handle: WorkerHandle, detail: string, reason?: "uncaught" | "protocol"): void;
   /** A task's arguments could not be cloned: it never reached the worker. */
   unsendable(handle: WorkerHandle, job: PoolJob, error: unknown): void;
 }
@@ -66,7 +67,13 @@ function entryUrl(preload: string | null): string {
   if (preload === null) return BOOTSTRAP.href;
   // Narrowed permissions forbid a dynamic import of a local module, but not
   // a static one from the worker's own entry module.
-  const source = `import * as ns from ${JSON.stringify(preload)};
+  // The marker says, to code that starts runs, which module is loading.
+  const marker = `globalThis[Symbol.for("switchyard.workerLoading")] = ${JSON.stringify(preload)};`;
+  const source = `import ${
+    JSON.stringify(`data:application/javascript,${encodeURIComponent(marker)}`)
+  };
+import * as ns from ${JSON.stringify(preload)};
+delete globalThis[Symbol.for("switchyard.workerLoading")];
 globalThis[Symbol.for("switchyard.workerPreloaded")] = new Map([[${JSON.stringify(preload)}, ns]]);
 import ${JSON.stringify(BOOTSTRAP.href)};`;
   return `data:application/javascript,${encodeURIComponent(source)}`;
@@ -119,10 +126,32 @@ export class WorkerHandle {
     }
     this.#events = events;
     this.#worker = new Worker(entryUrl(job.preload), options);
+    // The worker is the less-privileged side: a message that does not
+    // follow the protocol ends that worker, never the host.
     this.#worker.onmessage = (event: MessageEvent<FromWorker[]>) => {
-      for (const message of event.data) {
+      const batch: unknown = event.data;
+      if (!Array.isArray(batch)) {
+        events.crashed(
+          this,
+          `it sent a message outside the protocol: ${describeValue(batch)}`,
+          "protocol",
+        );
+        return;
+      }
+      for (const message of batch) {
         if (this.dead) return;
-        events.message(this, message);
+        try {
+          events.message(this, message);
+        } catch (error) {
+          events.crashed(
+            this,
+            `it sent a message outside the protocol (${describeValue(message)}): ${
+              describeValue(error)
+            }`,
+            "protocol",
+          );
+          return;
+        }
       }
     };
     this.#worker.onerror = (event: ErrorEvent) => {

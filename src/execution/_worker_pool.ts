@@ -9,7 +9,7 @@ import { logger } from "../core/logging.ts";
 import { NodeTimeoutError } from "../core/errors.ts";
 import { SignalWatch } from "./_signal_watch.ts";
 import { answerCall, type ModuleCache } from "./_worker_calls.ts";
-import { cloneable, describe, stopReason } from "./_worker_failures.ts";
+import { cloneable, describe, moduleFailure, stopReason } from "./_worker_failures.ts";
 import { fromWire, toWire } from "../../workers/wire.ts";
 import { type JobSpec, type PoolJob, transferables, WorkerHandle } from "./_worker_handle.ts";
 import { type WorkerFailureReason, WorkerTaskError } from "./worker_error.ts";
@@ -25,6 +25,10 @@ const log = logger("workers");
  * worker has not started and moves to another worker if its own fails.
  */
 const PIPELINE_DEPTH = 64;
+
+/** The reasons a worker may give; anything else is outside the protocol. */
+const WORKER_SIDE = new Set<string>(["threw", "clone", "load", "self-contained"]);
+const FATAL = new Set<string>(["closed", "exited", "unhandledrejection", "uncaught"]);
 const QUICK_MS = 1;
 
 /** Timeout errors already told which worker ran their node. */
@@ -42,7 +46,7 @@ export interface PoolSettings {
 export class WorkerPool {
   readonly #settings: PoolSettings;
   // Invariant: #workers holds the live workers (never more than `size`
-  // unless dedicated); #queue from #head on holds the jobs not yet sent, in
+  // unless dedicated, or every worker waits on a call); #queue from #head on holds the jobs not yet sent, in
   // order, except settled ones (cancelled while queued), skipped lazily.
   readonly #workers: WorkerHandle[] = [];
   #queue: PoolJob[] = [];
@@ -221,6 +225,10 @@ export class WorkerPool {
       this.#retire(idle);
       return this.#spawn(job);
     }
+    // Every worker waits on calls to the main thread, none with these
+    // permissions: one more worker, retired when it falls idle, so a call
+    // into a differently sandboxed node cannot deadlock a full pool.
+    if (this.#workers.every((w) => w.load === 0)) return this.#spawn(job);
     return null;
   }
 
@@ -229,7 +237,7 @@ export class WorkerPool {
     try {
       const worker = new WorkerHandle(id, job, {
         message: (w, m) => this.#onMessage(w, m),
-        crashed: (w, detail) => this.#kill(w, "uncaught", detail),
+        crashed: (w, detail, reason) => this.#kill(w, reason ?? "uncaught", detail),
         unsendable: (w, j, error) => this.#unsendable(w, j, error),
       });
       this.#workers.push(worker);
@@ -285,18 +293,21 @@ export class WorkerPool {
       const [id, value, ms] = message;
       const job = worker.take(id);
       if (!job) return;
-      this.#durations.set(job.fnKey, ms);
+      this.#durations.set(job.fnKey, typeof ms === "number" ? ms : Infinity);
       this.#settle(job, undefined, value);
       this.#afterEnd(worker);
       return;
     }
     switch (message.t) {
       case "done": {
+        // Read before taking the job: a malformed error kills the worker
+        // with the job still on it, so the job fails too.
+        const cause = fromWire(message.e);
         const job = worker.take(message.id);
         if (!job) break;
-        const cause = fromWire(message.e);
-        const detail = message.why === "threw" ? `threw ${describe(cause)}` : describe(cause);
-        this.#settle(job, this.#error(job, message.why, detail, cause));
+        const why = WORKER_SIDE.has(message.why) ? message.why : "threw";
+        const detail = why === "threw" ? `threw ${describe(cause)}` : describe(cause);
+        this.#settle(job, this.#error(job, why, detail, cause));
         this.#afterEnd(worker);
         break;
       }
@@ -330,7 +341,7 @@ export class WorkerPool {
         // A task waiting on a call leaves its worker free for others, the
         // callee included: no deadlock however small the pool.
         job.calls++;
-        answerCall(worker, job, message, this.#modules).finally(() => {
+        answerCall(worker, job.task, message, this.#modules).finally(() => {
           job.calls--;
         });
         this.#pump();
@@ -340,6 +351,9 @@ export class WorkerPool {
         worker.find(message.id)?.task.broadcast(message.item);
         break;
       case "fatal": {
+        if (!FATAL.has(message.why)) {
+          throw new TypeError(`unknown fatal reason ${describe(message.why)}`);
+        }
         const detail = message.why === "closed"
           ? "the worker closed itself (self.close())"
           : message.why === "exited"
@@ -361,6 +375,13 @@ export class WorkerPool {
   /** After a task ended on a worker: the next one may have started. */
   #afterEnd(worker: WorkerHandle): void {
     if (this.#settings.dedicated && worker.load === 0) this.#retire(worker);
+    else if (
+      this.#workers.length > this.#settings.size && worker.inflight.length === 0 &&
+      !worker.dead
+    ) {
+      // An extra worker started while every worker waited on calls.
+      this.#retire(worker);
+    }
     const head = worker.inflight[0];
     if (head?.aborted && head.graceTimer === undefined) this.#startGrace(head);
     this.#pump();
@@ -390,6 +411,8 @@ export class WorkerPool {
     cause?: unknown,
   ): void {
     if (worker.dead) return;
+    const loadFailure = moduleFailure(detail, cause);
+    if (loadFailure) ({ reason, cause } = loadFailure);
     worker.terminate();
     const index = this.#workers.indexOf(worker);
     if (index >= 0) this.#workers.splice(index, 1);

@@ -6,6 +6,7 @@
  * @module
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { WorkerModuleError } from "./worker_error.ts";
 
 /**
  * What the worker bootstrap offers to library code running in a worker;
@@ -30,7 +31,8 @@ const CONTEXTS = Symbol.for("switchyard.workerContexts");
 // tasks are told apart.
 if (
   typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !==
-    "undefined"
+    "undefined" ||
+  (globalThis as Record<symbol, unknown>)[Symbol.for("switchyard.processChild")] === true
 ) {
   const tasks = new AsyncLocalStorage<number>();
   const registry = globalThis as Record<symbol, unknown[] | undefined>;
@@ -47,4 +49,41 @@ if (
  */
 export function workerBridge(): WorkerBridge | undefined {
   return (globalThis as Record<symbol, WorkerBridge | undefined>)[BRIDGE];
+}
+
+const LOADING = Symbol.for("switchyard.workerLoading");
+const PROCESS_CHILD = Symbol.for("switchyard.processChild");
+
+/**
+ * Whether this code runs in a worker or child process of a Switchyard pool.
+ *
+ * @returns `true` there.
+ */
+export function insidePoolWorker(): boolean {
+  const scope = globalThis as unknown as Record<symbol, unknown> & {
+    name?: unknown;
+    WorkerGlobalScope?: unknown;
+  };
+  if (scope[PROCESS_CHILD] === true) return true;
+  return scope.WorkerGlobalScope !== undefined && typeof scope.name === "string" &&
+    scope.name.startsWith("switchyard-worker-");
+}
+
+/**
+ * Refuses to start runs inside a pool's worker or child process: a module
+ * imported there to find a worker node runs its top level again, and a
+ * top level that starts a run would make every worker start the run (and
+ * workers of their own) again.
+ *
+ * @param what What was about to happen, e.g. `"create a worker pool"`.
+ * @throws {WorkerModuleError} Inside a pool's worker or child process.
+ */
+export function refuseRunInWorker(what: string): void {
+  if (!insidePoolWorker()) return;
+  const loading = (globalThis as Record<symbol, unknown>)[LOADING];
+  throw new WorkerModuleError(
+    what,
+    typeof loading === "string" ? loading : null,
+    workerBridge()?.nodeName ?? null,
+  );
 }

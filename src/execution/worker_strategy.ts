@@ -13,6 +13,9 @@ import { workerOptionsEnabled } from "./_unstable.ts";
 import type { TaskExecutionStrategy } from "./strategy.ts";
 import type { Task } from "./task.ts";
 import { WorkerTaskError } from "./worker_error.ts";
+import { ProcessExecutionStrategy } from "./process_strategy.ts";
+import { isFinalWorkerError } from "./_worker_failures.ts";
+import { refuseRunInWorker } from "./worker_bridge.ts";
 
 /** Options of {@linkcode WorkerExecutionStrategy}. */
 export interface WorkerStrategyOptions {
@@ -35,6 +38,12 @@ export interface WorkerStrategyOptions {
    * shared pool). Default `false`.
    */
   dedicated?: boolean;
+  /**
+   * Nodes with `isolation: "process"`: how many child processes are kept
+   * warm and the default heap limit (MB).
+   * @default { size: navigator.hardwareConcurrency, heapLimit: 512 }
+   */
+  processes?: { size?: number; heapLimit?: number };
 }
 
 /**
@@ -48,9 +57,12 @@ export interface WorkerStrategyOptions {
  * must be self-contained. Arguments and results cross by structured clone
  * (`transfer: true` moves `ArrayBuffer`s instead). Inside a worker node,
  * `call()` reaches the main thread, so the child request is tracked under
- * the worker node's request; the child must be resolvable there: a worker
- * node defined with a module URL, or a node exported under its name by the
- * calling node's module. `currentSignal()` and `broadcast()` work too;
+ * the worker node's request. The worker only names the child: the main
+ * thread finds it among the module worker nodes the program made (by module
+ * URL and name) or the exports of the calling node's own module, and never
+ * loads a module URL or source a worker sends (the call fails with a
+ * `WorkerCallRefusedError`). Nodes with `isolation: "process"` run in child
+ * processes instead (see {@linkcode ProcessExecutionStrategy}). `currentSignal()` and `broadcast()` work too;
  * `getContext()`/`putContext()` do not (the context stays on the main
  * thread).
  *
@@ -85,6 +97,9 @@ export class WorkerExecutionStrategy implements TaskExecutionStrategy {
   #closed = false;
   readonly #fnKeys = new Map<string, number>();
   readonly #plans = new WeakMap<Node, Omit<JobSpec, "task">>();
+  readonly #processOptions: ConstructorParameters<typeof ProcessExecutionStrategy>[0];
+  // Invariant: null until the first process-isolated task, and after shutdown().
+  #processes: ProcessExecutionStrategy | null = null;
 
   /**
    * Makes a WorkerExecutionStrategy.
@@ -94,6 +109,7 @@ export class WorkerExecutionStrategy implements TaskExecutionStrategy {
    *   `gracePeriod` not a non-negative finite number.
    */
   constructor(options: WorkerStrategyOptions = {}) {
+    refuseRunInWorker("create a worker pool");
     const size = options.size ?? navigator.hardwareConcurrency ?? 1;
     if (!Number.isInteger(size) || size < 1) {
       throw new RangeError(
@@ -110,6 +126,15 @@ export class WorkerExecutionStrategy implements TaskExecutionStrategy {
     this.#permissions = options.permissions ?? "inherit";
     this.#gracePeriod = grace;
     this.#dedicated = options.dedicated ?? false;
+    this.#processOptions = {
+      size: options.processes?.size,
+      heapLimit: options.processes?.heapLimit,
+      permissions: this.#permissions,
+      gracePeriod: grace,
+      dedicated: this.#dedicated,
+    };
+    // Checked now, so a bad value fails here rather than at the first task.
+    new ProcessExecutionStrategy(this.#processOptions);
   }
 
   /** How many workers are alive (0 before the first task). */
@@ -136,6 +161,10 @@ export class WorkerExecutionStrategy implements TaskExecutionStrategy {
         }),
       );
     }
+    if (task.node.options.isolation === "process") {
+      this.#processes ??= new ProcessExecutionStrategy(this.#processOptions);
+      return this.#processes.execute(task);
+    }
     let spec: JobSpec;
     try {
       spec = this.#spec(task);
@@ -147,6 +176,11 @@ export class WorkerExecutionStrategy implements TaskExecutionStrategy {
     return runAttempts(task, () => this.#start().submit(spec), isFinalWorkerError);
   }
 
+  /** How many child processes of process-isolated nodes are alive. */
+  get processCount(): number {
+    return this.#processes?.processCount ?? 0;
+  }
+
   /**
    * Terminates every worker, after giving running tasks the grace period
    * to react to their aborted signal. Later tasks are refused.
@@ -154,8 +188,10 @@ export class WorkerExecutionStrategy implements TaskExecutionStrategy {
   async shutdown(): Promise<void> {
     this.#closed = true;
     const pool = this.#pool;
+    const processes = this.#processes;
     this.#pool = null;
-    await pool?.shutdown();
+    this.#processes = null;
+    await Promise.all([pool?.shutdown(), processes?.shutdown()]);
   }
 
   #start(): WorkerPool {
@@ -211,11 +247,4 @@ export class WorkerExecutionStrategy implements TaskExecutionStrategy {
       transfer: node.options.transfer ?? false,
     };
   }
-}
-
-/** Worker failures a retry cannot fix. */
-function isFinalWorkerError(error: unknown): boolean {
-  const reason = error instanceof WorkerTaskError ? error.reason : null;
-  return reason === "timeout" || reason === "cancelled" || reason === "shutdown" ||
-    reason === "spawn" || reason === "clone";
 }
