@@ -21,7 +21,7 @@ export const attemptProbe: Node<[], number> = node(function attempt() {
 /**
  * The attempt number of the running node, from 1: on a worker process it
  * is the job's attempt (2 after a retry or after the first worker died);
- * elsewhere it is 1.
+ * on the event loop, the retry loop's; in a local Web Worker, 1.
  *
  * @returns The attempt number.
  * @throws {Error} (as a rejection) If no node is running in this context.
@@ -31,13 +31,19 @@ export const attemptProbe: Node<[], number> = node(function attempt() {
  * import { currentAttempt, node, Runner } from "@switchyard/core";
  * import assert from "node:assert/strict";
  *
- * const work = node(async () => await currentAttempt(), { name: "work" });
+ * const work = node(async () => {
+ *   const attempt = await currentAttempt();
+ *   if (attempt === 1) throw new Error("first attempt fails");
+ *   return attempt;
+ * }, { name: "work", retries: 1, retryDelay: 0 });
  * await using runner = new Runner({ loggingSetting: "NONE" });
- * assert.equal((await runner.run(work)).answer, 1);
+ * assert.equal((await runner.run(work)).answer, 2);
  * ```
  */
 export function currentAttempt(): Promise<number> {
-  if (currentScope()) return Promise.resolve(1);
+  const scope = currentScope();
+  // On the event loop the retry loop keeps the attempts made so far.
+  if (scope) return Promise.resolve((scope.attempts?.length ?? 0) + 1);
   const bridge = workerBridge();
   if (bridge?.nodeName) return bridge.call(attemptProbe, []) as Promise<number>;
   return Promise.reject(
