@@ -67,6 +67,21 @@ export {
   ProcessExecutionStrategy,
   type ProcessStrategyOptions,
 } from "./src/execution/process_strategy.ts";
+export {
+  DEFAULT_DRAIN_TIMEOUT,
+  RunSession,
+  type RunSessionOptions,
+  type SessionRequestOptions,
+} from "./src/run/run_session.ts";
+export {
+  type ObservedRun,
+  registerRunObserver,
+  registerStrategies,
+  type RunObservation,
+  type RunObserver,
+  strategiesFor,
+  type StrategyFactory,
+} from "./src/run/extensions.ts";
 export { type RemoteAttemptRecord, RemoteExecutionStrategy } from "./src/remote/remote_strategy.ts";
 export type { AttemptPlace } from "./src/remote/protocol.ts";
 export { RemoteWorker, type RemoteWorkerOptions } from "./src/remote/remote_worker.ts";

@@ -48,6 +48,7 @@ export {
 export { call, callBatch, type CallBatchOptions } from "./src/nodes/call.ts";
 export { broadcast, currentSignal, getContext, putContext } from "./src/nodes/context.ts";
 export { Runner } from "./src/run/runner.ts";
+export { RunIdInUseError, RunNotSavedError } from "./src/run/errors.ts";
 export { currentAttempt } from "./src/remote/attempt.ts";
 export { RemoteUnavailableError, RunnerGoneError } from "./src/remote/errors.ts";
 export {
@@ -58,7 +59,7 @@ export {
   type WorkerPoolConfig,
 } from "./src/execution/config.ts";
 export { GlobalTimeoutError, NodeTimeoutError, RequestCancelledError } from "./src/core/errors.ts";
-export type { LoggingSetting } from "./src/core/logging.ts";
+export { canonicalLoggingSetting, type LoggingSetting } from "./src/core/logging.ts";
 export {
   type ErrorDecision,
   ErrorHandler,
@@ -95,6 +96,7 @@ export {
   type ExecuteOptions,
   Flow,
   type FlowOptions,
+  type FlowSaveOptions,
   type PauseOptions,
   type SlotTarget,
   type WaitOptions,
@@ -117,6 +119,10 @@ export {
   type StateResult,
 } from "./src/states/state.ts";
 export type { ArgumentSplit, ArgumentSplits, LazyArgs } from "./src/states/state_types.ts";
-export { type ActiveState, StateManager } from "./src/states/state_manager.ts";
-export { StateFailedError } from "./src/states/errors.ts";
+export {
+  type ActiveState,
+  StateManager,
+  type StateManagerConfig,
+} from "./src/states/state_manager.ts";
+export { StateFailedError, StateManagerExistsError } from "./src/states/errors.ts";
 export type { ObservedJob } from "./src/flow/flow.ts";

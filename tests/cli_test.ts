@@ -75,7 +75,7 @@ Deno.test("switchyard exits 2 on bad usage", async () => {
       ["viz", "--port", "70000"],
       /'--port' must be a whole number from 0 to 65535/,
     ],
-    [["inspect", "../../etc/passwd"], /must be made of letters/],
+    [["inspect", "../../etc/passwd"], /must be made of 1 to 200 letters/],
     [
       ["run", fixtureModule, "--export", "answer"],
       /export 'answer' must be a node, a flow or states: current value is 42/,

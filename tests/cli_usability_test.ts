@@ -100,7 +100,7 @@ Deno.test("switchyard run checks arguments with the module's exported schema, na
   assert.equal(await main(["run", argsModule, '{"count":"x"}', "--no-save"], { output: bad }), 2);
   assert.match(
     bad.stderr,
-    /Cannot run '.*cli_args\.ts' as argument 1: 'count' must be of type number: current value is "x" \(checked by the export 'args'\)/,
+    /Cannot run '.*cli_args\.ts' as argument 1: 'count' must be a number: current value is "x" \(checked by the export 'args'\)/,
   );
   const missing = capture();
   assert.equal(await main(["run", argsModule, "--no-save"], { output: missing }), 2);

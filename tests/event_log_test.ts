@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { call, type ExecutionInfo, node, Runner } from "../mod.ts";
+import { call, type ExecutionInfo, node, Runner, RunNotSavedError } from "../mod.ts";
 import {
   eventLogPath,
   loadRun,
@@ -127,17 +127,22 @@ Deno.test("EventLogWriter records a node timeout as the failure the run recorded
   });
 });
 
-Deno.test("EventLogWriter failing to write never fails the run", async () => {
+Deno.test("A state folder that cannot be written is refused when the runner is made", async () => {
   await withStateDir(async (stateDir) => {
     const blocker = join(stateDir, "not-a-dir");
     await Deno.writeTextFile(blocker, "a file where a folder should be");
-    await using runner = new Runner({
-      saveState: true,
-      stateDir: blocker,
-      runIdentifier: "nowhere",
-      loggingSetting: "NONE",
-    });
-    assert.deepEqual((await runner.run(root, [3])).answer, [6]);
+    assert.throws(
+      () =>
+        new Runner({
+          saveState: true,
+          stateDir: blocker,
+          runIdentifier: "nowhere",
+          loggingSetting: "NONE",
+        }),
+      RunNotSavedError,
+      "Cannot save run 'nowhere'",
+    );
+    assert.equal(await Deno.readTextFile(blocker), "a file where a folder should be");
   });
 });
 

@@ -44,7 +44,7 @@ Deno.test("Gate.wait() rejects with the signal's reason when it aborts", async (
 Deno.test("Gate.wait() rejects a signal that is not an AbortSignal", () => {
   assert.throws(
     () => new Gate().wait("soon" as unknown as AbortSignal),
-    /'signal' must be an AbortSignal: current value is soon/,
+    /'signal' must be an AbortSignal: current value is "soon"/,
   );
 });
 

@@ -53,7 +53,7 @@ Deno.test("Routine.emit() rejects a payload that is not an object", async () => 
   assert.equal(job.status, "completed");
   assert.match(
     errors[0],
-    /'payload' must be a plain object: current value is an array/,
+    /'payload' must be a plain object: current value is \[1\]/,
   );
   assert.equal(job.getExecutionHistory().length, 0);
 });

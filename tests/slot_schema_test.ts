@@ -42,7 +42,7 @@ Deno.test("a payload that does not fit the slot's schema fails the job, naming t
   const failed = [...flow.info(job).requestHeap.values()].find((r) => r.status === "Failed");
   assert.equal(
     (failed?.output as Error).message,
-    `Cannot run slot 'trigger' of routine 'Orders' as 'quantity' must be of type number: current value is "two"`,
+    `Cannot run slot 'trigger' of routine 'Orders' as 'quantity' must be a number: current value is "two"`,
   );
 });
 

@@ -142,7 +142,7 @@ Deno.test("State rejects bad input with errors naming the state and the value", 
   );
   assert.throws(
     () => new State("Gate", f, { event: {} as Gate }),
-    /state 'Gate' as 'event' must be a Gate: current value is \[object Object\]/,
+    /state 'Gate' as 'event' must be a Gate: current value is {}/,
   );
   assert.throws(
     () => new State("Flag", f, { isBlocking: "yes" as unknown as boolean }),

@@ -1,14 +1,14 @@
 /**
- * Drives the visualizer in headless Chromium (Debian's `chromium`, which
- * `.ci/run` installs) through playwright-core.
+ * Drives the visualizer in headless Chromium (the system's, or the one in
+ * the npm package `@sparticuz/chromium`) through playwright-core.
  */
 import assert from "node:assert/strict";
-import { type BrowserContext, chromium } from "playwright-core";
+import type { Browser, BrowserContext } from "playwright-core";
 import { call, node, Runner } from "../mod.ts";
 import { EVENT_LOG_FORMAT } from "../persistence.ts";
 import { serveViz } from "../viz.ts";
+import { launchBrowser } from "./helpers/browser.ts";
 
-const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 const OUTPUT = new URL("../test-output/", import.meta.url).pathname;
 
 /** The part of the page's DOM the predicates below use. */
@@ -45,40 +45,19 @@ const saved = node(async function saved() {
   return [await call(fanOut, [1, 2, 3]), await call(leaf, 10)];
 });
 
-async function requireChromium(): Promise<void> {
-  try {
-    await Deno.stat(CHROMIUM);
-  } catch {
-    throw new Error(
-      `Cannot run the browser test as 'chromium' must be installed at ${CHROMIUM} (apt-get install -y chromium; .ci/run does it)`,
-    );
-  }
+let browser: Browser | null = null;
+async function launch(): Promise<BrowserContext> {
+  browser = await launchBrowser();
+  return await browser.newContext({ viewport: { width: 1400, height: 640 } });
 }
-
-function launch(userDataDir: string): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-    viewport: { width: 1400, height: 640 },
-  });
+async function closeBrowser(context: BrowserContext): Promise<void> {
+  await context.close();
+  await browser?.close();
+  browser = null;
 }
 
 Deno.test("The visualizer lists runs, draws tree and timeline, shows errors and follows a live run", async () => {
-  await requireChromium();
   const stateDir = await Deno.makeTempDir({ prefix: "switchyard-browser-" });
-  const userDataDir = await Deno.makeTempDir({
-    prefix: "switchyard-chromium-",
-  });
   await Deno.mkdir(OUTPUT, { recursive: true });
   {
     await using runner = new Runner({
@@ -90,7 +69,7 @@ Deno.test("The visualizer lists runs, draws tree and timeline, shows errors and 
     await runner.run(saved);
   }
   const server = serveViz({ stateDir, port: 0, pollInterval: 20 });
-  const context = await launch(userDataDir);
+  const context = await launch();
   const gate = Promise.withResolvers<void>();
   const started = Promise.withResolvers<void>();
   const finish = Promise.withResolvers<void>();
@@ -200,10 +179,9 @@ Deno.test("The visualizer lists runs, draws tree and timeline, shows errors and 
     finish.resolve();
     await running?.catch(() => {});
     await liveRunner.shutdown();
-    await context.close();
+    await closeBrowser(context);
     await server.shutdown();
     await Deno.remove(stateDir, { recursive: true });
-    await Deno.remove(userDataDir, { recursive: true });
   }
 });
 
@@ -254,14 +232,10 @@ async function writeBigRun(stateDir: string, runId: string): Promise<number> {
 }
 
 Deno.test("The visualizer draws a 10k-request run with only the rows in view", async () => {
-  await requireChromium();
   const stateDir = await Deno.makeTempDir({ prefix: "switchyard-big-" });
-  const userDataDir = await Deno.makeTempDir({
-    prefix: "switchyard-chromium-",
-  });
   const total = await writeBigRun(stateDir, "big-run");
   const server = serveViz({ stateDir, port: 0 });
-  const context = await launch(userDataDir);
+  const context = await launch();
   try {
     const page = context.pages()[0] ?? await context.newPage();
     await page.goto(`${server.url}runs/big-run`);
@@ -287,9 +261,8 @@ Deno.test("The visualizer draws a 10k-request run with only the rows in view", a
     await page.locator('.tree-row[data-id="g0"]').waitFor();
     await page.screenshot({ path: `${OUTPUT}viz_big.png` });
   } finally {
-    await context.close();
+    await closeBrowser(context);
     await server.shutdown();
     await Deno.remove(stateDir, { recursive: true });
-    await Deno.remove(userDataDir, { recursive: true });
   }
 });

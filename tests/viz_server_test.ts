@@ -48,11 +48,13 @@ Deno.test("serveViz() listens on 127.0.0.1 and serves the page, its assets and t
       /default-src 'self'/,
     );
     assert.equal(page.headers.get("access-control-allow-origin"), null);
-    assert.match(await page.text(), /<script src="\/app.js">/);
-    for (const asset of ["app.js", "app.css"]) {
+    assert.match(await page.text(), /<script type="module" src="\/app.js">/);
+    for (
+      const asset of ["app.js", "common.js", "list.js", "run_view.js", "details.js", "app.css"]
+    ) {
       const response = await fetch(server.url + asset);
       assert.equal(response.status, 200);
-      assert.ok((await response.text()).length > 1000);
+      assert.ok((await response.text()).length > 300, asset);
     }
     const runs = await (await fetch(`${server.url}api/runs`)).json();
     assert.deepEqual(
@@ -64,8 +66,13 @@ Deno.test("serveViz() listens on 127.0.0.1 and serves the page, its assets and t
     );
     const run = await (await fetch(`${server.url}api/runs/fixture-done`))
       .json();
-    assert.equal(run.requests.length, 6);
-    assert.equal(run.requests[5].output.message, "binary file c.bin");
+    assert.equal(run.requests, 6);
+    assert.equal(run.failed, 1);
+    const rows = await (await fetch(`${server.url}api/runs/fixture-done/rows`)).json();
+    assert.equal(rows.total, 6);
+    assert.equal(rows.rows[5].status, "Failed");
+    const failed = await (await fetch(`${server.url}api/runs/fixture-done/requests/r-c`)).json();
+    assert.equal(failed.output.message, "binary file c.bin");
     const request = await fetch(
       `${server.url}api/runs/fixture-done/requests/r-c`,
     );
@@ -80,10 +87,8 @@ Deno.test("serveViz() answers 404 for unknown runs and 400 for traversal, bad id
   try {
     const cases: Array<[string, number]> = [
       ["/api/runs/no-such-run", 404],
-      ["/runs/no-such-run", 404],
       ["/api/runs/fixture-done/requests/nope", 404],
       ["/api/runs/fixture-done/events/extra", 404],
-      ["/elsewhere", 404],
       ["/runs/../../etc/passwd", 400],
       ["/api/runs/..%2F..%2Fetc%2Fpasswd", 400],
       ["/api/runs/%2e%2e/%2e%2e/etc/passwd", 400],
@@ -97,6 +102,12 @@ Deno.test("serveViz() answers 404 for unknown runs and 400 for traversal, bad id
       assert.equal(response.status, status, path);
       assert.doesNotMatch(response.body, /root:|passwd:/);
       assert.match(response.body, /"error"/, path);
+    }
+    // An unknown run's page is a page that says so, with a 404.
+    for (const path of ["/runs/no-such-run", "/elsewhere"]) {
+      const missing = await rawGet(server.port, path);
+      assert.equal(missing.status, 404, path);
+      assert.match(missing.head, /content-type: text\/html/, path);
     }
     const foreign = await rawGet(server.port, "/api/runs", "evil.example");
     assert.equal(foreign.status, 400);
@@ -131,7 +142,7 @@ Deno.test("serveViz() streams a running run's new events, then ends", async () =
     const first = await (await fetch(`${server.url}api/runs/streamed`)).json();
     assert.equal(first.live, true);
     assert.equal(first.status, "Open");
-    assert.equal(first.requests.length, 1);
+    assert.equal(first.requests, 1);
     const response = await fetch(
       `${server.url}api/runs/streamed/events?offset=${first.eventsOffset}`,
     );

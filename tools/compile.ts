@@ -24,6 +24,8 @@ export function compileArgs(output: string): string[] {
     "--unstable-worker-options",
     "--include",
     join(root, "workers/"),
+    "--include",
+    join(root, "src/viz/assets/"),
     "--output",
     output,
     join(root, "src/cli/main.ts"),

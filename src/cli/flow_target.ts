@@ -5,18 +5,15 @@
  *
  * @module
  */
-import { applyLoggingSetting, logger } from "../core/logging.ts";
+import { applyLoggingSetting } from "../core/logging.ts";
 import { describeValue } from "../core/describe.ts";
 import type { ExecuteOptions, Flow } from "../flow/flow.ts";
 import type { JobState } from "../flow/job_state.ts";
-import { EventLogWriter } from "../persistence/event_log.ts";
-import { saveRunSnapshot } from "../persistence/run_store.ts";
 import { parseExecutorConfig } from "../execution/config.ts";
 import { GlobalTimeoutError } from "../core/errors.ts";
+import { RunNotSavedError } from "../run/errors.ts";
 import type { ExecutionInfo } from "../state/execution_info.ts";
 import type { RunOutcome, RunTarget, RunTargetContext } from "./run_targets.ts";
-
-const log = logger("cli");
 
 /** The methods of a Flow that running one needs. */
 const FLOW_METHODS = ["execute", "waitForCompletion", "cancel", "info", "getRoutine"] as const;
@@ -52,18 +49,18 @@ export const flowTarget: RunTarget = {
     const runId = config.runIdentifier;
     const entry = entryOf(flow, context);
     const entryParams = entryParamsOf(flow, context.args);
-    let info: ExecutionInfo | null = null;
-    let events: EventLogWriter | null = null;
     const observe: ExecuteOptions["observe"] = (job) => {
-      info = job.info;
-      if (config.saveState) {
-        const writer = events = new EventLogWriter(config.stateDir, runId, job.info);
-        job.publisher.subscribe((m) => writer.handle(m), "event-log");
-      }
       if (config.subscriber) job.publisher.subscribe(config.subscriber, "config.subscriber");
       context.observe({ publisher: job.publisher, info: job.info });
     };
-    const job = await flow.execute(entry, { entryParams, jobId: runId, observe });
+    // The flow saves the job's record (event log, snapshot, status) itself.
+    const job = await flow.execute(entry, {
+      entryParams,
+      jobId: runId,
+      observe,
+      saveState: config.saveState,
+      stateDir: config.stateDir,
+    });
     const stop = (reason: unknown) => {
       if (job.status === "running") flow.cancel(job, reason);
     };
@@ -76,14 +73,15 @@ export const flowTarget: RunTarget = {
       stop(timedOut);
     }, config.timeout);
     try {
-      await flow.waitForCompletion({ jobState: job });
+      // A record that could not be written is reported by `switchyard run`.
+      await flow.waitForCompletion({ jobState: job }).catch((error) => {
+        if (!(error instanceof RunNotSavedError)) throw error;
+      });
     } finally {
       clearTimeout(timer);
       context.signal.removeEventListener("abort", onAbort);
     }
-    const record = info ?? flow.info(job);
-    if (config.saveState) await save(config.stateDir, runId, record, events);
-    return outcomeOf(job, record, runId, timedOut);
+    return outcomeOf(job, flow.info(job), runId, timedOut);
   },
 };
 
@@ -137,25 +135,6 @@ function entryParamsOf(flow: Flow, args: unknown[]): Record<string, unknown> {
     );
   }
   return params as Record<string, unknown>;
-}
-
-async function save(
-  stateDir: string,
-  runId: string,
-  info: ExecutionInfo,
-  events: EventLogWriter | null,
-): Promise<void> {
-  if (info.requestHeap.size === 0) return;
-  events?.reconcile();
-  try {
-    await saveRunSnapshot(stateDir, runId, info);
-    events?.markSaved(info.status);
-  } catch (error) {
-    // `switchyard run` warns that the snapshot is missing.
-    log.error("Could not save run {runId}: {error}", { runId, error });
-  } finally {
-    events?.close();
-  }
 }
 
 function outcomeOf(

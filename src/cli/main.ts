@@ -14,7 +14,8 @@
  * version. A module may export a zod schema for the arguments of `run`
  * (`args` for the default export, `<export>Args` for another). Exit codes: 0
  * success, 1 the run failed, 2 bad usage, 130 `run` interrupted (Ctrl-C:
- * open requests are cancelled and the run is saved).
+ * open requests are cancelled and the run is saved), 143 `run` terminated
+ * (SIGTERM, handled the same way).
  *
  * @module
  */
@@ -26,7 +27,7 @@ import { safeStringify } from "../core/json_safe.ts";
 import { serveViz } from "../viz/server.ts";
 import { formatRunList, formatRunTree } from "./inspect.ts";
 import type { CliOutput } from "./progress.ts";
-import { EXIT, runModule } from "./run_command.ts";
+import { EXIT, InterruptedError, runModule } from "./run_command.ts";
 import { runWorkerCommand } from "../remote/worker_command.ts";
 import { VERSION } from "./version.ts";
 import { cliInvocation } from "./_invocation.ts";
@@ -43,8 +44,9 @@ export interface MainOptions {
   /** Called with the visualizer's URL once it listens. */
   onVizListening?: (url: string) => void;
   /**
-   * Aborting it interrupts `run` like Ctrl-C. By default a process's
-   * SIGINT does, when the output is the process's own.
+   * Aborting it interrupts `run` like Ctrl-C (exit 130, or 143 when the
+   * reason is an {@linkcode InterruptedError} for SIGTERM). By default a
+   * process's SIGINT and SIGTERM do, when the output is the process's own.
    */
   interrupt?: AbortSignal;
 }
@@ -117,7 +119,10 @@ function portNumber(value: string): number {
   return n;
 }
 
-/** The interrupt signal of a `run`: the caller's, or SIGINT for a process. */
+/**
+ * The interrupt signal of a `run`: the caller's, or SIGINT and SIGTERM for
+ * a process (the abort reason says which, for the exit code).
+ */
 function interruptSignal(
   options: MainOptions,
 ): { signal: AbortSignal | undefined } & Disposable {
@@ -125,11 +130,17 @@ function interruptSignal(
     return { signal: options.interrupt, [Symbol.dispose]() {} };
   }
   const controller = new AbortController();
-  const handler = () => controller.abort();
-  Deno.addSignalListener("SIGINT", handler);
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const handlers = signals.map((name) => {
+    const handler = () => controller.abort(new InterruptedError(name));
+    Deno.addSignalListener(name, handler);
+    return [name, handler] as const;
+  });
   return {
     signal: controller.signal,
-    [Symbol.dispose]: () => Deno.removeSignalListener("SIGINT", handler),
+    [Symbol.dispose]: () => {
+      for (const [name, handler] of handlers) Deno.removeSignalListener(name, handler);
+    },
   };
 }
 
@@ -149,7 +160,7 @@ function stopOnSignal(): Promise<void> {
  *
  * @param args The arguments after the program name.
  * @param options Output and stop hooks (for tests).
- * @returns The exit code: 0 success, 1 a run failed, 2 bad usage, 130 interrupted.
+ * @returns The exit code: 0 success, 1 a run failed, 2 bad usage, 130 interrupted, 143 terminated.
  */
 export async function main(
   args: readonly string[],
@@ -197,12 +208,12 @@ export async function main(
     .option("-d, --dir <path>", "the state folder", DEFAULT_DIR)
     .addOption(
       new Option("--log <setting>", "how much the runtime logs")
-        .choices(["VERBOSE", "REGULAR", "QUIET", "NONE"])
+        .choices(["VERBOSE", "REGULAR", "QUIET", "ERROR", "NONE", "DEBUG", "INFO", "WARNING"])
         .default("NONE"),
     )
     .addHelpText(
       "after",
-      "\nA flow runs one job from its entry routine; states (a list, or a function returning one) run until the queue is idle.\nA zod schema exported as 'args' (or '<export>Args') checks the arguments and gives the values the run gets.\nExit codes: 0 the run completed, 1 it failed (or timed out), 2 bad usage, 130 interrupted (Ctrl-C cancels open requests and saves the run).\nExample: switchyard run examples/pipeline.ts --export pipelineStates .",
+      "\nA flow runs one job from its entry routine; states (a list, or a function returning one) run until the queue is idle.\nA zod schema exported as 'args' (or '<export>Args') checks the arguments and gives the values the run gets.\nExit codes: 0 the run completed, 1 it failed (or timed out), 2 bad usage, 130 interrupted (Ctrl-C cancels open requests and saves the run), 143 terminated (SIGTERM, the same).\nExample: switchyard run examples/pipeline.ts --export pipelineStates .",
     )
     .action(async (module: string, rest: string[], opts) => {
       using interrupt = interruptSignal(options);
@@ -398,6 +409,7 @@ if (import.meta.main) {
   Deno.exit(await main(Deno.args));
 }
 
+export { InterruptedError } from "./run_command.ts";
 export {
   findRunTarget,
   registerRunTarget,

@@ -7,7 +7,8 @@
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { LoggingSetting } from "../core/logging.ts";
-import { isRunId } from "../persistence/run_loader.ts";
+import { isRunId, RUN_ID_RULE } from "../core/run_id.ts";
+import { RunIdInUseError } from "../run/errors.ts";
 import { runsDir } from "../persistence/run_store.ts";
 import { type CliOutput, ProgressDisplay } from "./progress.ts";
 import { safeStringify } from "../core/json_safe.ts";
@@ -32,7 +33,10 @@ export interface RunModuleOptions {
   runId?: string;
   /** How much the runtime logs (default `"NONE"`: the CLI reports itself). */
   log?: LoggingSetting;
-  /** Aborting it stops the run (Ctrl-C); the exit code is then 130. */
+  /**
+   * Aborting it stops the run (Ctrl-C); the exit code is then 130, or 143
+   * when the reason is an {@linkcode InterruptedError} for SIGTERM.
+   */
   interrupt?: AbortSignal;
   /** Write the answer (pretty JSON) to this file instead of stdout. */
   outputFile?: string;
@@ -43,8 +47,44 @@ export interface RunModuleOptions {
 /** Answers longer than this (in characters) come with a hint about --output and --quiet. */
 const LARGE_ANSWER = 16_384;
 
-/** Exit codes of the CLI. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+/** Exit codes of the CLI: 128 + the signal's number for a signal. */
+export const EXIT = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  interrupted: 130,
+  terminated: 143,
+} as const;
+
+/**
+ * Why a `run` was stopped from outside: the process got SIGINT or SIGTERM.
+ * Both cancel what is open and save the run as cancelled; the exit code
+ * says which (130 or 143).
+ *
+ * @example The reason of an interrupt
+ * ```ts
+ * import { InterruptedError } from "@switchyard/core/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const controller = new AbortController();
+ * controller.abort(new InterruptedError("SIGTERM"));
+ * assert.equal((controller.signal.reason as InterruptedError).signal, "SIGTERM");
+ * ```
+ */
+export class InterruptedError extends Error {
+  /** The signal the process got. */
+  readonly signal: "SIGINT" | "SIGTERM";
+  /**
+   * Makes an InterruptedError.
+   *
+   * @param signal The signal.
+   */
+  constructor(signal: "SIGINT" | "SIGTERM") {
+    super(`Interrupted by ${signal}`);
+    this.name = "InterruptedError";
+    this.signal = signal;
+  }
+}
 
 /**
  * Parses a command-line argument: JSON when it is valid JSON, else the
@@ -80,7 +120,8 @@ export function moduleUrl(ref: string): string {
  * @param args The positional arguments (parsed as JSON when valid).
  * @param options The export, saving, folder, timeout, run id.
  * @param output Where to write.
- * @returns The exit code: 0 success, 1 the run failed, 2 it could not be run.
+ * @returns The exit code: 0 success, 1 the run failed, 2 it could not be run,
+ *   130 interrupted, 143 terminated.
  */
 export async function runModule(
   ref: string,
@@ -91,8 +132,8 @@ export async function runModule(
   const exportName = options.export ?? "default";
   if (options.runId !== undefined && !isRunId(options.runId)) {
     output.err(
-      `Cannot run as '--run-id' must be made of letters, digits, '.', '_' or '-': current value is ${
-        JSON.stringify(options.runId)
+      `Cannot run as '--run-id' must be ${RUN_ID_RULE}: current value is ${
+        describeValue(options.runId)
       }\n`,
     );
     return EXIT.usage;
@@ -158,7 +199,7 @@ export async function runModule(
     progress.stop();
     output.err(`Cannot run '${ref}': ${describeValue(error, 400)}\n`);
     return error instanceof UnsupportedRunTargetError ||
-        error instanceof TypeError
+        error instanceof TypeError || error instanceof RunIdInUseError
       ? EXIT.usage
       : EXIT.failed;
   }
@@ -169,8 +210,12 @@ export async function runModule(
     cancelled ? `, ${cancelled} cancelled` : ""
   })`;
   const interrupted = options.interrupt?.aborted ?? false;
+  const terminated = interrupted &&
+    (options.interrupt?.reason as InterruptedError | undefined)?.signal === "SIGTERM";
   if (interrupted) {
-    output.err(`Interrupted after ${progress.elapsed}: ${counts}\n`);
+    output.err(
+      `${terminated ? "Terminated" : "Interrupted"} after ${progress.elapsed}: ${counts}\n`,
+    );
   } else if (outcome.error === undefined) {
     output.err(`Completed in ${progress.elapsed}: ${counts}\n`);
     if (outcome.answer !== undefined && !options.quiet) {
@@ -205,7 +250,7 @@ export async function runModule(
       `Saved run ${outcome.runId}: ${command} inspect ${outcome.runId}${dirOption}  |  ${command} viz${dirOption}\n`,
     );
   }
-  if (interrupted) return EXIT.interrupted;
+  if (interrupted) return terminated ? EXIT.terminated : EXIT.interrupted;
   return outcome.error === undefined ? EXIT.ok : EXIT.failed;
 }
 

@@ -10,6 +10,7 @@ import { describeValue } from "../core/describe.ts";
 import { isNode } from "../core/node.ts";
 import type { RTPublisher } from "../pubsub/publisher.ts";
 import { Runner } from "../run/runner.ts";
+import { RunNotSavedError } from "../run/errors.ts";
 import type { ExecutorConfigInput } from "../execution/config.ts";
 import type { ExecutionInfo } from "../state/execution_info.ts";
 import { flowTarget } from "./flow_target.ts";
@@ -83,20 +84,30 @@ export const nodeTarget: RunTarget = {
   kind: "node",
   matches: isNode,
   async run(value, context) {
-    await using runner = new Runner(context.config);
+    const runner = new Runner(context.config);
+    const runId = runner.config.runIdentifier;
     context.observe({ publisher: runner.publisher, info: runner.info });
-    const stop = () => void runner.shutdown();
+    const stop = () => void runner.shutdown().catch(() => {});
     context.signal.addEventListener("abort", stop, { once: true });
     try {
       const info = await runner.run(
         value as Parameters<Runner["run"]>[0],
         ...context.args,
       );
-      return { info, answer: info.answer, runId: runner.config.runIdentifier };
+      return { info, answer: info.answer, runId };
     } catch (error) {
-      return { info: runner.info, error, runId: runner.config.runIdentifier };
+      // A run that could not be saved is reported by `switchyard run`; the
+      // outcome is the run's own.
+      if (error instanceof RunNotSavedError && error.runError === undefined) {
+        return { info: runner.info, answer: runner.info.answer, runId };
+      }
+      const runError = error instanceof RunNotSavedError ? error.runError : error;
+      return { info: runner.info, error: runError, runId };
     } finally {
       context.signal.removeEventListener("abort", stop);
+      await runner.shutdown().catch((error) => {
+        if (!(error instanceof RunNotSavedError)) throw error;
+      });
     }
   },
 };

@@ -6,9 +6,9 @@
  * @module
  */
 import { describeValue } from "../core/describe.ts";
-import { RTPublisher } from "../pubsub/publisher.ts";
 import { isNode } from "../core/node.ts";
 import { GlobalTimeoutError, RequestCancelledError } from "../core/errors.ts";
+import { RunNotSavedError } from "../run/errors.ts";
 import { State } from "../states/state.ts";
 import { StateManager } from "../states/state_manager.ts";
 import type { RunTarget, RunTargetContext } from "./run_targets.ts";
@@ -45,16 +45,8 @@ export const statesTarget: RunTarget = {
     const states = await statesOf(value, context);
     const { timeout, ...config } = context.config;
     // The CLI's manager replaces any the module made when it was imported.
-    await StateManager.reset();
-    const relay = new RTPublisher();
-    relay.start();
-    const manager = StateManager.instance({
-      ...config,
-      subscriber: (message) => {
-        relay.publish(message);
-        return config.subscriber?.(message);
-      },
-    });
+    await StateManager.reset().catch(unlessNotSaved);
+    const manager = StateManager.instance(config);
     const stopped = Promise.withResolvers<void>();
     const onAbort = () => stopped.resolve();
     context.signal.addEventListener("abort", onAbort, { once: true });
@@ -65,18 +57,21 @@ export const statesTarget: RunTarget = {
     }, timeout);
     let failure: unknown;
     try {
-      context.observe({ publisher: relay, info: manager.info });
+      context.observe({ publisher: manager.session.publisher, info: manager.info });
       manager.putStates(states);
       const loop = manager.processStates();
       if (context.signal.aborted) onAbort();
       await Promise.race([manager.onIdle(), stopped.promise]);
-      await manager.signalStopping();
-      await loop.catch((error) => failure = error);
+      // Stopping saves the run; one that could not be saved is reported by
+      // `switchyard run`, so it is no failure of the states.
+      await manager.signalStopping().catch(unlessNotSaved);
+      await loop.catch((error) => {
+        if (!(error instanceof RunNotSavedError)) failure = error;
+      });
     } finally {
       clearTimeout(timer);
       context.signal.removeEventListener("abort", onAbort);
-      await StateManager.reset();
-      relay.shutdown();
+      await StateManager.reset().catch(unlessNotSaved);
     }
     const answer: StateAnswer[] = [];
     let firstError: unknown;
@@ -99,6 +94,10 @@ export const statesTarget: RunTarget = {
     return error === undefined ? { info, answer, runId } : { info, error, runId };
   },
 };
+
+function unlessNotSaved(error: unknown): void {
+  if (!(error instanceof RunNotSavedError)) throw error;
+}
 
 async function statesOf(value: unknown, context: RunTargetContext): Promise<State[]> {
   let states = value;

@@ -20,14 +20,69 @@ import {
   type Sink,
 } from "npm:@logtape/logtape@^2.0.0";
 
-/** How much a runner logs. */
-export type LoggingSetting = "VERBOSE" | "REGULAR" | "QUIET" | "NONE";
+/**
+ * How much a runner logs: `"VERBOSE"` (debug and up), `"REGULAR"` (info and
+ * up), `"QUIET"` (warnings and up), `"ERROR"` (errors only) or `"NONE"`.
+ * The level names `"DEBUG"`, `"INFO"` and `"WARNING"` are accepted as
+ * aliases of `"VERBOSE"`, `"REGULAR"` and `"QUIET"`.
+ */
+export type LoggingSetting =
+  | "VERBOSE"
+  | "REGULAR"
+  | "QUIET"
+  | "ERROR"
+  | "NONE"
+  | "DEBUG"
+  | "INFO"
+  | "WARNING";
+
+/** Every accepted {@linkcode LoggingSetting}, aliases included. */
+export const LOGGING_SETTINGS = [
+  "VERBOSE",
+  "REGULAR",
+  "QUIET",
+  "ERROR",
+  "NONE",
+  "DEBUG",
+  "INFO",
+  "WARNING",
+] as const satisfies readonly LoggingSetting[];
+
+const ALIASES: Partial<Record<LoggingSetting, LoggingSetting>> = {
+  DEBUG: "VERBOSE",
+  INFO: "REGULAR",
+  WARNING: "QUIET",
+};
+
+/**
+ * The setting an alias stands for: `"DEBUG"` → `"VERBOSE"`, `"INFO"` →
+ * `"REGULAR"`, `"WARNING"` → `"QUIET"`; any other setting as it is.
+ *
+ * @param setting A logging setting or alias.
+ * @returns The setting it names.
+ *
+ * @example Aliases
+ * ```ts
+ * import { canonicalLoggingSetting } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(canonicalLoggingSetting("DEBUG"), "VERBOSE");
+ * assert.equal(canonicalLoggingSetting("QUIET"), "QUIET");
+ * ```
+ */
+export function canonicalLoggingSetting(setting: LoggingSetting): LoggingSetting {
+  return ALIASES[setting] ?? setting;
+}
 
 const LEVELS: Record<LoggingSetting, LogLevel | null> = {
   VERBOSE: "debug",
   REGULAR: "info",
   QUIET: "warning",
+  ERROR: "error",
   NONE: null,
+  DEBUG: "debug",
+  INFO: "info",
+  WARNING: "warning",
 };
 
 /**

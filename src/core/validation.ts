@@ -16,7 +16,11 @@ import { describeValue } from "./describe.ts";
  */
 export function describeIssues(error: z.ZodError, input: unknown): string {
   return error.issues.slice(0, 3).map((issue) => {
-    const path = issue.path.map(String).join(".") || "(root)";
+    const path = issue.path.reduce<string>(
+      (text, key) =>
+        typeof key === "number" ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key),
+      "",
+    ) || "(root)";
     let value: unknown = input;
     for (const key of issue.path) {
       value = value === null || value === undefined
@@ -24,21 +28,35 @@ export function describeIssues(error: z.ZodError, input: unknown): string {
         : (value as Record<PropertyKey, unknown>)[key as PropertyKey];
     }
     if (issue.code === "unrecognized_keys") {
-      return `${issue.keys.map((k) => `'${k}'`).join(", ")} must not be given (unknown option)`;
+      // An empty key is shown as "" so the sentence still names it.
+      return `${
+        issue.keys.map((k) => `'${k === "" ? '""' : k}'`).join(", ")
+      } must not be given (unknown option)`;
     }
     return `'${path}' must be ${expectation(issue)}: current value is ${describeValue(value, 80)}`;
   }).join("; ");
 }
 
+const ARTICLE: Record<string, string> = {
+  array: "an array",
+  int: "an integer",
+  object: "an object",
+  undefined: "undefined",
+  null: "null",
+};
+
 function expectation(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case "invalid_type":
-      return `of type ${issue.expected}`;
+      return ARTICLE[issue.expected] ?? `a ${issue.expected}`;
     case "too_small":
+      if (issue.origin === "string" && Number(issue.minimum) === 1) return "a non-empty string";
+      if (issue.origin === "string") return `at least ${String(issue.minimum)} characters long`;
       return issue.minimum === 0 && issue.inclusive === false
         ? "positive"
         : `at least ${String(issue.minimum)}`;
     case "too_big":
+      if (issue.origin === "string") return `at most ${String(issue.maximum)} characters long`;
       return `at most ${String(issue.maximum)}`;
     case "invalid_value":
       return `one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;

@@ -4,7 +4,8 @@
  * @module
  */
 import { z } from "npm:zod@^4.1.0";
-import type { LoggingSetting } from "../core/logging.ts";
+import { canonicalLoggingSetting, LOGGING_SETTINGS, type LoggingSetting } from "../core/logging.ts";
+import { isRunId, RUN_ID_RULE } from "../core/run_id.ts";
 import type { WorkerPermissions } from "../core/node.ts";
 import type { RuntimeMessage } from "../pubsub/messages.ts";
 import { describeIssues } from "../core/validation.ts";
@@ -47,23 +48,62 @@ export interface RemoteConfig {
 
 /** The validated configuration of a runner. */
 export interface ExecutorConfig {
-  /** Time limit for each run in ms; none when `undefined`. */
+  /**
+   * Time limit for each run in ms; none when `undefined`.
+   *
+   * @default {undefined}
+   */
   timeout: number | undefined;
-  /** End the run at the first failure anywhere, even one a parent caught. */
+  /**
+   * End the run at the first failure anywhere, even one a parent caught.
+   *
+   * @default {false}
+   */
   endOnError: boolean;
-  /** How much to log. */
+  /**
+   * How much to log; `"DEBUG"`, `"INFO"` and `"WARNING"` are read as
+   * `"VERBOSE"`, `"REGULAR"` and `"QUIET"`.
+   *
+   * @default {"REGULAR"}
+   */
   loggingSetting: LoggingSetting;
-  /** A file to append log lines to. */
+  /**
+   * A file to append log lines to. It must be writable: a runner refuses
+   * to start with one it cannot open.
+   *
+   * @default {undefined}
+   */
   logFile: string | undefined;
-  /** Receives every message the runtime publishes. */
+  /**
+   * Receives every message the runtime publishes. Closing the runner waits
+   * (a bounded time) for the promises it returned.
+   *
+   * @default {undefined}
+   */
   subscriber: ((message: RuntimeMessage) => void | Promise<void>) | undefined;
-  /** The run's id, used for saved files. */
+  /**
+   * The run's id, used for saved files: 1 to 200 letters, digits, `.`,
+   * `_` or `-`, not `.` or `..`. With `saveState`, an id that names a saved
+   * or running run is refused when the run starts. A fresh UUID by default.
+   */
   runIdentifier: string;
-  /** Save the run under `stateDir`. */
+  /**
+   * Save the run under `stateDir`.
+   *
+   * @default {false}
+   */
   saveState: boolean;
-  /** Where saved runs go. */
+  /**
+   * Where saved runs go.
+   *
+   * @default {".switchyard"}
+   */
   stateDir: string;
-  /** Worker pool settings. */
+  /**
+   * Worker pool settings.
+   *
+   * @default {{}}
+   */
   workers: WorkerPoolConfig;
   /**
    * Send nodes that have a `queue` to worker processes over BullMQ on Redis.
@@ -84,19 +124,15 @@ const permissionsSchema = z.union([
 const schema = z.object({
   timeout: z.number().positive().finite().optional(),
   endOnError: z.boolean().default(false),
-  loggingSetting: z.enum(["VERBOSE", "REGULAR", "QUIET", "NONE"]).default(
-    "REGULAR",
+  loggingSetting: z.enum(LOGGING_SETTINGS).default("REGULAR").transform(
+    canonicalLoggingSetting,
   ),
   logFile: z.string().min(1).optional(),
   subscriber: z.custom<ExecutorConfig["subscriber"]>(
     (v) => v === undefined || typeof v === "function",
     { message: "a function" },
   ).optional(),
-  runIdentifier: z.string().min(1).regex(
-    /^[\w.-]+$/,
-    "made of letters, digits, '.', '_' or '-'",
-  )
-    .optional(),
+  runIdentifier: z.string().refine(isRunId, RUN_ID_RULE).optional(),
   saveState: z.boolean().default(false),
   stateDir: z.string().min(1).default(".switchyard"),
   workers: z.object({

@@ -4,16 +4,17 @@
  *
  * @module
  */
-import { describeValue } from "../core/describe.ts";
-import { Coordinator } from "../execution/coordinator.ts";
 import { AsyncExecutionStrategy } from "../execution/strategy.ts";
 import { logger } from "../core/logging.ts";
+import { describeValue } from "../core/describe.ts";
 import { Node } from "../core/node.ts";
 import { scopeStorage } from "../execution/scope.ts";
-import { RTPublisher } from "../pubsub/publisher.ts";
+import type { RTPublisher } from "../pubsub/publisher.ts";
 import { parseExecutorConfig } from "../execution/config.ts";
-import { ExecutionInfo } from "../state/execution_info.ts";
-import { RTState } from "../execution/rt_state.ts";
+import type { ExecutionInfo, ExecutionStatus } from "../state/execution_info.ts";
+import type { RTState } from "../execution/rt_state.ts";
+import { RunSession } from "../run/run_session.ts";
+import { RunIdInUseError } from "../run/errors.ts";
 import type { Activation, ActivationSink } from "./_context.ts";
 import { activationStorage } from "./_context.ts";
 import type { ErrorHandler } from "./error_handler.ts";
@@ -41,7 +42,26 @@ export interface FlowExecutionOptions {
   executionTimeout: number | undefined;
   /** The flow's error handler, when a routine has none. */
   errorHandler: () => ErrorHandler | null;
+  /** Save the job's record as a run (id: the job id) under `stateDir`. */
+  saveState: boolean;
+  /** Where saved runs go. */
+  stateDir: string;
+  /**
+   * Whether the job may have been saved before (a resumed job): its record
+   * then goes to a new run id when the job id is taken.
+   */
+  resumed: boolean;
 }
+
+// How a job's end reads as a saved run's status.
+const RUN_STATUS: Record<"failed" | "cancelled" | "completed", ExecutionStatus> = {
+  failed: "Failed",
+  cancelled: "Cancelled",
+  completed: "Completed",
+};
+
+/** The most run ids tried for a resumed job whose id is taken. */
+const MAX_RESUMED_IDS = 1000;
 
 /**
  * Runs one job of a flow. Every slot activation becomes a request of this
@@ -51,11 +71,11 @@ export interface FlowExecutionOptions {
  */
 export class FlowExecution implements ActivationSink {
   readonly jobState: JobState;
-  readonly info: ExecutionInfo = ExecutionInfo.createNew();
   readonly #flow: Flow;
   readonly #options: FlowExecutionOptions;
-  readonly #publisher = new RTPublisher();
-  readonly #coordinator: Coordinator;
+  // The job's engine and record: publisher, coordinator, RTState, event log
+  // and saves, wired once by the session.
+  readonly #session: RunSession;
   readonly #rt: RTState;
   // Invariant: every activation of the job is in exactly one place: the
   // JobState's queue, #inFlight (by request id), #retries (by activation
@@ -68,30 +88,44 @@ export class FlowExecution implements ActivationSink {
   readonly #parents = new Map<string, string | null>();
   #waiters: (() => void)[] = [];
   #idleWaiters: (() => void)[] = [];
-  #timeout: ReturnType<typeof setTimeout> | undefined;
+  #disarmTimeout: (() => void) | undefined;
   #closed = false;
   #pumpScheduled = false;
+  // Settles once the job's record is written for its latest stop (pause or
+  // end); rejects with RunNotSavedError when it could not be.
+  #persisted: Promise<void> = Promise.resolve();
 
   constructor(flow: Flow, jobState: JobState, options: FlowExecutionOptions) {
     this.#flow = flow;
     this.jobState = jobState;
     this.#options = options;
-    this.#publisher.start();
-    this.#coordinator = new Coordinator({
-      async: new AsyncExecutionStrategy(),
-    });
-    this.#coordinator.start(this.#publisher);
-    this.#rt = new RTState(
-      this.info,
-      parseExecutorConfig({ runIdentifier: jobState.jobId }),
-      this.#coordinator,
-      this.#publisher,
-    );
+    this.#session = openSession(jobState.jobId, options);
+    this.#rt = this.#session.rtState;
+  }
+
+  /** Every activation of the job as a request. */
+  get info(): ExecutionInfo {
+    return this.#session.info;
   }
 
   /** The publisher of this execution's engine. */
   get publisher(): RTPublisher {
-    return this.#publisher;
+    return this.#session.publisher;
+  }
+
+  /** The run id the job's record is saved under. */
+  get runId(): string {
+    return this.#session.runId;
+  }
+
+  /**
+   * Resolves once the record of the job's latest stop is written (at once
+   * without `saveState`).
+   *
+   * @throws {RunNotSavedError} (as a rejection) If it could not be.
+   */
+  saved(): Promise<void> {
+    return this.#persisted;
   }
 
   get status(): JobStateStatus {
@@ -103,14 +137,14 @@ export class FlowExecution implements ActivationSink {
     internals.setStatus(this.jobState, "running");
     const { executionTimeout } = this.#options;
     if (executionTimeout !== undefined) {
-      this.#timeout = setTimeout(() => {
-        this.#timeout = undefined;
+      this.#disarmTimeout = this.#session.arm(executionTimeout, () => {
+        this.#disarmTimeout = undefined;
         this.fail(
           new Error(
             `Flow '${this.#flow.flowId}' job '${this.jobState.jobId}' passed its executionTimeout of ${executionTimeout} ms`,
           ),
         );
-      }, executionTimeout);
+      });
     }
     this.#releaseDeferred();
     this.#pump();
@@ -183,8 +217,8 @@ export class FlowExecution implements ActivationSink {
    * @returns Resolves once nothing runs any more.
    */
   pause(reason: string, checkpoint: unknown): Promise<void> {
-    clearTimeout(this.#timeout);
-    this.#timeout = undefined;
+    this.#disarmTimeout?.();
+    this.#disarmTimeout = undefined;
     internals.setStatus(this.jobState, "paused");
     this.#requeueRetries();
     internals.addPausePoint(this.jobState, {
@@ -194,8 +228,10 @@ export class FlowExecution implements ActivationSink {
       pendingActivations: this.jobState.pendingActivations.length +
         this.#inFlight.size,
     });
+    const idle = this.#idle();
+    this.#persist(idle.then(() => this.#session.save()));
     this.#notify();
-    return this.#idle();
+    return idle;
   }
 
   /** Fails the job: running activations are cancelled, nothing more runs. */
@@ -212,8 +248,8 @@ export class FlowExecution implements ActivationSink {
 
   #end(status: "failed" | "cancelled" | "completed", error?: unknown): void {
     this.#closed = true;
-    clearTimeout(this.#timeout);
-    this.#timeout = undefined;
+    this.#disarmTimeout?.();
+    this.#disarmTimeout = undefined;
     internals.setStatus(this.jobState, status, error);
     this.#requeueRetries();
     for (const requestId of [...this.#inFlight.keys()]) {
@@ -221,18 +257,21 @@ export class FlowExecution implements ActivationSink {
     }
     this.#inFlight.clear();
     this.#parents.clear();
-    // The engine of this execution is no longer needed.
-    this.#rt.shutdown(error)
-      .then(() => this.#coordinator.shutdown())
-      .catch((cause) =>
-        log.error("Could not shut down job {jobId}: {cause}", {
-          jobId: this.jobState.jobId,
-          cause,
-        })
-      )
-      .finally(() => this.#publisher.shutdown());
+    // The engine of this execution is no longer needed; closing saves the
+    // job's record with the job's own status (a failed job is a failed run
+    // even when each of its requests completed).
+    this.#persist(
+      this.#session.close(error ?? new Error("The job ended"), RUN_STATUS[status]),
+    );
     this.#notify();
     this.#resolveIdle();
+  }
+
+  #persist(saving: Promise<void>): void {
+    this.#persisted = saving;
+    // Seen by saved() (and so waitForCompletion); never unhandled meanwhile.
+    // The session logged the failure already.
+    saving.catch(() => {});
   }
 
   #accepting(what: string): boolean {
@@ -436,11 +475,45 @@ export class FlowExecution implements ActivationSink {
   }
 }
 
+/**
+ * Opens the session of a job. A resumed job whose id names a saved run
+ * (its earlier part) is saved under `<jobId>.resumed-<n>`, and says so.
+ */
+function openSession(jobId: string, options: FlowExecutionOptions): RunSession {
+  const open = (runIdentifier: string) =>
+    new RunSession(
+      parseExecutorConfig({
+        runIdentifier,
+        saveState: options.saveState,
+        stateDir: options.stateDir,
+      }),
+      { kind: "flow", strategies: { async: new AsyncExecutionStrategy() }, logging: "off" },
+    );
+  try {
+    return open(jobId);
+  } catch (error) {
+    if (!options.resumed || !(error instanceof RunIdInUseError)) throw error;
+  }
+  for (let n = 2; n < MAX_RESUMED_IDS; n++) {
+    try {
+      const session = open(`${jobId}.resumed-${n}`);
+      log.info("Job {jobId} resumed: its record is saved as run {runId}", {
+        jobId,
+        runId: session.runId,
+      });
+      return session;
+    } catch (error) {
+      if (!(error instanceof RunIdInUseError)) throw error;
+    }
+  }
+  throw new RunIdInUseError(jobId, options.stateDir, "saved");
+}
+
 function requirePayload(routineId: string, event: string, data: unknown): void {
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
     throw new TypeError(
       `Cannot emit event '${event}' of routine '${routineId}' as 'payload' must be a plain object: current value is ${
-        Array.isArray(data) ? "an array" : String(data)
+        describeValue(data)
       }`,
     );
   }

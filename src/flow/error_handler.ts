@@ -22,24 +22,44 @@ export type ErrorStrategy = "stop" | "continue" | "retry" | "skip";
 
 /** Options of {@linkcode ErrorHandler}. */
 export interface ErrorHandlerOptions {
-  /** What to do; default `"stop"`. */
+  /**
+   * What to do.
+   *
+   * @default {"stop"}
+   */
   strategy?: ErrorStrategy;
-  /** Retries after the first failure (`"retry"` only); default 3. */
+  /**
+   * Retries after the first failure (`"retry"` only).
+   *
+   * @default {3}
+   */
   maxRetries?: number;
-  /** Delay before the first retry, in ms; default 100. */
+  /**
+   * Delay before the first retry, in ms.
+   *
+   * @default {100}
+   */
   retryDelay?: number;
-  /** Factor applied to the delay after each retry; default 2. */
+  /**
+   * Factor applied to the delay after each retry.
+   *
+   * @default {2}
+   */
   retryBackoff?: number;
   /**
    * Which errors are worth retrying: a predicate or a list of error
    * classes; every error by default.
+   *
+   * @default {undefined}
    */
   retryable?:
     | ((error: unknown) => boolean)
     | (abstract new (...args: never[]) => Error)[];
   /**
    * Whether a failure that is not recovered (retries spent, or not
-   * retryable) fails the job; default `true`.
+   * retryable) fails the job.
+   *
+   * @default {true}
    */
   critical?: boolean;
 }

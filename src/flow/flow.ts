@@ -4,74 +4,31 @@
  * @module
  */
 import { describeValue } from "../core/describe.ts";
-import type { RTPublisher } from "../pubsub/publisher.ts";
 import type { ExecutionInfo } from "../state/execution_info.ts";
 import { FlowExecution } from "./_execution.ts";
 import { type ErrorHandler, requireErrorHandler } from "./error_handler.ts";
-import { JobState, type JobStateOptions, type OutputHandler } from "./job_state.ts";
+import { JobState } from "./job_state.ts";
 import { listOf, Routine } from "./routine.ts";
+import {
+  type ExecuteOptions,
+  type FlowOptions,
+  type FlowSaveOptions,
+  parseFlowOptions,
+  type PauseOptions,
+  resolveSaveOptions,
+  type SlotTarget,
+  type WaitOptions,
+} from "./flow_options.ts";
 
-/** Options of {@linkcode Flow}. */
-export interface FlowOptions {
-  /** The flow's id; a fresh UUID by default. Saved JobStates name it. */
-  flowId?: string;
-  /** Most slot activations running at once per execution; unlimited by default. */
-  maxWorkers?: number;
-  /**
-   * Fails an execution running longer than this many ms (counted afresh
-   * from each resume); none by default.
-   */
-  executionTimeout?: number;
-}
-
-/** Options of {@linkcode Flow.execute}. */
-export interface ExecuteOptions extends JobStateOptions {
-  /** The payload the entry routine's `trigger` slot receives; `{}` by default. */
-  entryParams?: Record<string, unknown>;
-  /** Receives the job's `sendOutput` calls from the start (see `JobState.setOutputHandler`). */
-  outputHandler?: OutputHandler;
-  /**
-   * Called once the job's engine exists, before its entry activation is
-   * dispatched: subscribe to `publisher` to see every runtime message of the
-   * job from its first request on (to show progress, or write an event log),
-   * and read `info` as it grows.
-   */
-  observe?: (job: ObservedJob) => void;
-}
-
-/** What {@linkcode ExecuteOptions.observe} receives: a job and its engine. */
-export interface ObservedJob {
-  /** The job's state. */
-  jobState: JobState;
-  /** Its record: every activation as a request (same as `flow.info(jobState)`). */
-  info: ExecutionInfo;
-  /** The publisher of the job's engine: every runtime message of the job. */
-  publisher: RTPublisher;
-}
-
-/** Options of {@linkcode Flow.waitForCompletion}. */
-export interface WaitOptions {
-  /** Give up after this many ms; wait as long as it takes by default. */
-  timeout?: number;
-  /** Wait for this job only; every running job of the flow by default. */
-  jobState?: JobState;
-}
-
-/** Options of {@linkcode Flow.pause}. */
-export interface PauseOptions {
-  /** Why; recorded in the job's pause points. */
-  reason?: string;
-  /** Anything worth keeping with the pause point. */
-  checkpoint?: unknown;
-}
-
-/** A connection target: a routine's slot. */
-export interface SlotTarget {
-  /** The routine's id. */
-  routineId: string;
-  /** The slot. */
-  slot: string;
-}
+export type {
+  ExecuteOptions,
+  FlowOptions,
+  FlowSaveOptions,
+  ObservedJob,
+  PauseOptions,
+  SlotTarget,
+  WaitOptions,
+} from "./flow_options.ts";
 
 /**
  * Routines wired together: each event a routine emits activates every slot
@@ -122,6 +79,10 @@ export class Flow {
   readonly maxWorkers: number;
   /** Per-execution time limit in ms, if any. */
   readonly executionTimeout: number | undefined;
+  /** Whether jobs are saved as runs by default. */
+  readonly saveState: boolean;
+  /** Where saved runs go. */
+  readonly stateDir: string;
   // Invariant: #routines and #ids are inverse maps; #connections keys are
   // `${routineId}\u0000${event}` of defined events of added routines.
   readonly #routines = new Map<string, Routine>();
@@ -134,34 +95,16 @@ export class Flow {
   /**
    * Makes a Flow.
    *
-   * @param options Id, concurrency and time limit.
-   * @throws {TypeError} If an option is invalid.
+   * @param options Id, concurrency, time limit and saving.
+   * @throws {TypeError} Naming an invalid option and its value.
    */
   constructor(options: FlowOptions = {}) {
-    const { flowId = crypto.randomUUID(), maxWorkers, executionTimeout } = options;
-    if (typeof flowId !== "string" || flowId === "") {
-      throw new TypeError(
-        `Cannot create a Flow as 'flowId' must be a non-empty string: current value is ${
-          JSON.stringify(flowId)
-        }`,
-      );
-    }
-    if (
-      maxWorkers !== undefined &&
-      !(Number.isInteger(maxWorkers) && maxWorkers > 0)
-    ) {
-      throw new TypeError(
-        `Cannot create flow '${flowId}' as 'maxWorkers' must be a positive integer: current value is ${maxWorkers}`,
-      );
-    }
-    if (executionTimeout !== undefined && !(executionTimeout > 0)) {
-      throw new TypeError(
-        `Cannot create flow '${flowId}' as 'executionTimeout' must be a positive number of ms: current value is ${executionTimeout}`,
-      );
-    }
-    this.flowId = flowId;
+    const { flowId, maxWorkers, executionTimeout, saveState, stateDir } = parseFlowOptions(options);
+    this.flowId = flowId ?? crypto.randomUUID();
     this.maxWorkers = maxWorkers ?? Infinity;
     this.executionTimeout = executionTimeout;
+    this.saveState = saveState ?? false;
+    this.stateDir = stateDir ?? ".switchyard";
   }
 
   /** The ids of its routines, in the order added. */
@@ -187,7 +130,7 @@ export class Flow {
     if (!(routine instanceof Routine)) {
       throw new TypeError(
         `Cannot add a routine to flow '${this.flowId}' as 'routine' must be a Routine: current value is ${
-          String(routine)
+          describeValue(routine)
         }`,
       );
     }
@@ -208,7 +151,7 @@ export class Flow {
     if (typeof routineId !== "string" || routineId === "") {
       throw new TypeError(
         `Cannot add routine '${routine.name}' to flow '${this.flowId}' as 'id' must be a non-empty string: current value is ${
-          JSON.stringify(routineId)
+          describeValue(routineId)
         }`,
       );
     }
@@ -320,13 +263,18 @@ export class Flow {
    * @returns The job's state, in status `"running"`.
    * @throws {RangeError} (as a rejection) If the routine is unknown or has no `trigger` slot.
    * @throws {TypeError} (as a rejection) If `entryParams` is not an object.
+   * @throws {RunIdInUseError} (as a rejection) With `saveState`, if the job
+   *   id names a saved or running run.
+   * @throws {RunNotSavedError} (as a rejection) With `saveState`, if
+   *   `stateDir` cannot be written.
    */
   // deno-lint-ignore require-await
   async execute(
     entryId: string,
     options: ExecuteOptions = {},
   ): Promise<JobState> {
-    const { entryParams = {}, outputHandler, observe, ...jobOptions } = options;
+    const { entryParams = {}, outputHandler, observe, saveState, stateDir, ...jobOptions } =
+      options;
     const what = `execute flow '${this.flowId}'`;
     const entry = this.#requireRoutine(what, "entryId", entryId);
     if (entry.getSlotHandler("trigger") === undefined) {
@@ -342,13 +290,14 @@ export class Flow {
     ) {
       throw new TypeError(
         `Cannot ${what} as 'entryParams' must be a plain object: current value is ${
-          String(entryParams)
+          describeValue(entryParams)
         }`,
       );
     }
+    const save = this.#saveOptions(what, { saveState, stateDir });
     const jobState = new JobState(this.flowId, jobOptions);
     if (outputHandler !== undefined) jobState.setOutputHandler(outputHandler);
-    const execution = this.#track(jobState);
+    const execution = this.#track(jobState, save, false);
     observe?.({ jobState, info: execution.info, publisher: execution.publisher });
     execution.enqueue(entryId, "trigger", entryParams, null);
     execution.start();
@@ -360,13 +309,18 @@ export class Flow {
    * Waits until a job (or every running job of the flow) has stopped
    * running: completed, failed, cancelled, or paused.
    *
+   * With saving on, it also waits until their records are written.
+   *
    * @param options `timeout` in ms, and `jobState` to wait for one job.
    * @returns `true` if they stopped in time, `false` on timeout (they keep running).
+   * @throws {RunNotSavedError} (as a rejection) With saving on, if a job's
+   *   record could not be written.
    */
   async waitForCompletion(options: WaitOptions = {}): Promise<boolean> {
     const { timeout, jobState } = options;
     const executions = jobState ? [this.#executionOf("wait for", jobState)] : [...this.#active];
-    const done = Promise.all(executions.map((e) => e.settled()));
+    const done = Promise.all(executions.map((e) => e.settled()))
+      .then(() => Promise.all(executions.map((e) => e.saved())));
     if (timeout === undefined) {
       await done;
       return true;
@@ -408,15 +362,19 @@ export class Flow {
    * its pending activations, then its deferred events, run on this flow.
    *
    * @param jobState A paused job of this flow (same `flowId`, same routine ids).
+   * @param options Whether and where to save its record, for a job this
+   *   flow did not run yet (the flow's settings by default).
    * @returns The same JobState, running again.
    * @throws {Error} (as a rejection) If the job is not paused, belongs to another flow, or
    *   names routines or slots this flow lacks.
    */
   // deno-lint-ignore require-await
-  async resume(jobState: JobState): Promise<JobState> {
+  async resume(jobState: JobState, options: FlowSaveOptions = {}): Promise<JobState> {
     if (!(jobState instanceof JobState)) {
       throw new TypeError(
-        `Cannot resume as 'jobState' must be a JobState: current value is ${String(jobState)}`,
+        `Cannot resume as 'jobState' must be a JobState: current value is ${
+          describeValue(jobState)
+        }`,
       );
     }
     if (jobState.flowId !== this.flowId) {
@@ -443,7 +401,8 @@ export class Flow {
         routineId,
       );
     }
-    const execution = this.#executions.get(jobState) ?? this.#track(jobState);
+    const execution = this.#executions.get(jobState) ??
+      this.#track(jobState, this.#saveOptions(`resume job '${jobState.jobId}'`, options), true);
     execution.start();
     this.#watch(execution);
     return jobState;
@@ -475,11 +434,17 @@ export class Flow {
     return this.#executionOf("get the info of", jobState).info;
   }
 
-  #track(jobState: JobState): FlowExecution {
+  #track(
+    jobState: JobState,
+    save: Required<FlowSaveOptions>,
+    resumed: boolean,
+  ): FlowExecution {
     const execution = new FlowExecution(this, jobState, {
       maxWorkers: this.maxWorkers,
       executionTimeout: this.executionTimeout,
       errorHandler: () => this.#errorHandler,
+      ...save,
+      resumed,
     });
     this.#executions.set(jobState, execution);
     return execution;
@@ -490,6 +455,13 @@ export class Flow {
     this.#active.add(execution);
     void execution.settled().then(() => {
       if (execution.status !== "running") this.#active.delete(execution);
+    });
+  }
+
+  #saveOptions(action: string, options: FlowSaveOptions): Required<FlowSaveOptions> {
+    return resolveSaveOptions(action, options, {
+      saveState: this.saveState,
+      stateDir: this.stateDir,
     });
   }
 

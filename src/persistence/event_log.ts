@@ -178,6 +178,15 @@ export class EventLogWriter {
     this.path = eventLogPath(stateDir, runId);
   }
 
+  /**
+   * Opens the file now, taking its lock and writing the start line, instead
+   * of at the first event: a reader then sees the run as live from the
+   * start. Does nothing once opened.
+   */
+  open(): void {
+    if (this.#state === "new") this.#open();
+  }
+
   /** Whether events are still being written (not closed, not broken). */
   get isWriting(): boolean {
     return this.#state === "new" || this.#state === "open";

@@ -16,6 +16,7 @@ import {
 } from "./event_log_reader.ts";
 import { runsDir, type RunSnapshot, snapshotOf } from "./run_store.ts";
 import { snapshotProblem } from "./_snapshot_shape.ts";
+import { isRunId, RUN_ID_RULE } from "../core/run_id.ts";
 
 /**
  * The status of a saved run: that of its execution, or `"Crashed"` when its
@@ -86,29 +87,7 @@ export class RunNotFoundError extends Error {
   }
 }
 
-const RUN_ID = /^[\w.-]{1,200}$/;
-
-/**
- * Whether a string can be a run identifier (letters, digits, `.`, `_`,
- * `-`; no path separators), so it can name files in the runs folder only.
- *
- * @param value Anything.
- * @returns `true` for a well-formed run id.
- *
- * @example Ids and paths
- * ```ts
- * import { isRunId } from "@switchyard/core/persistence";
- * import assert from "node:assert/strict";
- *
- * assert.equal(isRunId("3f2a-run_1.b"), true);
- * assert.equal(isRunId("../etc/passwd"), false);
- * assert.equal(isRunId(".."), false);
- * ```
- */
-export function isRunId(value: unknown): value is string {
-  return typeof value === "string" && RUN_ID.test(value) &&
-    value !== "." && value !== "..";
-}
+export { isRunId };
 
 /**
  * Finds where a run reference points: a run id in `stateDir`, a unique
@@ -151,7 +130,7 @@ export async function resolveRun(
   }
   if (!isRunId(ref)) {
     throw new TypeError(
-      `Cannot load run as 'runId' must be made of letters, digits, '.', '_' or '-', or be a .json/.events.jsonl file: current value is ${
+      `Cannot load run as 'runId' must be ${RUN_ID_RULE}, or be a .json/.events.jsonl file: current value is ${
         JSON.stringify(ref)
       }`,
     );
@@ -220,7 +199,7 @@ export async function loadFromDir(
 ): Promise<LoadedRun> {
   if (!isRunId(runId)) {
     throw new TypeError(
-      `Cannot load run as 'runId' must be made of letters, digits, '.', '_' or '-': current value is ${
+      `Cannot load run as 'runId' must be ${RUN_ID_RULE}: current value is ${
         JSON.stringify(runId)
       }`,
     );

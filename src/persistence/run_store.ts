@@ -42,15 +42,20 @@ export function runsDir(stateDir: string): string {
  *
  * @param runId The run identifier.
  * @param info The execution.
+ * @param status The status to record; `info.status` by default.
  * @returns The snapshot, JSON-safe.
  */
-export function snapshotOf(runId: string, info: ExecutionInfo): RunSnapshot {
+export function snapshotOf(
+  runId: string,
+  info: ExecutionInfo,
+  status: ExecutionStatus = info.status,
+): RunSnapshot {
   const runs = info.serializedRuns();
   return {
     format: "switchyard.run/1",
     runId,
     name: runName(runs),
-    status: info.status,
+    status,
     startTime: runs.length ? Math.min(...runs.map((r) => r.startTime)) : null,
     endTime: runs.length && runs.every((r) => r.endTime !== null)
       ? Math.max(...runs.map((r) => r.endTime!))
@@ -99,6 +104,8 @@ export async function writeFileAtomic(
  * @param stateDir The state folder.
  * @param runId The run identifier.
  * @param info The execution.
+ * @param options `status` to record instead of `info.status` (a flow job
+ *   that failed while its requests completed, say).
  * @returns The path written.
  * @throws {Deno.errors.PermissionDenied} And other file errors.
  */
@@ -106,13 +113,14 @@ export async function saveRunSnapshot(
   stateDir: string,
   runId: string,
   info: ExecutionInfo,
+  options: { status?: ExecutionStatus } = {},
 ): Promise<string> {
   const dir = runsDir(stateDir);
   await Deno.mkdir(dir, { recursive: true });
   const path = join(dir, `${runId}.json`);
   // snapshotOf() is JSON-safe already (serializedRuns() converts the
   // values), so plain JSON.stringify suffices and avoids a second walk.
-  await writeFileAtomic(path, JSON.stringify(snapshotOf(runId, info)));
+  await writeFileAtomic(path, JSON.stringify(snapshotOf(runId, info, options.status)));
   if (!swept.has(dir)) {
     swept.add(dir);
     await removeStaleTempFiles(dir);

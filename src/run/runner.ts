@@ -3,24 +3,20 @@
  *
  * @module
  */
-import { Coordinator } from "../execution/coordinator.ts";
-import { defaultStrategies } from "../execution/strategies.ts";
-// Registers the "remote" mode's strategy (BullMQ loads only when used).
-import "../remote/remote_strategy.ts";
-import { applyLoggingSetting, logger } from "../core/logging.ts";
-import { describeValue } from "../core/describe.ts";
+import type { Coordinator } from "../execution/coordinator.ts";
+import { logger } from "../core/logging.ts";
 import type { Node } from "../core/node.ts";
-import { EventLogWriter } from "../persistence/event_log.ts";
-import { saveRunSnapshot } from "../persistence/run_store.ts";
-import { RTPublisher } from "../pubsub/publisher.ts";
-import { ExecutionInfo } from "../state/execution_info.ts";
-import { RTState } from "../execution/rt_state.ts";
+import type { RTPublisher } from "../pubsub/publisher.ts";
+import type { ExecutionInfo } from "../state/execution_info.ts";
+import type { RTState } from "../execution/rt_state.ts";
 import {
   type ExecutorConfig,
   type ExecutorConfigInput,
   parseExecutorConfig,
 } from "../execution/config.ts";
-import { GlobalTimeoutError, RequestCancelledError } from "../core/errors.ts";
+import { describeValue } from "../core/describe.ts";
+import { RunSession } from "./run_session.ts";
+import { RunNotSavedError } from "./errors.ts";
 
 const log = logger("runner");
 
@@ -44,24 +40,22 @@ const log = logger("runner");
 export class Runner {
   /** The validated configuration. */
   readonly config: ExecutorConfig;
-  readonly #info: ExecutionInfo = ExecutionInfo.createNew();
-  readonly #publisher: RTPublisher = new RTPublisher();
-  readonly #coordinator: Coordinator;
-  readonly #rt: RTState;
+  // Everything a run needs (publisher, coordinator, RTState, event log,
+  // saves, timeouts) is the session's; the runner only runs and reports.
+  readonly #session: RunSession;
   #shutdown: Promise<void> | null = null;
-  #saving: Promise<void> = Promise.resolve();
-  readonly #events: EventLogWriter | null = null;
-  // The stamp step at the last save: nothing to save again while unchanged.
-  #savedStep = -1;
 
   /**
-
    * Makes a Runner.
-
    *
    * @param config The configuration (see {@linkcode ExecutorConfig}).
    * @param context The initial run context, read by nodes with `getContext`.
-   * @throws {TypeError} Naming the field and value of an invalid setting.
+   * @throws {TypeError} Naming the field and value of an invalid setting,
+   *   or a `logFile` that cannot be appended to.
+   * @throws {RunIdInUseError} With `saveState`, if `runIdentifier` names a
+   *   saved or running run in `stateDir`.
+   * @throws {RunNotSavedError} With `saveState`, if `stateDir` cannot be
+   *   written.
    */
   constructor(
     config: ExecutorConfigInput = {},
@@ -71,68 +65,60 @@ export class Runner {
     if (typeof context !== "object" || context === null) {
       throw new TypeError(
         `Cannot create a Runner as 'context' must be an object: current value is ${
-          String(context)
+          describeValue(context)
         }`,
       );
     }
-    applyLoggingSetting(
-      this.config.loggingSetting,
-      this.config.logFile,
-      config.loggingSetting !== undefined || config.logFile !== undefined,
-    );
-    this.#publisher.start();
-    this.#coordinator = new Coordinator(defaultStrategies(this.config));
-    this.#coordinator.start(this.#publisher);
-    this.#rt = new RTState(
-      this.#info,
-      this.config,
-      this.#coordinator,
-      this.#publisher,
-    );
+    this.#session = new RunSession(this.config, {
+      kind: "runner",
+      logging: config.loggingSetting !== undefined || config.logFile !== undefined
+        ? "explicit"
+        : "default",
+    });
     for (const [key, value] of Object.entries(context)) {
-      this.#rt.context.set(key, value);
-    }
-    if (this.config.saveState) {
-      const events = new EventLogWriter(
-        this.config.stateDir,
-        this.config.runIdentifier,
-        this.#info,
-      );
-      this.#publisher.subscribe((m) => events.handle(m), "event-log");
-      this.#events = events;
-    }
-    if (this.config.subscriber) {
-      this.#publisher.subscribe(this.config.subscriber, "config.subscriber");
+      this.#session.rtState.context.set(key, value);
     }
   }
 
   /** Everything recorded so far, also while a run goes on. */
   get info(): ExecutionInfo {
-    return this.#info;
+    return this.#session.info;
   }
 
   /** The runtime state, for cancelling requests and reading sub-forests. */
   get rtState(): RTState {
-    return this.#rt;
+    return this.#session.rtState;
   }
 
   /** The publisher every runtime message goes through. */
   get publisher(): RTPublisher {
-    return this.#publisher;
+    return this.#session.publisher;
   }
 
   /** The coordinator that runs the tasks. */
   get coordinator(): Coordinator {
-    return this.#coordinator;
+    return this.#session.coordinator;
+  }
+
+  /** The session that wires this runner's runs (for extensions). */
+  get session(): RunSession {
+    return this.#session;
   }
 
   /**
    * Runs a node as a new top-level request.
    *
+   * With `saveState`, the snapshot is saved when the run ends, whether it
+   * completed or failed; if it cannot be written, `run()` rejects with a
+   * {@linkcode RunNotSavedError} (its `runError` holds what the run threw,
+   * if it failed too), and the record is still in {@linkcode Runner.info}.
+   *
    * @param startNode The node.
    * @param args Its arguments.
    * @returns {@linkcode Runner.info}, once the node has returned.
    * @throws {GlobalTimeoutError} If the run passes `config.timeout`.
+   * @throws {RunNotSavedError} With `saveState`, if the run's record could
+   *   not be written.
    * @throws What the node threw (or, with `endOnError`, the first failure).
    */
   async run<A extends unknown[], R>(
@@ -152,84 +138,46 @@ export class Runner {
       runId: this.config.runIdentifier,
       requestId,
     });
-    const { timeout } = this.config;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let timedOut: GlobalTimeoutError | null = null;
+    let failure: { error: unknown } | null = null;
     try {
-      const result = this.#rt.callNodes({
-        parentNodeId: null,
-        requestId,
-        node: startNode,
-        args,
-      });
-      if (timeout !== undefined) {
-        timer = setTimeout(() => {
-          timedOut = new GlobalTimeoutError(timeout);
-          this.#rt.cancel(requestId, timedOut);
-        }, timeout);
-      }
-      await result;
+      await this.#session.request(
+        { parentNodeId: null, requestId, node: startNode, args },
+        { timeout: this.config.timeout, rethrowTimeout: true },
+      );
       log.info("Run of {node} completed in {ms} ms", {
         node: startNode.name,
         ms: Number((performance.now() - started).toFixed(3)),
       });
-      return this.#info;
     } catch (error) {
-      const thrown = timedOut && error instanceof RequestCancelledError ? timedOut : error;
       // The caller gets the error: one line here, the stack only in debug.
       log.info("Run of {node} failed after {ms} ms: {error}", {
         node: startNode?.name,
         ms: Number((performance.now() - started).toFixed(3)),
-        error: describeValue(thrown, 300),
+        error: describeValue(error, 300),
       });
-      log.debug("Run of {node} failed with {error}", { node: startNode?.name, error: thrown });
-      throw thrown;
-    } finally {
-      clearTimeout(timer);
-      await this.#save();
+      log.debug("Run of {node} failed with {error}", { node: startNode?.name, error });
+      failure = { error };
     }
-  }
-
-  /** Saves a snapshot when `saveState` is on; a failure is logged, not thrown. */
-  #save(): Promise<void> {
-    if (!this.config.saveState || this.#info.requestHeap.size === 0) {
-      return Promise.resolve();
-    }
-    if (this.#info.stamper.currentStep === this.#savedStep) return this.#saving;
-    this.#savedStep = this.#info.stamper.currentStep;
-    this.#events?.reconcile();
-    this.#saving = this.#saving.then(() =>
-      saveRunSnapshot(
-        this.config.stateDir,
-        this.config.runIdentifier,
-        this.#info,
-      ).then(
-        (path) => {
-          this.#events?.markSaved(this.#info.status);
-          log.debug("Saved run to {path}", { path });
-        },
-        (error) =>
-          log.error("Could not save run {runId}: {error}", {
-            runId: this.config.runIdentifier,
-            error,
-          }),
-      )
-    );
-    return this.#saving;
+    await this.#session.save().catch((error: RunNotSavedError) => {
+      throw new RunNotSavedError(error.runId, error.stateDir, {
+        cause: error.cause,
+        runError: failure?.error,
+      });
+    });
+    if (failure) throw failure.error;
+    return this.#session.info;
   }
 
   /**
-   * Cancels whatever is still running, shuts the strategies down and saves
-   * the final snapshot. Safe to call more than once.
+   * Cancels whatever is still running, shuts the strategies down, saves
+   * the final snapshot and waits (a bounded time) for async subscriber
+   * work. Safe to call more than once.
+   *
+   * @throws {RunNotSavedError} With `saveState`, if the final snapshot
+   *   could not be written.
    */
   shutdown(): Promise<void> {
-    this.#shutdown ??= (async () => {
-      await this.#rt.shutdown(new Error("The runner shut down"));
-      await this.#coordinator.shutdown();
-      await this.#save();
-      this.#events?.close();
-      this.#publisher.shutdown();
-    })();
+    this.#shutdown ??= this.#session.close(new Error("The runner shut down"));
     return this.#shutdown;
   }
 

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { defaultStrategies } from "../execution/strategies.ts";
+import { strategiesFor } from "../run/extensions.ts";
 import type { TaskExecutionStrategy } from "../execution/strategy.ts";
 import { WorkerExecutionStrategy } from "../execution/worker_strategy.ts";
 import type { ExecutorConfig } from "../execution/config.ts";
@@ -15,8 +15,8 @@ import type { ExecutorConfig } from "../execution/config.ts";
 export const LONG_RUNNING_MODE = "worker:dedicated";
 
 /**
- * The built-in strategies (`"async"`, and `"worker"`, the shared pool that
- * short blocking states use) plus the dedicated workers of long-running
+ * The run's strategies (`"async"`, `"worker"`, the shared pool that
+ * short blocking states use, and any registered ones) plus the dedicated workers of long-running
  * blocking states.
  *
  * @param config The manager's configuration.
@@ -26,7 +26,7 @@ export function stateStrategies(
   config: ExecutorConfig,
 ): Record<string, TaskExecutionStrategy> {
   return {
-    ...defaultStrategies(config),
+    ...strategiesFor(config),
     [LONG_RUNNING_MODE]: new WorkerExecutionStrategy({
       dedicated: true,
       permissions: config.workers.permissions,

@@ -4,7 +4,7 @@
  * @module
  */
 import { isNode, Node } from "../core/node.ts";
-import { describe } from "./_describe.ts";
+import { describeValue } from "../core/describe.ts";
 
 /**
  * The node of a state: the given node, a node named after the state for a
@@ -35,7 +35,7 @@ export function resolveNode(
   if (typeof fn !== "function") {
     throw new TypeError(
       `Cannot create state '${name}' as 'fn' must be a function or a node: current value is ${
-        describe(fn)
+        describeValue(fn)
       }`,
     );
   }
@@ -46,7 +46,7 @@ export function resolveNode(
   if (!isShippable(source)) {
     throw new TypeError(
       `Cannot create state '${name}' as 'fn' must be a self-contained function for a blocking state: current value is ${
-        describe(fn)
+        describeValue(fn)
       }, whose source cannot be shipped to a worker (use a worker node made with node(fn, { worker: import.meta.url }))`,
     );
   }

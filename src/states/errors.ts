@@ -38,3 +38,29 @@ export class StateFailedError extends Error {
     this.stateName = stateName;
   }
 }
+
+/**
+ * A second StateManager was made while one exists: there is one per
+ * process. Get it with `StateManager.instance()`, or call
+ * `StateManager.reset()` first to replace it.
+ *
+ * @example Only one manager
+ * ```ts
+ * import { StateManager, StateManagerExistsError } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * const manager = StateManager.instance({ loggingSetting: "NONE" });
+ * assert.throws(() => new StateManager(), StateManagerExistsError);
+ * assert.equal(StateManager.instance(), manager);
+ * await StateManager.reset();
+ * ```
+ */
+export class StateManagerExistsError extends Error {
+  /** Makes a StateManagerExistsError. */
+  constructor() {
+    super(
+      "Cannot create a StateManager as one must not exist already: get it with StateManager.instance(), or call StateManager.reset() first",
+    );
+    this.name = "StateManagerExistsError";
+  }
+}

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { describeValue } from "../core/describe.ts";
 
 /**
  * A resettable event. While it is clear, {@linkcode Gate.wait} waits; once it
@@ -23,10 +24,27 @@
  * ```
  */
 export class Gate {
+  /** The gate's name, for logs and warnings (`""` when unnamed). */
+  readonly name: string;
   // Invariant: #waiters is empty whenever #set is true; each waiter removes
   // its abort listener when released, so nothing outlives the wait.
   #set = false;
   #waiters = new Set<() => void>();
+
+  /**
+   * Makes a closed gate.
+   *
+   * @param name A name for logs and warnings (a stalled state names its gate).
+   * @throws {TypeError} If `name` is not a string.
+   */
+  constructor(name: string = "") {
+    if (typeof name !== "string") {
+      throw new TypeError(
+        `Cannot create a gate as 'name' must be a string: current value is ${describeValue(name)}`,
+      );
+    }
+    this.name = name;
+  }
 
   /** Whether the gate is open. */
   get isSet(): boolean {
@@ -71,7 +89,7 @@ export class Gate {
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw new TypeError(
         `Cannot wait for a gate as 'signal' must be an AbortSignal: current value is ${
-          String(signal)
+          describeValue(signal)
         }`,
       );
     }

@@ -8,8 +8,9 @@ import { call } from "../nodes/call.ts";
 import { isNode, type Node } from "../core/node.ts";
 import { RequestCancelledError } from "../core/errors.ts";
 import { Gate } from "./gate.ts";
-import { describe } from "./_describe.ts";
+import { z } from "npm:zod@^4.1.0";
 import { describeValue } from "../core/describe.ts";
+import { describeIssues } from "../core/validation.ts";
 import { outcomeUnlessAborted } from "./_outcome.ts";
 import { resolveNode } from "./_state_node.ts";
 import { round } from "./_timing.ts";
@@ -45,16 +46,39 @@ export interface StatePlacement {
    * run on the event loop, and the queue waits for the state to end). The
    * function must be a worker node or a self-contained function, which is
    * shipped to the worker as source.
+   *
+   * @default {false}
    */
   isBlocking?: boolean;
   /**
    * For a blocking state that runs until shutdown (a service): it gets a
    * dedicated worker of its own, outside the shared pool, so it never keeps
    * short blocking states waiting for a worker. Requires `isBlocking`.
+   *
+   * @default {false}
    */
   longRunning?: boolean;
-  /** A gate the state waits for before its lazy args are evaluated. */
+  /**
+   * A gate the state waits for before its lazy args are evaluated.
+   *
+   * @default {undefined}
+   */
   event?: Gate;
+}
+
+const optionsSchema = z.object({
+  args: z.array(z.unknown()).readonly().optional(),
+  lazyArgs: z.array(
+    z.custom<() => unknown>((v) => typeof v === "function", "a function"),
+  ).readonly().optional(),
+  isBlocking: z.boolean().optional(),
+  longRunning: z.boolean().optional(),
+  event: z.custom<Gate>((v) => v instanceof Gate, "a Gate").optional(),
+}).strict();
+
+function hasKeys(value: object): boolean {
+  for (const _ in value) return true;
+  return false;
 }
 
 /** Options of {@linkcode State.enterState}. */
@@ -173,74 +197,39 @@ export class State<F extends StateFunction = StateFunction> {
     if (typeof name !== "string" || name.length === 0) {
       throw new TypeError(
         `Cannot create a state as 'name' must be a non-empty string: current value is ${
-          describe(name)
+          describeValue(name)
         }`,
       );
     }
-    if (typeof options !== "object" || options === null) {
+    if (typeof options !== "object" || options === null || Array.isArray(options)) {
       throw new TypeError(
         `Cannot create state '${name}' as 'options' must be an object: current value is ${
-          describe(options)
+          describeValue(options)
         }`,
       );
     }
-    const { args = NO_ARGS, lazyArgs = NO_ARGS, isBlocking = false } = options;
-    const { longRunning = false, event } = options;
-    if (!Array.isArray(args)) {
-      throw new TypeError(
-        `Cannot create state '${name}' as 'args' must be an array: current value is ${
-          describe(args)
-        }`,
-      );
-    }
-    if (!Array.isArray(lazyArgs)) {
-      throw new TypeError(
-        `Cannot create state '${name}' as 'lazyArgs' must be an array of functions: current value is ${
-          describe(lazyArgs)
-        }`,
-      );
-    }
-    const notCallable = lazyArgs.length === 0
-      ? -1
-      : lazyArgs.findIndex((f) => typeof f !== "function");
-    if (notCallable !== -1) {
-      throw new TypeError(
-        `Cannot create state '${name}' as 'lazyArgs[${notCallable}]' must be a function: current value is ${
-          describe(lazyArgs[notCallable])
-        }`,
-      );
-    }
-    for (
-      const [key, value] of [["isBlocking", isBlocking], [
-        "longRunning",
-        longRunning,
-      ]] as const
-    ) {
-      if (typeof value !== "boolean") {
+    // Most states are made without options: skip the parse for them.
+    if (hasKeys(options)) {
+      const parsed = optionsSchema.safeParse(options);
+      if (!parsed.success) {
         throw new TypeError(
-          `Cannot create state '${name}' as '${key}' must be a boolean: current value is ${
-            describe(value)
-          }`,
+          `Cannot create state '${name}' as ${describeIssues(parsed.error, options)}`,
         );
       }
     }
+    const { args = NO_ARGS, lazyArgs = NO_ARGS, isBlocking = false } = options;
+    const { longRunning = false, event } = options;
     if (longRunning && !isBlocking) {
       throw new TypeError(
         `Cannot create state '${name}' as 'isBlocking' must be true for a long-running state: current value is false`,
-      );
-    }
-    if (event !== undefined && !(event instanceof Gate)) {
-      throw new TypeError(
-        `Cannot create state '${name}' as 'event' must be a Gate: current value is ${
-          describe(event)
-        }`,
       );
     }
     this.name = name;
     this.node = resolveNode(name, fn, isBlocking);
     this.functionName = isNode(fn) ? fn.name : fn.name || "anonymous";
     this.args = args;
-    this.lazyArgs = lazyArgs;
+    // The schema checked it: an array of functions.
+    this.lazyArgs = lazyArgs as readonly (() => unknown)[];
     this.isBlocking = isBlocking;
     this.longRunning = longRunning;
     this.event = event;

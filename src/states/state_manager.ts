@@ -1,38 +1,28 @@
 /**
  * The StateManager: the application's queue of states, drained through the
- * tracked runtime.
+ * tracked runtime. The queue loop lives in `_state_queue.ts`, the stop
+ * sequence in `_stop_sequence.ts`; the run's wiring is a `RunSession`.
  *
  * @module
  */
 import { isDeepStrictEqual } from "node:util";
-import { Coordinator } from "../execution/coordinator.ts";
-import { applyLoggingSetting, logger } from "../core/logging.ts";
-import { Node } from "../core/node.ts";
-import { scopeStorage } from "../execution/scope.ts";
-import { EventLogWriter } from "../persistence/event_log.ts";
-import { saveRunSnapshot } from "../persistence/run_store.ts";
-import type { RuntimeMessage } from "../pubsub/messages.ts";
-import { RTPublisher } from "../pubsub/publisher.ts";
+import { z } from "npm:zod@^4.1.0";
+import type { Coordinator } from "../execution/coordinator.ts";
+import { describeValue } from "../core/describe.ts";
+import { describeIssues } from "../core/validation.ts";
 import {
   type ExecutorConfig,
   type ExecutorConfigInput,
   parseExecutorConfig,
 } from "../execution/config.ts";
-import { GlobalTimeoutError, RequestCancelledError } from "../core/errors.ts";
-import { ExecutionInfo } from "../state/execution_info.ts";
-import { RTState } from "../execution/rt_state.ts";
-import type { Stamp } from "../state/stamp.ts";
-import { StateFailedError } from "./errors.ts";
-import { describeSetting } from "./_describe.ts";
-import { Fifo } from "./_fifo.ts";
-import { LONG_RUNNING_MODE, stateStrategies } from "./_modes.ts";
-import { State, stateOutcomes } from "./state.ts";
+import type { ExecutionInfo } from "../state/execution_info.ts";
+import { RunSession } from "../run/run_session.ts";
+import { StateManagerExistsError } from "./errors.ts";
+import { stateStrategies } from "./_modes.ts";
+import { State } from "./state.ts";
 import type { StateFunction, StateResult } from "./state_types.ts";
-import { round } from "./_timing.ts";
-
-const log = logger("states");
-
-const outcomes = stateOutcomes();
+import { StateQueue } from "./_state_queue.ts";
+import { stopStates } from "./_stop_sequence.ts";
 
 /** A running state, as {@linkcode StateManager.activeTasks} lists it. */
 export interface ActiveState {
@@ -44,18 +34,22 @@ export interface ActiveState {
   readonly startedAt: number;
 }
 
-interface Active {
-  readonly state: State;
-  readonly requestId: string;
+/** The configuration of a {@linkcode StateManager}: a runner's, and one more field. */
+export interface StateManagerConfig extends ExecutorConfigInput {
   /**
-   * The request whose task doing the work settles last: the worker call of
-   * a blocking state, the state's own request otherwise.
+   * Warn (naming the state and its gate) when a non-blocking state has
+   * waited this many ms at its gate while states are queued behind it, as
+   * happens when the state that would set the gate is one of them; `0`
+   * never warns.
+   *
+   * @default {10000}
    */
-  readonly workRequestId: string;
+  stalledGateWarning?: number;
 }
 
-/** Default time a cancelled non-blocking state gets to settle (ms). */
-const DEFAULT_GRACE_PERIOD = 100;
+const managerSchema = z.object({
+  stalledGateWarning: z.number().nonnegative().finite().default(10_000),
+});
 
 /**
  * Drains a queue of {@linkcode State}s through one tracked runtime: every
@@ -92,57 +86,44 @@ export class StateManager {
 
   /** The validated configuration. */
   readonly config: ExecutorConfig;
-  readonly #info: ExecutionInfo = ExecutionInfo.createNew();
-  readonly #publisher: RTPublisher = new RTPublisher();
-  readonly #coordinator: Coordinator;
-  readonly #rt: RTState;
-  readonly #queue: Fifo<State> = new Fifo();
-  // Invariant: #active holds exactly the blocking states whose request was
-  // created and has not settled, in start order (Map keeps insertion order);
-  // the running non-blocking state, if any, is #current.
-  readonly #active: Map<string, Active> = new Map();
-  // Aborts once stopping starts: states waiting at a gate or evaluating lazy
-  // args give up, and none starts afterwards.
-  readonly #stopController: AbortController = new AbortController();
-  #wake: (() => void) | null = null;
-  // The non-blocking state the queue awaits, once it started.
-  #current: Active | null = null;
+  /** How long a state may wait at its gate before a warning (ms; 0: never). */
+  readonly stalledGateWarning: number;
+  // The run's wiring: publisher, coordinator, RTState, event log, saves.
+  readonly #session: RunSession;
+  readonly #queue: StateQueue;
   #processing: Promise<void> | null = null;
   #stopping: Promise<void> | null = null;
-  #failure: StateFailedError | null = null;
-  // Invariant: #inProgress counts the states taken from the queue whose
-  // enterState() has not settled (waiting at a gate, evaluating lazy args or
-  // running); the manager is idle when it is 0 and the queue is empty.
-  #inProgress = 0;
-  // Appends the run's events while it goes, with saveState.
-  readonly #events: EventLogWriter | null = null;
-  #stopped = false;
-  #idleWaiters: (() => void)[] = [];
-  // The resultOf() promises of states that have not ended yet (settled when
-  // they end, or at stop); the outcome of each state's latest run is kept
-  // on the state (stateOutcomes()).
-  readonly #asked: Map<State, PromiseWithResolvers<unknown>> = new Map();
 
-  private constructor(config: ExecutorConfig) {
-    this.config = config;
-    applyLoggingSetting(config.loggingSetting, config.logFile);
-    this.#publisher.start();
-    this.#coordinator = new Coordinator(stateStrategies(config));
-    this.#coordinator.start(this.#publisher);
-    this.#rt = new RTState(
-      this.#info,
-      config,
-      this.#coordinator,
-      this.#publisher,
-    );
-    if (config.saveState) {
-      const events = new EventLogWriter(config.stateDir, config.runIdentifier, this.#info);
-      this.#publisher.subscribe((m) => events.handle(m), "event-log");
-      this.#events = events;
+  /**
+   * Makes the manager of this process. There is one at a time: prefer
+   * {@linkcode StateManager.instance}, which makes it on first use.
+   *
+   * @param config The configuration (see {@linkcode StateManager.instance}).
+   * @throws {StateManagerExistsError} If a manager exists already.
+   * @throws {TypeError} Naming the field and value of an invalid setting.
+   */
+  constructor(config: StateManagerConfig = {}) {
+    if (StateManager.#instance !== null) throw new StateManagerExistsError();
+    const { stalledGateWarning, ...rest } = config ?? {};
+    const parsed = managerSchema.safeParse({ stalledGateWarning });
+    if (!parsed.success) {
+      throw new TypeError(
+        `Cannot create the StateManager as ${describeIssues(parsed.error, config)}`,
+      );
     }
-    if (config.subscriber) {
-      this.#publisher.subscribe(config.subscriber, "config.subscriber");
-    }
+    this.config = parseExecutorConfig(rest);
+    this.stalledGateWarning = parsed.data.stalledGateWarning;
+    this.#session = new RunSession(this.config, {
+      kind: "states",
+      strategies: stateStrategies(this.config),
+    });
+    this.#queue = new StateQueue(this.#session, {
+      timeout: this.config.timeout,
+      endOnError: this.config.endOnError,
+      stalledGateWarning: this.stalledGateWarning,
+      onFatal: () => void this.signalStopping().catch(() => {}),
+    });
+    StateManager.#instance = this;
   }
 
   /**
@@ -157,7 +138,9 @@ export class StateManager {
    * long a stopped state may take to end before its worker is terminated;
    * `saveState` appends the run's event log while it goes and saves its
    * snapshot when the manager stops; `loggingSetting`,
-   * `logFile` and `subscriber` work as for a runner.
+   * `logFile` and `subscriber` work as for a runner;
+   * `stalledGateWarning` (default 10 s) warns about a non-blocking state
+   * that waits at its gate while states are queued behind it.
    *
    * @param config The configuration, on first use; later calls may omit it
    *   or pass an equivalent one.
@@ -165,25 +148,29 @@ export class StateManager {
    * @throws {TypeError} Naming the field and value of an invalid setting, or
    *   of a setting that differs from the existing manager's.
    */
-  static instance(config?: ExecutorConfigInput): StateManager {
+  static instance(config?: StateManagerConfig): StateManager {
     const current = StateManager.#instance;
-    if (!current) {
-      const manager = new StateManager(parseExecutorConfig(config ?? {}));
-      StateManager.#instance = manager;
-      return manager;
-    }
+    if (!current) return new StateManager(config ?? {});
     if (config !== undefined) {
-      const wanted = parseExecutorConfig({
-        ...config,
-        runIdentifier: config.runIdentifier ?? current.config.runIdentifier,
-      });
-      for (const key of Object.keys(wanted) as (keyof ExecutorConfig)[]) {
-        if (!isDeepStrictEqual(wanted[key], current.config[key])) {
+      const { stalledGateWarning, ...rest } = config;
+      const wanted: Record<string, unknown> = {
+        ...parseExecutorConfig({
+          ...rest,
+          runIdentifier: rest.runIdentifier ?? current.config.runIdentifier,
+        }),
+        stalledGateWarning: stalledGateWarning ?? current.stalledGateWarning,
+      };
+      const have: Record<string, unknown> = {
+        ...current.config,
+        stalledGateWarning: current.stalledGateWarning,
+      };
+      for (const key of Object.keys(wanted)) {
+        if (!isDeepStrictEqual(wanted[key], have[key])) {
           throw new TypeError(
             `Cannot get the StateManager as 'config.${key}' must match the existing manager's (${
-              describeSetting(current.config[key])
+              describeValue(have[key])
             }; call StateManager.reset() first to change it): current value is ${
-              describeSetting(wanted[key])
+              describeValue(wanted[key])
             }`,
           );
         }
@@ -196,31 +183,40 @@ export class StateManager {
    * Stops the current manager (as {@linkcode StateManager.signalStopping})
    * and forgets it: the next {@linkcode StateManager.instance} makes a new
    * one. Does nothing when there is none.
+   *
+   * @throws {RunNotSavedError} With `saveState`, if the run could not be
+   *   saved (the manager is stopped and forgotten all the same).
    */
   static async reset(): Promise<void> {
     const current = StateManager.#instance;
     StateManager.#instance = null;
     if (!current) return;
-    await current.signalStopping();
+    const stopped = current.signalStopping();
     await current.#processing?.catch(() => {});
+    await stopped;
   }
 
   /** Everything recorded: one top-level request per state, with its calls below it. */
   get info(): ExecutionInfo {
-    return this.#info;
+    return this.#session.info;
   }
 
   /** The coordinator that runs the states' tasks. */
   get coordinator(): Coordinator {
-    return this.#coordinator;
+    return this.#session.coordinator;
+  }
+
+  /** The session that wires this manager's run (for extensions). */
+  get session(): RunSession {
+    return this.#session;
   }
 
   /** The states running now, in start order. */
   get activeTasks(): ActiveState[] {
-    return this.#running().map(({ state, requestId }) => ({
+    return this.#queue.running().map(({ state, requestId }) => ({
       state,
       requestId,
-      startedAt: this.#creationStamp(requestId).time,
+      startedAt: this.#queue.creationStamp(requestId).time,
     }));
   }
 
@@ -244,7 +240,7 @@ export class StateManager {
    */
   putState(state: State): void {
     this.#checkPut(state, "putState");
-    this.#enqueue([state]);
+    this.#queue.enqueue([state]);
   }
 
   /**
@@ -260,44 +256,25 @@ export class StateManager {
     if (typeof (states as Iterable<State>)?.[Symbol.iterator] !== "function") {
       throw new TypeError(
         `Cannot put states as 'states' must be an iterable of State: current value is ${
-          describeSetting(states)
+          describeValue(states)
         }`,
       );
     }
     const list = [...states];
     for (const state of list) this.#checkPut(state, "putStates");
-    this.#enqueue(list);
+    this.#queue.enqueue(list);
   }
 
   #checkPut(state: unknown, method: string): asserts state is State {
     if (!(state instanceof State)) {
       throw new TypeError(
-        `Cannot ${method} as 'state' must be a State: current value is ${describeSetting(state)}`,
+        `Cannot ${method} as 'state' must be a State: current value is ${describeValue(state)}`,
       );
     }
     if (this.#stopping) {
       throw new Error(
         `Cannot ${method} state '${state.name}' as the state manager is stopping`,
       );
-    }
-  }
-
-  #enqueue(states: readonly State[]): void {
-    const logging = log.isEnabledFor("debug");
-    for (const state of states) {
-      this.#queue.push(state);
-      if (logging) {
-        log.debug("State {state} ({fn}) queued at {at} ms", {
-          state: state.name,
-          fn: state.functionName,
-          at: round(performance.now()),
-        });
-      }
-    }
-    const wake = this.#wake;
-    if (wake) {
-      this.#wake = null;
-      wake();
     }
   }
 
@@ -312,6 +289,8 @@ export class StateManager {
    *   running state has ended.
    * @throws {StateFailedError} (as a rejection) With `endOnError`, for the
    *   first state that failed.
+   * @throws {RunNotSavedError} (as a rejection) With `saveState`, if the
+   *   run could not be saved when the manager stopped.
    */
   processStates(): Promise<void> {
     if (this.#processing === null) {
@@ -324,35 +303,9 @@ export class StateManager {
   }
 
   async #drain(): Promise<void> {
-    const signal = this.#stopController.signal;
-    const options = { signal, run: this.#run };
-    while (!signal.aborted) {
-      const state = this.#queue.shift();
-      if (state === undefined) {
-        this.#checkIdle();
-        await new Promise<void>((resolve) => this.#wake = resolve);
-        continue;
-      }
-      this.#inProgress++;
-      if (state.isBlocking) {
-        state.enterState(options)
-          .then(
-            (value) => this.#settle(state, true, value),
-            (error) => this.#onFailure(state, error),
-          )
-          .finally(() => this.#leave());
-        continue;
-      }
-      try {
-        this.#settle(state, true, await state.enterState(options));
-      } catch (error) {
-        this.#onFailure(state, error);
-      }
-      this.#current = null;
-      this.#leave();
-    }
+    await this.#queue.drain();
     await this.#stopping;
-    if (this.#failure) throw this.#failure;
+    if (this.#queue.failure) throw this.#queue.failure;
   }
 
   /**
@@ -379,8 +332,7 @@ export class StateManager {
    * ```
    */
   onIdle(): Promise<void> {
-    if (this.#isIdle() || this.#stopping) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    return this.#queue.onIdle();
   }
 
   /**
@@ -416,146 +368,12 @@ export class StateManager {
     if (!(state instanceof State)) {
       throw new TypeError(
         `Cannot get a state's result as 'state' must be a State: current value is ${
-          describeSetting(state)
+          describeValue(state)
         }`,
       );
     }
-    return this.#resultOf(state) as Promise<StateResult<F>>;
+    return this.#queue.resultOf(state) as Promise<StateResult<F>>;
   }
-
-  #resultOf(state: State): Promise<unknown> {
-    const outcome = outcomes.get(state);
-    if (outcome) return outcome.ok ? Promise.resolve(outcome.value) : Promise.reject(outcome.value);
-    if (this.#stopped) {
-      return Promise.reject(
-        new Error(
-          `Cannot get the result of state '${state.name}' as it did not run before the state manager stopped`,
-        ),
-      );
-    }
-    let asked = this.#asked.get(state);
-    if (!asked) {
-      asked = Promise.withResolvers<unknown>();
-      // It may reject (say at stop) before the caller awaits it: not an
-      // unhandled rejection. The caller still sees the rejection.
-      asked.promise.catch(() => {});
-      this.#asked.set(state, asked);
-    }
-    return asked.promise;
-  }
-
-  #settle(state: State, ok: boolean, value: unknown): void {
-    outcomes.set(state, { ok, value });
-    const asked = this.#asked.get(state);
-    if (!asked) return;
-    this.#asked.delete(state);
-    if (ok) asked.resolve(value);
-    else asked.reject(value);
-  }
-
-  #isIdle(): boolean {
-    return this.#queue.size === 0 && this.#inProgress === 0;
-  }
-
-  #leave(): void {
-    this.#inProgress--;
-    this.#checkIdle();
-  }
-
-  #checkIdle(): void {
-    if (!this.#isIdle() && !this.#stopping) return;
-    const waiters = this.#idleWaiters;
-    this.#idleWaiters = [];
-    for (const resolve of waiters) resolve();
-  }
-
-  #onFailure(state: State, error: unknown): void {
-    this.#settle(state, false, error);
-    const signal = this.#stopController.signal;
-    if (signal.aborted && error === signal.reason) return;
-    if (
-      error instanceof RequestCancelledError && error.cause === signal.reason
-    ) return;
-    if (this.config.endOnError && this.#failure === null) {
-      this.#failure = new StateFailedError(state.name, { cause: error });
-      this.signalStopping();
-    }
-  }
-
-  /** Every running state, in start order. */
-  #running(): Active[] {
-    const running = [...this.#active.values()];
-    if (this.#current) running.push(this.#current);
-    // A request the runtime refused (it had shut down) was never created.
-    return running
-      .filter((a) => this.#info.requestHeap.has(a.requestId))
-      .sort((a, b) =>
-        this.#creationStamp(a.requestId).step -
-        this.#creationStamp(b.requestId).step
-      );
-  }
-
-  #creationStamp(requestId: string): Stamp {
-    let request = this.#info.requestHeap.get(requestId)!;
-    while (request.parent) request = request.parent;
-    return request.stamp;
-  }
-
-  /** Starts a state as a top-level request (the `run` of `enterState`). */
-  #run = (state: State, args: unknown[]): Promise<unknown> => {
-    const requestId = crypto.randomUUID();
-    let node = state.node;
-    let workRequestId = requestId;
-    if (state.isBlocking || node.name !== state.name) {
-      // The state's request runs on the event loop and makes one call: to the
-      // worker node (in the pool, or on a dedicated worker for a long-running
-      // state), or to a node of another name than the state's.
-      const workId = workRequestId = crypto.randomUUID();
-      // A node with a queue keeps its own mode: a worker process, or the pool without `remote`.
-      const mode = !state.isBlocking || state.node.mode === "remote"
-        ? undefined
-        : state.longRunning
-        ? LONG_RUNNING_MODE
-        : "worker";
-      node = new Node((...workArgs: unknown[]) =>
-        this.#rt.callNodes({
-          parentNodeId: scopeStorage.getStore()!.nodeId,
-          requestId: workId,
-          node: state.node,
-          args: workArgs,
-          mode,
-        }), { name: state.name });
-    }
-    const active: Active = { state, requestId, workRequestId };
-    if (state.isBlocking) this.#active.set(requestId, active);
-    else this.#current = active;
-    const result = this.#rt.callNodes({
-      parentNodeId: null,
-      requestId,
-      node,
-      args,
-      nodeType: "state",
-    });
-    const { timeout } = this.config;
-    if (timeout === undefined || state.longRunning) {
-      // A non-blocking state stops being #current in #drain, without a promise.
-      if (state.isBlocking) {
-        const ended = () => this.#active.delete(requestId);
-        result.then(ended, ended);
-      }
-      return result;
-    }
-    const timer = setTimeout(
-      () => this.#rt.cancel(requestId, new GlobalTimeoutError(timeout)),
-      timeout,
-    );
-    const ended = () => {
-      clearTimeout(timer);
-      this.#active.delete(requestId);
-    };
-    result.then(ended, ended);
-    return result;
-  };
 
   /**
    * Stops the manager. Idempotent: later calls return the same promise.
@@ -568,90 +386,15 @@ export class StateManager {
    * down (and the run is saved with `saveState`).
    *
    * @returns A promise that resolves once every running state has ended.
+   * @throws {RunNotSavedError} (as a rejection) With `saveState`, if the
+   *   run could not be saved.
    */
   signalStopping(): Promise<void> {
-    this.#stopping ??= this.#stop();
+    if (this.#stopping === null) {
+      this.#stopping = stopStates(this.#queue, this.#session);
+      // The caller sees a save failure; the queue loop must not leave it unhandled.
+      this.#stopping.catch(() => {});
+    }
     return this.#stopping;
-  }
-
-  async #stop(): Promise<void> {
-    const reason = new Error("The state manager is stopping");
-    const started = performance.now();
-    const dropped = this.#queue.drain();
-    log.info(
-      "Stopping at {at} ms: {running} states running, {dropped} queued states dropped {names}",
-      {
-        at: round(started),
-        running: this.#running().length,
-        dropped: dropped.length,
-        names: dropped.map((s) => s.name),
-      },
-    );
-    this.#stopController.abort(reason);
-    this.#checkIdle();
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
-    for (const active of this.#running().reverse()) {
-      await this.#end(active, reason);
-    }
-    await this.#rt.shutdown(reason);
-    await this.#coordinator.shutdown();
-    if (this.config.saveState && this.#info.requestHeap.size > 0) {
-      this.#events?.reconcile();
-      await saveRunSnapshot(
-        this.config.stateDir,
-        this.config.runIdentifier,
-        this.#info,
-      ).then(() => this.#events?.markSaved(this.#info.status)).catch((error) =>
-        log.error("Could not save run {runId}: {error}", {
-          runId: this.config.runIdentifier,
-          error,
-        })
-      );
-    }
-    this.#events?.close();
-    this.#publisher.shutdown();
-    this.#stopped = true;
-    for (const [state, asked] of this.#asked) {
-      this.#asked.delete(state);
-      asked.reject(reason);
-    }
-    this.#checkIdle();
-    log.info("Stopped in {ms} ms", {
-      ms: round(performance.now() - started),
-    });
-  }
-
-  /** Cancels one running state and waits until its work has ended. */
-  async #end(active: Active, reason: unknown): Promise<void> {
-    const cancelledAt = performance.now();
-    const cancelled = this.#rt.cancel(active.requestId, reason);
-    if (!cancelled.includes(active.workRequestId)) return;
-    const id = active.workRequestId;
-    const settled = this.#publisher.listener((m: RuntimeMessage) =>
-      (m.kind === "success" || m.kind === "failure") && m.requestId === id
-    ).then(() => {}, () => {});
-    if (active.state.isBlocking) {
-      // The worker strategy terminates the worker after its grace period.
-      await settled;
-    } else {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        settled,
-        new Promise<void>((resolve) => {
-          timer = setTimeout(
-            resolve,
-            this.config.workers.gracePeriod ?? DEFAULT_GRACE_PERIOD,
-          );
-        }),
-      ]);
-      clearTimeout(timer);
-    }
-    log.debug("State {state} ({fn}) ended {ms} ms after its cancellation", {
-      state: active.state.name,
-      fn: active.state.functionName,
-      ms: round(performance.now() - cancelledAt),
-    });
   }
 }
