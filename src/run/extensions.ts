@@ -134,7 +134,7 @@ export function registerRunObserver(observer: RunObserver): () => void {
  * import assert from "node:assert/strict";
  *
  * const strategies = strategiesFor(parseExecutorConfig());
- * assert.deepEqual(Object.keys(strategies).sort(), ["async", "worker"]);
+ * assert.deepEqual(Object.keys(strategies).sort(), ["async", "remote", "worker"]);
  * await Promise.all(Object.values(strategies).map((s) => s.shutdown()));
  * ```
  */
