@@ -25,19 +25,21 @@
  * @module
  */
 
-export { type Stamp, StampManager } from "./src/state/stamp.ts";
-export { Forest, type ForestRecord } from "./src/state/forest.ts";
+export { type Stamp, type StampDescriber, StampManager } from "./src/state/stamp.ts";
+export { Forest, type ForestRecord, ForestVersionError } from "./src/state/forest.ts";
 export {
   type AttemptRecord,
   RequestForest,
   type RequestRecord,
   type RequestStatus,
+  type RowData,
 } from "./src/state/request_forest.ts";
+export { RequestRows } from "./src/state/request_rows.ts";
 export { NodeForest, type NodeRecord } from "./src/state/node_forest.ts";
 export { type CallNodesOptions, RTState } from "./src/execution/rt_state.ts";
 export { Task } from "./src/execution/task.ts";
 export { RETRY_DEFAULTS, retryDelayFor, runAttempts } from "./src/execution/retry_policy.ts";
-export { CoordinatorState, type Job, type JobStatus } from "./src/execution/job.ts";
+export { CoordinatorState, type Job, type JobSource, type JobStatus } from "./src/execution/job.ts";
 export { Coordinator, type CoordinatorDetail } from "./src/execution/coordinator.ts";
 export { AsyncExecutionStrategy, type TaskExecutionStrategy } from "./src/execution/strategy.ts";
 export {
@@ -82,6 +84,25 @@ export {
   strategiesFor,
   type StrategyFactory,
 } from "./src/run/extensions.ts";
+export {
+  ATTRIBUTES,
+  hasTracerProvider,
+  type RequestEnd,
+  type RequestSpan,
+  RequestTracing,
+  type TracedRequest,
+} from "./src/tracing/request_span.ts";
+export { injectTraceContext, withTraceContext } from "./src/tracing/propagation.ts";
+export {
+  type CountInstrument,
+  INSTRUMENTATION_SCOPE,
+  observeStateQueue,
+  observeWorkerPool,
+  type RecordInstrument,
+  type RequestInstruments,
+  requestInstruments,
+  type WorkerPoolGauge,
+} from "./src/tracing/metrics.ts";
 export { type RemoteAttemptRecord, RemoteExecutionStrategy } from "./src/remote/remote_strategy.ts";
 export type { AttemptPlace } from "./src/remote/protocol.ts";
 export { RemoteWorker, type RemoteWorkerOptions } from "./src/remote/remote_worker.ts";

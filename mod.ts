@@ -58,7 +58,12 @@ export {
   type RemoteConfig,
   type WorkerPoolConfig,
 } from "./src/execution/config.ts";
-export { GlobalTimeoutError, NodeTimeoutError, RequestCancelledError } from "./src/core/errors.ts";
+export {
+  GlobalTimeoutError,
+  NodeTimeoutError,
+  RequestCancelledError,
+  UnknownParentError,
+} from "./src/core/errors.ts";
 export { canonicalLoggingSetting, type LoggingSetting } from "./src/core/logging.ts";
 export {
   type ErrorDecision,
@@ -66,18 +71,23 @@ export {
   type ErrorHandlerOptions,
   type ErrorStrategy,
 } from "./src/flow/error_handler.ts";
-export { ExecutionRecord } from "./src/flow/execution_record.ts";
+export { ExecutionRecord, type ExecutionRecordKind } from "./src/flow/execution_record.ts";
 export {
   type DeferredEvent,
+  JobClaimedError,
   JobState,
   type JobStateFile,
   JobStateLoadError,
   type JobStateOptions,
+  JobStateSaveError,
   type JobStateStatus,
+  type LeaseHolder,
   type OutputHandler,
   type PausePoint,
   type PendingActivation,
   type RoutineOutput,
+  type RoutineStatus,
+  type RoutineStatusName,
   type SharedLogEntry,
 } from "./src/flow/job_state.ts";
 export {

@@ -79,7 +79,7 @@ export async function main(args: string[]): Promise<void> {
   for (const job of jobs) {
     console.log(`Job ${job.jobId.slice(0, 8)} (${job.status}):`);
     for (const id of flow.routineIds) {
-      const { status: _status, ...counters } = job.getRoutineState(id) ?? {};
+      const counters = job.getRoutineState(id) ?? {};
       console.log(`  ${id.padEnd(8)} ${JSON.stringify(counters)}`);
     }
   }

@@ -84,7 +84,8 @@ Deno.test("EventLogWriter events rebuild the same tree as the snapshot", async (
         loggingSetting: "NONE",
       });
       await runner.run(root, [1, 2, -3]);
-      info = await runner.run(root, [4]);
+      await runner.run(root, [4]);
+      info = runner.info;
     }
     const fromSnapshot = await loadRun(stateDir, "same");
     assert.equal(fromSnapshot.source, "snapshot");

@@ -135,14 +135,13 @@ Deno.test("JobState save → load round-trips whatever was recorded", async () =
           loaded = JobState.fromJSON(JSON.parse(JSON.stringify(before)));
         }
         assert.deepEqual(loaded.toJSON(), before);
-        // Live values compare as JSON holds them (JSON writes -0 as 0).
-        const asJson = (value: unknown) => JSON.parse(JSON.stringify(value) ?? "null");
+        // Live values load back exactly (-0 included).
         for (const op of ops) {
           if (op[0] === "shared") {
-            assert.deepEqual(loaded.getSharedData(op[1]), asJson(job.getSharedData(op[1])));
+            assert.deepStrictEqual(loaded.getSharedData(op[1]), job.getSharedData(op[1]));
           }
           if (op[0] === "routine") {
-            assert.deepEqual(loaded.getRoutineState(op[1]), asJson(job.getRoutineState(op[1])));
+            assert.deepStrictEqual(loaded.getRoutineState(op[1]), job.getRoutineState(op[1]));
           }
         }
       }),

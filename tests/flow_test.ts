@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { configureSync, type LogRecord, resetSync } from "@logtape/logtape";
-import { currentSignal, ErrorHandler, Flow, type JobState } from "../mod.ts";
+import {
+  currentSignal,
+  ErrorHandler,
+  Flow,
+  type JobState,
+  type PendingActivation,
+} from "../mod.ts";
 import { DataCollector, DataSource, Probe } from "./fixtures/flow_routines.ts";
 
 function sourceToCollector(flowId = "shared_data_flow"): Flow {
@@ -27,7 +33,7 @@ Deno.test("Flow.execute() returns a running JobState that completes", async () =
       ["source", "output", { data: "c" }],
     ],
   );
-  assert.equal(job.getRoutineState("collector")?.status, "completed");
+  assert.equal(job.getRoutineStatus("collector")?.status, "completed");
 });
 
 Deno.test("Flow.execute() passes entryParams to the trigger slot", async () => {
@@ -181,8 +187,8 @@ Deno.test("Flow stops the job when a routine fails under the default handler", a
   assert.equal(job.status, "failed");
   assert.deepEqual(job.error, { name: "TypeError", message: "bad a" });
   assert.deepEqual(ran, ["a"]);
-  assert.equal(job.getRoutineState("probe")?.status, "failed");
-  assert.equal(job.getRoutineState("probe")?.lastError, "bad a");
+  assert.equal(job.getRoutineStatus("probe")?.status, "failed");
+  assert.equal(job.getRoutineStatus("probe")?.lastError, "bad a");
   // Nothing recorded is lost: the activations never run stay in the JobState.
   assert.deepEqual(job.pendingActivations.map((a) => a.data), [
     { data: "b" },
@@ -209,7 +215,7 @@ for (const strategy of ["continue", "skip"] as const) {
     await flow.waitForCompletion({ jobState: job });
     assert.equal(job.status, "completed");
     assert.deepEqual(done, ["a", "c"]);
-    assert.equal(job.getRoutineState("probe")?.lastError, "bad b");
+    assert.equal(job.getRoutineStatus("probe")?.lastError, "bad b");
     const failed = [...flow.info(job).requestHeap.values()].filter((r) => r.status === "Failed");
     assert.equal(failed.length, 1);
   });
@@ -257,7 +263,7 @@ Deno.test("Flow retries with backoff while another routine keeps making progress
   const steady = new Probe(async ({ n }, self) => {
     if (n === 0) await retryDecided.promise;
     const { jobState } = self.getExecutionContext()!;
-    observed.push(String(jobState.getRoutineState("flaky")?.status));
+    observed.push(String(jobState.getRoutineStatus("flaky")?.status));
     if ((n as number) < 4) self.emit("again", { n: (n as number) + 1 });
     else steadyDone.resolve();
   }, ["again"]);
@@ -308,7 +314,7 @@ Deno.test("Flow fails the job once retries are spent or the error is not retryab
     await flow.waitForCompletion({ jobState: job });
     assert.equal(job.status, "failed");
     assert.equal(attempts, expected);
-    assert.equal(job.getRoutineState("probe")?.attempts, expected);
+    assert.equal(job.getRoutineStatus("probe")?.attempts, expected);
   }
 });
 
@@ -322,7 +328,7 @@ Deno.test("Routine.setAsOptional() lets the job complete after a failure", async
   const job = await flow.execute("probe");
   await flow.waitForCompletion({ jobState: job });
   assert.equal(job.status, "completed");
-  assert.equal(job.getRoutineState("probe")?.status, "skipped");
+  assert.equal(job.getRoutineStatus("probe")?.status, "skipped");
 });
 
 Deno.test("Flow.pause() turns a waiting retry into a pending activation", async () => {
@@ -348,7 +354,7 @@ Deno.test("Flow.pause() turns a waiting retry into a pending activation", async 
   // Pausing once the retry is scheduled: the one-minute timer is dropped
   // (the sanitizer would report it otherwise).
   await decided.promise;
-  assert.equal(job.getRoutineState("probe")?.status, "retrying");
+  assert.equal(job.getRoutineStatus("probe")?.status, "retrying");
   await flow.pause(job, { reason: "test", checkpoint: { at: 1 } });
   assert.equal(job.status, "paused");
   assert.deepEqual(
@@ -536,28 +542,29 @@ Deno.test("Flow.resume() rejects jobs of other flows, unknown routines and runni
   );
   await flow.waitForCompletion({ jobState: job });
   const other = sourceToCollector("two");
-  const paused = {
-    ...job.toJSON(),
-    status: "paused",
-    pendingActivations: [{
+  const { JobState } = await import("../mod.ts");
+  const saved = { ...job.toJSON(), status: "paused" };
+  const paused = () => {
+    const copy = JobState.fromJSON(saved);
+    (copy.pendingActivations as PendingActivation[]).push({
       id: "x",
       routineId: "ghost",
       slot: "input",
       data: {},
       attempt: 1,
-    }],
+    });
+    return copy;
   };
-  const { JobState } = await import("../mod.ts");
   await assert.rejects(
-    async () => await other.resume(JobState.fromJSON(paused)),
+    async () => await other.resume(paused()),
     /its flowId must be 'two': current value is 'one'/,
   );
   await assert.rejects(
-    async () => await flow.resume(JobState.fromJSON(paused)),
+    async () => await flow.resume(paused()),
     /pending activation 'ghost.input' must name a slot of flow 'one'/,
   );
   assert.throws(
-    () => flow.cancel(JobState.fromJSON(paused)),
+    () => flow.cancel(paused()),
     /was not executed by flow 'one'/,
   );
 });

@@ -14,7 +14,7 @@ Deno.test("JobState starts pending with fresh ids and empty collections", () => 
   assert.throws(() => new JobState(""), /'flowId' must be a non-empty string/);
   assert.throws(
     () => new JobState("f", { maxHistorySize: 0 }),
-    /'maxHistorySize' must be a positive integer: current value is 0/,
+    /'maxHistorySize' must be positive: current value is 0/,
   );
 });
 
@@ -74,14 +74,33 @@ Deno.test("JobState keeps at most maxHistorySize records", () => {
   assert.deepEqual(job.getExecutionHistory().map((r) => r.data.n), [7, 8, 9]);
 });
 
-Deno.test("JobState drops history older than historyTtl", () => {
+Deno.test("JobState drops history older than historyTtl (a first-format file)", () => {
   const now = Date.now();
-  const saved = new JobState("flow", { historyTtl: 60_000 }).toJSON();
-  saved.history = [
-    { routineId: "r", eventName: "old", data: {}, timestamp: now - 120_000 },
-    { routineId: "r", eventName: "new", data: {}, timestamp: now },
-  ];
+  const saved = {
+    format: "switchyard.job/1",
+    flowId: "flow",
+    jobId: "old-job",
+    status: "paused",
+    createdAt: now,
+    updatedAt: now,
+    maxHistorySize: 1000,
+    historyTtl: 60_000,
+    error: null,
+    routineStates: { r: { count: 1 } },
+    history: [
+      { routineId: "r", eventName: "old", data: {}, timestamp: now - 120_000 },
+      { routineId: "r", eventName: "new", data: {}, timestamp: now },
+    ],
+    sharedData: { total: 2 },
+    sharedLog: [],
+    pausePoints: [],
+    deferredEvents: [],
+    pendingActivations: [],
+  };
   const job = JobState.fromJSON(saved);
+  assert.deepEqual(job.getRoutineState("r"), { count: 1 });
+  assert.equal(job.getSharedData("total"), 2);
+  assert.equal(job.getExecutionHistory()[0].kind, "emit");
   assert.deepEqual(job.getExecutionHistory().map((r) => r.eventName), ["new"]);
   assert.equal(job.historyTtl, 60_000);
 });
@@ -105,7 +124,7 @@ Deno.test("JobState.save() and load() round-trip everything", async () => {
     assert.deepEqual(loaded.getRoutineState("r"), { count: 3 });
     assert.deepEqual(loaded.getExecutionHistory()[0].data, { n: 1 });
     assert.equal(loaded.getSharedData("total"), 42);
-    assert.equal(loaded.getSharedData("weird"), "[BigInt: 10n]");
+    assert.equal(loaded.getSharedData("weird"), 10n);
     assert.equal(loaded.getSharedLog()[0].message, "hi");
   } finally {
     await Deno.remove(path);
@@ -168,9 +187,36 @@ Deno.test("JobState.fromJSON() keeps '__proto__' keys of routine states, data an
   assert.equal(Object.getPrototypeOf(loaded.getSharedLog()[0]), Object.prototype);
 });
 
-Deno.test("JobState.toJSON() gives what a JSON round trip gives back, -0 included", () => {
+Deno.test("JobState.toJSON() survives a JSON round trip, -0 included", () => {
   const job = new JobState("flow");
   job.updateRoutineState("routine", { offset: -0 });
   const saved = job.toJSON();
-  assert.deepEqual(JobState.fromJSON(JSON.parse(JSON.stringify(saved))).toJSON(), saved);
+  const loaded = JobState.fromJSON(JSON.parse(JSON.stringify(saved)));
+  assert.deepEqual(loaded.toJSON(), saved);
+  assert.ok(Object.is(loaded.getRoutineState("routine")?.offset, -0));
+});
+
+Deno.test("JobState options are checked, naming the field and the value", () => {
+  const cases: [unknown, RegExp][] = [
+    [{ jobId: "" }, /'jobId' must be .*: current value is ""/],
+    [{ jobId: 7 }, /'jobId' must be .*string.*: current value is 7/],
+    [{ maxHistorySize: 1.5 }, /'maxHistorySize' must be .*: current value is 1\.5/],
+    [{ maxHistorySize: 0 }, /'maxHistorySize' must be .*: current value is 0/],
+    [{ historyTtl: Number.NaN }, /'historyTtl' must be .*: current value is/],
+    [{ historyTtl: -5 }, /'historyTtl' must be .*: current value is -5/],
+    [{ maxHistory: 3 }, /'maxHistory' must not be given/],
+    ["fast", /must be .*object.*: current value is "fast"/],
+  ];
+  for (const [options, message] of cases) {
+    assert.throws(
+      () => new JobState("flow", options as never),
+      (error: unknown) => {
+        assert.ok(error instanceof TypeError, String(error));
+        assert.match(error.message, /^Cannot create a JobState as /);
+        assert.match(error.message, message);
+        return true;
+      },
+    );
+  }
+  assert.equal(new JobState("flow", { jobId: "j", historyTtl: 10 }).historyTtl, 10);
 });

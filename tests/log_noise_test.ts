@@ -41,11 +41,14 @@ await loop;
     assert.equal(text.match(/leaf failed 3/g)?.length, 1, text);
     assert.match(
       text,
-      /\[INF\] switchyard·runner: Run of top failed after [\d.]+ ms: Error: leaf failed 3$/m,
+      /\[INF\] switchyard\.runner: Run of top failed after [\d.]+ ms: Error: leaf failed 3$/m,
     );
-    assert.match(text, /switchyard·states: State Warm up started at /);
+    assert.match(text, /switchyard\.states: State Warm up started at /);
     assert.doesNotMatch(text, /anonymous/);
-    assert.match(text, /\[ERR\] switchyard·states: State Boom failed at .*: Error: state failed$/m);
+    assert.match(
+      text,
+      /\[ERR\] switchyard\.states: State Boom failed at .*: Error: state failed$/m,
+    );
   } finally {
     await Deno.remove(file);
   }

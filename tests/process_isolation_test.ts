@@ -80,8 +80,8 @@ Deno.test("A node that runs out of memory fails with reason out-of-memory; the r
   assert.equal(info.status, "Completed");
   assert.equal(record(runner, "hog").status, "Failed");
   // The next process-isolated task gets a fresh process.
-  const again = (await runner.run(pidAndDouble, 5)).answer as unknown[];
-  assert.deepEqual((again.at(-1) as { doubled: number }).doubled, 10);
+  const again = (await runner.run(pidAndDouble, 5)).answer;
+  assert.deepEqual(again.doubled, 10);
 });
 
 Deno.test("A node stuck in a synchronous loop is killed with SIGKILL at its node timeout", async () => {
@@ -98,8 +98,7 @@ Deno.test("A node stuck in a synchronous loop is killed with SIGKILL at its node
   const pid = Number(/pid (\d+)/.exec(error.message)![1]);
   // The strategy settles once the process is killed; the pool then holds a
   // fresh process for the next task.
-  const answer = (await runner.run(pidAndDouble, 2)).answer as unknown[];
-  const next = answer.at(-1) as { pid: number; doubled: number };
+  const next = (await runner.run(pidAndDouble, 2)).answer;
   assert.equal(next.doubled, 4);
   assert.notEqual(next.pid, pid);
   assert.equal(isAlive(pid), false);
@@ -185,8 +184,8 @@ Deno.test("Permissions narrower than the host's hold in the child process", asyn
   assert.ok(none instanceof WorkerTaskError);
   assert.equal((none.cause as Error).name, "NotCapable");
   // Allowed: a file under the fixtures folder. Denied: this test file.
-  const allowed = (await runner.run(readsSome, own)).answer as unknown[];
-  assert.match(String(allowed.at(-1)), /Process-isolated worker nodes/);
+  const allowed = (await runner.run(readsSome, own)).answer;
+  assert.match(String(allowed), /Process-isolated worker nodes/);
   const denied = await runner.run(readsSome, new URL(import.meta.url).pathname).catch((e) => e);
   assert.ok(denied instanceof WorkerTaskError);
   assert.equal((denied.cause as Error).name, "NotCapable");
@@ -215,8 +214,7 @@ Deno.test("Processes are warm: one process serves consecutive tasks", async () =
   await using runner = new Runner({ workers: { size: 1 }, ...quiet });
   const pids = new Set<number>();
   for (let i = 0; i < 5; i++) {
-    const answer = (await runner.run(pidAndDouble, i)).answer;
-    pids.add(((i === 0 ? answer : (answer as unknown[]).at(-1)) as { pid: number }).pid);
+    pids.add((await runner.run(pidAndDouble, i)).answer.pid);
   }
   assert.equal(pids.size, 1);
   assert.notEqual([...pids][0], Deno.pid);

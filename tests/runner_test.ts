@@ -84,14 +84,22 @@ Deno.test("Runner.run() leaves exactly two stamps per call", async () => {
   assert.deepEqual(steps, [...steps].sort((a, b) => a - b));
 });
 
-Deno.test("Runner.run() gives a list answer after several runs", async () => {
+Deno.test("Runner.run() gives that run's info; runner.info keeps every run", async () => {
   await using runner = new Runner(quiet);
-  await runner.run(double, 1);
+  const first = await runner.run(double, 1);
   assert.equal(runner.info.answer, 2);
+  assert.equal(first.answer, 2);
   await runner.run(double, 2);
   const info = await runner.run(double, 3);
-  assert.deepEqual(info.answer, [2, 4, 6]);
-  assert.equal(info.requestHeap.insertionRequests.length, 3);
+  const answer: number = info.answer;
+  assert.equal(answer, 6);
+  assert.equal(info.requestHeap.insertionRequests.length, 1);
+  assert.equal(info.allStamps.length, 2);
+  assert.equal(JSON.parse(info.graphSerialization()).length, 1);
+  assert.equal(first.answer, 2);
+  assert.equal(first.requestHeap.size, 1);
+  assert.deepEqual(runner.info.answer, [2, 4, 6]);
+  assert.equal(runner.info.requestHeap.insertionRequests.length, 3);
 });
 
 const failing = node(async (): Promise<number> => {
@@ -317,10 +325,10 @@ Deno.test("Runner with logFile appends its log lines to the file", async () => {
       await runner.run(failing).catch(() => {});
     }
     const text = await Deno.readTextFile(logFile);
-    assert.match(text, /\[INF\] switchyard·runner: Run of double completed in [\d.]+ ms/);
+    assert.match(text, /\[INF\] switchyard\.runner: Run of double completed in [\d.]+ ms/);
     assert.match(
       text,
-      /\[INF\] switchyard·runner: Run of failing failed after [\d.]+ ms: RangeError: child broke\n/,
+      /\[INF\] switchyard\.runner: Run of failing failed after [\d.]+ ms: RangeError: child broke\n/,
     );
   } finally {
     await new Runner({ loggingSetting: "NONE" }).shutdown();

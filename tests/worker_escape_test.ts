@@ -154,8 +154,7 @@ Deno.test("A worker that breaks the protocol fails only its task; the host stays
     assert.ok(error instanceof WorkerTaskError, `${kind}: ${error}`);
     assert.equal(error.reason, "protocol", `${kind}: ${error.message}`);
     assert.match(error.message, /sent a message outside the protocol/);
-    const answer = (await runner.run(ok, 1)).answer as unknown[];
-    assert.equal(answer.at(-1), 2);
+    assert.equal((await runner.run(ok, 1)).answer, 2);
   }
 });
 

@@ -51,12 +51,22 @@ const triple = node(function triple(x: number) { return x * 3; }, { worker: true
 await using runner = new Runner({ workers: { size: 1 }, loggingSetting: "NONE" });
 await runner.run(triple, 5);
 const info = await runner.run(fanOut, 3);
-console.log(JSON.stringify({ answer: info.answer, requests: info.requestHeap.size }));
+console.log(JSON.stringify({
+  answer: info.answer,
+  requests: info.requestHeap.size,
+  all: runner.info.answer,
+  allRequests: runner.info.requestHeap.size,
+}));
 `,
       ["-A", "--unstable-worker-options"],
     );
     assert.equal(code, 0, stderr);
-    assert.deepEqual(JSON.parse(stdout), { answer: [15, 15], requests: 4 });
+    assert.deepEqual(JSON.parse(stdout), {
+      answer: 15,
+      requests: 3,
+      all: [15, 15],
+      allRequests: 4,
+    });
   } finally {
     await server.shutdown();
   }

@@ -15,6 +15,7 @@
 import type { FromWorker, NodeDefinition, RunTuple, ToWorker } from "./protocol.ts";
 import { type Fn, isNode, loadFunction } from "./_lookup.ts";
 import { buffersIn, fromWire, toWire } from "./wire.ts";
+import { inTraceContext } from "./_trace.ts";
 
 /** A task to run, unpacked from its {@linkcode RunTuple}. */
 interface RunMessage {
@@ -23,6 +24,8 @@ interface RunMessage {
   args: unknown[];
   def: NodeDefinition | undefined;
   transfer: boolean;
+  /** The trace context of the task's span on the main thread, if traced. */
+  trace: Record<string, string> | undefined;
 }
 
 interface Resolved {
@@ -251,7 +254,7 @@ function invoke(resolved: Resolved, message: RunMessage): unknown {
     const inner = run;
     run = () => context.run(message.id, inner);
   }
-  return run();
+  return message.trace === undefined ? run() : inTraceContext(message.trace, run);
 }
 
 /**
@@ -463,6 +466,7 @@ function unpack(tuple: RunTuple): RunMessage {
     args: tuple[2],
     def: tuple[3],
     transfer: tuple[4] === true,
+    trace: tuple[5],
   };
 }
 

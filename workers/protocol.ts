@@ -32,8 +32,9 @@ export type WorkerSideReason = "threw" | "clone" | "load" | "self-contained";
  * A task to run, as a tuple since it is the hottest message (a tuple clones
  * in half the time of an object): task id (unique per worker), key of the
  * node's function in the worker's cache, arguments, the definition (sent
- * the first time a worker sees the key), and whether to transfer the
- * result's `ArrayBuffer`s.
+ * the first time a worker sees the key), whether to transfer the result's
+ * `ArrayBuffer`s, and the task's trace context (W3C headers, when its run
+ * is traced).
  */
 export type RunTuple = [
   id: number,
@@ -41,6 +42,7 @@ export type RunTuple = [
   args: unknown[],
   def?: NodeDefinition,
   transfer?: true,
+  trace?: Record<string, string>,
 ];
 
 /** Main thread → worker. */

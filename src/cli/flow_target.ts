@@ -153,7 +153,7 @@ function outcomeOf(
   const answer: FlowAnswer = {
     jobId: job.jobId,
     status: job.status,
-    sharedData: job.toJSON().sharedData,
+    sharedData: job.sharedData,
   };
   return { info, answer, runId };
 }

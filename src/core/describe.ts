@@ -16,6 +16,18 @@ import { safeStringify } from "./json_safe.ts";
  */
 export function describeValue(value: unknown, max = 120): string {
   let text: string;
+  try {
+    text = describeRaw(value);
+  } catch {
+    // A getter or proxy trap threw: the JSON-safe form names the bad part.
+    text = safeStringify(value);
+  }
+  text = text.replace(/\s*\n\s*/g, " ");
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+function describeRaw(value: unknown): string {
+  let text: string;
   if (typeof value === "function") {
     text = `[Function: ${value.name || "anonymous"}]`;
   } else if (value === undefined) {
@@ -27,8 +39,7 @@ export function describeValue(value: unknown, max = 120): string {
   } else {
     text = safeStringify(value) ?? "undefined";
   }
-  text = text.replace(/\s*\n\s*/g, " ");
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  return text;
 }
 
 /**
@@ -41,8 +52,13 @@ export function describeValue(value: unknown, max = 120): string {
 export function isErrorLike(
   value: unknown,
 ): value is { name?: string; message: string } {
-  if (value instanceof Error) return true;
-  return typeof value === "object" && value !== null &&
-    typeof (value as { message?: unknown }).message === "string" &&
-    typeof (value as { name?: unknown }).name === "string";
+  try {
+    if (value instanceof Error) return true;
+    return typeof value === "object" && value !== null &&
+      typeof (value as { message?: unknown }).message === "string" &&
+      typeof (value as { name?: unknown }).name === "string";
+  } catch {
+    // A revoked proxy or a throwing getter: not something to read as an error.
+    return false;
+  }
 }

@@ -88,3 +88,35 @@ export class RequestCancelledError extends Error {
     this.nodeName = nodeName;
   }
 }
+
+/**
+ * A call named a calling node instance the runtime does not know, so its
+ * request would have no place in the tree.
+ *
+ * @example An unknown caller
+ * ```ts
+ * import { UnknownParentError } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new UnknownParentError("ghost:node", "leaf");
+ * assert.equal(error.parentNodeId, "ghost:node");
+ * assert.match(error.message, /'parentNodeId' must name a node instance of this runtime/);
+ * ```
+ */
+export class UnknownParentError extends Error {
+  /** The caller's id that was given. */
+  readonly parentNodeId: string;
+  /**
+   * Makes an UnknownParentError.
+   *
+   * @param parentNodeId The unknown caller's id.
+   * @param nodeName The node that was called.
+   */
+  constructor(parentNodeId: string, nodeName: string) {
+    super(
+      `Cannot call node '${nodeName}' as 'parentNodeId' must name a node instance of this runtime: current value is '${parentNodeId}'`,
+    );
+    this.name = "UnknownParentError";
+    this.parentNodeId = parentNodeId;
+  }
+}

@@ -100,7 +100,9 @@ export function logger(...parts: string[]): Logger {
 // it, so one an application installed later is never replaced.
 let ours: Config<string, string> | null = null;
 let current = "";
-const formatter = getTextFormatter({ value: "bare", timestamp: "time" });
+// Categories are joined with "." (ASCII): log lines are also exported as
+// OpenTelemetry logs, where Deno mangles Latin-1 text such as LogTape's "·".
+const formatter = getTextFormatter({ value: "bare", timestamp: "time", category: "." });
 
 /**
  * A synchronous sink appending each formatted line to a file. Opening per

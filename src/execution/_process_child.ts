@@ -125,14 +125,15 @@ export class ProcessChild {
     return this.#process.pid;
   }
 
-  /** Sends a task; returns its id on this child. */
-  run(fnKey: number, def: NodeDefinition, args: unknown[]): number {
+  /** Sends a task (with its trace context, if traced); returns its id on this child. */
+  run(fnKey: number, def: NodeDefinition, args: unknown[], trace?: Record<string, string>): number {
     const wid = this.#nextTask++;
     const message: ToWorker = [wid, fnKey, args];
     if (!this.known.has(fnKey)) {
       message[3] = def;
       this.known.add(fnKey);
     }
+    if (trace !== undefined) message[5] = trace;
     this.post(message);
     return wid;
   }

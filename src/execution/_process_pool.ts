@@ -233,7 +233,12 @@ export class ProcessPool {
     }
     job.child = child;
     this.#running.set(child, job);
-    job.wid = child.run(job.plan.fnKey, job.plan.def, job.task.args);
+    job.wid = child.run(
+      job.plan.fnKey,
+      job.plan.def,
+      job.task.args,
+      job.task.trace?.toWorker(child.id),
+    );
   }
 
   #retire(child: ProcessChild): void {

@@ -181,6 +181,7 @@ export class WorkerHandle {
     const message: ToWorker = [wid, job.fnKey, job.task.args];
     if (first) message[3] = job.def;
     if (job.transfer) message[4] = true;
+    if (job.task.trace !== undefined) message[5] = job.task.trace.toWorker(this.id);
     if (first) this.known.add(job.fnKey);
     job.worker = this;
     job.wid = wid;

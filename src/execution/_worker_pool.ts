@@ -13,6 +13,7 @@ import { cloneable, describe, moduleFailure, stopReason } from "./_worker_failur
 import { fromWire, toWire } from "../../workers/wire.ts";
 import { type JobSpec, type PoolJob, transferables, WorkerHandle } from "./_worker_handle.ts";
 import { type WorkerFailureReason, WorkerTaskError } from "./worker_error.ts";
+import { observeWorkerPool } from "../tracing/metrics.ts";
 
 const log = logger("workers");
 
@@ -58,14 +59,24 @@ export class WorkerPool {
   readonly #durations = new Map<number, number>();
   #closed = false;
   readonly #modules: ModuleCache = new Map();
+  // Removes the pool from the worker gauges (at shutdown).
+  readonly #unobserve: () => void;
 
   constructor(settings: PoolSettings) {
     this.#settings = settings;
+    this.#unobserve = observeWorkerPool(this);
   }
 
   /** Live workers. */
   get workerCount(): number {
     return this.#workers.length;
+  }
+
+  /** Workers running at least one task. */
+  get busyCount(): number {
+    let busy = 0;
+    for (const worker of this.#workers) if (worker.inflight.length > 0) busy++;
+    return busy;
   }
 
   /** Jobs waiting for a worker. */
@@ -151,6 +162,7 @@ export class WorkerPool {
   /** Stops everything: queued jobs fail, running ones get the grace period. */
   async shutdown(): Promise<void> {
     this.#closed = true;
+    this.#unobserve();
     for (const job of this.#queue.splice(0).slice(this.#head)) {
       this.#settle(job, this.#error(job, "shutdown", "the pool shut down"));
     }

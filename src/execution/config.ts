@@ -111,6 +111,15 @@ export interface ExecutorConfig {
    * @default undefined (such nodes run in the local worker pool)
    */
   remote: RemoteConfig | undefined;
+  /**
+   * Record a span per request and the request metrics when an
+   * OpenTelemetry tracer or meter provider is registered (Deno's built-in
+   * one with `OTEL_DENO=true`, or an SDK's); `false` turns them off even
+   * then.
+   *
+   * @default true
+   */
+  tracing: boolean;
 }
 
 /** What a caller may pass for an {@linkcode ExecutorConfig}: every field optional. */
@@ -147,6 +156,7 @@ const schema = z.object({
     backoff: z.number().nonnegative().finite().optional(),
     connectTimeout: z.number().positive().finite().optional(),
   }).strict().optional(),
+  tracing: z.boolean().default(true),
 }).strict();
 
 /**
@@ -198,5 +208,6 @@ export function parseExecutorConfig(
     stateDir: value.stateDir,
     workers: { ...value.workers } as WorkerPoolConfig,
     remote: value.remote ? { ...value.remote } : undefined,
+    tracing: value.tracing,
   };
 }

@@ -100,20 +100,29 @@ export class Coordinator {
     }
     this.#publisher = publisher;
     this.#subscription = publisher.subscribe((m) => this.handleItem(m), "coordinator", {
-      topics: ["cancellation"],
+      topics: ["success", "failure", "cancellation"],
+      passive: true,
     });
   }
 
   /**
-   * Closes the job of a cancelled request. Jobs of tasks that settle close
-   * in {@linkcode Coordinator.submit} before their outcome is published, so
-   * success and failure messages need no lookup here.
+   * Closes the job a completion message is about: success, failure or
+   * cancellation (a job already closed stays as it was). Jobs of tasks that
+   * settle close in {@linkcode Coordinator.submit} before their outcome is
+   * published, so this matters for messages published by others.
    *
-   * @param message Any runtime message; only cancellations matter.
+   * @param message Any runtime message; other kinds are ignored.
    */
   handleItem(message: RuntimeMessage): void {
-    if (message.kind === "cancellation") {
-      this.state.tryEndJob(message.requestId, message.reason);
+    switch (message.kind) {
+      case "success":
+        this.state.tryEndJob(message.requestId, message.result);
+        return;
+      case "failure":
+        this.state.tryEndJob(message.requestId, message.error);
+        return;
+      case "cancellation":
+        this.state.tryEndJob(message.requestId, message.reason);
     }
   }
 
@@ -154,16 +163,21 @@ export class Coordinator {
     // cancellation). The outcome is published even then: it tells
     // subscribers when the work really ended, and RTState ignores it for a
     // request that is no longer open.
+    // The message is built only when someone outside the runtime listens;
+    // the task itself hears the outcome first (the runtime records it there).
     return outcome.then(
       (result) => {
+        // The task records its end first, so its job takes that end time.
+        task.settled(true, result);
         this.state.closeJob(job, result);
-        if (publisher.isRunning) {
+        if (publisher.isRunning && publisher.hasSubscribers("success")) {
           publisher.publish(new RequestSuccess(task.requestId, task.nodeId, result));
         }
       },
       (error) => {
+        task.settled(false, error);
         this.state.closeJob(job, error);
-        if (publisher.isRunning) {
+        if (publisher.isRunning && publisher.hasSubscribers("failure")) {
           publisher.publish(new RequestFailure(task.requestId, task.nodeId, error));
         }
       },

@@ -26,8 +26,18 @@ export interface Job {
   endTime: number | null;
 }
 
+/** A runtime whose tasks are their own jobs. */
+export interface JobSource {
+  /** The open job of a request id, if the runtime has one. */
+  find(requestId: string): Job | undefined;
+  /** The runtime's open jobs. */
+  openJobs(): Iterable<Job>;
+}
+
 /**
- * The jobs of a coordinator, open and closed.
+ * The jobs of a coordinator: open ones, and closed ones of tasks made by
+ * hand. A runtime's task is its own job and is dropped once closed, since
+ * its request record keeps the outcome.
  *
  * @example Opening and closing a job
  * ```ts
@@ -43,10 +53,15 @@ export interface Job {
  * ```
  */
 export class CoordinatorState {
-  // Invariant: #jobs holds every job ever added, keyed by request id; a
-  // closed job is never reopened.
+  // Invariant: #jobs holds every job ever added for a task that is not its
+  // own job, keyed by request id; a closed job is never reopened. Tasks that
+  // are their own job (the runtime's, whose request records keep the
+  // outcome) are held by their runtime only while open, and found by id
+  // and listed through #sources.
   #jobs = new Map<string, Job>();
+  #sources: JobSource[] = [];
   #open = 0;
+  #added = 0;
 
   /**
    * A state with no jobs.
@@ -65,6 +80,13 @@ export class CoordinatorState {
    * @throws {Error} If a job exists for that request already.
    */
   addJob(task: Task): Job {
+    const own = task.ownJob();
+    if (own !== null) {
+      // A task that is its own job is held by its runtime (a JobSource).
+      this.#open++;
+      this.#added++;
+      return own;
+    }
     if (this.#jobs.has(task.requestId)) {
       throw new Error(
         `Cannot add a job as request '${task.requestId}' has one already`,
@@ -79,14 +101,30 @@ export class CoordinatorState {
       startTime: Date.now(),
       endTime: null,
     };
-    if (this.#jobs.has(task.requestId)) {
-      throw new Error(
-        `Cannot add a job as request '${task.requestId}' has one already`,
-      );
-    }
     this.#jobs.set(task.requestId, job);
     this.#open++;
+    this.#added++;
     return job;
+  }
+
+  /**
+   * Adds a runtime whose tasks are their own jobs, so that its open jobs
+   * can be found by request id and listed.
+   *
+   * @param source Finds and lists the runtime's open jobs.
+   */
+  addSource(source: JobSource): void {
+    this.#sources.push(source);
+  }
+
+  #find(requestId: string): Job | undefined {
+    const job = this.#jobs.get(requestId);
+    if (job !== undefined) return job;
+    for (const source of this.#sources) {
+      const found = source.find(requestId);
+      if (found !== undefined && found.status === "opened") return found;
+    }
+    return undefined;
   }
 
   /**
@@ -98,7 +136,7 @@ export class CoordinatorState {
    * @throws {RangeError} If no job has that id, or it is closed already.
    */
   endJob(requestId: string, result: unknown): Job {
-    const job = this.#jobs.get(requestId);
+    const job = this.#find(requestId);
     if (!job) {
       throw new RangeError(
         `Cannot end a job as 'requestId' must name a known job: current value is '${requestId}'`,
@@ -135,7 +173,7 @@ export class CoordinatorState {
    * @returns Whether a job was closed.
    */
   tryEndJob(requestId: string, result: unknown): boolean {
-    const job = this.#jobs.get(requestId);
+    const job = this.#find(requestId);
     if (job?.status !== "opened") return false;
     this.#close(job, result);
     return true;
@@ -144,13 +182,14 @@ export class CoordinatorState {
   #close(job: Job, result: unknown): void {
     job.status = "closed";
     job.result = result;
-    job.endTime = Date.now();
+    // A runtime's task reads its end time from its request record.
+    if (job.endTime === null) job.endTime = Date.now();
     this.#open--;
   }
 
   /** How many jobs were ever added. */
   get size(): number {
-    return this.#jobs.size;
+    return this.#added;
   }
 
   /**
@@ -160,7 +199,7 @@ export class CoordinatorState {
    * @returns The job, or `undefined`.
    */
   getJob(requestId: string): Job | undefined {
-    return this.#jobs.get(requestId);
+    return this.#find(requestId);
   }
 
   /** How many jobs are open. */
@@ -168,8 +207,14 @@ export class CoordinatorState {
     return this.#open;
   }
 
-  /** Every job, in the order they were added. */
+  /**
+   * Every job kept, in the order they were added: all jobs of tasks made by
+   * hand, and the open ones of the runtime's tasks (whose request records
+   * keep the outcome once they close).
+   */
   get jobList(): Job[] {
-    return [...this.#jobs.values()];
+    const jobs = [...this.#jobs.values()];
+    for (const source of this.#sources) jobs.push(...source.openJobs());
+    return jobs;
   }
 }

@@ -89,6 +89,7 @@ export async function runAttempts(
       }
       const retryDelay = retryDelayFor(options, attempt);
       attempts.push({ attempt, start, end, status: "Failed", error, retryDelay });
+      task.trace?.retry(error);
       if (!await wait(retryDelay, task.signal)) throw error;
     }
   }

@@ -19,9 +19,10 @@ import {
 } from "../pubsub/messages.ts";
 import type { RTPublisher } from "../pubsub/publisher.ts";
 import type { ExecutorConfig } from "./config.ts";
-import { NodeTimeoutError, RequestCancelledError } from "../core/errors.ts";
+import { NodeTimeoutError, RequestCancelledError, UnknownParentError } from "../core/errors.ts";
 import type { ExecutionInfo } from "../state/execution_info.ts";
-import type { RequestStatus } from "../state/request_forest.ts";
+import type { RequestForest, RequestStatus } from "../state/request_forest.ts";
+import { RequestTracing } from "../tracing/request_span.ts";
 
 const log = logger("runtime");
 
@@ -29,7 +30,7 @@ const log = logger("runtime");
 export interface CallNodesOptions {
   /** The calling node instance, `null` for a top-level request. */
   parentNodeId: string | null;
-  /** The new request's id; a fresh UUID when omitted. */
+  /** The new request's id; one built from the run's id prefix and a number when omitted. */
   requestId?: string;
   /** The node to run. */
   node: AnyNode;
@@ -43,12 +44,18 @@ export interface CallNodesOptions {
    * (e.g. a dedicated worker).
    */
   mode?: string;
+  /** Which attempt at the work this request is (recorded on its span); default 1. */
+  attempt?: number;
 }
 
 /**
  * The runtime state of a run: creates a tracked request for every call,
  * submits its task, and records its end (completed, failed, cancelled) in
  * the {@linkcode ExecutionInfo}, with exactly two stamps per request.
+ * Inside, requests are rows of the request forest and a running request is
+ * one {@linkcode TaskScope} (task, scope and coordinator job at once); ids
+ * are built only when someone reads them. A request is created in
+ * `#create` and finished in `#finish`, and nowhere else.
  *
  * @example Driving RTState by hand
  * ```ts
@@ -76,23 +83,29 @@ export class RTState {
   readonly #owner: ScopeOwner = {
     callFromScope: (scope, target, args) => this.#callFromScope(scope, target, args),
     broadcastFromScope: (scope, item) => this.#broadcastFromScope(scope, item),
+    settle: (scope, ok, value) => this.#settle(scope, ok, value),
+    requestIdOf: (row) => this.#info.requestHeap.idOf(row),
+    nodeIdOf: (row) => this.#info.requestHeap.nodeIdOf(row),
+    timeOf: (row, end) => this.#info.requestHeap.timeOf(row, end),
     context: this.context,
   };
   readonly #info: ExecutionInfo;
+  readonly #requests: RequestForest;
   readonly #config: ExecutorConfig;
   readonly #coordinator: Coordinator;
   readonly #publisher: RTPublisher;
-  // Invariant: #pending holds exactly the requests whose newest version is
-  // "Open". A node instance's id is its request's id plus NODE_SUFFIX, so
-  // either id leads to the other without a second map.
-  readonly #pending = new Map<string, TaskScope>();
+  // Invariant: #scopes[row] is the scope of every request whose newest
+  // version is "Open" (and undefined for every other row); #pending counts
+  // them.
+  readonly #scopes: (TaskScope | undefined)[] = [];
+  #pending = 0;
   readonly #subscription: string;
   #closed = false;
+  // Starts the requests' spans; undefined when the config turns tracing off.
+  readonly #tracing: RequestTracing | undefined;
 
   /**
-
    * Makes an RTState.
-
    *
    * @param executionInfo Where requests are recorded.
    * @param executorConfig The run's configuration.
@@ -106,11 +119,25 @@ export class RTState {
     publisher: RTPublisher,
   ) {
     this.#info = executionInfo;
+    this.#requests = executionInfo.requestHeap;
     this.#config = executorConfig;
     this.#coordinator = coordinator;
     this.#publisher = publisher;
+    this.#tracing = executorConfig.tracing
+      ? new RequestTracing(executorConfig.runIdentifier)
+      : undefined;
+    // Outcomes reach the runtime from its tasks directly; the subscription
+    // only takes messages others publish, so it does not count as listening.
     this.#subscription = publisher.subscribe((m) => this.handle(m), "rt-state", {
       topics: ["success", "failure"],
+      passive: true,
+    });
+    coordinator.state.addSource({
+      find: (requestId) => {
+        const row = this.#requests.rowOf(requestId);
+        return row < 0 ? undefined : this.#scopes[row];
+      },
+      openJobs: () => this.#scopes.filter((scope) => scope !== undefined),
     });
   }
 
@@ -121,7 +148,7 @@ export class RTState {
 
   /** How many requests are open. */
   get openCount(): number {
-    return this.#pending.size;
+    return this.#pending;
   }
 
   /**
@@ -141,18 +168,30 @@ export class RTState {
    * @param message Any runtime message; others are ignored.
    */
   handle(message: RuntimeMessage): void {
-    if (message.kind === "success") {
-      this.#finish(message.requestId, "Completed", message.result);
-    } else if (message.kind === "failure") {
-      const pending = this.#pending.get(message.requestId);
-      if (!pending) return;
-      log.debug("Request {requestId} to {node} failed: {error}", {
-        requestId: message.requestId,
-        node: pending.nodeName,
-        error: message.error,
-      });
-      this.#fail(pending, message.error);
+    if (message.kind !== "success" && message.kind !== "failure") return;
+    const row = this.#requests.rowOf(message.requestId);
+    const scope = row < 0 ? undefined : this.#scopes[row];
+    if (scope === undefined) return;
+    if (message.kind === "success") this.#settle(scope, true, message.result);
+    else this.#settle(scope, false, message.error);
+  }
+
+  #settle(scope: TaskScope, ok: boolean, value: unknown): void {
+    if (this.#scopes[scope.row] !== scope) return;
+    if (ok) {
+      this.#finish(scope, "Completed", value);
+      return;
     }
+    // Written with the request's span active, so the line carries its ids.
+    const write = () =>
+      log.debug("Request {requestId} to {node} failed: {error}", {
+        requestId: scope.requestId,
+        node: scope.nodeName,
+        error: value,
+      });
+    if (scope.trace === undefined) write();
+    else scope.trace.run(write);
+    this.#fail(scope, value);
   }
 
   /**
@@ -162,6 +201,8 @@ export class RTState {
    * @returns What the node returns; rejects with its error, or with
    *   {@linkcode RequestCancelledError} if the request is cancelled.
    * @throws {TypeError} (as a rejection) If `node` is not a node.
+   * @throws {UnknownParentError} (as a rejection) If `parentNodeId` names no
+   *   node instance of this runtime.
    */
   callNodes(options: CallNodesOptions): Promise<unknown> {
     const { parentNodeId, node } = options;
@@ -181,45 +222,80 @@ export class RTState {
         ),
       );
     }
-    const parent = parentNodeId === null ? undefined : this.#pending.get(requestIdOf(parentNodeId));
-    return this.#create(parent, options);
+    let parentRow = -1;
+    if (parentNodeId !== null) {
+      parentRow = this.#requests.rowOfNode(parentNodeId);
+      if (parentRow < 0) {
+        return Promise.reject(new UnknownParentError(String(parentNodeId), node.name));
+      }
+    }
+    return this.#create(
+      parentRow,
+      node,
+      options.args ?? [],
+      options.nodeType ?? node.mode,
+      options.mode ?? node.mode,
+      options.requestId,
+      options.attempt,
+    );
   }
 
-  /** Creates the request (the node is valid and the runtime open). */
-  #create(parent: TaskScope | undefined, options: CallNodesOptions): Promise<unknown> {
-    const { parentNodeId, node, args, mode } = options;
-    const requestId = options.requestId ?? crypto.randomUUID();
-    const nodeId = requestId + NODE_SUFFIX;
-    const rootId = parent === undefined ? requestId : parent.rootId;
-    const nodeType = options.nodeType ?? node.mode;
+  /** The row of the top-level request above a row. */
+  #rootOf(row: number): number {
+    const scope = this.#scopes[row];
+    if (scope !== undefined) return scope.rootRow;
+    while (this.#requests.parentRow(row) >= 0) row = this.#requests.parentRow(row);
+    return row;
+  }
 
-    // One stamp marks the creation of both the node instance and the request.
-    const stamp = this.#info.stamper.createStamp(
-      `Created request ${requestId}`,
-    );
-    this.#info.nodeHeap.upsert({
-      identifier: nodeId,
-      name: node.name,
-      nodeType,
-      stamp,
-      parent: null,
-    });
-    this.#info.requestHeap.create(requestId, parentNodeId, nodeId, args, stamp);
-
-    const scope = new TaskScope(this.#owner, requestId, nodeId, node, args, parentNodeId, rootId);
-    const promise = new Promise<unknown>((resolve, reject) => {
-      scope.resolve = resolve;
-      scope.reject = reject;
-    });
-    this.#pending.set(requestId, scope);
+  /**
+   * Creates the request (the node is valid, the runtime open): the one
+   * place a request starts, so hooks (tracing, …) go here.
+   */
+  #create(
+    parentRow: number,
+    node: AnyNode,
+    args: unknown[],
+    nodeType: string,
+    mode: string,
+    requestId: string | undefined,
+    attempt?: number,
+  ): Promise<unknown> {
+    const requests = this.#requests;
+    const stamper = this.#info.stamper;
+    // Calls without arguments share one frozen list instead of keeping theirs.
+    if (args.length === 0) args = NO_ARGS;
+    let row: number;
+    try {
+      row = requests.open(parentRow, args, node.name, nodeType, stamper, requestId);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const rootRow = parentRow < 0 ? row : this.#rootOf(parentRow);
+    const scope = new TaskScope(this.#owner, row, node, args, parentRow, rootRow);
+    const promise = settlerFor(scope);
+    // Tracing: a span for the request when its run is traced (its parent's is).
+    const parent = parentRow < 0 ? undefined : this.#scopes[parentRow];
+    if (this.#tracing !== undefined && (parent === undefined || parent.trace !== undefined)) {
+      scope.trace = this.#tracing.start(
+        scope,
+        parent?.trace,
+        parent?.requestId ?? null,
+        nodeType,
+        mode,
+        attempt,
+      );
+    }
+    this.#scopes[row] = scope;
+    this.#pending++;
     // Only subscribers outside the runtime read creations: skip the message
     // when there are none.
     if (this.#publisher.hasSubscribers("creation")) {
       this.#publisher.publish(
         new RequestCreation(
-          parentNodeId,
-          requestId,
-          nodeId,
+          scope.parentNodeId,
+          scope.requestId,
+          scope.nodeId,
           node.name,
           nodeType,
           args,
@@ -231,14 +307,14 @@ export class RTState {
     if (timeout !== undefined) {
       scope.timer = setTimeout(() => {
         const error = new NodeTimeoutError(node.name, timeout);
-        this.#abortTree(requestId, error);
+        this.#abortTree(row, error);
         this.#fail(scope, error);
       }, timeout);
     }
     try {
-      this.#coordinator.submit(scope, mode ?? node.mode);
+      this.#coordinator.submit(scope, mode);
     } catch (error) {
-      this.#publisher.publish(new RequestCreationFailure(requestId, error));
+      this.#publisher.publish(new RequestCreationFailure(scope.requestId, error));
       this.#fail(scope, error);
     }
     return promise;
@@ -255,93 +331,93 @@ export class RTState {
    * @throws {RangeError} If the id names no request or node.
    */
   cancel(requestOrNodeId: string, reason?: unknown): string[] {
-    const requestId = this.#info.requestHeap.has(requestOrNodeId)
-      ? requestOrNodeId
-      : requestIdOf(requestOrNodeId);
-    if (!this.#info.requestHeap.has(requestId)) {
+    let row = this.#requests.rowOf(requestOrNodeId);
+    if (row < 0) row = this.#requests.rowOfNode(requestOrNodeId);
+    if (row < 0) {
       throw new RangeError(
         `Cannot cancel as 'requestOrNodeId' must name a request or node: current value is '${requestOrNodeId}'`,
       );
     }
-    if (!this.#pending.has(requestId)) return [];
-    return this.#cancelTree(requestId, reason);
+    if (this.#scopes[row] === undefined) return [];
+    return this.#cancelTree(row, reason).map((r) => this.#requests.idOf(r));
   }
 
-  /** The open requests below one (deepest first), then that one. */
-  #openSubtree(requestId: string): string[] {
-    const order: string[] = [];
-    const visit = (id: string) => {
-      const pending = this.#pending.get(id);
-      if (!pending) return;
-      for (
-        const child of this.#info.requestHeap.children(pending.nodeId)
-      ) {
-        visit(child.identifier);
-      }
-      order.push(id);
-    };
-    visit(requestId);
-    return order;
+  /** The open rows below one (deepest first), then that one; no recursion. */
+  #openSubtree(row: number): number[] {
+    const order: number[] = [];
+    const stack: number[] = [row];
+    while (stack.length > 0) {
+      const current = stack.pop()!;
+      if (this.#scopes[current] === undefined) continue;
+      order.push(current);
+      for (const child of this.#requests.childRows(current)) stack.push(child);
+    }
+    // Every row comes after its caller in `order`: reversed, callees first.
+    return order.reverse();
   }
 
-  #cancelTree(requestId: string, reason: unknown): string[] {
-    const ids = this.#openSubtree(requestId);
-    for (const id of ids) {
-      const pending = this.#pending.get(id);
-      if (!pending) continue;
-      const error = new RequestCancelledError(id, pending.nodeName, {
+  #cancelTree(row: number, reason: unknown): number[] {
+    const rows = this.#openSubtree(row);
+    const announce = this.#publisher.isRunning && this.#publisher.hasSubscribers("cancellation");
+    for (const r of rows) {
+      const scope = this.#scopes[r];
+      if (scope === undefined) continue;
+      const error = new RequestCancelledError(scope.requestId, scope.nodeName, {
         cause: reason,
       });
-      pending.abort(reason ?? error);
-      this.#finish(id, "Cancelled", error);
-      if (this.#publisher.isRunning) {
+      scope.abort(reason ?? error);
+      this.#coordinator.state.closeJob(scope, reason);
+      this.#finish(scope, "Cancelled", error);
+      if (announce) {
         this.#publisher.publish(
-          new RequestCancellation(id, pending.nodeId, reason),
+          new RequestCancellation(scope.requestId, scope.nodeId, reason),
         );
       }
     }
-    return ids;
+    return rows;
   }
 
   /** Aborts and cancels everything below a request, not the request itself. */
-  #abortTree(requestId: string, reason: unknown): void {
-    const pending = this.#pending.get(requestId);
-    if (!pending) return;
-    for (const child of this.#info.requestHeap.children(pending.nodeId)) {
-      if (this.#pending.has(child.identifier)) {
-        this.#cancelTree(child.identifier, reason);
-      }
+  #abortTree(row: number, reason: unknown): void {
+    const scope = this.#scopes[row];
+    if (scope === undefined) return;
+    for (const child of this.#requests.childRows(row)) {
+      if (this.#scopes[child] !== undefined) this.#cancelTree(child, reason);
     }
-    pending.abort(reason);
+    scope.abort(reason);
   }
 
   /** Ends a whole run with an error: everything open in it is cancelled. */
-  #endRun(rootId: string, error: unknown): void {
-    if (!this.#pending.has(rootId)) return;
+  #endRun(rootRow: number, error: unknown): void {
+    const root = this.#scopes[rootRow];
+    if (root === undefined) return;
     if (this.#publisher.isRunning) {
       this.#publisher.publish(new FatalFailure(error));
     }
-    this.#abortTree(rootId, error);
-    this.#finish(rootId, "Failed", error);
+    this.#abortTree(rootRow, error);
+    this.#finish(root, "Failed", error);
   }
 
   /** Records a failure; with endOnError it ends the whole run. */
   #fail(scope: TaskScope, error: unknown): void {
-    this.#finish(scope.requestId, "Failed", error);
-    if (this.#config.endOnError) this.#endRun(scope.rootId, error);
+    this.#finish(scope, "Failed", error);
+    if (this.#config.endOnError) this.#endRun(scope.rootRow, error);
   }
 
-  #finish(requestId: string, status: RequestStatus, output: unknown): void {
-    const pending = this.#pending.get(requestId);
-    if (!pending) return;
-    this.#pending.delete(requestId);
-    if (pending.timer !== undefined) clearTimeout(pending.timer);
-    const stamp = this.#info.stamper.createStamp(
-      `${status} request ${requestId}`,
-    );
-    this.#info.requestHeap.update(requestId, output, status, stamp, pending.attempts);
-    if (status === "Completed") pending.resolve(output);
-    else pending.reject(output);
+  /**
+   * Records the end of an open request and settles its caller: the one
+   * place a request ends, so hooks (tracing, …) go here.
+   */
+  #finish(scope: TaskScope, status: RequestStatus, output: unknown): void {
+    const row = scope.row;
+    if (this.#scopes[row] !== scope) return;
+    this.#scopes[row] = undefined;
+    this.#pending--;
+    if (scope.timer !== undefined) clearTimeout(scope.timer);
+    this.#requests.close(row, status, output, this.#info.stamper, scope.attempts);
+    scope.trace?.end(status as Exclude<RequestStatus, "Open">, output);
+    if (status === "Completed") scope.resolve(output);
+    else scope.reject(output);
   }
 
   /** Runs a child call from a node's scope (used by `call()`). */
@@ -362,7 +438,7 @@ export class RTState {
     if (!isNode(target) || this.#closed) {
       return this.callNodes({ parentNodeId: scope.nodeId, node: target as Node, args });
     }
-    return this.#create(scope, { parentNodeId: scope.nodeId, node: target, args });
+    return this.#create(scope.row, target, args, target.mode, target.mode, undefined);
   }
 
   /** Publishes a broadcast from a node's scope (used by `broadcast()`). */
@@ -385,12 +461,12 @@ export class RTState {
   ): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
-    for (const request of this.#info.requestHeap.insertionRequests) {
-      if (this.#pending.has(request.identifier)) {
-        this.#cancelTree(request.identifier, reason);
-      }
+    for (const row of [...this.#requests.insertionRows]) {
+      if (this.#scopes[row] !== undefined) this.#cancelTree(row, reason);
     }
-    for (const id of [...this.#pending.keys()]) this.#cancelTree(id, reason);
+    for (let row = 0; row < this.#scopes.length && this.#pending > 0; row++) {
+      if (this.#scopes[row] !== undefined) this.#cancelTree(row, reason);
+    }
     if (this.#publisher.isRunning) {
       this.#publisher.unsubscribe(this.#subscription);
     }
@@ -398,9 +474,21 @@ export class RTState {
   }
 }
 
-const NODE_SUFFIX = ":node";
+const NO_ARGS: unknown[] = Object.freeze([]) as unknown as unknown[];
 
-/** The request a node instance serves, from the node's id. */
-function requestIdOf(nodeId: string): string {
-  return nodeId.endsWith(NODE_SUFFIX) ? nodeId.slice(0, -NODE_SUFFIX.length) : nodeId;
+// The scope whose settlers the shared executor below is handing out; set
+// only for the synchronous duration of one `new Promise` call.
+let settling: TaskScope | null = null;
+
+function takeSettlers(resolve: (value: unknown) => void, reject: (error: unknown) => void) {
+  settling!.resolve = resolve;
+  settling!.reject = reject;
+}
+
+/** The caller's promise of a scope, without a closure per call. */
+function settlerFor(scope: TaskScope): Promise<unknown> {
+  settling = scope;
+  const promise = new Promise<unknown>(takeSettlers);
+  settling = null;
+  return promise;
 }

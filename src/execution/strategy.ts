@@ -24,6 +24,27 @@ export interface TaskExecutionStrategy {
 }
 
 /**
+ * How many tasks may start inside one another on one stack before the next
+ * is deferred to a microtask.
+ */
+export const MAX_SYNC_DEPTH = 64;
+
+// Invariant: syncDepth counts the task starts on the current stack; it is 0
+// whenever the stack is empty (every increment has a matching decrement in
+// a finally block). Shared by every strategy of the thread, since nested
+// starts may go through different runtimes.
+let syncDepth = 0;
+
+function startLater(task: Task): Promise<unknown> {
+  syncDepth++;
+  try {
+    return task.invoke();
+  } finally {
+    syncDepth--;
+  }
+}
+
+/**
  * Runs each task on the event loop, inside its node's scope.
  *
  * @example Running a task
@@ -39,13 +60,22 @@ export interface TaskExecutionStrategy {
  */
 export class AsyncExecutionStrategy implements TaskExecutionStrategy {
   /**
-   * Awaits the task.
+   * Starts the task. A node that calls another before its first `await`
+   * starts that one on the same stack; past {@linkcode MAX_SYNC_DEPTH} such
+   * nested starts the next one waits for a microtask instead, so a chain of
+   * any depth runs on a stack of bounded size.
    *
    * @param task The task.
    * @returns What the node returned.
    */
   execute(task: Task): Promise<unknown> {
-    return task.invoke();
+    if (syncDepth >= MAX_SYNC_DEPTH) return Promise.resolve(task).then(startLater);
+    syncDepth++;
+    try {
+      return task.invoke();
+    } finally {
+      syncDepth--;
+    }
   }
 
   /** Nothing to release. */

@@ -4,6 +4,8 @@
  * @module
  */
 import type { AnyNode, Node } from "../core/node.ts";
+import type { RequestSpan } from "../tracing/request_span.ts";
+import type { Job } from "./job.ts";
 import type { AttemptRecord } from "../state/request_forest.ts";
 import { runAttempts } from "./retry_policy.ts";
 
@@ -25,12 +27,16 @@ const NEVER_ABORTED = new AbortController().signal;
  * ```
  */
 export class Task {
-  /** The request this task serves. */
-  readonly requestId: string;
+  readonly #requestId: string;
   /** The node to run. */
   readonly node: Node<unknown[], unknown>;
   /** Its arguments. */
   readonly args: unknown[];
+  /**
+   * The request's span when its run is traced (set by the runtime; declared
+   * only, so untraced tasks are allocated as before).
+   */
+  declare trace: RequestSpan | undefined;
   /**
    * The attempts so far of a node with `retries` (set by the retry loop;
    * `undefined` for nodes that run once).
@@ -45,13 +51,37 @@ export class Task {
    *
    * @param requestId The request.
    * @param node The node.
-   * @param args The arguments.
+   * @param args The arguments (none by default).
    */
-  constructor(requestId: string, node: AnyNode, args: unknown[]) {
-    this.requestId = requestId;
+  constructor(requestId: string, node: AnyNode, args: unknown[] = []) {
+    this.#requestId = requestId;
     this.node = node;
     this.args = args;
   }
+
+  /** The request this task serves. */
+  get requestId(): string {
+    return this.#requestId;
+  }
+
+  /**
+   * The job that tracks this task, when the task is its own job (the
+   * runtime's tasks are); `null` lets the coordinator make one.
+   *
+   * @returns The job, or `null`.
+   */
+  ownJob(): Job | null {
+    return null;
+  }
+
+  /**
+   * Told by the coordinator how the strategy settled, before any message
+   * is published; the runtime's tasks record the outcome here.
+   *
+   * @param _ok Whether the node returned.
+   * @param _value What it returned, or its error.
+   */
+  settled(_ok: boolean, _value: unknown): void {}
 
   /** The calling node's id (`null` at top level or outside a runtime). */
   get parentNodeId(): string | null {

@@ -24,6 +24,7 @@ import {
   jobStateInternals,
   type JobStateStatus,
   type PendingActivation,
+  type RoutineStatusName,
 } from "./job_state.ts";
 
 const log = logger("flow");
@@ -217,9 +218,10 @@ export class FlowExecution implements ActivationSink {
    * @returns Resolves once nothing runs any more.
    */
   pause(reason: string, checkpoint: unknown): Promise<void> {
-    this.#disarmTimeout?.();
-    this.#disarmTimeout = undefined;
+    // The status changes first: under `deno test`, clearTimeout() runs
+    // queued microtasks, and a pump among them must already see "paused".
     internals.setStatus(this.jobState, "paused");
+    this.#disarm();
     this.#requeueRetries();
     internals.addPausePoint(this.jobState, {
       timestamp: Date.now(),
@@ -248,9 +250,8 @@ export class FlowExecution implements ActivationSink {
 
   #end(status: "failed" | "cancelled" | "completed", error?: unknown): void {
     this.#closed = true;
-    this.#disarmTimeout?.();
-    this.#disarmTimeout = undefined;
     internals.setStatus(this.jobState, status, error);
+    this.#disarm();
     this.#requeueRetries();
     for (const requestId of [...this.#inFlight.keys()]) {
       this.#rt.cancel(requestId, error);
@@ -265,6 +266,12 @@ export class FlowExecution implements ActivationSink {
     );
     this.#notify();
     this.#resolveIdle();
+  }
+
+  #disarm(): void {
+    const disarm = this.#disarmTimeout;
+    this.#disarmTimeout = undefined;
+    disarm?.();
   }
 
   #persist(saving: Promise<void>): void {
@@ -297,7 +304,25 @@ export class FlowExecution implements ActivationSink {
     });
   }
 
+  /**
+   * Dispatches what the queue allows. Runs from timers, microtasks and
+   * promise callbacks: an error in the engine fails the job here, so none
+   * ever escapes as an uncaught error or unhandled rejection.
+   */
   #pump(): void {
+    try {
+      this.#pumpQueue();
+    } catch (error) {
+      this.#engineError(error);
+    }
+  }
+
+  #engineError(error: unknown): void {
+    log.error("Flow engine error in job {jobId}: {error}", { jobId: this.jobState.jobId, error });
+    this.fail(error);
+  }
+
+  #pumpQueue(): void {
     const queue = internals.queue(this.jobState);
     while (
       this.status === "running" && queue.length > 0 &&
@@ -364,17 +389,18 @@ export class FlowExecution implements ActivationSink {
     };
     const slotNode = new Node(run, { name: `${routineId}.${slot}` });
     this.#inFlight.set(requestId, { activation, parentNodeId });
-    this.jobState.updateRoutineState(routineId, { status: "running" });
+    internals.setRoutineStatus(this.jobState, routineId, "running", activation.attempt);
     this.#rt.callNodes({
       parentNodeId,
       requestId,
       node: slotNode,
       args: [activation.data],
       nodeType: "routine",
+      attempt: activation.attempt,
     }).then(
       () => {
         if (!this.#inFlight.delete(requestId)) return;
-        this.jobState.updateRoutineState(routineId, { status: "completed" });
+        internals.setRoutineStatus(this.jobState, routineId, "completed", activation.attempt);
         this.#settle();
       },
       (error) => {
@@ -383,7 +409,7 @@ export class FlowExecution implements ActivationSink {
         this.#onFailure(entry, error);
         this.#settle();
       },
-    );
+    ).catch((error) => this.#engineError(error)); // e.g. a `retryable` predicate that throws
   }
 
   #settle(): void {
@@ -397,7 +423,6 @@ export class FlowExecution implements ActivationSink {
       this.#options.errorHandler();
     const decision = handler?.decide(error, activation.attempt) ??
       { action: "stop" } as const;
-    const lastError = error instanceof Error ? error.message : String(error);
     log.info(
       "Routine {routineId} failed in job {jobId} (attempt {attempt}): {error}; {action}",
       {
@@ -408,13 +433,18 @@ export class FlowExecution implements ActivationSink {
         action: decision.action,
       },
     );
+    // Every failure is in the history, with what was decided about it.
+    internals.recordError(this.jobState, routineId, {
+      slot: activation.slot,
+      attempt: activation.attempt,
+      action: decision.action,
+      error: errorSummary(error),
+    });
+    const status = (name: RoutineStatusName) =>
+      internals.setRoutineStatus(this.jobState, routineId, name, activation.attempt, error);
     switch (decision.action) {
       case "retry": {
-        this.jobState.updateRoutineState(routineId, {
-          status: "retrying",
-          attempts: activation.attempt,
-          lastError,
-        });
+        status("retrying");
         const next = { ...activation, attempt: activation.attempt + 1 };
         if (parentNodeId !== null) this.#parents.set(next.id, parentNodeId);
         if (this.status !== "running") {
@@ -431,19 +461,13 @@ export class FlowExecution implements ActivationSink {
         return;
       }
       case "continue":
+        status("continued");
+        return;
       case "skip":
-        this.jobState.updateRoutineState(routineId, {
-          status: decision.action === "skip" ? "skipped" : "failed",
-          attempts: activation.attempt,
-          lastError,
-        });
+        status("skipped");
         return;
       case "stop":
-        this.jobState.updateRoutineState(routineId, {
-          status: "failed",
-          attempts: activation.attempt,
-          lastError,
-        });
+        status("failed");
         this.fail(error);
     }
   }
@@ -516,5 +540,15 @@ function requirePayload(routineId: string, event: string, data: unknown): void {
         describeValue(data)
       }`,
     );
+  }
+}
+
+function errorSummary(error: unknown): { name: string; message: string } {
+  try {
+    return error instanceof Error
+      ? { name: String(error.name), message: String(error.message) }
+      : { name: "Error", message: String(error) };
+  } catch {
+    return { name: "Error", message: "(an error that cannot be read)" };
   }
 }

@@ -4,6 +4,8 @@
  * @module
  */
 import { z } from "npm:zod@^4.1.0";
+import { describeIssues } from "../core/validation.ts";
+import { decodeJobData } from "./_job_state_codec.ts";
 
 /** Where a job stands. */
 export type JobStateStatus =
@@ -13,6 +15,33 @@ export type JobStateStatus =
   | "completed"
   | "failed"
   | "cancelled";
+
+/**
+ * Where a routine's latest activation stands, as the flow engine keeps it
+ * (apart from the routine's own state):
+ * - `"running"`, `"completed"`;
+ * - `"retrying"`: it failed and a retry is scheduled;
+ * - `"continued"`: it failed and its error handler let the job go on;
+ * - `"skipped"`: it failed and its error handler dropped the activation;
+ * - `"failed"`: it failed and the failure failed the job.
+ */
+export type RoutineStatusName =
+  | "running"
+  | "completed"
+  | "retrying"
+  | "continued"
+  | "skipped"
+  | "failed";
+
+/** The flow engine's bookkeeping for one routine of a job. */
+export interface RoutineStatus {
+  /** Where its latest activation stands. */
+  status: RoutineStatusName;
+  /** Attempts of its latest activation so far (1 for the first run). */
+  attempts: number;
+  /** The message of its latest failure, `null` if it never failed. */
+  lastError: string | null;
+}
 
 /** A slot activation waiting to run: kept in the JobState, so it survives a save. */
 export interface PendingActivation {
@@ -72,10 +101,44 @@ export interface RoutineOutput {
 /** Receives routine outputs; a throw or rejection is logged, never fatal. */
 export type OutputHandler = (output: RoutineOutput) => unknown;
 
+/** One history record as saved. */
+export interface SavedRecord {
+  /** The routine. */
+  routineId: string;
+  /** The event (`"error"` for a failure). */
+  eventName: string;
+  /** The payload. */
+  data: Record<string, unknown>;
+  /** When, in ms since the epoch. */
+  timestamp: number;
+  /** An emit or a failure. */
+  kind: "emit" | "error";
+}
+
+/** What a job holds besides its header, as saved (exactly) in `JobStateFile.data`. */
+export interface JobStateContent {
+  /** Per-routine state, by routine id. */
+  routineStates: Map<string, Record<string, unknown>>;
+  /** The flow engine's per-routine bookkeeping, by routine id. */
+  routineStatus: Map<string, RoutineStatus>;
+  /** The execution history, in time order. */
+  history: SavedRecord[];
+  /** Shared data. */
+  sharedData: Map<string, unknown>;
+  /** The shared log. */
+  sharedLog: SharedLogEntry[];
+  /** Pause points. */
+  pausePoints: PausePoint[];
+  /** Deferred events. */
+  deferredEvents: DeferredEvent[];
+  /** Activations still to run, in dispatch order. */
+  pendingActivations: PendingActivation[];
+}
+
 /** The saved form of a JobState, as `JobState.toJSON()` returns it. */
 export interface JobStateFile {
   /** Format marker and version. */
-  format: "switchyard.job/1";
+  format: "switchyard.job/2";
   /** The flow's id. */
   flowId: string;
   /** The job's id. */
@@ -92,25 +155,11 @@ export interface JobStateFile {
   historyTtl: number | null;
   /** The error that failed the job, if any. */
   error: { name: string; message: string } | null;
-  /** Per-routine state, by routine id. */
-  routineStates: Record<string, Record<string, unknown>>;
-  /** The execution history, in time order. */
-  history: {
-    routineId: string;
-    eventName: string;
-    data: Record<string, unknown>;
-    timestamp: number;
-  }[];
-  /** Shared data. */
-  sharedData: Record<string, unknown>;
-  /** The shared log. */
-  sharedLog: SharedLogEntry[];
-  /** Pause points. */
-  pausePoints: PausePoint[];
-  /** Deferred events. */
-  deferredEvents: DeferredEvent[];
-  /** Activations still to run, in dispatch order. */
-  pendingActivations: PendingActivation[];
+  /**
+   * Everything else ({@linkcode JobStateContent}), encoded so that every
+   * value loads back equal: JSON data in devalue's flattened form.
+   */
+  data: unknown;
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -119,9 +168,13 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 // "__proto__" key (JSON.parse makes one from `{"__proto__": …}`).
 const record = z.custom<Record<string, unknown>>(isRecord, "expected an object");
 
-/** Checks a saved JobState (`format: "switchyard.job/1"`). */
-export const jobStateFileSchema: z.ZodType<JobStateFile> = z.object({
-  format: z.literal("switchyard.job/1"),
+const routineStatusSchema = z.object({
+  status: z.enum(["running", "completed", "retrying", "continued", "skipped", "failed"]),
+  attempts: z.number().int().nonnegative(),
+  lastError: z.string().nullable(),
+});
+
+const header = {
   flowId: z.string().min(1),
   jobId: z.string().min(1),
   status: z.enum([
@@ -137,17 +190,9 @@ export const jobStateFileSchema: z.ZodType<JobStateFile> = z.object({
   maxHistorySize: z.number().int().positive(),
   historyTtl: z.number().positive().nullable(),
   error: z.object({ name: z.string(), message: z.string() }).nullable(),
-  routineStates: z.custom<Record<string, Record<string, unknown>>>(
-    (value) => isRecord(value) && Object.values(value).every(isRecord),
-    "expected an object of objects",
-  ),
-  history: z.array(z.object({
-    routineId: z.string(),
-    eventName: z.string(),
-    data: record,
-    timestamp: z.number(),
-  })),
-  sharedData: record,
+};
+
+const lists = {
   sharedLog: z.array(
     z.custom<SharedLogEntry>(
       (value) => isRecord(value) && typeof value.timestamp === "number",
@@ -167,13 +212,129 @@ export const jobStateFileSchema: z.ZodType<JobStateFile> = z.object({
     timestamp: z.number(),
   })),
   pendingActivations: z.array(z.object({
-    id: z.string(),
+    id: z.string().min(1),
     routineId: z.string(),
     slot: z.string(),
     data: record,
     attempt: z.number().int().positive(),
-  })),
+  })).superRefine(requireUniqueIds),
+};
+
+const historySchema = (kind: z.ZodType<"emit" | "error">) =>
+  z.array(z.object({
+    routineId: z.string(),
+    eventName: z.string(),
+    data: record,
+    timestamp: z.number(),
+    kind,
+  }));
+
+/** Checks a saved JobState's header (`format: "switchyard.job/2"`). */
+export const jobStateFileSchema: z.ZodType<JobStateFile> = z.object({
+  format: z.literal("switchyard.job/2"),
+  ...header,
+  data: z.unknown(),
 });
+
+/** Checks the decoded `data` of a saved JobState. */
+export const jobStateContentSchema: z.ZodType<JobStateContent> = z.object({
+  routineStates: z.map(z.string(), record),
+  routineStatus: z.map(z.string(), routineStatusSchema),
+  history: historySchema(z.enum(["emit", "error"])),
+  sharedData: z.map(z.string(), z.unknown()),
+  ...lists,
+});
+
+/** Checks a JobState saved in the first format (plain JSON, values as placeholders). */
+export const legacyJobStateFileSchema = z.object({
+  format: z.literal("switchyard.job/1"),
+  ...header,
+  routineStates: z.custom<Record<string, Record<string, unknown>>>(
+    (value) => isRecord(value) && Object.values(value).every(isRecord),
+    "expected an object of objects",
+  ),
+  history: historySchema(z.enum(["emit", "error"]).default("emit")),
+  sharedData: record,
+  ...lists,
+});
+
+// Each activation's id becomes its first request's id: two with one id
+// would run as one request and corrupt the job's record.
+function requireUniqueIds(
+  activations: { id: string }[],
+  context: z.core.$RefinementCtx<{ id: string }[]>,
+): void {
+  const seen = new Map<string, number>();
+  activations.forEach(({ id }, index) => {
+    const first = seen.get(id);
+    if (first === undefined) {
+      seen.set(id, index);
+      return;
+    }
+    context.addIssue({
+      code: "custom",
+      path: [index, "id"],
+      message: `unique (pendingActivations.${first}.id is '${id}' too)`,
+      input: id,
+    });
+  });
+}
+
+/** A saved job, checked: its header and its content. */
+export interface ReadJobState {
+  /** Ids, status, times and retention. */
+  header: Omit<JobStateFile, "data" | "format">;
+  /** Everything else. */
+  content: JobStateContent;
+}
+
+/**
+ * Checks and decodes a saved JobState, in either format.
+ *
+ * @param data What `JobState.toJSON()` returned (or a first-format file).
+ * @returns The header and the decoded content.
+ * @throws {TypeError} Naming the first invalid fields.
+ */
+export function readJobState(data: unknown): ReadJobState {
+  const fail = (what: string): never => {
+    throw new TypeError(`Cannot read a JobState as ${what}`);
+  };
+  if (isRecord(data) && data.format === "switchyard.job/1") {
+    const legacy = legacyJobStateFileSchema.safeParse(data);
+    if (!legacy.success) fail(describeIssues(legacy.error, data));
+    const { routineStates, history, sharedData, ...rest } = legacy.data!;
+    const { sharedLog, pausePoints, deferredEvents, pendingActivations, ...head } = rest;
+    return {
+      header: head,
+      content: {
+        routineStates: new Map(Object.entries(routineStates)),
+        routineStatus: new Map(),
+        history,
+        sharedData: new Map(Object.entries(sharedData)),
+        sharedLog,
+        pausePoints,
+        deferredEvents,
+        pendingActivations,
+      },
+    };
+  }
+  const file = jobStateFileSchema.safeParse(data);
+  if (!file.success) fail(describeIssues(file.error, data));
+  const { data: encoded, format: _format, ...head } = file.data!;
+  let decoded: unknown;
+  try {
+    decoded = decodeJobData(encoded);
+  } catch (error) {
+    fail(
+      `'data' must be an encoded job content: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+    );
+  }
+  const content = jobStateContentSchema.safeParse(decoded);
+  if (!content.success) fail(`(in 'data') ${describeIssues(content.error, decoded)}`);
+  return { header: head, content: content.data! };
+}
 
 /** Thrown by {@linkcode JobState.load} for a missing or malformed file. */
 export class JobStateLoadError extends Error {

@@ -7,7 +7,8 @@ import { describeValue } from "../core/describe.ts";
 import type { ExecutionInfo } from "../state/execution_info.ts";
 import { FlowExecution } from "./_execution.ts";
 import { type ErrorHandler, requireErrorHandler } from "./error_handler.ts";
-import { JobState } from "./job_state.ts";
+import { JobState, jobStateInternals } from "./job_state.ts";
+import { claimLease, type Lease } from "./_job_lease.ts";
 import { listOf, Routine } from "./routine.ts";
 import {
   type ExecuteOptions,
@@ -367,8 +368,9 @@ export class Flow {
    * @returns The same JobState, running again.
    * @throws {Error} (as a rejection) If the job is not paused, belongs to another flow, or
    *   names routines or slots this flow lacks.
+   * @throws {JobClaimedError} (as a rejection) If the job was saved to or loaded from a
+   *   file whose lease (`<file>.lock`) a live resumer holds, in this process or another.
    */
-  // deno-lint-ignore require-await
   async resume(jobState: JobState, options: FlowSaveOptions = {}): Promise<JobState> {
     if (!(jobState instanceof JobState)) {
       throw new TypeError(
@@ -401,10 +403,15 @@ export class Flow {
         routineId,
       );
     }
+    const saveOptions = this.#saveOptions(`resume job '${jobState.jobId}'`, options);
+    // A job saved to or loaded from a file is claimed first: a second
+    // resumer (another process, another loaded copy) gets JobClaimedError.
+    const file = jobStateInternals().file(jobState);
+    const lease = file === null ? null : await claimLease(file, jobState.jobId);
     const execution = this.#executions.get(jobState) ??
-      this.#track(jobState, this.#saveOptions(`resume job '${jobState.jobId}'`, options), true);
+      this.#track(jobState, saveOptions, true);
     execution.start();
-    this.#watch(execution);
+    this.#watch(execution, lease);
     return jobState;
   }
 
@@ -450,11 +457,16 @@ export class Flow {
     return execution;
   }
 
-  /** Keeps a running execution in #active until it stops running. */
-  #watch(execution: FlowExecution): void {
+  /**
+   * Keeps a running execution in #active until it stops running, then
+   * releases its lease (paused, completed, failed or cancelled).
+   */
+  #watch(execution: FlowExecution, lease: Lease | null = null): void {
     this.#active.add(execution);
     void execution.settled().then(() => {
-      if (execution.status !== "running") this.#active.delete(execution);
+      if (execution.status === "running") return;
+      this.#active.delete(execution);
+      lease?.release();
     });
   }
 

@@ -3,26 +3,33 @@
  *
  * @module
  */
+import { z } from "npm:zod@^4.1.0";
+import { describeValue } from "../core/describe.ts";
 import { describeIssues } from "../core/validation.ts";
 import { logger } from "../core/logging.ts";
 import { writeFileAtomic } from "../persistence/run_store.ts";
-import { toJsonSafe } from "../core/json_safe.ts";
+import { encodeJobData, JobStateSaveError } from "./_job_state_codec.ts";
+import { JobClaimedError, type LeaseHolder } from "./_job_lease.ts";
 import { ExecutionRecord } from "./execution_record.ts";
 import {
   type DeferredEvent,
+  type JobStateContent,
   type JobStateFile,
-  jobStateFileSchema,
   JobStateLoadError,
   type JobStateStatus,
   type OutputHandler,
   type PausePoint,
   type PendingActivation,
+  readJobState,
   readJobStateFile,
   type RoutineOutput,
+  type RoutineStatus,
+  type RoutineStatusName,
   type SharedLogEntry,
 } from "./_job_state_file.ts";
 
-export { JobStateLoadError };
+export { JobClaimedError, JobStateLoadError, JobStateSaveError };
+export type { LeaseHolder };
 export type {
   DeferredEvent,
   JobStateFile,
@@ -31,6 +38,8 @@ export type {
   PausePoint,
   PendingActivation,
   RoutineOutput,
+  RoutineStatus,
+  RoutineStatusName,
   SharedLogEntry,
 };
 
@@ -38,13 +47,31 @@ const log = logger("flow");
 
 /** Options of {@linkcode JobState}. */
 export interface JobStateOptions {
-  /** The job's id; a fresh UUID by default. */
+  /**
+   * The job's id (a non-empty string).
+   *
+   * @default crypto.randomUUID()
+   */
   jobId?: string;
-  /** How many history records are kept (the oldest go first); default 1000. */
+  /**
+   * How many history records are kept (the oldest go first); a positive integer.
+   *
+   * @default 1000
+   */
   maxHistorySize?: number;
-  /** How long history records are kept, in ms; forever by default. */
+  /**
+   * How long history records are kept, in ms (a positive number).
+   *
+   * @default undefined (forever)
+   */
   historyTtl?: number;
 }
+
+const optionsSchema = z.object({
+  jobId: z.string().min(1).optional(),
+  maxHistorySize: z.number().int().positive().optional(),
+  historyTtl: z.number().positive().finite().optional(),
+}).strict();
 
 /** Flow-side access to a JobState's bookkeeping (not public API). */
 export interface JobStateInternals {
@@ -53,6 +80,16 @@ export interface JobStateInternals {
   deferred(job: JobState): DeferredEvent[];
   addPausePoint(job: JobState, point: PausePoint): void;
   output(job: JobState, output: RoutineOutput): void;
+  setRoutineStatus(
+    job: JobState,
+    routineId: string,
+    status: RoutineStatusName,
+    attempts: number,
+    error?: unknown,
+  ): void;
+  recordError(job: JobState, routineId: string, data: Record<string, unknown>): void;
+  /** The file the job was last saved to or loaded from, if any. */
+  file(job: JobState): string | null;
 }
 
 // Set by JobState's static block, which alone can reach its private fields.
@@ -92,7 +129,10 @@ export class JobState {
   #updatedAt: number;
   #status: JobStateStatus = "pending";
   #error: { name: string; message: string } | null = null;
+  // Invariant: #routineStates holds only what routines stored; the
+  // engine's bookkeeping (status, attempts, last error) is #routineStatus.
   #routineStates = new Map<string, Record<string, unknown>>();
+  #routineStatus = new Map<string, RoutineStatus>();
   // Invariant: #history is in time order and holds at most maxHistorySize.
   #history: ExecutionRecord[] = [];
   #sharedData = new Map<string, unknown>();
@@ -103,20 +143,30 @@ export class JobState {
   // handed to the engine; the flow takes from its head.
   #queue: PendingActivation[] = [];
   #outputHandler: OutputHandler | null = null;
+  // The file last saved to or loaded from: resuming claims a lease beside it.
+  #file: string | null = null;
 
   static {
     internals = {
       setStatus(job, status, error) {
         job.#status = status;
-        if (error !== undefined) {
-          job.#error = {
-            name: error instanceof Error ? error.name : "Error",
-            message: error instanceof Error ? error.message : String(error),
-          };
-        }
+        if (error !== undefined) job.#error = errorSummary(error);
         job.#touch();
       },
       queue: (job) => job.#queue,
+      file: (job) => job.#file,
+      setRoutineStatus(job, routineId, status, attempts, error) {
+        const lastError = error === undefined
+          ? job.#routineStatus.get(routineId)?.lastError ?? null
+          : errorSummary(error).message;
+        job.#routineStatus.set(routineId, { status, attempts, lastError });
+        job.#touch();
+      },
+      recordError(job, routineId, data) {
+        job.#history.push(new ExecutionRecord(routineId, "error", data, Date.now(), "error"));
+        job.#prune();
+        job.#touch();
+      },
       deferred: (job) => job.#deferred,
       addPausePoint(job, point) {
         job.#pausePoints.push(point);
@@ -144,27 +194,23 @@ export class JobState {
    *
    * @param flowId The flow's id.
    * @param options Job id and history retention.
-   * @throws {TypeError} If `flowId` is empty or an option is invalid.
+   * @throws {TypeError} If `flowId` is empty or an option is invalid (naming it and its value).
    */
   constructor(flowId: string, options: JobStateOptions = {}) {
     if (typeof flowId !== "string" || flowId === "") {
       throw new TypeError(
         `Cannot create a JobState as 'flowId' must be a non-empty string: current value is ${
-          JSON.stringify(flowId)
+          describeValue(flowId, 80)
         }`,
       );
     }
-    const { jobId = crypto.randomUUID(), maxHistorySize = 1000, historyTtl } = options;
-    if (!Number.isInteger(maxHistorySize) || maxHistorySize < 1) {
-      throw new RangeError(
-        `Cannot create a JobState as 'maxHistorySize' must be a positive integer: current value is ${maxHistorySize}`,
+    const parsed = optionsSchema.safeParse(options);
+    if (!parsed.success) {
+      throw new TypeError(
+        `Cannot create a JobState as ${describeIssues(parsed.error, options)}`,
       );
     }
-    if (historyTtl !== undefined && !(historyTtl > 0)) {
-      throw new RangeError(
-        `Cannot create a JobState as 'historyTtl' must be a positive number of ms: current value is ${historyTtl}`,
-      );
-    }
+    const { jobId = crypto.randomUUID(), maxHistorySize = 1000, historyTtl } = parsed.data;
     this.flowId = flowId;
     this.jobId = jobId;
     this.maxHistorySize = maxHistorySize;
@@ -231,6 +277,18 @@ export class JobState {
   }
 
   /**
+   * Where a routine's latest activation stands, as the flow engine keeps it
+   * (never mixed into the routine's own state).
+   *
+   * @param routineId The routine's id in the flow.
+   * @returns A copy of its status, or `undefined` if it never ran in this job.
+   */
+  getRoutineStatus(routineId: string): RoutineStatus | undefined {
+    const status = this.#routineStatus.get(routineId);
+    return status && { ...status };
+  }
+
+  /**
    * Adds a record to the execution history (the flow does so for every
    * emit), then drops records beyond `maxHistorySize` or older than
    * `historyTtl`.
@@ -274,6 +332,11 @@ export class JobState {
   updateSharedData(key: string, value: unknown): void {
     this.#sharedData.set(key, value);
     this.#touch();
+  }
+
+  /** All shared data, as an object (a copy; the values themselves are not copied). */
+  get sharedData(): Record<string, unknown> {
+    return Object.fromEntries(this.#sharedData);
   }
 
   /**
@@ -342,15 +405,19 @@ export class JobState {
   }
 
   /**
-   * The job as JSON-compatible data (values JSON cannot hold become
-   * readable placeholders).
+   * The job as JSON data: ids, status and times as they are, everything
+   * else encoded exactly in `data` (Map, Set, Date, BigInt, typed arrays,
+   * `undefined`, deep nesting and shared references load back equal).
    *
    * @returns The saved form.
+   * @throws {JobStateSaveError} Naming the path of a value the job cannot
+   *   keep exactly (a function, a symbol, a class instance, an unreadable
+   *   getter or proxy, …).
    */
   toJSON(): JobStateFile {
     this.#prune();
-    return toJsonSafe({
-      format: "switchyard.job/1",
+    return {
+      format: "switchyard.job/2",
       flowId: this.flowId,
       jobId: this.jobId,
       status: this.#status,
@@ -358,61 +425,68 @@ export class JobState {
       updatedAt: this.#updatedAt,
       maxHistorySize: this.maxHistorySize,
       historyTtl: this.historyTtl,
-      error: this.#error,
-      routineStates: Object.fromEntries(this.#routineStates),
-      history: this.#history,
-      sharedData: Object.fromEntries(this.#sharedData),
-      sharedLog: this.#sharedLog,
-      pausePoints: this.#pausePoints,
-      deferredEvents: this.#deferred,
-      pendingActivations: this.#queue,
-    }) as JobStateFile;
+      error: this.#error && { ...this.#error },
+      data: encodeJobData(
+        this.jobId,
+        {
+          routineStates: this.#routineStates,
+          routineStatus: this.#routineStatus,
+          history: this.#history.map((r) => ({ ...r })),
+          sharedData: this.#sharedData,
+          sharedLog: this.#sharedLog,
+          pausePoints: this.#pausePoints,
+          deferredEvents: this.#deferred,
+          pendingActivations: this.#queue,
+        } satisfies JobStateContent,
+      ),
+    };
   }
 
   /**
    * Writes the job to a file atomically (readers see the old file or the
-   * new one, never a torn one).
+   * new one, never a torn one). A job that cannot be saved exactly leaves
+   * the file as it was. From then on, `Flow.resume()` of this job claims
+   * the lease `<path>.lock` (as it does for a job loaded from `path`).
    *
    * @param path The file.
+   * @throws {JobStateSaveError} Naming the path of a value the job cannot keep exactly.
    * @throws {Deno.errors.PermissionDenied} And other file errors.
    */
   async save(path: string): Promise<void> {
     await writeFileAtomic(path, JSON.stringify(this.toJSON(), null, 2));
+    this.#file = path;
   }
 
   /**
-   * Rebuilds a job from its saved form.
+   * Rebuilds a job from its saved form. The job has no file: resuming it
+   * claims no lease (use {@linkcode JobState.load} for jobs that another
+   * resumer may also load).
    *
    * @param data What {@linkcode JobState.toJSON} returned.
    * @returns The job.
    * @throws {TypeError} Naming the first invalid fields.
    */
   static fromJSON(data: unknown): JobState {
-    const parsed = jobStateFileSchema.safeParse(data);
-    if (!parsed.success) {
-      throw new TypeError(
-        `Cannot read a JobState as ${describeIssues(parsed.error, data)}`,
-      );
-    }
-    const file = parsed.data;
-    const job = new JobState(file.flowId, {
-      jobId: file.jobId,
-      maxHistorySize: file.maxHistorySize,
-      historyTtl: file.historyTtl ?? undefined,
+    const { header, content } = readJobState(data);
+    const job = new JobState(header.flowId, {
+      jobId: header.jobId,
+      maxHistorySize: header.maxHistorySize,
+      historyTtl: header.historyTtl ?? undefined,
     });
-    (job as { createdAt: number }).createdAt = file.createdAt;
-    job.#status = file.status;
-    job.#error = file.error;
-    job.#routineStates = new Map(Object.entries(file.routineStates));
-    job.#history = file.history.map((r) =>
-      new ExecutionRecord(r.routineId, r.eventName, r.data, r.timestamp)
+    (job as { createdAt: number }).createdAt = header.createdAt;
+    job.#status = header.status;
+    job.#error = header.error;
+    job.#routineStates = content.routineStates;
+    job.#routineStatus = content.routineStatus;
+    job.#history = content.history.map((r) =>
+      new ExecutionRecord(r.routineId, r.eventName, r.data, r.timestamp, r.kind)
     );
-    job.#sharedData = new Map(Object.entries(file.sharedData));
-    job.#sharedLog = file.sharedLog;
-    job.#pausePoints = file.pausePoints;
-    job.#deferred = file.deferredEvents;
-    job.#queue = file.pendingActivations;
-    job.#updatedAt = file.updatedAt;
+    job.#sharedData = content.sharedData;
+    job.#sharedLog = content.sharedLog;
+    job.#pausePoints = content.pausePoints;
+    job.#deferred = content.deferredEvents;
+    job.#queue = content.pendingActivations;
+    job.#updatedAt = header.updatedAt;
     return job;
   }
 
@@ -420,14 +494,17 @@ export class JobState {
    * Reads a job written by {@linkcode JobState.save}.
    *
    * @param path The file.
-   * @returns The job, with the status it had when saved.
+   * @returns The job, with the status it had when saved; `Flow.resume()`
+   *   of it claims the lease `<path>.lock`, so no two resumers run it at once.
    * @throws {JobStateLoadError} If the file is missing, is not JSON, or is
    *   not a saved JobState.
    */
   static async load(path: string): Promise<JobState> {
     const data = await readJobStateFile(path);
     try {
-      return JobState.fromJSON(data);
+      const job = JobState.fromJSON(data);
+      job.#file = path;
+      return job;
     } catch (error) {
       throw new JobStateLoadError(
         path,
@@ -473,5 +550,17 @@ function requireObject(
         Array.isArray(value) ? "an array" : JSON.stringify(value) ?? String(value)
       }`,
     );
+  }
+}
+
+// The error may be hostile (a throwing getter, a revoked proxy): reading it
+// must never break the bookkeeping.
+function errorSummary(error: unknown): { name: string; message: string } {
+  try {
+    return error instanceof Error
+      ? { name: String(error.name), message: String(error.message) }
+      : { name: "Error", message: String(error) };
+  } catch {
+    return { name: "Error", message: "(an error that cannot be read)" };
   }
 }

@@ -148,7 +148,12 @@ export function rebuildExecution(
         continue;
       }
       if (current.status !== "Open") continue;
-      const stamp = stampOf(end, `${status} request ${end.request}`);
+      let stamp = stampOf(end, `${status} request ${end.request}`);
+      if (stamp.step < current.stamp.step) {
+        // A version may not go back in steps: a corrupted end borrows its start's.
+        warnings.push(`${end.event} of ${end.request}: step goes back; kept its creation step`);
+        stamp = { ...stamp, step: current.stamp.step };
+      }
       stamps.push(stamp);
       const attempts = Array.isArray(end.attempts) ? end.attempts : undefined;
       info.requestHeap.update(end.request, end.output, status, stamp, attempts);

@@ -217,9 +217,18 @@ export async function loadFromDir(
   }
   const live = logBytes !== null && await isEventLogActive(logPath);
   const parsed = logBytes ? parseEventLog(logBytes) : null;
+  let unreadable: TypeError | null = null;
   if (snapshotText !== null) {
-    const snapshot = parseSnapshot(snapshotText, snapshotPath);
-    if (!parsed || snapshotHoldsLog(snapshot, parsed.events)) {
+    let snapshot: RunSnapshot | null = null;
+    try {
+      snapshot = parseSnapshot(snapshotText, snapshotPath);
+    } catch (error) {
+      // A torn or damaged snapshot: the event log beside it, when there is
+      // one, holds the same run.
+      if (!parsed || !(error instanceof TypeError)) throw error;
+      unreadable = error;
+    }
+    if (snapshot && (!parsed || snapshotHoldsLog(snapshot, parsed.events))) {
       return {
         runId: snapshot.runId,
         name: snapshot.name,
@@ -235,7 +244,18 @@ export async function loadFromDir(
       };
     }
   }
-  return fromEvents(runId, parsed!, live, logPath);
+  try {
+    const run = fromEvents(runId, parsed!, live, logPath);
+    if (unreadable) {
+      run.warnings.unshift(
+        `the snapshot '${snapshotPath}' is unreadable, so the run was read from its event log (${unreadable.message})`,
+      );
+    }
+    return run;
+  } catch (error) {
+    // Neither is readable: the snapshot's problem is the one to report.
+    throw unreadable ?? error;
+  }
 }
 
 function fromEvents(

@@ -31,6 +31,7 @@ interface SubscriberEntry<T> {
   name: string;
   callback: Subscriber<T>;
   topics: readonly string[] | null;
+  passive: boolean;
 }
 
 /** Options of the {@linkcode Publisher} constructor. */
@@ -43,6 +44,15 @@ export interface PublisherOptions<T> {
 export interface SubscribeOptions {
   /** Take only messages of these topics. */
   topics?: readonly string[];
+  /**
+   * Receive messages without asking for them: a passive subscriber does not
+   * make {@linkcode Publisher.hasSubscribers} true, so publishers that skip
+   * messages nobody takes skip them for it too. For parts of a runtime
+   * that learn outcomes directly and only read messages others publish.
+   *
+   * @default false
+   */
+  passive?: boolean;
 }
 
 interface Listener<T> {
@@ -91,6 +101,13 @@ export class Publisher<T> {
   #subscribers = new Map<string, SubscriberEntry<T>>();
   #delivery: SubscriberEntry<T>[] = [];
   #byTopic = new Map<string, SubscriberEntry<T>[]>();
+  // Invariant: #active / #activeByTopic count the non-passive entries of
+  // #delivery / #byTopic.
+  #active = 0;
+  #activeByTopic = new Map<string, number>();
+  // Invariant: #inFlight holds the promises of async subscribers that have
+  // not settled yet.
+  #inFlight = new Set<Promise<unknown>>();
   #listeners = new Set<Listener<T>>();
   #nextId = 0;
   readonly #topicOf: ((message: T) => string) | undefined;
@@ -149,9 +166,7 @@ export class Publisher<T> {
       const entry = delivery[i];
       try {
         const result = entry.callback(message);
-        if (result instanceof Promise) {
-          result.catch((error) => this.#report(entry.id, entry.name, error));
-        }
+        if (result instanceof Promise) this.#track(entry, result);
       } catch (error) {
         this.#report(entry.id, entry.name, error);
       }
@@ -173,6 +188,68 @@ export class Publisher<T> {
     }
   }
 
+  #track(entry: SubscriberEntry<T>, result: Promise<void>): void {
+    const settled = result.then(
+      () => void this.#inFlight.delete(settled),
+      (error) => {
+        this.#inFlight.delete(settled);
+        this.#report(entry.id, entry.name, error);
+      },
+    );
+    this.#inFlight.add(settled);
+  }
+
+  /** How many async subscriber calls have not settled yet. */
+  get pendingDeliveries(): number {
+    return this.#inFlight.size;
+  }
+
+  /**
+   * Waits for the async subscriber calls in flight (and those they cause)
+   * to settle, for at most `timeout` ms, so that a subscriber that writes
+   * results loses none when its owner closes.
+   *
+   * @param timeout The longest wait in ms.
+   * @returns `true` when everything settled, `false` when the wait timed out.
+   *
+   * @example Waiting for an async subscriber
+   * ```ts
+   * import { Publisher } from "@switchyard/core/engine";
+   * import assert from "node:assert/strict";
+   *
+   * const publisher = new Publisher<number>();
+   * publisher.start();
+   * const written: number[] = [];
+   * publisher.subscribe(async (n) => {
+   *   await new Promise((r) => setTimeout(r, 5));
+   *   written.push(n);
+   * });
+   * publisher.publish(1);
+   * assert.equal(await publisher.drain(1_000), true);
+   * assert.deepEqual(written, [1]);
+   * publisher.shutdown();
+   * ```
+   */
+  async drain(timeout: number): Promise<boolean> {
+    if (this.#inFlight.size === 0) return true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), Math.max(0, timeout));
+    });
+    try {
+      while (this.#inFlight.size > 0) {
+        const done = await Promise.race([
+          Promise.all([...this.#inFlight]).then(() => true as const),
+          expired,
+        ]);
+        if (!done) return false;
+      }
+      return true;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   #report(id: string, name: string, error: unknown): void {
     log.warn("Subscriber {name} ({id}) threw: {error}", { name, id, error });
   }
@@ -185,7 +262,7 @@ export class Publisher<T> {
    * @returns `true` when publishing it is worth building the message.
    */
   hasSubscribers(topic: string): boolean {
-    return (this.#byTopic.get(topic) ?? this.#delivery).length > 0 || this.#listeners.size > 0;
+    return (this.#activeByTopic.get(topic) ?? this.#active) > 0 || this.#listeners.size > 0;
   }
 
   /**
@@ -215,7 +292,13 @@ export class Publisher<T> {
       );
     }
     const id = `sub-${this.#nextId++}`;
-    this.#subscribers.set(id, { id, name: name ?? id, callback, topics: topics ?? null });
+    this.#subscribers.set(id, {
+      id,
+      name: name ?? id,
+      callback,
+      topics: topics ?? null,
+      passive: options.passive === true,
+    });
     this.#rebuild();
     return id;
   }
@@ -228,6 +311,11 @@ export class Publisher<T> {
       [...topics].map((
         topic,
       ) => [topic, entries.filter((e) => e.topics === null || e.topics.includes(topic))]),
+    );
+    const active = (list: SubscriberEntry<T>[]) => list.filter((e) => !e.passive).length;
+    this.#active = active(this.#delivery);
+    this.#activeByTopic = new Map(
+      [...this.#byTopic].map(([topic, list]) => [topic, active(list)]),
     );
   }
 

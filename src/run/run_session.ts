@@ -136,9 +136,6 @@ export class RunSession {
   readonly #events: EventLogWriter | null = null;
   readonly #drainTimeout: number;
   readonly #observations: RunObservation[] = [];
-  // Invariant: holds the promises subscribers returned that have not
-  // settled; close() waits for them (bounded by #drainTimeout).
-  readonly #inFlight = new Set<Promise<unknown>>();
   // Invariant: holds every timer armed by request()/arm() that has neither
   // fired nor been cleared; close() clears them all.
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
@@ -230,14 +227,7 @@ export class RunSession {
    * @returns The subscription id.
    */
   subscribe(callback: Subscriber<RuntimeMessage>, name?: string): string {
-    return this.publisher.subscribe((message) => {
-      const result = callback(message);
-      if (!(result instanceof Promise)) return result;
-      this.#inFlight.add(result);
-      const done = () => void this.#inFlight.delete(result);
-      result.then(done, done);
-      return result;
-    }, name);
+    return this.publisher.subscribe(callback, name);
   }
 
   /**
@@ -369,19 +359,10 @@ export class RunSession {
 
   /** Waits for the subscribers' promises, at most the drain timeout. */
   async #drain(): Promise<void> {
-    if (this.#inFlight.size === 0) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), this.#drainTimeout);
+    if (await this.publisher.drain(this.#drainTimeout)) return;
+    log.warn("Closed run {runId} with subscriber work still pending after {ms} ms", {
+      runId: this.runId,
+      ms: this.#drainTimeout,
     });
-    const all = Promise.allSettled([...this.#inFlight]).then(() => true);
-    const done = await Promise.race([all, late]);
-    clearTimeout(timer);
-    if (!done) {
-      log.warn(
-        "Closed run {runId} with {count} subscriber promises still pending after {ms} ms",
-        { runId: this.runId, count: this.#inFlight.size, ms: this.#drainTimeout },
-      );
-    }
   }
 }

@@ -20,6 +20,8 @@ import { RunNotSavedError } from "./errors.ts";
 
 const log = logger("runner");
 
+/** How long shutdown waits for async subscriber work still in flight. */
+
 /**
  * Runs nodes and records every request they make. A runner may run several
  * times; each run is one more top-level request of {@linkcode Runner.info}.
@@ -32,9 +34,11 @@ const log = logger("runner");
  *
  * const square = node(async (x: number) => x * x, { name: "square" });
  * await using runner = new Runner({ timeout: 30_000 });
- * await runner.run(square, 3);
+ * const first = await runner.run(square, 3);
  * const info = await runner.run(square, 4);
- * assert.deepEqual(info.answer, [9, 16]);
+ * assert.equal(first.answer, 9);
+ * assert.equal(info.answer, 16);
+ * assert.deepEqual(runner.info.answer, [9, 16]);
  * ```
  */
 export class Runner {
@@ -115,7 +119,9 @@ export class Runner {
    *
    * @param startNode The node.
    * @param args Its arguments.
-   * @returns {@linkcode Runner.info}, once the node has returned.
+   * @returns The ExecutionInfo of this run alone (its `answer` is what the
+   *   node returned), once the node has returned; {@linkcode Runner.info}
+   *   keeps every run.
    * @throws {GlobalTimeoutError} If the run passes `config.timeout`.
    * @throws {RunNotSavedError} With `saveState`, if the run's record could
    *   not be written.
@@ -124,7 +130,7 @@ export class Runner {
   async run<A extends unknown[], R>(
     startNode: Node<A, R>,
     ...args: A
-  ): Promise<ExecutionInfo> {
+  ): Promise<ExecutionInfo<R>> {
     if (this.#shutdown) {
       throw new Error(
         `Cannot run node '${startNode?.name}' as the runner has shut down`,
@@ -165,7 +171,7 @@ export class Runner {
       });
     });
     if (failure) throw failure.error;
-    return this.#session.info;
+    return this.#session.info.runInfo<R>(requestId);
   }
 
   /**

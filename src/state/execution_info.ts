@@ -11,7 +11,9 @@ import {
   type RequestStatus,
 } from "./request_forest.ts";
 import { type Stamp, StampManager } from "./stamp.ts";
-import { safeStringify, toJsonSafe } from "../core/json_safe.ts";
+import { toJsonSafe } from "../core/json_safe.ts";
+import { STAMP_CREATED, STATUS_NAMES } from "./_rows.ts";
+import { serializeRuns } from "./_serialize.ts";
 
 /** A node version as drawn in a graph. */
 export interface Vertex {
@@ -94,13 +96,10 @@ export type ExecutionStatus = RequestStatus;
  * assert.equal(info.allStamps.length, 6);
  * ```
  */
-export class ExecutionInfo {
-  /** The requests of the run. */
-  readonly requestHeap: RequestForest;
-  /** The node instances of the run. */
-  readonly nodeHeap: NodeForest;
-  /** The stamp source of the run. */
-  readonly stamper: StampManager;
+export class ExecutionInfo<Answer = unknown> {
+  readonly #requests: RequestForest;
+  readonly #nodes: NodeForest;
+  readonly #stamper: StampManager;
 
   /**
    * Wraps existing forests; most callers want {@linkcode ExecutionInfo.createNew}.
@@ -114,9 +113,15 @@ export class ExecutionInfo {
     nodeHeap: NodeForest,
     stamper: StampManager,
   ) {
-    this.requestHeap = requestHeap;
-    this.nodeHeap = nodeHeap;
-    this.stamper = stamper;
+    this.#requests = requestHeap;
+    this.#nodes = nodeHeap;
+    this.#stamper = stamper;
+    // The runtime's stamps name their request only when read.
+    stamper.describeWith((kind, row) =>
+      `${kind === STAMP_CREATED ? "Created" : STATUS_NAMES[kind - STAMP_CREATED]} request ${
+        requestHeap.idOf(row)
+      }`
+    );
   }
 
   /**
@@ -125,16 +130,65 @@ export class ExecutionInfo {
    * @returns A new ExecutionInfo with empty forests.
    */
   static createNew(): ExecutionInfo {
-    return new ExecutionInfo(
-      new RequestForest(),
-      new NodeForest(),
-      new StampManager(),
-    );
+    const requests = new RequestForest();
+    return new ExecutionInfo(requests, new NodeForest(requests), new StampManager());
+  }
+
+  /** The requests of the run. */
+  get requestHeap(): RequestForest {
+    return this.#requests;
+  }
+
+  /** The node instances of the run. */
+  get nodeHeap(): NodeForest {
+    return this.#nodes;
+  }
+
+  /** The stamp source of the run. */
+  get stamper(): StampManager {
+    return this.#stamper;
   }
 
   /** The output of the run, or the list of outputs of several runs. */
-  get answer(): unknown {
-    return this.requestHeap.answer;
+  get answer(): Answer {
+    return this.requestHeap.answer as Answer;
+  }
+
+  /**
+   * One top-level run of this execution, as an ExecutionInfo of its own
+   * (its `answer` is that run's output). Nothing is copied while this
+   * execution holds that run only; once it holds others, the run's part is
+   * copied at the first read.
+   *
+   * @param requestId The run's top-level request id.
+   * @returns The run's ExecutionInfo.
+   * @throws {RangeError} If the id names no top-level request.
+   *
+   * @example One run of a runner used twice
+   * ```ts
+   * import { node, Runner } from "@switchyard/core";
+   * import assert from "node:assert/strict";
+   *
+   * const square = node(async (x: number) => x * x, { name: "square" });
+   * await using runner = new Runner();
+   * const first = await runner.run(square, 3);
+   * const second = await runner.run(square, 4);
+   * assert.equal(first.answer, 9);
+   * assert.equal(second.answer, 16);
+   * assert.equal(second.requestHeap.size, 1);
+   * assert.deepEqual(runner.info.answer, [9, 16]);
+   * ```
+   */
+  runInfo<R = unknown>(requestId: string): ExecutionInfo<R> {
+    const row = this.requestHeap.rowOf(requestId);
+    if (
+      row < 0 || this.requestHeap.parentRow(row) >= 0 || this.requestHeap.sourceIdOf(row) !== null
+    ) {
+      throw new RangeError(
+        `Cannot view a run as 'requestId' must name a top-level request: current value is '${requestId}'`,
+      );
+    }
+    return new RunInfo<R>(this, row);
   }
 
   /** Every stamp, in creation order. */
@@ -148,19 +202,19 @@ export class ExecutionInfo {
    * `"Completed"`.
    */
   get status(): ExecutionStatus {
-    const roots = this.requestHeap.insertionRequests;
-    if (roots.length === 0 || roots.some((r) => r.status === "Open")) {
-      return "Open";
-    }
-    if (roots.some((r) => r.status === "Failed")) return "Failed";
-    if (roots.some((r) => r.status === "Cancelled")) return "Cancelled";
+    const requests = this.requestHeap;
+    const statuses = requests.insertionRows.map((row) => requests.statusOf(row));
+    if (statuses.length === 0 || statuses.includes("Open")) return "Open";
+    if (statuses.includes("Failed")) return "Failed";
+    if (statuses.includes("Cancelled")) return "Cancelled";
     return "Completed";
   }
 
   /** The first top-level node's name (`""` before any run). */
   get name(): string {
-    const root = this.requestHeap.insertionRequests[0];
-    return root ? this.nodeHeap.get(root.sinkId)?.name ?? "" : "";
+    const row = this.requestHeap.insertionRows[0];
+    if (row === undefined) return "";
+    return this.nodeHeap.get(this.requestHeap.nodeIdOf(row))?.name ?? "";
   }
 
   /**
@@ -190,28 +244,37 @@ export class ExecutionInfo {
    */
   getInfo(requestIds: string | readonly string[]): ExecutionInfo {
     const ids = typeof requestIds === "string" ? [requestIds] : requestIds;
-    const requests = new RequestForest();
-    const nodes = new NodeForest();
-    const stamps: Stamp[] = [];
-    const queue: RequestRecord[] = ids.map((id) => {
-      const request = this.requestHeap.get(id);
-      if (!request) {
+    const roots = ids.map((id) => {
+      const row = this.requestHeap.rowOf(id);
+      if (row < 0) {
         throw new RangeError(
           `Cannot get info as 'requestIds' must name known requests: current value is '${id}'`,
         );
       }
-      return request;
+      return row;
     });
-    for (let i = 0; i < queue.length; i++) {
-      const request = queue[i];
-      if (requests.has(request.identifier)) continue;
-      for (const version of this.requestHeap.history(request.identifier)) {
-        requests.upsert(version);
-        stamps.push(version.stamp);
+    return this.subInfo(roots);
+  }
+
+  /**
+   * The sub-forest below some rows of the request forest.
+   *
+   * @param roots The rows.
+   * @returns A new ExecutionInfo holding only that part.
+   */
+  subInfo(roots: readonly number[]): ExecutionInfo {
+    const source = this.requestHeap;
+    const rows = subtreeRows(source, roots);
+    const requests = source.copyRows(rows);
+    const nodes = new NodeForest(requests);
+    const stamps: Stamp[] = [];
+    for (const row of rows) {
+      for (const version of source.versionsOf(row)) stamps.push(version.stamp);
+      const nodeId = source.nodeIdOf(row);
+      if (!this.nodeHeap.isDerived(nodeId)) {
+        const node = this.nodeHeap.get(nodeId);
+        if (node && !nodes.has(nodeId)) nodes.adopt(node);
       }
-      const node = this.nodeHeap.get(request.sinkId);
-      if (node && !nodes.has(node.identifier)) nodes.upsert(node);
-      queue.push(...this.requestHeap.children(request.sinkId));
     }
     const stamper = new StampManager();
     stamper.adopt(stamps.sort((a, b) => a.step - b.step));
@@ -251,7 +314,7 @@ export class ExecutionInfo {
    * ```
    */
   graphSerialization(): string {
-    return safeStringify(this.serializedRuns());
+    return serializeRuns(this);
   }
 
   /**
@@ -261,15 +324,16 @@ export class ExecutionInfo {
    * @returns One entry per top-level run.
    */
   serializedRuns(): SerializedRun[] {
-    return this.requestHeap.insertionRequests.map((root) => {
-      const sub = this.getInfo(root.identifier);
+    return this.requestHeap.insertionRows.map((rootRow) => {
+      const root = this.requestHeap.recordOf(rootRow);
+      const sub = this.subInfo([rootRow]);
       const { vertices, edges } = sub.toGraph();
       const steps = sub.allStamps;
       return toJsonSafe({
         name: this.nodeHeap.get(root.sinkId)?.name ?? "",
         runId: root.identifier,
         status: root.status,
-        startTime: this.requestHeap.history(root.identifier)[0].stamp.time,
+        startTime: this.requestHeap.createdStamp(rootRow).time,
         endTime: root.status === "Open" ? null : root.stamp.time,
         nodes: vertices,
         edges,
@@ -304,4 +368,66 @@ function toEdge(request: RequestRecord): Edge {
     },
     parent: request.parent ? toEdge(request.parent) : null,
   };
+}
+
+/**
+ * The rows below some rows (them included), breadth first, each once.
+ *
+ * @param requests The forest.
+ * @param roots The rows to start from.
+ * @returns The rows.
+ */
+export function subtreeRows(requests: RequestForest, roots: readonly number[]): number[] {
+  const seen = new Set<number>();
+  const rows: number[] = [];
+  const queue = [...roots];
+  for (let i = 0; i < queue.length; i++) {
+    const row = queue[i];
+    if (seen.has(row)) continue;
+    seen.add(row);
+    rows.push(row);
+    for (const child of requests.childRows(row)) queue.push(child);
+  }
+  return rows;
+}
+
+/**
+ * One top-level run of a larger execution: reads go to the execution while
+ * it holds that run only, else to a copy of the run's part, made once.
+ */
+class RunInfo<Answer> extends ExecutionInfo<Answer> {
+  readonly #source: ExecutionInfo;
+  readonly #root: number;
+  #copy: ExecutionInfo | null = null;
+
+  constructor(source: ExecutionInfo, root: number) {
+    super(source.requestHeap, source.nodeHeap, source.stamper);
+    this.#source = source;
+    this.#root = root;
+  }
+
+  #view(): ExecutionInfo {
+    if (this.#copy !== null) return this.#copy;
+    const requests = this.#source.requestHeap;
+    if (requests.insertionRows.length === 1 && requests.insertionRows[0] === this.#root) {
+      return this.#source;
+    }
+    return this.#copy = this.#source.subInfo([this.#root]);
+  }
+
+  override get requestHeap(): RequestForest {
+    return this.#view().requestHeap;
+  }
+
+  override get nodeHeap(): NodeForest {
+    return this.#view().nodeHeap;
+  }
+
+  override get stamper(): StampManager {
+    return this.#view().stamper;
+  }
+
+  override get answer(): Answer {
+    return this.#source.requestHeap.outputOf(this.#root) as Answer;
+  }
 }

@@ -16,6 +16,71 @@ export interface ForestRecord {
 }
 
 /**
+ * A version that would break a record's history: its `parent` is not the
+ * record's current version, it starts a second history for an identifier
+ * that has one, or it is stamped at a lower step than the version it
+ * follows.
+ *
+ * @example A stale version is refused
+ * ```ts
+ * import { Forest, ForestVersionError, StampManager, type ForestRecord } from "@switchyard/core/engine";
+ * import assert from "node:assert/strict";
+ *
+ * const stamper = new StampManager();
+ * const forest = new Forest<ForestRecord>();
+ * forest.upsert({ identifier: "n", stamp: stamper.createStamp("v1"), parent: null });
+ * assert.throws(
+ *   () => forest.upsert({ identifier: "n", stamp: stamper.createStamp("v2"), parent: null }),
+ *   ForestVersionError,
+ * );
+ * ```
+ */
+export class ForestVersionError extends Error {
+  /** Always `"ForestVersionError"`. */
+  override readonly name = "ForestVersionError";
+}
+
+/**
+ * Checks that `record` may follow `current` (the identifier's newest
+ * version, `undefined` for none) in a version chain.
+ *
+ * @param record The new version.
+ * @param current The current version.
+ * @throws {ForestVersionError} If it may not.
+ */
+export function checkVersion(record: ForestRecord, current: ForestRecord | undefined): void {
+  const parent = record.parent;
+  if (current === undefined) {
+    if (parent === null || parent === undefined) return;
+    throw new ForestVersionError(
+      `Cannot store a version of '${record.identifier}' as 'parent' must be null for a new record: current value is the version at step ${parent.stamp?.step}`,
+    );
+  }
+  if (parent === null || parent === undefined) {
+    throw new ForestVersionError(
+      `Cannot store a second root for '${record.identifier}' as 'parent' must be its current version (step ${current.stamp.step}): current value is null`,
+    );
+  }
+  if (!sameVersion(parent, current)) {
+    throw new ForestVersionError(
+      `Cannot store a version of '${record.identifier}' as 'parent' must be its current version (step ${current.stamp.step}): current value is the version at step ${parent.stamp?.step}`,
+    );
+  }
+  if (!(record.stamp?.step >= current.stamp.step)) {
+    throw new ForestVersionError(
+      `Cannot store a version of '${record.identifier}' as 'stamp.step' must be at least its parent's (${current.stamp.step}): current value is ${record.stamp?.step}`,
+    );
+  }
+}
+
+/** Versions are compared by identity, else by identifier and stamp. */
+function sameVersion(a: ForestRecord, b: ForestRecord): boolean {
+  return a === b ||
+    (a.identifier === b.identifier && a.stamp?.step === b.stamp.step &&
+      a.stamp?.time === b.stamp.time);
+}
+
+/**
  * Keeps immutable records, each update a new version linked to the one
  * before it, and can show the forest as it stood at an earlier step.
  *
@@ -46,8 +111,10 @@ export class Forest<T extends ForestRecord> {
   /**
    * Stores a record as the newest version of its identifier.
    *
-   * @param record The record; its `parent` should be the current version.
+   * @param record The record; its `parent` must be the current version
+   *   (`null` for a new record) and its step at least the parent's.
    * @throws {TypeError} If the record has no string identifier.
+   * @throws {ForestVersionError} If the version does not follow the current one.
    */
   upsert(record: T): void {
     if (typeof record?.identifier !== "string") {
@@ -57,6 +124,16 @@ export class Forest<T extends ForestRecord> {
         }`,
       );
     }
+    checkVersion(record, this.get(record.identifier));
+    this.store(record);
+  }
+
+  /**
+   * Puts a checked version in place as the newest of its identifier.
+   *
+   * @param record The version.
+   */
+  protected store(record: T): void {
     this.#heap.set(record.identifier, record);
   }
 
@@ -124,12 +201,27 @@ export class Forest<T extends ForestRecord> {
       );
     }
     const copy = this.empty();
-    for (const newest of this.#heap.values()) {
+    for (const newest of this.values()) {
       let version: T | null = newest;
       while (version && version.stamp.step > step) version = version.parent;
-      if (version) copy.upsert(version);
+      if (version) copy.adoptVersion(version);
     }
     return copy;
+  }
+
+  /**
+   * Stores a version as the newest of its identifier together with the
+   * versions before it (a copy of another forest's record).
+   *
+   * @param version The version; its `parent` chain comes along.
+   */
+  protected adoptVersion(version: T): void {
+    if (this.#heap.has(version.identifier)) {
+      throw new ForestVersionError(
+        `Cannot adopt '${version.identifier}' as 'identifier' must be new to the forest: current value is taken`,
+      );
+    }
+    this.#heap.set(version.identifier, version);
   }
 
   /**

@@ -3,8 +3,10 @@
  *
  * @module
  */
-import { Forest, type ForestRecord } from "./forest.ts";
+import { checkVersion, type ForestRecord, ForestVersionError } from "./forest.ts";
 import type { Stamp } from "./stamp.ts";
+import { RequestRows } from "./request_rows.ts";
+import { freshPrefix } from "./_rows.ts";
 
 /** Where a request stands. */
 export type RequestStatus = "Open" | "Completed" | "Failed" | "Cancelled";
@@ -50,8 +52,32 @@ export interface RequestRecord extends ForestRecord {
 }
 
 /**
- * The forest of requests of a run, indexed by caller so that children and
- * open tails are found without a scan of the whole forest.
+ * The numbers of a request with at most two versions (created, then maybe
+ * ended), for writers that read many rows without building records.
+ */
+export interface RowData {
+  /** Creation time. */
+  time0: number;
+  /** Creation step. */
+  step0: number;
+  /** End time (the creation time while open). */
+  time1: number;
+  /** End step (the creation step while open). */
+  step1: number;
+  /** The newest status. */
+  status: RequestStatus;
+  /** The call's arguments. */
+  input: readonly unknown[];
+  /** The newest output. */
+  output: unknown;
+}
+
+/**
+ * The forest of requests of a run. Requests are kept as rows of numbers
+ * (no object per request or per version); records, their version chains
+ * and their ids are built when read, as fresh objects, so reading never
+ * changes what is kept. Requests made by the runtime get ids built from a
+ * prefix and their row number; requests given an id keep it.
  *
  * @example Creating and closing a request
  * ```ts
@@ -66,39 +92,18 @@ export interface RequestRecord extends ForestRecord {
  * assert.deepEqual(requests.history("r1").map((r) => r.status), ["Open", "Completed"]);
  * ```
  */
-export class RequestForest extends Forest<RequestRecord> {
-  // Invariants: #bySource lists, per calling node, the ids of the requests it
-  // made in creation order; #insertions lists the top-level ids in order.
-  #bySource = new Map<string, string[]>();
-  #insertions: string[] = [];
-  // Invariant: #open counts the requests whose newest version is "Open".
-  #open = 0;
-
+export class RequestForest extends RequestRows {
   /**
-   * Stores a record as the newest version of its request, indexing new
-   * requests by caller.
+   * Makes an empty forest.
    *
-   * @param record The record.
+   * @param idPrefix What the ids of requests made with
+   *   {@linkcode RequestRows.open} start with; random by default.
    */
-  override upsert(record: RequestRecord): void {
-    this.#store(record, this.get(record.identifier));
+  constructor(idPrefix: string = freshPrefix()) {
+    super(idPrefix);
   }
 
-  /** Stores a version, given the version it replaces (if any). */
-  #store(record: RequestRecord, previous: RequestRecord | undefined): void {
-    if (previous === undefined) this.#index(record);
-    this.#open += (record.status === "Open" ? 1 : 0) - (previous?.status === "Open" ? 1 : 0);
-    super.upsert(record);
-  }
-
-  #index(record: RequestRecord): void {
-    if (record.sourceId === null) this.#insertions.push(record.identifier);
-    else {
-      const siblings = this.#bySource.get(record.sourceId);
-      if (siblings) siblings.push(record.identifier);
-      else this.#bySource.set(record.sourceId, [record.identifier]);
-    }
-  }
+  // ---- the Forest API ----
 
   /**
    * Records a new open request.
@@ -118,23 +123,12 @@ export class RequestForest extends Forest<RequestRecord> {
     input: readonly unknown[],
     stamp: Stamp,
   ): RequestRecord {
-    if (this.has(identifier)) {
-      throw new Error(
-        `Cannot create request '${identifier}' as it exists already`,
-      );
+    if (this.rowOf(identifier) >= 0) {
+      throw new Error(`Cannot create request '${identifier}' as it exists already`);
     }
-    const record: RequestRecord = {
-      identifier,
-      sourceId,
-      sinkId,
-      input,
-      output: undefined,
-      status: "Open",
-      stamp,
-      parent: null,
-    };
-    this.#store(record, undefined);
-    return record;
+    const row = this.createRow(identifier, sourceId, sinkId, input, stamp);
+    this.setFirstVersion(row, "Open", undefined);
+    return this.recordOf(row);
   }
 
   /**
@@ -147,6 +141,7 @@ export class RequestForest extends Forest<RequestRecord> {
    * @param attempts The attempts of a retried request, if any.
    * @returns The new version.
    * @throws {RangeError} If no request has that id.
+   * @throws {ForestVersionError} If `stamp` is at a lower step than the current version's.
    */
   update(
     identifier: string,
@@ -155,27 +150,150 @@ export class RequestForest extends Forest<RequestRecord> {
     stamp: Stamp,
     attempts?: readonly AttemptRecord[],
   ): RequestRecord {
-    const previous = this.get(identifier);
-    if (!previous) {
+    const row = this.rowOf(identifier);
+    if (row < 0) {
       throw new RangeError(
         `Cannot update request as 'identifier' must name a known request: current value is '${identifier}'`,
       );
     }
-    const record: RequestRecord = {
-      identifier,
-      sourceId: previous.sourceId,
-      sinkId: previous.sinkId,
-      input: previous.input,
-      output,
-      status,
-      stamp,
-      parent: previous,
-    };
-    if (attempts !== undefined) {
-      (record as { attempts?: readonly AttemptRecord[] }).attempts = Object.freeze([...attempts]);
+    this.pushRecorded(row, identifier, status, output, stamp, attempts);
+    return this.recordOf(row);
+  }
+
+  /**
+   * Stores a record as the newest version of its request: a new request
+   * when its `parent` is `null`, else a new version of the current one.
+   *
+   * @param record The record.
+   * @throws {ForestVersionError} If `parent` is not the current version, a
+   *   second root is given, the step goes back, or the caller, callee or
+   *   input differ from the current version's.
+   */
+  override upsert(record: RequestRecord): void {
+    if (typeof record?.identifier !== "string") {
+      throw new TypeError(
+        `Cannot store a record as 'identifier' must be a string: current value is ${
+          String(record?.identifier)
+        }`,
+      );
     }
-    this.#store(record, previous);
-    return record;
+    const row = this.rowOf(record.identifier);
+    const current = row < 0 ? undefined : this.recordOf(row);
+    checkVersion(record, current);
+    if (current === undefined) {
+      const created = this.createRow(
+        record.identifier,
+        record.sourceId,
+        record.sinkId,
+        record.input,
+        record.stamp,
+      );
+      this.setFirstVersion(created, record.status, record.output);
+      return;
+    }
+    if (
+      record.sourceId !== current.sourceId || record.sinkId !== current.sinkId ||
+      record.input !== current.input
+    ) {
+      throw new ForestVersionError(
+        `Cannot store a version of '${record.identifier}' as its 'sourceId', 'sinkId' and 'input' must be those of its current version`,
+      );
+    }
+    this.pushRecorded(
+      row,
+      record.identifier,
+      record.status,
+      record.output,
+      record.stamp,
+      record.attempts,
+    );
+  }
+
+  /**
+   * The newest version of a request.
+   *
+   * @param identifier The request's id.
+   * @returns A fresh record, or `undefined` when there is none.
+   */
+  override get(identifier: string): RequestRecord | undefined {
+    const row = this.rowOf(identifier);
+    return row < 0 ? undefined : this.recordOf(row);
+  }
+
+  /**
+   * Whether a request exists.
+   *
+   * @param identifier The request's id.
+   * @returns `true` when the forest holds it.
+   */
+  override has(identifier: string): boolean {
+    return this.rowOf(identifier) >= 0;
+  }
+
+  /** How many requests the forest holds. */
+  override get size(): number {
+    return this.rowCount;
+  }
+
+  /**
+   * The newest version of every request, in creation order.
+   *
+   * @returns An iterator over fresh records.
+   */
+  override *values(): IterableIterator<RequestRecord> {
+    for (let row = 0; row < this.rowCount; row++) yield this.recordOf(row);
+  }
+
+  /**
+   * Every version of one request, oldest first.
+   *
+   * @param identifier The request's id.
+   * @returns The versions; empty when the request is unknown.
+   */
+  override history(identifier: string): RequestRecord[] {
+    const row = this.rowOf(identifier);
+    return row < 0 ? [] : this.versionsOf(row);
+  }
+
+  /**
+   * The forest as it stood once the given step had happened.
+   *
+   * @param step The step to travel back to.
+   * @returns A new RequestForest.
+   * @throws {RangeError} If `step` is not a finite number.
+   */
+  override timeMachine(step: number): this {
+    if (!Number.isFinite(step)) {
+      throw new RangeError(
+        `Cannot travel back as 'step' must be a finite number: current value is ${step}`,
+      );
+    }
+    const rows: number[] = [];
+    for (let row = 0; row < this.rowCount; row++) rows.push(row);
+    return this.copyRows(rows, step) as this;
+  }
+
+  /**
+   * A new forest holding some rows (with the versions stamped at or before
+   * `maxStep`), their ids, callers and nodes unchanged.
+   *
+   * @param rows The rows, in the order to keep them.
+   * @param maxStep The last step to keep.
+   * @returns The new forest.
+   */
+  copyRows(rows: Iterable<number>, maxStep = Infinity): RequestForest {
+    const copy = new RequestForest(this.prefix);
+    this.copyRowsInto(copy, rows, maxStep);
+    return copy;
+  }
+
+  /**
+   * An empty forest whose runtime-made ids share this one's prefix.
+   *
+   * @returns The empty forest.
+   */
+  protected override empty(): this {
+    return new RequestForest(this.prefix) as this;
   }
 
   /**
@@ -185,13 +303,9 @@ export class RequestForest extends Forest<RequestRecord> {
    * @returns Their newest versions.
    */
   children(nodeId: string): RequestRecord[] {
-    const ids = this.#bySource.get(nodeId);
-    return ids ? ids.map((id) => this.get(id)!) : [];
-  }
-
-  /** How many requests are open. */
-  get openCount(): number {
-    return this.#open;
+    const row = this.rowOfNode(nodeId);
+    const rows = row >= 0 ? this.childRows(row) : this.rowsCalledBy(nodeId);
+    return rows.map((r) => this.recordOf(r));
   }
 
   /**
@@ -201,11 +315,10 @@ export class RequestForest extends Forest<RequestRecord> {
    */
   openTails(): RequestRecord[] {
     const tails: RequestRecord[] = [];
-    for (const request of this.values()) {
-      if (request.status !== "Open") continue;
-      const childIds = this.#bySource.get(request.sinkId) ?? [];
-      if (!childIds.some((child) => this.get(child)?.status === "Open")) {
-        tails.push(request);
+    for (let row = 0; row < this.rowCount; row++) {
+      if (this.statusOf(row) !== "Open") continue;
+      if (!this.childRows(row).some((child) => this.statusOf(child) === "Open")) {
+        tails.push(this.recordOf(row));
       }
     }
     return tails;
@@ -213,7 +326,7 @@ export class RequestForest extends Forest<RequestRecord> {
 
   /** The top-level requests, one per run, in order. */
   get insertionRequests(): RequestRecord[] {
-    return this.#insertions.map((id) => this.get(id)!);
+    return this.insertionRows.map((row) => this.recordOf(row));
   }
 
   /**
@@ -221,7 +334,7 @@ export class RequestForest extends Forest<RequestRecord> {
    * list of outputs when there were several runs (`undefined` when none).
    */
   get answer(): unknown {
-    const outputs = this.#insertions.map((id) => this.get(id)!.output);
+    const outputs = this.insertionRows.map((row) => this.outputOf(row));
     if (outputs.length === 0) return undefined;
     return outputs.length === 1 ? outputs[0] : outputs;
   }

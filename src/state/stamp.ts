@@ -23,8 +23,19 @@ export interface Stamp {
 }
 
 /**
+ * Builds the text of a stamp made with {@linkcode StampManager.mark}, when
+ * someone reads it.
+ */
+export type StampDescriber = (kind: number, ref: number) => string;
+
+const INITIAL = 256;
+
+/**
  * Hands out {@linkcode Stamp}s with increasing steps and keeps every stamp
- * it created, in creation order.
+ * it created, in creation order. Stamps are kept as numbers (time, step and,
+ * for the runtime's own stamps, what they refer to); their text is built
+ * when they are read, and every read returns fresh frozen objects, so a
+ * caller cannot change the record.
  *
  * @example Creating stamps
  * ```ts
@@ -36,13 +47,24 @@ export interface Stamp {
  * const second = stamper.createStamp("finished");
  * assert.equal(second.step, first.step + 1);
  * assert.equal(stamper.allStamps.length, 2);
+ * assert.ok(Object.isFrozen(stamper.allStamps[0]));
  * ```
  */
 export class StampManager {
   // Invariant: #step is the step the next createStamp() will use, and every
-  // stamp in #stamps has a step lower than it.
+  // stamp kept has a step lower than it.
   #step = 0;
-  #stamps: Stamp[] = [];
+  // Invariant: stamp i (i < #count) is (#time[i], #steps[i]) and its text is
+  // #texts[i] when that is a string, else #describe(#kind[i], #ref[i]).
+  #count = 0;
+  #time = new Float64Array(INITIAL);
+  #steps = new Float64Array(INITIAL);
+  #kind = new Uint8Array(INITIAL);
+  #ref = new Int32Array(INITIAL);
+  #texts: (string | undefined)[] = [];
+  #describe: StampDescriber = (kind, ref) => `stamp ${kind}:${ref}`;
+  /** The time of the stamp made last (ms since the epoch). */
+  lastTime = 0;
 
   /**
    * Creates a stamp at a new step.
@@ -51,13 +73,71 @@ export class StampManager {
    * @returns The new stamp, also kept in {@linkcode StampManager.allStamps}.
    */
   createStamp(message: string): Stamp {
-    const stamp: Stamp = {
-      time: now(),
-      step: this.#step++,
-      identifier: message,
-    };
-    this.#stamps.push(stamp);
-    return stamp;
+    const step = this.#step++;
+    const i = this.#push(now(), step, 0, 0);
+    this.#texts[i] = String(message);
+    return this.#at(i);
+  }
+
+  /**
+   * Creates a stamp at a new step whose text is built only when read, by the
+   * describer set with {@linkcode StampManager.describeWith}. The runtime's
+   * own stamps are made this way.
+   *
+   * @param kind What kind of event (passed to the describer).
+   * @param ref What it is about (passed to the describer).
+   * @returns The new stamp's step; its time is {@linkcode StampManager.lastTime}.
+   */
+  mark(kind: number, ref: number): number {
+    const step = this.#step++;
+    this.#push(now(), step, kind, ref);
+    return step;
+  }
+
+  /**
+   * Sets how the text of stamps made with {@linkcode StampManager.mark} is
+   * built.
+   *
+   * @param describe Builds a text from a stamp's kind and ref.
+   */
+  describeWith(describe: StampDescriber): void {
+    this.#describe = describe;
+  }
+
+  #push(time: number, step: number, kind: number, ref: number): number {
+    const i = this.#count;
+    if (i === this.#time.length) this.#grow();
+    this.#time[i] = time;
+    this.#steps[i] = step;
+    this.#kind[i] = kind;
+    this.#ref[i] = ref;
+    this.#count = i + 1;
+    this.lastTime = time;
+    return i;
+  }
+
+  #grow(): void {
+    const size = this.#time.length * 2;
+    const time = new Float64Array(size);
+    time.set(this.#time);
+    const steps = new Float64Array(size);
+    steps.set(this.#steps);
+    const kind = new Uint8Array(size);
+    kind.set(this.#kind);
+    const ref = new Int32Array(size);
+    ref.set(this.#ref);
+    this.#time = time;
+    this.#steps = steps;
+    this.#kind = kind;
+    this.#ref = ref;
+  }
+
+  #at(i: number): Stamp {
+    return Object.freeze({
+      time: this.#time[i],
+      step: this.#steps[i],
+      identifier: this.#texts[i] ?? this.#describe(this.#kind[i], this.#ref[i]),
+    });
   }
 
   /**
@@ -78,9 +158,9 @@ export class StampManager {
   stampCreator(): (message: string) => Stamp {
     const step = this.#step++;
     return (message: string): Stamp => {
-      const stamp: Stamp = { time: now(), step, identifier: message };
-      this.#stamps.push(stamp);
-      return stamp;
+      const i = this.#push(now(), step, 0, 0);
+      this.#texts[i] = String(message);
+      return this.#at(i);
     };
   }
 
@@ -89,9 +169,16 @@ export class StampManager {
     return this.#step;
   }
 
-  /** Every stamp created so far, in creation order (a copy). */
+  /** How many stamps were made. */
+  get size(): number {
+    return this.#count;
+  }
+
+  /** Every stamp created so far, in creation order (fresh frozen copies). */
   get allStamps(): Stamp[] {
-    return this.#stamps.slice();
+    const stamps = new Array<Stamp>(this.#count);
+    for (let i = 0; i < this.#count; i++) stamps[i] = this.#at(i);
+    return stamps;
   }
 
   /**
@@ -101,7 +188,8 @@ export class StampManager {
    */
   adopt(stamps: Iterable<Stamp>): void {
     for (const stamp of stamps) {
-      this.#stamps.push(stamp);
+      const i = this.#push(stamp.time, stamp.step, 0, 0);
+      this.#texts[i] = stamp.identifier;
       if (stamp.step >= this.#step) this.#step = stamp.step + 1;
     }
   }

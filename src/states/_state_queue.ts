@@ -14,6 +14,7 @@ import type { RunSession } from "../run/run_session.ts";
 import type { Stamp } from "../state/stamp.ts";
 import { StateFailedError } from "./errors.ts";
 import { Fifo } from "./_fifo.ts";
+import { observeStateQueue } from "../tracing/metrics.ts";
 import { LONG_RUNNING_MODE } from "./_modes.ts";
 import { type State, stateOutcomes } from "./state.ts";
 import { round } from "./_timing.ts";
@@ -55,6 +56,8 @@ export class StateQueue {
   readonly #session: RunSession;
   readonly #options: StateQueueOptions;
   readonly #queue: Fifo<State> = new Fifo();
+  // Removes the queue from the `switchyard.states.queued` gauge (once stopped).
+  readonly #unobserve: () => void = observeStateQueue(() => this.#queue.size);
   // Invariant: #active holds exactly the blocking states whose request was
   // created and has not settled, in start order (Map keeps insertion order);
   // the running non-blocking state, if any, is #current.
@@ -168,6 +171,7 @@ export class StateQueue {
   /** Stopping ended: `resultOf()` of what never ran rejects with `reason`. */
   markStopped(reason: unknown): void {
     this.#isStopped = true;
+    this.#unobserve();
     this.#stopped = reason;
     for (const [state, asked] of this.#asked) {
       this.#asked.delete(state);
