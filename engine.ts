@@ -103,3 +103,8 @@ export {
   requestInstruments,
   type WorkerPoolGauge,
 } from "./src/tracing/metrics.ts";
+export { type RemoteAttemptRecord, RemoteExecutionStrategy } from "./src/remote/remote_strategy.ts";
+export type { AttemptPlace } from "./src/remote/protocol.ts";
+export { RemoteWorker, type RemoteWorkerOptions } from "./src/remote/remote_worker.ts";
+export { decodeValue, encodeValue } from "./src/remote/codec.ts";
+export { RemoteUnavailableError, RunnerGoneError } from "./src/remote/errors.ts";

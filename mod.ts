@@ -49,10 +49,13 @@ export { call, callBatch, type CallBatchOptions } from "./src/nodes/call.ts";
 export { broadcast, currentSignal, getContext, putContext } from "./src/nodes/context.ts";
 export { Runner } from "./src/run/runner.ts";
 export { RunIdInUseError, RunNotSavedError } from "./src/run/errors.ts";
+export { currentAttempt } from "./src/remote/attempt.ts";
+export { RemoteUnavailableError, RunnerGoneError } from "./src/remote/errors.ts";
 export {
   type ExecutorConfig,
   type ExecutorConfigInput,
   parseExecutorConfig,
+  type RemoteConfig,
   type WorkerPoolConfig,
 } from "./src/execution/config.ts";
 export {

@@ -81,9 +81,14 @@ export async function main(args: string[]): Promise<void> {
  * run them too.
  *
  * @param root The folder to look at (default: the repository).
+ * @param analyser The node of the Analyse state (default
+ *   {@linkcode analyseFiles}; the fleet example gives one with a `queue`).
  * @returns Scan, Analyse, Aggregate and Report.
  */
-export function pipelineStates(root: string = REPOSITORY_ROOT): State[] {
+export function pipelineStates(
+  root: string = REPOSITORY_ROOT,
+  analyser: typeof analyseFiles = analyseFiles,
+): State[] {
   const resultOf = (state: State) => StateManager.instance().resultOf(state);
   const scanned = new Gate();
   let files: string[] = [];
@@ -94,7 +99,7 @@ export function pipelineStates(root: string = REPOSITORY_ROOT): State[] {
     return files.length;
   }, { args: [root] });
 
-  const analyse = new State("Analyse", analyseFiles, {
+  const analyse = new State("Analyse", analyser, {
     isBlocking: true, // runs in a worker; the queue moves on at once
     event: scanned, // ...but the state waits for the scan
     args: [root],

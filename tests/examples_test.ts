@@ -120,8 +120,9 @@ Deno.test("deno task run pipeline: a missing folder fails in one line, a bad opt
 });
 
 Deno.test("every example in examples/ is run by a test", async () => {
-  // Flow examples run in flow_examples_test.ts; the others above.
+  // Flow examples run in flow_examples_test.ts, fleet in remote_test.ts; the others above.
   const tested = new Set([
+    "fleet",
     "pipeline",
     "state_machine",
     "workers",

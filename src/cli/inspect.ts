@@ -106,6 +106,11 @@ function describeAttempt(attempt: AttemptRecord, color: boolean): string {
   let text = `attempt ${attempt.attempt} ${paint(MARKS[status] ?? "?", status, color)}  ${
     formatDuration(attempt.end - attempt.start)
   }`;
+  // Attempts made by a worker process (remote nodes) say where they ran.
+  const where = attempt as { host?: unknown; pid?: unknown };
+  if (typeof where.host === "string" && typeof where.pid === "number") {
+    text += `  on ${where.host}/${where.pid}`;
+  }
   if (status === "Failed") text += `  ${paint(describeValue(attempt.error, 120), status, color)}`;
   if (attempt.retryDelay !== undefined) {
     text += `  (retried after ${formatDuration(attempt.retryDelay)})`;

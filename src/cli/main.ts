@@ -29,6 +29,7 @@ import { serveViz } from "../viz/server.ts";
 import { formatRunList, formatRunTree } from "./inspect.ts";
 import type { CliOutput } from "./progress.ts";
 import { EXIT, InterruptedError, runModule } from "./run_command.ts";
+import { runWorkerCommand } from "../remote/worker_command.ts";
 import { VERSION } from "./version.ts";
 import { cliInvocation } from "./_invocation.ts";
 
@@ -92,6 +93,21 @@ function positiveInteger(name: string) {
     }
     return n;
   };
+}
+
+function permissionsArgument(value: string): unknown {
+  if (value === "inherit" || value === "none") return value;
+  try {
+    const parsed = JSON.parse(value);
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) return parsed;
+  } catch {
+    // Reported below.
+  }
+  throw new InvalidArgumentError(
+    `'--permissions' must be "inherit", "none" or a JSON object: current value is ${
+      JSON.stringify(value)
+    }`,
+  );
 }
 
 function portNumber(value: string): number {
@@ -311,6 +327,59 @@ export async function main(
       options.onVizListening?.(url);
       await (options.stopSignal ?? stopOnSignal());
       await server.shutdown();
+    });
+
+  program
+    .command("worker")
+    .description(
+      "Serve a queue of remote nodes: run each job in a local pool of Web Workers and report back to its runner.",
+    )
+    .requiredOption("--redis <url>", "the Redis server, e.g. redis://127.0.0.1:6379")
+    .requiredOption("--queue <name>", "the queue to serve (a node's 'queue' option)")
+    .option(
+      "--concurrency <n>",
+      "jobs at once (default: the number of CPUs)",
+      positiveInteger("--concurrency"),
+    )
+    .option(
+      "--permissions <json>",
+      'Deno permissions of node code: "inherit", "none" or a JSON object',
+      permissionsArgument,
+    )
+    .option(
+      "--module <url...>",
+      "modules jobs may name (paths or URLs; one ending in / allows a folder); default: the working directory",
+    )
+    .option("--prefix <prefix>", "the key prefix, as in the runners' remote.prefix", "switchyard")
+    .option(
+      "--lock-duration <ms>",
+      "how long a job's lock lasts without renewal: a dead worker's job moves on after about this long",
+      positiveInteger("--lock-duration"),
+    )
+    .option(
+      "--stalled-interval <ms>",
+      "how often to look for jobs whose worker died",
+      positiveInteger("--stalled-interval"),
+    )
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 stopped by SIGINT/SIGTERM after running jobs finished, 2 bad options or Redis unreachable.\nExample: switchyard worker --redis redis://127.0.0.1:6379 --queue analyse --concurrency 4",
+    )
+    .action(async (opts) => {
+      code = await runWorkerCommand(
+        {
+          redis: opts.redis,
+          queue: opts.queue,
+          prefix: opts.prefix,
+          concurrency: opts.concurrency,
+          permissions: opts.permissions,
+          modules: opts.module,
+          lockDuration: opts.lockDuration,
+          stalledInterval: opts.stalledInterval,
+        },
+        output,
+        options.stopSignal ?? stopOnSignal(),
+      );
     });
 
   if (args.length === 0) {

@@ -6,9 +6,14 @@
 import { z } from "npm:zod@^4.1.0";
 import { describeValue } from "./describe.ts";
 import { describeIssues } from "./validation.ts";
+import { describeValue } from "./describe.ts";
 
-/** Where a node runs: on the event loop or in a Web Worker. */
-export type ExecutionConfigurations = "async" | "worker";
+/**
+ * Where a node runs: on the event loop, in a Web Worker, or on a worker
+ * process reached through a job queue (which falls back to a local Web
+ * Worker when the runner has no `remote` configuration).
+ */
+export type ExecutionConfigurations = "async" | "worker" | "remote";
 
 /**
  * Deno permissions for worker code: `"inherit"`, `"none"`, or an object of
@@ -82,7 +87,21 @@ export interface NodeOptions {
    * @default 512
    */
   heapLimit?: number;
+  /**
+   * Worker nodes defined with a module URL: the name of the job queue that
+   * `switchyard worker --queue <name>` processes serve. With `remote` in the
+   * runner's configuration each call becomes a job on that queue (its
+   * `retries` become the job's attempts); without it the node runs in the
+   * local worker pool, so the same code runs on one machine and on a fleet.
+   * Letters, digits, `_`, `-` and `.` only.
+   *
+   * @default undefined (the node never leaves the runner's process)
+   */
+  queue?: string;
 }
+
+/** What a queue name may hold: BullMQ keys forbid `:` and blanks. */
+export const QUEUE_NAME_PATTERN: RegExp = /^[A-Za-z0-9_.-]{1,100}$/;
 
 const NODE_BRAND: unique symbol = Symbol.for("switchyard.node") as never;
 
@@ -102,6 +121,10 @@ const optionsSchema = z.object({
   ])
     .optional(),
   transfer: z.boolean().optional(),
+  queue: z.string().regex(
+    QUEUE_NAME_PATTERN,
+    "1 to 100 letters, digits, '_', '-' or '.'",
+  ).optional(),
   isolation: z.enum(["worker", "process"]).optional(),
   heapLimit: z.number().int().min(16, "an integer >= 16 (MB)").optional(),
 }).strict().refine(
@@ -145,7 +168,7 @@ export class Node<A extends unknown[] = unknown[], R = unknown> {
     this.fn = fn;
     this.name = options.name ?? fn.name;
     this.options = options;
-    this.mode = options.worker ? "worker" : "async";
+    this.mode = options.queue !== undefined ? "remote" : options.worker ? "worker" : "async";
     this.moduleUrl = typeof options.worker === "string" || options.worker instanceof URL
       ? String(options.worker)
       : null;
@@ -237,6 +260,18 @@ export function node<A extends unknown[], R>(
     throw new TypeError(
       `Cannot create ${name ? `node '${name}'` : "a node"} as ${
         describeIssues(parsed.error, options)
+      }`,
+    );
+  }
+  if (
+    options.queue !== undefined && typeof options.worker !== "string" &&
+    !(options.worker instanceof URL)
+  ) {
+    throw new TypeError(
+      `Cannot create node '${
+        options.name ?? fn.name
+      }' as 'worker' must be a module URL (usually import.meta.url) for a node with a 'queue': current value is ${
+        describeValue(options.worker, 60)
       }`,
     );
   }

@@ -20,6 +20,32 @@ export interface WorkerPoolConfig {
   gracePeriod?: number;
 }
 
+/** Where the `"remote"` execution strategy sends nodes that have a `queue`. */
+export interface RemoteConfig {
+  /** The Redis server BullMQ keeps its queues in, e.g. `redis://127.0.0.1:6379`. */
+  redis: string;
+  /**
+   * The key prefix of every queue (BullMQ's `prefix`); runners and worker
+   * processes must agree on it.
+   *
+   * @default "switchyard"
+   */
+  prefix?: string;
+  /**
+   * The first delay before a failed attempt is retried, doubled at each
+   * further attempt (ms); a node's own `retryDelay` wins.
+   *
+   * @default 1000
+   */
+  backoff?: number;
+  /**
+   * How long the first connection to Redis may take before the run fails (ms).
+   *
+   * @default 5000
+   */
+  connectTimeout?: number;
+}
+
 /** The validated configuration of a runner. */
 export interface ExecutorConfig {
   /**
@@ -80,6 +106,12 @@ export interface ExecutorConfig {
    */
   workers: WorkerPoolConfig;
   /**
+   * Send nodes that have a `queue` to worker processes over BullMQ on Redis.
+   *
+   * @default undefined (such nodes run in the local worker pool)
+   */
+  remote: RemoteConfig | undefined;
+  /**
    * Record a span per request and the request metrics when an
    * OpenTelemetry tracer or meter provider is registered (Deno's built-in
    * one with `OTEL_DENO=true`, or an SDK's); `false` turns them off even
@@ -117,8 +149,27 @@ const schema = z.object({
     permissions: permissionsSchema.optional(),
     gracePeriod: z.number().nonnegative().finite().optional(),
   }).strict().default({}),
+  remote: z.object({
+    redis: z.string().refine(isRedisUrl, "a redis:// or rediss:// URL"),
+    prefix: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "1 to 64 letters, digits, '_', '-' or '.'")
+      .optional(),
+    backoff: z.number().nonnegative().finite().optional(),
+    connectTimeout: z.number().positive().finite().optional(),
+  }).strict().optional(),
   tracing: z.boolean().default(true),
 }).strict();
+
+/**
+ * Whether a string is a Redis URL a client can connect to.
+ *
+ * @param value The string.
+ * @returns `true` for `redis://` and `rediss://` URLs with a host.
+ */
+function isRedisUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === "redis:" || url.protocol === "rediss:") && url.hostname !== "";
+}
 
 /**
  * Validates a runner configuration and fills in the defaults.
@@ -156,6 +207,7 @@ export function parseExecutorConfig(
     saveState: value.saveState,
     stateDir: value.stateDir,
     workers: { ...value.workers } as WorkerPoolConfig,
+    remote: value.remote ? { ...value.remote } : undefined,
     tracing: value.tracing,
   };
 }

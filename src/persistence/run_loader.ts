@@ -15,6 +15,7 @@ import {
   rebuildExecution,
 } from "./event_log_reader.ts";
 import { runsDir, type RunSnapshot, snapshotOf } from "./run_store.ts";
+import { runFilesKey, savedRunIds } from "./run_files.ts";
 import { snapshotProblem } from "./_snapshot_shape.ts";
 import { isRunId, RUN_ID_RULE } from "../core/run_id.ts";
 
@@ -136,7 +137,7 @@ export async function resolveRun(
     );
   }
   const dir = runsDir(stateDir);
-  const ids = await runIds(dir);
+  const ids = await savedRunIds(dir);
   if (ids.has(ref)) return { dir, runId: ref };
   const matches = [...ids].filter((id) => id.startsWith(ref));
   if (matches.length === 1) return { dir, runId: matches[0] };
@@ -387,12 +388,12 @@ export async function listRuns(
 ): Promise<RunSummary[]> {
   const dir = runsDir(stateDir);
   const summaries: RunSummary[] = [];
-  const ids = await runIds(dir);
+  const ids = await savedRunIds(dir);
   for (const id of options.cache?.keys() ?? []) {
     if (!ids.has(id)) options.cache!.delete(id);
   }
   for (const runId of ids) {
-    const key = options.cache ? await filesKey(dir, runId) : "";
+    const key = options.cache ? await runFilesKey(dir, runId) : "";
     const cached = options.cache?.get(runId);
     if (cached && cached.key === key) {
       summaries.push(cached.summary);
@@ -422,20 +423,6 @@ export async function listRuns(
   return summaries.sort((a, b) =>
     (b.startTime ?? 0) - (a.startTime ?? 0) || a.runId.localeCompare(b.runId)
   );
-}
-
-async function filesKey(dir: string, runId: string): Promise<string> {
-  const parts = await Promise.all(
-    [`${runId}.json`, `${runId}.events.jsonl`].map(async (name) => {
-      try {
-        const info = await Deno.stat(join(dir, name));
-        return `${info.size}@${info.mtime?.getTime() ?? 0}`;
-      } catch {
-        return "-";
-      }
-    }),
-  );
-  return parts.join("|");
 }
 
 /**
@@ -480,20 +467,6 @@ export function summarize(run: LoadedRun): RunSummary {
     live: run.live,
     source: run.source,
   };
-}
-
-async function runIds(dir: string): Promise<Set<string>> {
-  const ids = new Set<string>();
-  try {
-    for await (const entry of Deno.readDir(dir)) {
-      if (!entry.isFile) continue;
-      const match = /^(.+?)(\.events\.jsonl|\.json)$/.exec(entry.name);
-      if (match && isRunId(match[1])) ids.add(match[1]);
-    }
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  return ids;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -10,6 +10,8 @@
 import { describeValue } from "../core/describe.ts";
 import type { ExecutorConfig } from "../execution/config.ts";
 import { defaultStrategies } from "../execution/strategies.ts";
+// Registers the "remote" mode's strategy (BullMQ loads only when used).
+import "../remote/remote_strategy.ts";
 import type { TaskExecutionStrategy } from "../execution/strategy.ts";
 import type { ExecutionInfo } from "../state/execution_info.ts";
 import type { RTPublisher } from "../pubsub/publisher.ts";
@@ -132,7 +134,7 @@ export function registerRunObserver(observer: RunObserver): () => void {
  * import assert from "node:assert/strict";
  *
  * const strategies = strategiesFor(parseExecutorConfig());
- * assert.deepEqual(Object.keys(strategies).sort(), ["async", "worker"]);
+ * assert.deepEqual(Object.keys(strategies).sort(), ["async", "remote", "worker"]);
  * await Promise.all(Object.values(strategies).map((s) => s.shutdown()));
  * ```
  */

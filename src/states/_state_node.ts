@@ -25,7 +25,7 @@ export function resolveNode(
   // deno-lint-ignore no-explicit-any
 ): Node<any, any> {
   if (isNode(fn)) {
-    if (blocking && fn.mode !== "worker") {
+    if (blocking && fn.mode === "async") {
       throw new TypeError(
         `Cannot create state '${name}' as 'fn' must run in a worker for a blocking state: current value is async node '${fn.name}' (make it with node(fn, { worker: true }) or { worker: import.meta.url })`,
       );

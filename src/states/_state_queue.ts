@@ -302,7 +302,12 @@ export class StateQueue {
       // worker node (in the pool, or on a dedicated worker for a long-running
       // state), or to a node of another name than the state's.
       const workId = workRequestId = crypto.randomUUID();
-      const mode = !state.isBlocking ? undefined : state.longRunning ? LONG_RUNNING_MODE : "worker";
+      // A node with a queue keeps its own mode: a worker process, or the pool without `remote`.
+      const mode = !state.isBlocking || state.node.mode === "remote"
+        ? undefined
+        : state.longRunning
+        ? LONG_RUNNING_MODE
+        : "worker";
       node = new Node((...workArgs: unknown[]) =>
         rt.callNodes({
           parentNodeId: scopeStorage.getStore()!.nodeId,

@@ -5,40 +5,12 @@
  *
  * @module
  */
-import { join } from "node:path";
-import { isRunId, type RunSummary } from "../persistence/run_loader.ts";
+import type { RunSummary } from "../persistence/run_loader.ts";
+import { runFilesKey, savedRunIds } from "../persistence/run_files.ts";
 import type { RunIndexCache } from "./_index_cache.ts";
 
 /** Summaries kept between listings, keyed by run id. */
 export type SummaryCache = Map<string, { key: string; summary: RunSummary }>;
-
-async function runIds(dir: string): Promise<Set<string>> {
-  const ids = new Set<string>();
-  try {
-    for await (const entry of Deno.readDir(dir)) {
-      if (!entry.isFile) continue;
-      const match = /^(.+?)(\.events\.jsonl|\.json)$/.exec(entry.name);
-      if (match && isRunId(match[1])) ids.add(match[1]);
-    }
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  return ids;
-}
-
-async function filesKey(dir: string, runId: string): Promise<string> {
-  const parts = await Promise.all(
-    [`${runId}.json`, `${runId}.events.jsonl`].map(async (name) => {
-      try {
-        const info = await Deno.stat(join(dir, name));
-        return `${info.size}@${info.mtime?.getTime() ?? 0}`;
-      } catch {
-        return "-";
-      }
-    }),
-  );
-  return parts.join("|");
-}
 
 /**
  * Lists the runs of a runs folder, newest first. A run that cannot be read
@@ -54,11 +26,11 @@ export async function listSummaries(
   indexes: RunIndexCache,
   cache: SummaryCache,
 ): Promise<RunSummary[]> {
-  const ids = await runIds(dir);
+  const ids = await savedRunIds(dir);
   for (const id of cache.keys()) if (!ids.has(id)) cache.delete(id);
   const summaries: RunSummary[] = [];
   for (const runId of ids) {
-    const key = await filesKey(dir, runId);
+    const key = await runFilesKey(dir, runId);
     const cached = cache.get(runId);
     if (cached && cached.key === key) {
       summaries.push(cached.summary);

@@ -1,0 +1,50 @@
+/**
+ * The files of saved runs in a runs folder: which run ids have files, and a
+ * key that changes whenever a run's files do (for caches of summaries).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { isRunId } from "../core/run_id.ts";
+
+/**
+ * The ids of the runs that have a snapshot or an event log in a runs folder.
+ *
+ * @param dir The runs folder; a missing folder has no runs.
+ * @returns The run ids (file names that are not run ids are passed over).
+ */
+export async function savedRunIds(dir: string): Promise<Set<string>> {
+  const ids = new Set<string>();
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (!entry.isFile) continue;
+      const match = /^(.+?)(\.events\.jsonl|\.json)$/.exec(entry.name);
+      if (match && isRunId(match[1])) ids.add(match[1]);
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return ids;
+}
+
+/**
+ * A key of a run's files (sizes and modification times of its snapshot and
+ * event log): equal keys mean the files did not change in between.
+ *
+ * @param dir The runs folder.
+ * @param runId The run.
+ * @returns The key.
+ */
+export async function runFilesKey(dir: string, runId: string): Promise<string> {
+  const parts = await Promise.all(
+    [`${runId}.json`, `${runId}.events.jsonl`].map(async (name) => {
+      try {
+        const info = await Deno.stat(join(dir, name));
+        return `${info.size}@${info.mtime?.getTime() ?? 0}`;
+      } catch {
+        return "-";
+      }
+    }),
+  );
+  return parts.join("|");
+}

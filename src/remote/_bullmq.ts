@@ -1,0 +1,52 @@
+/**
+ * BullMQ and its Redis client, loaded only when a remote strategy or a
+ * worker process actually connects (so runners without `remote` never load
+ * them).
+ *
+ * @module
+ */
+import { Redis } from "npm:ioredis@^5.4.0";
+export { Job, Queue, UnrecoverableError, Worker } from "npm:bullmq@^6.7.0";
+export { Redis };
+
+/**
+ * A client as BullMQ wants it: commands wait through reconnections instead
+ * of failing after a few retries. One per Queue, Worker and subscriber.
+ *
+ * @param url The server.
+ * @param pipelined Send the commands of one event-loop turn in one write
+ *   (each socket write costs more than a small command; never for a
+ *   client that blocks, like a Worker's).
+ * @returns The client.
+ */
+export function client(url: string, pipelined = false): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, enableAutoPipelining: pipelined });
+}
+
+/**
+ * Connects once, without retrying, and pings: a Redis server that cannot be
+ * reached fails here, fast, instead of making every later command wait.
+ *
+ * @param url The server.
+ * @param timeout How long the connection may take (ms).
+ * @throws {Error} The connection's error.
+ */
+export async function probe(url: string, timeout: number): Promise<void> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeout,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  let lastError: unknown;
+  redis.on("error", (error) => lastError = error);
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    throw lastError ?? error;
+  } finally {
+    redis.disconnect();
+  }
+}

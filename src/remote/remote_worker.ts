@@ -1,0 +1,431 @@
+/**
+ * The worker process side of remote execution: takes jobs from one BullMQ
+ * queue and runs each in a local pool of Web Workers, so this process's
+ * event loop stays free to renew the jobs' locks.
+ *
+ * @module
+ */
+import { hostname } from "node:os";
+import { pathToFileURL } from "node:url";
+import { isNode, Node } from "../core/node.ts";
+import { logger } from "../core/logging.ts";
+import { describeIssues } from "../core/validation.ts";
+import { NodeTimeoutError } from "../core/errors.ts";
+import { WorkerExecutionStrategy } from "../execution/worker_strategy.ts";
+import { WorkerTaskError } from "../execution/worker_error.ts";
+import { decodeError, decodeValue, encodeArgs, encodeError, encodeValue } from "./codec.ts";
+import { RemoteUnavailableError, RunnerGoneError } from "./errors.ts";
+import {
+  ALIVE_REFRESH_MS,
+  ALIVE_TTL_MS,
+  type AttemptPlace,
+  type CancelNotice,
+  jobDataSchema,
+  type RemoteJobData,
+  RemoteKeys,
+  START_NOTICE_MS,
+  type ToRunner,
+  type ToWorker,
+} from "./protocol.ts";
+import { LoadError, RemoteJobTask, type TaskOwner } from "./_job_task.ts";
+import { optionsSchema, type RemoteWorkerOptions } from "./worker_options.ts";
+
+export type { RemoteWorkerOptions };
+
+const log = logger("remote");
+
+/**
+ * Jobs younger than this skip the check that their runner is alive (ms):
+ * its liveness key outlives it by that long anyway (a runner that shut
+ * down cleanly is the exception, and the watch during the job sees it).
+ */
+const FRESH_MS = ALIVE_TTL_MS;
+
+type Lib = typeof import("./_bullmq.ts");
+type Redis = InstanceType<Lib["Redis"]>;
+type BullWorker = InstanceType<Lib["Worker"]>;
+type BullJob = InstanceType<Lib["Job"]>;
+
+/**
+ * Serves one queue: each job's node is imported from its module (only
+ * modules the allow-list names), run in a Web Worker of a local pool, and
+ * its value or structured error (name, message, stack, cause) goes back
+ * to the runner that sent it. `call()` in the node becomes a tracked
+ * request on that runner; its `currentSignal()` fires when the runner
+ * cancels the request, when the call's deadline passes, and when the
+ * runner is gone.
+ *
+ * @example Serving a queue until told to stop
+ * ```ts ignore
+ * import { RemoteWorker } from "@switchyard/core/engine";
+ *
+ * const worker = new RemoteWorker({ redis: "redis://127.0.0.1:6379", queue: "analyse" });
+ * await worker.start();
+ * // … later
+ * await worker.close();
+ * ```
+ */
+export class RemoteWorker {
+  /** This worker's id. */
+  readonly id: string = crypto.randomUUID();
+  readonly #options: RemoteWorkerOptions;
+  readonly #keys: RemoteKeys;
+  readonly #allowed: string[];
+  readonly #pool: WorkerExecutionStrategy;
+  readonly #host = hostname();
+  // Invariant: #running has a controller for every job being processed,
+  // by request id; #calls every call awaiting its runner's reply.
+  readonly #running = new Map<string, AbortController>();
+  readonly #calls = new Map<number, PromiseWithResolvers<unknown>>();
+  readonly #modules = new Map<string, Promise<Record<string, unknown>>>();
+  #nextCall = 0;
+  readonly #owner: TaskOwner = { call: (task, target, args) => this.#call(task, target, args) };
+  #lib: Lib | null = null;
+  #worker: BullWorker | null = null;
+  #commands: Redis | null = null;
+  #clients: Redis[] = [];
+  #closing: Promise<void> | null = null;
+  /** Jobs finished (completed or failed) by this worker. */
+  processed = 0;
+
+  /**
+   * Makes a RemoteWorker; nothing connects before {@linkcode RemoteWorker.start}.
+   *
+   * @param options Redis URL, queue, concurrency, permissions, allowed modules, lock settings.
+   * @throws {TypeError} Naming the option and its value when one is invalid.
+   */
+  constructor(options: RemoteWorkerOptions) {
+    const parsed = optionsSchema.safeParse(options);
+    if (!parsed.success) {
+      throw new TypeError(`Cannot start a worker as ${describeIssues(parsed.error, options)}`);
+    }
+    this.#options = options;
+    this.#keys = new RemoteKeys(options.prefix ?? "switchyard");
+    const base = pathToFileURL(Deno.cwd() + "/").href;
+    this.#allowed = (options.modules ?? [base]).map((m) =>
+      URL.canParse(m) && /^[a-z][a-z0-9+.-]+:/i.test(m) && !/^[a-z]:[\\/]/i.test(m)
+        ? m
+        : new URL(m, base).href
+    );
+    this.#pool = new WorkerExecutionStrategy({
+      size: options.concurrency ?? navigator.hardwareConcurrency ?? 1,
+      permissions: options.permissions,
+    });
+  }
+
+  /** Where this worker runs: host and process id. */
+  get place(): { host: string; pid: number } {
+    return { host: this.#host, pid: Deno.pid };
+  }
+
+  /**
+   * Connects and starts taking jobs.
+   *
+   * @throws {RemoteUnavailableError} If Redis cannot be reached.
+   */
+  async start(): Promise<void> {
+    const lib = this.#lib = await import("./_bullmq.ts");
+    const { redis, queue } = this.#options;
+    try {
+      await lib.probe(redis, this.#options.connectTimeout ?? 5000);
+    } catch (error) {
+      throw new RemoteUnavailableError(
+        redis,
+        `the server cannot be reached (${(error as Error)?.message})`,
+        { cause: error },
+      );
+    }
+    const commands = this.#commands = this.#client(lib, "commands");
+    const subscriber = this.#client(lib, "subscriber");
+    let readyOnce = false;
+    subscriber.on("ready", () => {
+      // Replies published while the connection was down are lost.
+      if (readyOnce) this.#failCalls("the connection to Redis was lost while waiting");
+      readyOnce = true;
+    });
+    subscriber.on("message", (channel: string, raw: string) => this.#onMessage(channel, raw));
+    await subscriber.subscribe(this.#keys.cancelChannel, this.#keys.workerChannel(this.id));
+    await commands.ping();
+    const worker = this.#worker = new lib.Worker(queue, (job) => this.#process(job), {
+      connection: this.#client(lib, "worker"),
+      prefix: this.#keys.prefix,
+      concurrency: this.#options.concurrency ?? navigator.hardwareConcurrency ?? 1,
+      lockDuration: this.#options.lockDuration ?? 30_000,
+      stalledInterval: this.#options.stalledInterval ?? 30_000,
+      maxStalledCount: this.#options.maxStalledCount ?? 5,
+    });
+    worker.on(
+      "error",
+      (error: Error) =>
+        log.warn("Worker of queue {queue} hit an error: {error}", { queue, error: error.message }),
+    );
+    await worker.waitUntilReady();
+  }
+
+  #client(lib: Lib, what: string, pipelined = false): Redis {
+    const redis = lib.client(this.#options.redis, pipelined);
+    this.#clients.push(redis);
+    let reported = false;
+    redis.on("error", (error: Error) => {
+      if (!reported) {
+        log.warn("Redis {what} connection failed: {error}", { what, error: error.message });
+      }
+      reported = true;
+    });
+    redis.on("ready", () => reported = false);
+    return redis;
+  }
+
+  async #process(job: BullJob): Promise<string> {
+    const parsed = jobDataSchema.safeParse(job.data);
+    if (!parsed.success) {
+      throw new this.#lib!.UnrecoverableError(
+        `Cannot run job ${job.id} of queue '${this.#options.queue}' as its data is not a Switchyard job: ${
+          describeIssues(parsed.error, job.data)
+        }`,
+      );
+    }
+    const data = parsed.data;
+    const commands = this.#commands!;
+    const place: AttemptPlace = {
+      attempt: Math.max(1, job.attemptsStarted ?? job.attemptsMade + 1),
+      host: this.#host,
+      pid: Deno.pid,
+      worker: this.id,
+      start: Date.now(),
+    };
+    const alive = this.#keys.runnerAlive(data.runnerId);
+    // A job added moments ago had a live runner then; an older one (left in
+    // the queue, or redelivered) is checked first. Either way the watch
+    // below stops the job if the runner goes.
+    const fresh = Date.now() - job.timestamp < FRESH_MS;
+    const channel = this.#keys.runnerChannel(data.runnerId);
+    // Notices are not awaited: one connection keeps them in order (start
+    // before done), and the job's own outcome stays in BullMQ either way.
+    const send = (message: ToRunner) => {
+      commands.publish(channel, JSON.stringify(message)).catch((error: Error) =>
+        log.warn("Could not tell runner {runner} about {id}: {error}", {
+          runner: data.runnerId,
+          id: data.requestId,
+          error: error.message,
+        })
+      );
+    };
+    let started = false;
+    const startNotice = () => {
+      started = true;
+      send({ t: "start", id: data.requestId, ...place });
+    };
+    const gone = fresh ? null : commands.exists(alive).then((n: number) => n === 0);
+    // An attempt says it started only if it lasts; a quick one says it all
+    // in its outcome notice (one publish instead of two).
+    const timers = [setTimeout(startNotice, START_NOTICE_MS)];
+    if (gone && await gone) {
+      clearTimeout(timers[0]);
+      throw new this.#lib!.UnrecoverableError(
+        new RunnerGoneError(data.runnerId, data.name).message,
+      );
+    }
+
+    const controller = new AbortController();
+    this.#running.set(data.requestId, controller);
+    if (data.deadline !== null) {
+      timers.push(setTimeout(() => {
+        const timeout = Math.max(0, data.deadline! - Date.now());
+        controller.abort(new NodeTimeoutError(data.name, timeout));
+      }, Math.max(0, data.deadline - Date.now())));
+    }
+    const watch = setInterval(async () => {
+      if (await commands.exists(alive).catch(() => 1) === 0) {
+        controller.abort(new RunnerGoneError(data.runnerId, data.name));
+      }
+    }, ALIVE_REFRESH_MS);
+    try {
+      const node = await this.#load(data);
+      const args = decodeValue(data.args);
+      if (!Array.isArray(args)) {
+        throw new LoadError("Cannot run a job as its arguments are not a list");
+      }
+      const task = new RemoteJobTask(
+        data,
+        node,
+        args,
+        controller.signal,
+        this.#owner,
+        place.attempt,
+      );
+      const value = await this.#pool.execute(task);
+      let v: string;
+      try {
+        v = encodeValue(value);
+      } catch (error) {
+        throw new LoadError(
+          `Cannot return the value of node '${data.name}' as it cannot be encoded for Redis: ${
+            (error as Error).message
+          }`,
+        );
+      }
+      clearTimeout(timers[0]);
+      send({
+        t: "done",
+        id: data.requestId,
+        attempt: place.attempt,
+        end: Date.now(),
+        v,
+        ...(started ? {} : { place }),
+      });
+      return v;
+    } catch (thrown) {
+      // The node's own error, not the pool's wrapper around it.
+      const error = thrown instanceof WorkerTaskError && thrown.reason === "threw"
+        ? thrown.cause
+        : thrown;
+      clearTimeout(timers[0]);
+      const final = controller.signal.aborted || error instanceof LoadError ||
+        job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      send({
+        t: "fail",
+        id: data.requestId,
+        attempt: place.attempt,
+        end: Date.now(),
+        e: encodeError(error),
+        final,
+        ...(started ? {} : { place }),
+      });
+      const failure = final ? new this.#lib!.UnrecoverableError("") : new Error("");
+      failure.message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      if (error instanceof Error && error.stack) failure.stack = error.stack;
+      throw failure;
+    } finally {
+      this.processed++;
+      for (const timer of timers) clearTimeout(timer);
+      clearInterval(watch);
+      this.#running.delete(data.requestId);
+    }
+  }
+
+  /** The job's node, from a module the allow-list names. */
+  async #load(data: RemoteJobData): Promise<Node> {
+    const url = data.module;
+    if (!this.#allowed.some((a) => a.endsWith("/") ? url.startsWith(a) : url === a)) {
+      throw new LoadError(
+        `Cannot run node '${data.name}' as module ${url} is not allowed on this worker (allowed: ${
+          this.#allowed.join(", ")
+        }): start the worker with --module ${url}`,
+      );
+    }
+    let ns = this.#modules.get(url);
+    if (!ns) {
+      ns = import(url);
+      this.#modules.set(url, ns);
+    }
+    let exports: Record<string, unknown>;
+    try {
+      exports = await ns;
+    } catch (error) {
+      this.#modules.delete(url);
+      throw new LoadError(
+        `Cannot run export '${data.export}' of module ${url} as the module could not be imported: ${
+          (error as Error)?.message ?? String(error)
+        }`,
+      );
+    }
+    const found = Object.hasOwn(exports, data.export) ? exports[data.export] : undefined;
+    if (!isNode(found)) {
+      throw new LoadError(
+        `Cannot run export '${data.export}' of module ${url} as it is not a node: current value is ${
+          found === undefined ? "undefined (no such export)" : typeof found
+        }`,
+      );
+    }
+    // Retries and timeouts are the runner's: the pool runs one attempt.
+    return new Node(found.fn, {
+      ...found.options,
+      name: found.name,
+      worker: found.moduleUrl ?? url,
+      retries: 0,
+      timeout: undefined,
+      queue: undefined,
+    });
+  }
+
+  /** A `call()` from a running job: sent to its runner, which tracks and runs it. */
+  #call(task: RemoteJobTask, target: Node, args: unknown[]): Promise<unknown> {
+    const { signal } = task;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    let encoded: string;
+    try {
+      encoded = encodeArgs(args, `call node '${target.name}' from remote node '${task.node.name}'`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const c = ++this.#nextCall;
+    const waiting = Promise.withResolvers<unknown>();
+    this.#calls.set(c, waiting);
+    const onAbort = () => waiting.reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    const message: ToRunner = {
+      t: "call",
+      id: task.requestId,
+      c,
+      w: this.#keys.workerChannel(this.id),
+      name: target.name,
+      url: target.moduleUrl,
+      args: encoded,
+    };
+    this.#commands!.publish(this.#keys.runnerChannel(task.data.runnerId), JSON.stringify(message))
+      .catch((error: unknown) => waiting.reject(error));
+    return waiting.promise.finally(() => {
+      signal.removeEventListener("abort", onAbort);
+      this.#calls.delete(c);
+    });
+  }
+
+  #onMessage(channel: string, raw: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(raw);
+    } catch {
+      return;
+    }
+    if (channel === this.#keys.cancelChannel) {
+      const notice = message as CancelNotice;
+      const controller = typeof notice.id === "string" ? this.#running.get(notice.id) : undefined;
+      controller?.abort(decodeError(String(notice.e)));
+      return;
+    }
+    const reply = message as ToWorker;
+    const waiting = this.#calls.get(reply.c);
+    if (!waiting) return;
+    try {
+      if (reply.ok) waiting.resolve(decodeValue(reply.v));
+      else waiting.reject(decodeError(reply.e));
+    } catch (error) {
+      waiting.reject(error);
+    }
+  }
+
+  #failCalls(why: string): void {
+    for (const waiting of this.#calls.values()) {
+      waiting.reject(new RemoteUnavailableError(this.#options.redis, why));
+    }
+  }
+
+  /**
+   * Stops taking jobs, lets the running ones finish (their outcomes are
+   * sent), then closes the pool and every connection. Safe to call twice.
+   */
+  close(): Promise<void> {
+    return this.#closing ??= (async () => {
+      await this.#worker?.close();
+      await this.#pool.shutdown();
+      await Promise.all(this.#clients.map(async (redis) => {
+        try {
+          await redis.quit();
+        } catch {
+          redis.disconnect();
+        }
+      }));
+    })();
+  }
+}
