@@ -6,7 +6,6 @@
 import { z } from "npm:zod@^4.1.0";
 import { describeValue } from "./describe.ts";
 import { describeIssues } from "./validation.ts";
-import { describeValue } from "./describe.ts";
 
 /**
  * Where a node runs: on the event loop, in a Web Worker, or on a worker
