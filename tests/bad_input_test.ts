@@ -152,3 +152,13 @@ Deno.test("node() with arbitrary input either builds a node or throws a named Ty
     { numRuns: 2_000 },
   );
 });
+
+Deno.test("node(): an anonymous node with a queue but no module URL is named 'a node', not ''", () => {
+  assert.throws(
+    () => node(async () => 1, { queue: "jobs" }),
+    (error: unknown) =>
+      error instanceof TypeError &&
+      error.message.startsWith("Cannot create a node as 'worker' must be a module URL") &&
+      !error.message.includes("''"),
+  );
+});

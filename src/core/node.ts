@@ -252,24 +252,19 @@ export function node<A extends unknown[], R>(
       `Cannot create a node as 'fn' must be a function: current value is ${describeValue(fn)}`,
     );
   }
+  const given = (options as { name?: unknown } | null)?.name;
+  const name = typeof given === "string" && given !== "" ? given : fn.name;
+  const subject = name ? `node '${name}'` : "a node";
   const parsed = optionsSchema.safeParse(options);
   if (!parsed.success) {
-    const given = (options as { name?: unknown } | null)?.name;
-    const name = typeof given === "string" && given !== "" ? given : fn.name;
-    throw new TypeError(
-      `Cannot create ${name ? `node '${name}'` : "a node"} as ${
-        describeIssues(parsed.error, options)
-      }`,
-    );
+    throw new TypeError(`Cannot create ${subject} as ${describeIssues(parsed.error, options)}`);
   }
   if (
     options.queue !== undefined && typeof options.worker !== "string" &&
     !(options.worker instanceof URL)
   ) {
     throw new TypeError(
-      `Cannot create node '${
-        options.name ?? fn.name
-      }' as 'worker' must be a module URL (usually import.meta.url) for a node with a 'queue': current value is ${
+      `Cannot create ${subject} as 'worker' must be a module URL (usually import.meta.url) for a node with a 'queue': current value is ${
         describeValue(options.worker, 60)
       }`,
     );
