@@ -17,6 +17,7 @@ import { RunSession } from "../run/run_session.ts";
 import { RunIdInUseError } from "../run/errors.ts";
 import type { Activation, ActivationSink } from "./_context.ts";
 import { activationStorage } from "./_context.ts";
+import { errorSummary } from "./_error_summary.ts";
 import type { ErrorHandler } from "./error_handler.ts";
 import type { Flow } from "./flow.ts";
 import {
@@ -540,15 +541,5 @@ function requirePayload(routineId: string, event: string, data: unknown): void {
         describeValue(data)
       }`,
     );
-  }
-}
-
-function errorSummary(error: unknown): { name: string; message: string } {
-  try {
-    return error instanceof Error
-      ? { name: String(error.name), message: String(error.message) }
-      : { name: "Error", message: String(error) };
-  } catch {
-    return { name: "Error", message: "(an error that cannot be read)" };
   }
 }

@@ -11,6 +11,7 @@ import { writeFileAtomic } from "../persistence/run_store.ts";
 import { encodeJobData, JobStateSaveError } from "./_job_state_codec.ts";
 import { JobClaimedError, type LeaseHolder } from "./_job_lease.ts";
 import { ExecutionRecord } from "./execution_record.ts";
+import { errorSummary } from "./_error_summary.ts";
 import {
   type DeferredEvent,
   type JobStateContent,
@@ -550,17 +551,5 @@ function requireObject(
         Array.isArray(value) ? "an array" : JSON.stringify(value) ?? String(value)
       }`,
     );
-  }
-}
-
-// The error may be hostile (a throwing getter, a revoked proxy): reading it
-// must never break the bookkeeping.
-function errorSummary(error: unknown): { name: string; message: string } {
-  try {
-    return error instanceof Error
-      ? { name: String(error.name), message: String(error.message) }
-      : { name: "Error", message: String(error) };
-  } catch {
-    return { name: "Error", message: "(an error that cannot be read)" };
   }
 }

@@ -403,26 +403,14 @@ export async function listRuns(
     try {
       summary = summarize(await loadFromDir(dir, runId));
     } catch (error) {
-      summary = {
-        runId,
-        name: `(unreadable: ${(error as Error).message})`,
-        status: "Crashed",
-        startTime: null,
-        endTime: null,
-        requests: 0,
-        failed: 0,
-        live: false,
-        source: "events",
-      };
+      summary = unreadableRunSummary(runId, error);
     }
     if (options.cache && !summary.live) {
       options.cache.set(runId, { key, summary });
     }
     summaries.push(summary);
   }
-  return summaries.sort((a, b) =>
-    (b.startTime ?? 0) - (a.startTime ?? 0) || a.runId.localeCompare(b.runId)
-  );
+  return sortRunSummaries(summaries);
 }
 
 /**
@@ -484,4 +472,38 @@ async function readOrNull<T>(read: () => Promise<T>): Promise<T | null> {
     if (error instanceof Deno.errors.NotFound) return null;
     throw error;
   }
+}
+
+/**
+ * The summary listed for a run whose files cannot be read: `"Crashed"`,
+ * named after why.
+ *
+ * @param runId The run.
+ * @param error Why it could not be read.
+ * @returns Its summary.
+ */
+export function unreadableRunSummary(runId: string, error: unknown): RunSummary {
+  return {
+    runId,
+    name: `(unreadable: ${(error as Error).message})`,
+    status: "Crashed",
+    startTime: null,
+    endTime: null,
+    requests: 0,
+    failed: 0,
+    live: false,
+    source: "events",
+  };
+}
+
+/**
+ * Sorts run summaries newest first (ties by run id), in place.
+ *
+ * @param summaries The summaries.
+ * @returns The same array, sorted.
+ */
+export function sortRunSummaries(summaries: RunSummary[]): RunSummary[] {
+  return summaries.sort((a, b) =>
+    (b.startTime ?? 0) - (a.startTime ?? 0) || a.runId.localeCompare(b.runId)
+  );
 }

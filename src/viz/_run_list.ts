@@ -5,7 +5,11 @@
  *
  * @module
  */
-import type { RunSummary } from "../persistence/run_loader.ts";
+import {
+  type RunSummary,
+  sortRunSummaries,
+  unreadableRunSummary,
+} from "../persistence/run_loader.ts";
 import { runFilesKey, savedRunIds } from "../persistence/run_files.ts";
 import type { RunIndexCache } from "./_index_cache.ts";
 
@@ -51,22 +55,10 @@ export async function listSummaries(
         source: s.source,
       };
     } catch (error) {
-      summary = {
-        runId,
-        name: `(unreadable: ${(error as Error).message})`,
-        status: "Crashed",
-        startTime: null,
-        endTime: null,
-        requests: 0,
-        failed: 0,
-        live: false,
-        source: "events",
-      };
+      summary = unreadableRunSummary(runId, error);
     }
     if (!summary.live) cache.set(runId, { key, summary });
     summaries.push(summary);
   }
-  return summaries.sort((a, b) =>
-    (b.startTime ?? 0) - (a.startTime ?? 0) || a.runId.localeCompare(b.runId)
-  );
+  return sortRunSummaries(summaries);
 }
