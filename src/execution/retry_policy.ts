@@ -9,7 +9,18 @@ import type { NodeOptions } from "../core/node.ts";
 import type { AttemptRecord } from "../state/request_forest.ts";
 import type { Task } from "./task.ts";
 
-/** The node options that shape retries, with their defaults. */
+/**
+ * The node options that shape retries, with their defaults.
+ *
+ * @example The defaults
+ * ```ts
+ * import { RETRY_DEFAULTS } from "@switchyard/core/engine";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(RETRY_DEFAULTS.retries, 0);
+ * assert.equal(RETRY_DEFAULTS.retryDelay, 100);
+ * ```
+ */
 export const RETRY_DEFAULTS: Readonly<
   Required<
     Pick<NodeOptions, "retries" | "retryDelay" | "retryBackoff" | "retryJitter" | "retryMaxDelay">
@@ -65,6 +76,23 @@ export function retryDelayFor(
  * @param isFinal Errors that must not be retried (default: none).
  * @returns What the successful attempt returned.
  * @throws What the last attempt threw.
+ *
+ * @example Two failures, then a success, each attempt recorded
+ * ```ts
+ * import { runAttempts, Task } from "@switchyard/core/engine";
+ * import { node } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * const flaky = node(async () => 1, { name: "flaky", retries: 2, retryDelay: 1 });
+ * const task = new Task("r1", flaky);
+ * let calls = 0;
+ * const value = await runAttempts(task, async () => {
+ *   if (++calls < 3) throw new Error(`try ${calls}`);
+ *   return "ok";
+ * });
+ * assert.equal(value, "ok");
+ * assert.equal(task.attempts?.length, 3);
+ * ```
  */
 export async function runAttempts(
   task: Task,

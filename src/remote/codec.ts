@@ -46,6 +46,15 @@ export function encodeValue(value: unknown): string {
  * @param text The encoded value.
  * @returns The value.
  * @throws {Error} If `text` is not an encoded value.
+ *
+ * @example Values that JSON cannot hold come back as they were
+ * ```ts
+ * import { decodeValue, encodeValue } from "@switchyard/core/engine";
+ * import assert from "node:assert/strict";
+ *
+ * const map = new Map([["a", 1n]]);
+ * assert.deepEqual(decodeValue(encodeValue(map)), map);
+ * ```
  */
 export function decodeValue(text: string): unknown {
   return devalue.parse(text, revivers);

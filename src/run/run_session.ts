@@ -36,7 +36,17 @@ import {
 
 const log = logger("run");
 
-/** How long closing waits for async subscriber work by default (ms). */
+/**
+ * How long closing waits for async subscriber work by default (ms).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_DRAIN_TIMEOUT } from "@switchyard/core/engine";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(DEFAULT_DRAIN_TIMEOUT, 5_000);
+ * ```
+ */
 export const DEFAULT_DRAIN_TIMEOUT = 5_000;
 
 /** Options of {@linkcode RunSession}. */

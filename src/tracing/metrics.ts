@@ -13,7 +13,17 @@ import {
   metrics,
 } from "npm:@opentelemetry/api@^1";
 
-/** The instrumentation scope of everything the runtime records. */
+/**
+ * The instrumentation scope of everything the runtime records.
+ *
+ * @example Finding the runtime's spans and metrics
+ * ```ts
+ * import { INSTRUMENTATION_SCOPE } from "@switchyard/core/engine";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(INSTRUMENTATION_SCOPE, "switchyard");
+ * ```
+ */
 export const INSTRUMENTATION_SCOPE = "switchyard";
 
 /** What a worker pool reports to the pool gauges. */

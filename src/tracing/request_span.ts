@@ -34,7 +34,17 @@ export interface TracedRequest {
   readonly nodeName: string;
 }
 
-/** The attribute names the runtime sets on its spans. */
+/**
+ * The attribute names the runtime sets on its spans.
+ *
+ * @example Reading a span's request id
+ * ```ts
+ * import { ATTRIBUTES } from "@switchyard/core/engine";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(ATTRIBUTES.requestId, "switchyard.request_id");
+ * ```
+ */
 export const ATTRIBUTES = {
   requestId: "switchyard.request_id",
   parentId: "switchyard.parent_id",
