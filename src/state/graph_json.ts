@@ -154,14 +154,17 @@ class RunWriter {
     output: undefined,
   };
   // Invariant: stamp k of the run (in row order, creation first) has step
-  // #step[k], time #time[k], row #row[k] and kind #kind[k] (0 created,
-  // 1–3 the end status code, TEXT: its JSON is #texts.get(k)).
+  // #step[k], the row #rows[#index[k]] and kind #kind[k] (0 created, 1–3
+  // the end status code, TEXT: its JSON is #texts.get(k)).
   #step: Float64Array;
-  #time: Float64Array;
-  #row: Int32Array;
+  #index: Int32Array;
   #kind: Uint8Array;
   #count = 0;
   readonly #texts = new Map<number, string>();
+  // The JSON of each row's creation and end times, by index in #rows:
+  // made once, written up to three times each.
+  readonly #t0: string[];
+  readonly #t1: string[];
 
   constructor(info: ExecutionInfo, root: number, out: JsonBytes) {
     this.#info = info;
@@ -169,9 +172,10 @@ class RunWriter {
     this.#out = out;
     const n = 2 * this.#rows.length + 2;
     this.#step = new Float64Array(n);
-    this.#time = new Float64Array(n);
-    this.#row = new Int32Array(n);
+    this.#index = new Int32Array(n);
     this.#kind = new Uint8Array(n);
+    this.#t0 = new Array<string>(this.#rows.length);
+    this.#t1 = new Array<string>(this.#rows.length);
   }
 
   write(head: RunHead): void {
@@ -202,7 +206,8 @@ class RunWriter {
     const data = this.#data;
     const stored: string[] = [];
     let first = true;
-    for (const row of this.#rows) {
+    for (let i = 0; i < this.#rows.length; i++) {
+      const row = this.#rows[i];
       const nodeId = requests.nodeIdOf(row);
       if (requests.readRow(row, data)) {
         if (nodes.isDerivedRow(row, nodeId)) {
@@ -216,7 +221,8 @@ class RunWriter {
           out.ascii(',"name":');
           out.string(node.name);
           out.ascii(',"stamp":');
-          stamp(out, data.time0, data.step0, CREATED, requests.idOf(row));
+          this.#t0[i] = timeJson(data.time0);
+          stamp(out, this.#t0[i], data.step0, CREATED, requests.idOf(row));
           out.ascii(',"details":{},"parent":null}');
           out.spill();
           continue;
@@ -251,7 +257,7 @@ class RunWriter {
       if (!requests.readRow(row, data)) {
         const versions = requests.versionsOf(row);
         for (const v of versions) {
-          const k = this.#note(v.stamp.step, v.stamp.time, row, TEXT);
+          const k = this.#note(v.stamp.step, i, TEXT);
           this.#texts.set(k, stampJson(v.stamp));
         }
         out.ascii(edgeJson(versions[versions.length - 1]));
@@ -281,15 +287,17 @@ class RunWriter {
       out.string(requests.nodeIdOf(row));
       out.ascii(',"stamp":');
       const headEnd = out.length;
-      this.#note(data.step0, data.time0, row, 0);
+      this.#note(data.step0, i, 0);
+      const t0 = this.#t0[i] ??= timeJson(data.time0);
       if (data.status === "Open") {
-        stamp(out, data.time0, data.step0, CREATED, id);
+        stamp(out, t0, data.step0, CREATED, id);
         out.ascii(',"details":{"inputArgs":');
         args(out, data.input);
         out.ascii(OPEN_TAIL);
       } else {
-        this.#note(data.step1, data.time1, row, STATUS_CODE[data.status]);
-        stamp(out, data.time1, data.step1, `${data.status} request `, id);
+        this.#note(data.step1, i, STATUS_CODE[data.status]);
+        const t1 = this.#t1[i] = timeJson(data.time1);
+        stamp(out, t1, data.step1, `${data.status} request `, id);
         out.ascii(',"details":{"inputArgs":');
         const argsStart = out.length;
         args(out, data.input);
@@ -298,7 +306,7 @@ class RunWriter {
         out.value(data.output);
         out.ascii('},"parent":');
         out.append(out, start, headEnd);
-        stamp(out, data.time0, data.step0, CREATED, id);
+        stamp(out, t0, data.step0, CREATED, id);
         out.ascii(',"details":{"inputArgs":');
         out.append(out, argsStart, argsEnd);
         out.ascii(OPEN_TAIL);
@@ -319,31 +327,30 @@ class RunWriter {
       const kind = this.#kind[k];
       if (kind === TEXT) out.ascii(this.#texts.get(k)!);
       else {
+        const i = this.#index[k];
         const label = kind === 0 ? CREATED : `${STATUS_NAME[kind]} request `;
-        stamp(out, this.#time[k], this.#step[k], label, requests.idOf(this.#row[k]));
+        const time = kind === 0 ? this.#t0[i] : this.#t1[i];
+        stamp(out, time, this.#step[k], label, requests.idOf(this.#rows[i]));
       }
       out.spill();
     }
   }
 
-  #note(step: number, time: number, row: number, kind: number): number {
+  #note(step: number, index: number, kind: number): number {
     const k = this.#count++;
     if (k === this.#step.length) {
       const size = 2 * k;
-      const step = new Float64Array(size), time = new Float64Array(size);
-      const rows = new Int32Array(size), kinds = new Uint8Array(size);
+      const step = new Float64Array(size);
+      const indices = new Int32Array(size), kinds = new Uint8Array(size);
       step.set(this.#step);
-      time.set(this.#time);
-      rows.set(this.#row);
+      indices.set(this.#index);
       kinds.set(this.#kind);
       this.#step = step;
-      this.#time = time;
-      this.#row = rows;
+      this.#index = indices;
       this.#kind = kinds;
     }
     this.#step[k] = step;
-    this.#time[k] = time;
-    this.#row[k] = row;
+    this.#index[k] = index;
     this.#kind[k] = kind;
     return k;
   }
@@ -357,9 +364,14 @@ const STATUS_CODE: Readonly<Record<RequestStatus, number>> = {
 };
 const STATUS_NAME = ["Open", "Completed", "Failed", "Cancelled"] as const;
 
-function stamp(out: JsonBytes, time: number, step: number, label: string, id: string): void {
+/** A time as JSON (`toJsonSafe`'s placeholder when JSON cannot hold it). */
+function timeJson(time: number): string {
+  return Number.isFinite(time) ? String(time) : str(`[Number: ${time}]`);
+}
+
+function stamp(out: JsonBytes, time: string, step: number, label: string, id: string): void {
   out.ascii('{"time":');
-  out.number(time);
+  out.ascii(time);
   out.ascii(',"step":');
   out.number(step);
   out.ascii(',"identifier":');
@@ -444,8 +456,21 @@ function subtreeOf(info: ExecutionInfo, root: number): number[] {
 /**
  * The order of `count` stamps by step, stable: `null` when they are in
  * order already; a counting sort when steps are dense integers.
+ *
+ * @param steps The steps.
+ * @param count How many of them to order.
+ * @returns The indices in step order, or `null` when they are in order.
+ *
+ * @example
+ * ```ts
+ * import { stepOrder } from "./graph_json.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual([...stepOrder(Float64Array.of(5, 1, 3, 1), 4)!], [1, 3, 2, 0]);
+ * assert.equal(stepOrder(Float64Array.of(1, 2, 2), 3), null);
+ * ```
  */
-function stepOrder(steps: Float64Array, count: number): Int32Array | null {
+export function stepOrder(steps: Float64Array, count: number): Int32Array | null {
   let min = Infinity, max = -Infinity, sorted = true;
   for (let i = 0; i < count; i++) {
     const step = steps[i];
