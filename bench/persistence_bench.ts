@@ -129,6 +129,8 @@ try {
   const parseSnapshot = await time(() => JSON.parse(snapshotText));
   const snapshotBytes = new TextEncoder().encode(snapshotText);
   const rawSnapshot = await time(() => Deno.writeFileSync(join(dir, "raw.json"), snapshotBytes));
+  // The floor of any serializer that returns one string: making it from bytes.
+  const rawDecode = await time(() => new TextDecoder().decode(snapshotBytes).length);
   const serializedBytes = new TextEncoder().encode(serialized).length;
 
   rows.push(
@@ -162,6 +164,11 @@ try {
       `graphSerialization() of the unsaved run (${(serializedBytes / 1e6).toFixed(1)} MB)`,
       us(serializing, REQUESTS + 1),
       `${(serializing / unsaved).toFixed(2)}× the run`,
+    ],
+    [
+      "raw: the snapshot's bytes decoded into one string",
+      us(rawDecode, REQUESTS + 1),
+      `${(rawDecode / unsaved).toFixed(2)}× the run`,
     ],
     [
       "raw: the snapshot's bytes in one writeFile",
