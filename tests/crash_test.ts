@@ -159,3 +159,33 @@ Deno.test("A run killed with SIGKILL loads every event its log had written, over
     await Deno.remove(stateDir, { recursive: true });
   }
 });
+
+Deno.test("A run that dies of an uncaught error writes its last batch on the way out", async () => {
+  const stateDir = await Deno.makeTempDir({ prefix: "switchyard-crash-" });
+  try {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--config",
+        config.pathname,
+        new URL("./fixtures/crash_uncaught.ts", import.meta.url).pathname,
+        stateDir,
+        "uncaught",
+        "50",
+      ],
+      stdout: "null",
+      stderr: "piped",
+      stdin: "null",
+    }).output();
+    assert.equal(output.code, 1);
+    assert.match(new TextDecoder().decode(output.stderr), /boom/);
+    const run = await loadRun(stateDir, "uncaught");
+    assert.equal(run.status, "Crashed");
+    const rows = requestRows(run.runs);
+    assert.equal(rows.length, 51);
+    assert.ok(rows.slice(1).every((r, i) => r.status === "Completed" && r.output === i * 10));
+  } finally {
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});
