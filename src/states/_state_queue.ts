@@ -114,12 +114,13 @@ export class StateQueue {
     return this.#stopController.signal.aborted;
   }
 
-  /** Puts states at the end of the queue and wakes the loop. */
-  enqueue(states: readonly State[]): void {
-    const logging = log.isEnabledFor("debug");
-    for (const state of states) {
-      this.#queue.push(state);
-      if (logging) {
+  /**
+   * Puts states at the end of the queue and wakes the loop. The queue may
+   * keep `states` as its storage: the caller hands the array over.
+   */
+  enqueue(states: State[]): void {
+    if (log.isEnabledFor("debug")) {
+      for (const state of states) {
         log.debug("State {state} ({fn}) queued at {at} ms", {
           state: state.name,
           fn: state.functionName,
@@ -127,6 +128,7 @@ export class StateQueue {
         });
       }
     }
+    this.#queue.pushAll(states);
     this.#wakeLoop();
   }
 
@@ -263,7 +265,8 @@ export class StateQueue {
   }
 
   #settle(state: State, ok: boolean, value: unknown): void {
-    outcomes.set(state, { ok, value });
+    outcomes.set(state, ok, value);
+    if (this.#asked.size === 0) return;
     const asked = this.#asked.get(state);
     if (!asked) return;
     this.#asked.delete(state);
