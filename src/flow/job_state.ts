@@ -134,7 +134,9 @@ export class JobState {
   // engine's bookkeeping (status, attempts, last error) is #routineStatus.
   #routineStates = new Map<string, Record<string, unknown>>();
   #routineStatus = new Map<string, RoutineStatus>();
-  // Invariant: #history is in time order and holds at most maxHistorySize.
+  // Invariant: #history is in time order; it may hold up to twice
+  // maxHistorySize records (trimmed in one go, not one splice per record),
+  // so every reader prunes it first.
   #history: ExecutionRecord[] = [];
   #sharedData = new Map<string, unknown>();
   #sharedLog: SharedLogEntry[] = [];
@@ -157,15 +159,24 @@ export class JobState {
       queue: (job) => job.#queue,
       file: (job) => job.#file,
       setRoutineStatus(job, routineId, status, attempts, error) {
+        // The records are the job's own (readers get copies): updated in
+        // place, not remade at each transition.
+        const current = job.#routineStatus.get(routineId);
         const lastError = error === undefined
-          ? job.#routineStatus.get(routineId)?.lastError ?? null
+          ? current?.lastError ?? null
           : errorSummary(error).message;
-        job.#routineStatus.set(routineId, { status, attempts, lastError });
+        if (current === undefined) {
+          job.#routineStatus.set(routineId, { status, attempts, lastError });
+        } else {
+          current.status = status;
+          current.attempts = attempts;
+          current.lastError = lastError;
+        }
         job.#touch();
       },
       recordError(job, routineId, data) {
         job.#history.push(new ExecutionRecord(routineId, "error", data, Date.now(), "error"));
-        job.#prune();
+        job.#trim();
         job.#touch();
       },
       deferred: (job) => job.#deferred,
@@ -306,8 +317,8 @@ export class JobState {
   ): ExecutionRecord {
     const record = new ExecutionRecord(routineId, eventName, data);
     this.#history.push(record);
-    this.#prune();
-    this.#touch();
+    this.#trim();
+    this.#updatedAt = record.timestamp;
     return record;
   }
 
@@ -519,6 +530,12 @@ export class JobState {
     this.#updatedAt = Date.now();
   }
 
+  /** Drops the records beyond `maxHistorySize`, once they are as many again. */
+  #trim(): void {
+    if (this.#history.length >= 2 * this.maxHistorySize) this.#prune();
+  }
+
+  /** Drops the records beyond `maxHistorySize` or older than `historyTtl`. */
   #prune(): void {
     const excess = this.#history.length - this.maxHistorySize;
     if (excess > 0) this.#history.splice(0, excess);
