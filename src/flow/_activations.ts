@@ -21,15 +21,14 @@ import type { ErrorHandler } from "./error_handler.ts";
 import type { Flow } from "./flow.ts";
 import type { Routine, SlotHandler } from "./routine.ts";
 import {
+  jobBook,
   type JobState,
-  jobStateInternals,
   type JobStateStatus,
   type PendingActivation,
   type RoutineStatusName,
 } from "./job_state.ts";
 
 const log = logger("flow");
-const internals = jobStateInternals();
 
 /** An activation whose request is open. */
 interface InFlight {
@@ -115,7 +114,7 @@ export class Activations implements ActivationTable {
       data,
       attempt: 1,
     };
-    internals.queue(this.#host.jobState).push(activation);
+    jobBook(this.#host.jobState).queue.push(activation);
     if (parentNodeId !== null) this.#parents.set(activation, parentNodeId);
   }
 
@@ -147,12 +146,12 @@ export class Activations implements ActivationTable {
     const heap = host.rt.info.requestHeap;
     const entry: InFlight = { activation, parentNodeId, row: heap.rowCount };
     this.#inFlight.add(entry);
-    internals.setRoutineStatus(host.jobState, routineId, "running", activation.attempt);
+    jobBook(host.jobState).setRoutineStatus(routineId, "running", activation.attempt);
     const result = host.rt.callNodes(request);
     if (heap.rowCount <= entry.row) entry.row = -1;
     result.then(() => {
       if (!this.#inFlight.delete(entry)) return;
-      internals.setRoutineStatus(host.jobState, routineId, "completed", activation.attempt);
+      jobBook(host.jobState).setRoutineStatus(routineId, "completed", activation.attempt);
       host.settled();
     }, (error) => {
       if (!this.#inFlight.delete(entry)) return;
@@ -181,7 +180,7 @@ export class Activations implements ActivationTable {
 
   /** Puts the activations waiting for a retry back on the queue at once. */
   requeueRetries(): void {
-    const queue = internals.queue(this.#host.jobState);
+    const queue = jobBook(this.#host.jobState).queue;
     for (const { timer, activation } of this.#retries) {
       clearTimeout(timer);
       queue.push(activation);
@@ -242,20 +241,20 @@ export class Activations implements ActivationTable {
       },
     );
     // Every failure is in the history, with what was decided about it.
-    internals.recordError(host.jobState, routineId, {
+    jobBook(host.jobState).recordError(routineId, {
       slot: activation.slot,
       attempt: activation.attempt,
       action: decision.action,
       error: errorSummary(error),
     });
     const status = (name: RoutineStatusName) =>
-      internals.setRoutineStatus(host.jobState, routineId, name, activation.attempt, error);
+      jobBook(host.jobState).setRoutineStatus(routineId, name, activation.attempt, error);
     switch (decision.action) {
       case "retry": {
         status("retrying");
         const next = { ...activation, attempt: activation.attempt + 1 };
         if (parentNodeId !== null) this.#parents.set(next, parentNodeId);
-        const queue = internals.queue(host.jobState);
+        const queue = jobBook(host.jobState).queue;
         if ((host.jobState.status as JobStateStatus) !== "running") {
           queue.push(next);
           return;

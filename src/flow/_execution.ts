@@ -17,10 +17,9 @@ import { Activations } from "./_activations.ts";
 import { openJobSession } from "./_job_session.ts";
 import type { ErrorHandler } from "./error_handler.ts";
 import type { Flow } from "./flow.ts";
-import { type JobState, jobStateInternals, type JobStateStatus } from "./job_state.ts";
+import { jobBook, type JobState, type JobStateStatus } from "./job_state.ts";
 
 const log = logger("flow");
-const internals = jobStateInternals();
 
 /** Options of {@linkcode FlowExecution}. */
 export interface FlowExecutionOptions {
@@ -120,7 +119,7 @@ export class FlowExecution implements ActivationSink {
 
   /** Starts (or restarts after a pause) dispatching. */
   start(): void {
-    internals.setStatus(this.jobState, "running");
+    jobBook(this.jobState).setStatus("running");
     const { executionTimeout } = this.#options;
     if (executionTimeout !== undefined) {
       this.#disarmTimeout = this.#session.arm(executionTimeout, () => {
@@ -164,7 +163,7 @@ export class FlowExecution implements ActivationSink {
   defer(routineId: string, event: string, data: Record<string, unknown>): void {
     requirePayload(routineId, event, data);
     if (!this.#accepting(`defer '${event}' from '${routineId}'`)) return;
-    internals.deferred(this.jobState).push({
+    jobBook(this.jobState).deferred.push({
       routineId,
       eventName: event,
       data,
@@ -173,7 +172,7 @@ export class FlowExecution implements ActivationSink {
   }
 
   output(routineId: string, type: string, data: unknown): void {
-    internals.output(this.jobState, {
+    jobBook(this.jobState).output({
       jobId: this.jobState.jobId,
       routineId,
       type,
@@ -197,10 +196,10 @@ export class FlowExecution implements ActivationSink {
   pause(reason: string, checkpoint: unknown): Promise<void> {
     // The status changes first: under `deno test`, clearTimeout() runs
     // queued microtasks, and a pump among them must already see "paused".
-    internals.setStatus(this.jobState, "paused");
+    jobBook(this.jobState).setStatus("paused");
     this.#disarm();
     this.#activations.requeueRetries();
-    internals.addPausePoint(this.jobState, {
+    jobBook(this.jobState).addPausePoint({
       timestamp: Date.now(),
       reason,
       checkpoint,
@@ -227,7 +226,7 @@ export class FlowExecution implements ActivationSink {
 
   #end(status: "failed" | "cancelled" | "completed", error?: unknown): void {
     this.#closed = true;
-    internals.setStatus(this.jobState, status, error);
+    jobBook(this.jobState).setStatus(status, error);
     this.#disarm();
     this.#activations.requeueRetries();
     this.#activations.cancelAll(error);
@@ -296,7 +295,7 @@ export class FlowExecution implements ActivationSink {
   }
 
   #pumpQueue(): void {
-    const queue = internals.queue(this.jobState);
+    const queue = jobBook(this.jobState).queue;
     const activations = this.#activations;
     const most = this.#options.maxWorkers;
     while (this.status === "running" && queue.length > 0 && activations.running < most) {
@@ -316,7 +315,7 @@ export class FlowExecution implements ActivationSink {
   }
 
   #releaseDeferred(): void {
-    const deferred = internals.deferred(this.jobState);
+    const deferred = jobBook(this.jobState).deferred;
     for (const event of deferred.splice(0, deferred.length)) {
       this.jobState.recordExecution(
         event.routineId,

@@ -6,6 +6,7 @@
 import { describeValue } from "../core/describe.ts";
 import { listOf, Routine } from "./routine.ts";
 import type { SlotTarget } from "./flow_options.ts";
+import type { JobState } from "./job_state.ts";
 
 const NO_TARGETS: readonly SlotTarget[] = Object.freeze([]);
 
@@ -148,5 +149,35 @@ export class RoutineGraph {
       );
     }
     return routine;
+  }
+
+  /**
+   * Checks that a job's work left names this graph's routines and slots,
+   * before the job resumes on it.
+   *
+   * @param jobState A paused job.
+   * @throws {Error} If a pending activation names a slot the graph lacks or
+   *   shares its id with another.
+   * @throws {RangeError} If a deferred event names a routine the graph lacks.
+   */
+  requireRunnable(jobState: JobState): void {
+    const action = `resume job '${jobState.jobId}'`;
+    const ids = new Set<string>();
+    for (const { id, routineId, slot } of jobState.pendingActivations) {
+      if (this.get(routineId)?.getSlotHandler(slot) === undefined) {
+        throw new Error(
+          `Cannot ${action} as pending activation '${routineId}.${slot}' must name a slot of flow '${this.#flowId}'`,
+        );
+      }
+      if (ids.has(id)) {
+        throw new Error(
+          `Cannot ${action} as pending activation ids must be unique: current value '${id}' appears twice`,
+        );
+      }
+      ids.add(id);
+    }
+    for (const { routineId } of jobState.deferredEvents) {
+      this.require(action, "routineId", routineId);
+    }
   }
 }

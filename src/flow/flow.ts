@@ -7,7 +7,7 @@ import { describeValue } from "../core/describe.ts";
 import type { ExecutionInfo } from "../state/execution_info.ts";
 import { FlowExecution } from "./_execution.ts";
 import { type ErrorHandler, requireErrorHandler } from "./error_handler.ts";
-import { JobState, jobStateInternals } from "./job_state.ts";
+import { jobBook, JobState } from "./job_state.ts";
 import { claimLease, type Lease } from "./_job_lease.ts";
 import { listOf, type Routine } from "./routine.ts";
 import { RoutineGraph } from "./_routine_graph.ts";
@@ -320,31 +320,11 @@ export class Flow {
         `Cannot resume job '${jobState.jobId}' as its status must be "paused": current value is "${jobState.status}"`,
       );
     }
-    const ids = new Set<string>();
-    for (const { id, routineId, slot } of jobState.pendingActivations) {
-      if (this.#graph.get(routineId)?.getSlotHandler(slot) === undefined) {
-        throw new Error(
-          `Cannot resume job '${jobState.jobId}' as pending activation '${routineId}.${slot}' must name a slot of flow '${this.flowId}'`,
-        );
-      }
-      if (ids.has(id)) {
-        throw new Error(
-          `Cannot resume job '${jobState.jobId}' as pending activation ids must be unique: current value '${id}' appears twice`,
-        );
-      }
-      ids.add(id);
-    }
-    for (const { routineId } of jobState.deferredEvents) {
-      this.#requireRoutine(
-        `resume job '${jobState.jobId}'`,
-        "routineId",
-        routineId,
-      );
-    }
+    this.#graph.requireRunnable(jobState);
     const saveOptions = this.#saveOptions(`resume job '${jobState.jobId}'`, options);
     // A job saved to or loaded from a file is claimed first: a second
     // resumer (another process, another loaded copy) gets JobClaimedError.
-    const file = jobStateInternals().file(jobState);
+    const file = jobBook(jobState).file;
     const lease = file === null ? null : await claimLease(file, jobState.jobId);
     const execution = this.#executions.get(jobState) ??
       this.#track(jobState, saveOptions, true);
