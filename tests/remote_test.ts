@@ -276,9 +276,14 @@ Deno.test("remote: retries become attempts, each recorded and shown by inspect, 
 
 Deno.test("remote: without 'remote' in the config a node with a queue runs in the local pool", async () => {
   await using runner = new Runner({ workers: { size: 1 }, loggingSetting: "NONE" });
-  const info = await runner.run(square, 9);
-  assert.equal(info.answer, 81);
+  const info = await runner.run(sumOfSquares, 3);
+  assert.equal(info.answer, 5);
   assert.equal(runner.coordinator.systemDetail().modes.includes("remote"), true);
+  // Recorded as what really ran it: the local pool, not a worker process.
+  const squares = requestsNamed(info, "square");
+  assert.equal(squares.length, 3);
+  assert.ok(squares.every((r) => info.nodeHeap.get(r.sinkId)?.nodeType === "worker"));
+  assert.ok(squares.every((r) => r.attempts === undefined));
 });
 
 Deno.test("remote: an unreachable Redis fails the run with a clear error, fast", async () => {
