@@ -62,11 +62,27 @@ export interface AttemptPlace {
   start: number;
 }
 
-/** Worker → runner, on the runner's channel. */
+/**
+ * What a worker's job returns, so BullMQ stores it as the job's return
+ * value and its runner reads it from the queue's events stream: the value
+ * (encoded), when the attempt ended and where it ran. A completion needs
+ * no notice of its own.
+ */
+export interface RemoteOutcome {
+  /** The node's value, encoded (see `encodeValue`). */
+  v: string;
+  /** When the attempt ended, on the worker's clock (ms since the epoch). */
+  end: number;
+  /** The attempt that completed. */
+  place: AttemptPlace;
+}
+
+/**
+ * Worker → runner, on the runner's channel: an attempt that runs long
+ * enough to be seen, a failure (with its structured error) and a call.
+ */
 export type ToRunner =
   | ({ t: "start"; id: string } & AttemptPlace)
-  /** `place` is set when no `start` was sent (the attempt ended quickly). */
-  | { t: "done"; id: string; attempt: number; end: number; v: string; place?: AttemptPlace }
   | {
     t: "fail";
     id: string;
@@ -74,6 +90,7 @@ export type ToRunner =
     end: number;
     e: string;
     final: boolean;
+    /** Set when no `start` was sent (the attempt ended quickly). */
     place?: AttemptPlace;
   }
   | {
@@ -146,8 +163,8 @@ export const ALIVE_REFRESH_MS = 2_000;
 export const ALIVE_TTL_MS = 7_000;
 /**
  * How long an attempt runs before its worker says it started (ms): one
- * that ends sooner sends one notice instead of two (each costs a socket
- * write), and its record is made from that notice.
+ * that ends sooner sends no notice (each costs a socket write), and its
+ * record is made from its outcome.
  */
 export const START_NOTICE_MS = 25;
 /** The name a node can ask for its attempt number by (see `currentAttempt`). */

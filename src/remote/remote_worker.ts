@@ -6,13 +6,13 @@
  * @module
  */
 import { hostname } from "node:os";
-import { pathToFileURL } from "node:url";
-import { isNode, Node } from "../core/node.ts";
+import type { Node } from "../core/node.ts";
 import { logger } from "../core/logging.ts";
 import { describeIssues } from "../core/validation.ts";
 import { NodeTimeoutError } from "../core/errors.ts";
 import { WorkerExecutionStrategy } from "../execution/worker_strategy.ts";
 import { WorkerTaskError } from "../execution/worker_error.ts";
+import { withTraceContext } from "../tracing/propagation.ts";
 import { decodeError, decodeValue, encodeArgs, encodeError, encodeValue } from "./codec.ts";
 import { RemoteUnavailableError, RunnerGoneError } from "./errors.ts";
 import {
@@ -21,13 +21,14 @@ import {
   type AttemptPlace,
   type CancelNotice,
   jobDataSchema,
-  type RemoteJobData,
   RemoteKeys,
+  type RemoteOutcome,
   START_NOTICE_MS,
   type ToRunner,
   type ToWorker,
 } from "./protocol.ts";
 import { LoadError, RemoteJobTask, type TaskOwner } from "./_job_task.ts";
+import { NodeLoader } from "./_node_loader.ts";
 import { optionsSchema, type RemoteWorkerOptions } from "./worker_options.ts";
 
 export type { RemoteWorkerOptions };
@@ -70,14 +71,13 @@ export class RemoteWorker {
   readonly id: string = crypto.randomUUID();
   readonly #options: RemoteWorkerOptions;
   readonly #keys: RemoteKeys;
-  readonly #allowed: string[];
+  readonly #loader: NodeLoader;
   readonly #pool: WorkerExecutionStrategy;
   readonly #host = hostname();
   // Invariant: #running has a controller for every job being processed,
   // by request id; #calls every call awaiting its runner's reply.
   readonly #running = new Map<string, AbortController>();
   readonly #calls = new Map<number, PromiseWithResolvers<unknown>>();
-  readonly #modules = new Map<string, Promise<Record<string, unknown>>>();
   #nextCall = 0;
   readonly #owner: TaskOwner = { call: (task, target, args) => this.#call(task, target, args) };
   #lib: Lib | null = null;
@@ -101,12 +101,7 @@ export class RemoteWorker {
     }
     this.#options = options;
     this.#keys = new RemoteKeys(options.prefix ?? "switchyard");
-    const base = pathToFileURL(Deno.cwd() + "/").href;
-    this.#allowed = (options.modules ?? [base]).map((m) =>
-      URL.canParse(m) && /^[a-z][a-z0-9+.-]+:/i.test(m) && !/^[a-z]:[\\/]/i.test(m)
-        ? m
-        : new URL(m, base).href
-    );
+    this.#loader = new NodeLoader(options.modules);
     this.#pool = new WorkerExecutionStrategy({
       size: options.concurrency ?? navigator.hardwareConcurrency ?? 1,
       permissions: options.permissions,
@@ -176,7 +171,7 @@ export class RemoteWorker {
     return redis;
   }
 
-  async #process(job: BullJob): Promise<string> {
+  async #process(job: BullJob): Promise<RemoteOutcome> {
     const parsed = jobDataSchema.safeParse(job.data);
     if (!parsed.success) {
       throw new this.#lib!.UnrecoverableError(
@@ -201,7 +196,7 @@ export class RemoteWorker {
     const fresh = Date.now() - job.timestamp < FRESH_MS;
     const channel = this.#keys.runnerChannel(data.runnerId);
     // Notices are not awaited: one connection keeps them in order (start
-    // before done), and the job's own outcome stays in BullMQ either way.
+    // before fail), and the job's own outcome stays in BullMQ either way.
     const send = (message: ToRunner) => {
       commands.publish(channel, JSON.stringify(message)).catch((error: Error) =>
         log.warn("Could not tell runner {runner} about {id}: {error}", {
@@ -216,17 +211,14 @@ export class RemoteWorker {
       started = true;
       send({ t: "start", id: data.requestId, ...place });
     };
-    const gone = fresh ? null : commands.exists(alive).then((n: number) => n === 0);
-    // An attempt says it started only if it lasts; a quick one says it all
-    // in its outcome notice (one publish instead of two).
-    const timers = [setTimeout(startNotice, START_NOTICE_MS)];
-    if (gone && await gone) {
-      clearTimeout(timers[0]);
+    if (!fresh && await commands.exists(alive) === 0) {
       throw new this.#lib!.UnrecoverableError(
         new RunnerGoneError(data.runnerId, data.name).message,
       );
     }
-
+    // An attempt says it started only if it lasts; a quick one says it all
+    // in its outcome (the job's return value, or a failure notice).
+    const timers = [setTimeout(startNotice, START_NOTICE_MS)];
     const controller = new AbortController();
     this.#running.set(data.requestId, controller);
     if (data.deadline !== null) {
@@ -241,7 +233,7 @@ export class RemoteWorker {
       }
     }, ALIVE_REFRESH_MS);
     try {
-      const node = await this.#load(data);
+      const node = await this.#loader.load(data);
       const args = decodeValue(data.args);
       if (!Array.isArray(args)) {
         throw new LoadError("Cannot run a job as its arguments are not a list");
@@ -254,7 +246,11 @@ export class RemoteWorker {
         this.#owner,
         place.attempt,
       );
-      const value = await this.#pool.execute(task);
+      // Spans this process makes for the job nest under the request's span.
+      const value = await withTraceContext(
+        data.trace ?? undefined,
+        () => this.#pool.execute(task),
+      );
       let v: string;
       try {
         v = encodeValue(value);
@@ -265,16 +261,7 @@ export class RemoteWorker {
           }`,
         );
       }
-      clearTimeout(timers[0]);
-      send({
-        t: "done",
-        id: data.requestId,
-        attempt: place.attempt,
-        end: Date.now(),
-        v,
-        ...(started ? {} : { place }),
-      });
-      return v;
+      return { v, end: Date.now(), place };
     } catch (thrown) {
       // The node's own error, not the pool's wrapper around it.
       const error = thrown instanceof WorkerTaskError && thrown.reason === "threw"
@@ -302,51 +289,6 @@ export class RemoteWorker {
       clearInterval(watch);
       this.#running.delete(data.requestId);
     }
-  }
-
-  /** The job's node, from a module the allow-list names. */
-  async #load(data: RemoteJobData): Promise<Node> {
-    const url = data.module;
-    if (!this.#allowed.some((a) => a.endsWith("/") ? url.startsWith(a) : url === a)) {
-      throw new LoadError(
-        `Cannot run node '${data.name}' as module ${url} is not allowed on this worker (allowed: ${
-          this.#allowed.join(", ")
-        }): start the worker with --module ${url}`,
-      );
-    }
-    let ns = this.#modules.get(url);
-    if (!ns) {
-      ns = import(url);
-      this.#modules.set(url, ns);
-    }
-    let exports: Record<string, unknown>;
-    try {
-      exports = await ns;
-    } catch (error) {
-      this.#modules.delete(url);
-      throw new LoadError(
-        `Cannot run export '${data.export}' of module ${url} as the module could not be imported: ${
-          (error as Error)?.message ?? String(error)
-        }`,
-      );
-    }
-    const found = Object.hasOwn(exports, data.export) ? exports[data.export] : undefined;
-    if (!isNode(found)) {
-      throw new LoadError(
-        `Cannot run export '${data.export}' of module ${url} as it is not a node: current value is ${
-          found === undefined ? "undefined (no such export)" : typeof found
-        }`,
-      );
-    }
-    // Retries and timeouts are the runner's: the pool runs one attempt.
-    return new Node(found.fn, {
-      ...found.options,
-      name: found.name,
-      worker: found.moduleUrl ?? url,
-      retries: 0,
-      timeout: undefined,
-      queue: undefined,
-    });
   }
 
   /** A `call()` from a running job: sent to its runner, which tracks and runs it. */
