@@ -534,3 +534,83 @@ Deno.test("remote: without redis-server on the PATH the helper fails with one li
     /redis-server is not installed: install the Debian package redis-server/,
   );
 });
+
+interface OtlpSpan {
+  name: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  attributes?: { key: string; value: { stringValue?: string } }[];
+}
+
+Deno.test("remote: a span made in remote node code nests under the remote request's span", async () => {
+  // Runner and worker export to this OTLP/HTTP JSON receiver (Deno's built-in exporter).
+  const spans: OtlpSpan[] = [];
+  const both = Promise.withResolvers<void>();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const body = await req.json();
+    if (new URL(req.url).pathname === "/v1/traces") {
+      for (const rs of body.resourceSpans ?? []) {
+        for (const ss of rs.scopeSpans ?? []) spans.push(...(ss.spans ?? []));
+      }
+      const names = new Set(spans.map((s) => s.name));
+      if (names.has("spanned") && names.has("remote-inner")) both.resolve();
+    }
+    return Response.json({});
+  });
+  const env = {
+    OTEL_DENO: "true",
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${server.addr.port}`,
+    OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+  };
+  try {
+    await using redis = await startRedis();
+    await using worker = await startWorker({
+      redis: redis.url,
+      queue: QUEUE,
+      args: ["--module", FIXTURES],
+      env,
+    });
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--unstable-worker-options",
+        "--config",
+        new URL("../deno.json", import.meta.url).pathname,
+        new URL("./fixtures/traced_remote.ts", import.meta.url).pathname,
+        redis.url,
+      ],
+      env,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+    const { answer, id } = JSON.parse(new TextDecoder().decode(output.stdout).trim());
+    assert.equal(answer, 42);
+    // The worker exports its spans when it stops, at the latest.
+    assert.equal(await worker.stop(), 0);
+    // A guard, not a timing assumption: spans that never come fail the test.
+    let guard: ReturnType<typeof setTimeout> | undefined;
+    const arrived = await Promise.race([
+      both.promise.then(() => true),
+      new Promise<false>((resolve) => guard = setTimeout(() => resolve(false), 30_000)),
+    ]);
+    clearTimeout(guard);
+    assert.ok(arrived, `spans received: ${spans.map((s) => s.name).join(", ")}`);
+    const request = spans.find((s) =>
+      s.name === "spanned" &&
+      s.attributes?.some((a) => a.key === "switchyard.request_id" && a.value.stringValue === id)
+    );
+    assert.ok(request, "the runner exported the remote request's span");
+    assert.equal(
+      request.attributes?.find((a) => a.key === "switchyard.mode")?.value.stringValue,
+      "remote",
+    );
+    const inner = spans.find((s) => s.name === "remote-inner")!;
+    assert.equal(inner.traceId, request.traceId);
+    assert.equal(inner.parentSpanId, request.spanId);
+  } finally {
+    await server.shutdown();
+  }
+});
