@@ -138,8 +138,19 @@ Deno.test("remote: a worker SIGKILLed mid-task loses nothing: the job is redeliv
 
 Deno.test("remote: nested calls are tracked on the runner under the remote node", async () => {
   await using f = await fleet(1);
-  await using runner = new Runner({ remote: { redis: f.redis.url }, loggingSetting: "NONE" });
-  const info = await runner.run(nested, 3);
+  let info: ExecutionInfo;
+  {
+    await using runner = new Runner({ remote: { redis: f.redis.url }, loggingSetting: "NONE" });
+    info = await runner.run(nested, 3);
+  }
+  // The calls went through the runner's calls queue, which left nothing behind.
+  const { Redis } = await import("../src/remote/_bullmq.ts");
+  const redis = new Redis(f.redis.url);
+  try {
+    assert.deepEqual(await redis.keys("switchyard:sy-calls-*"), []);
+  } finally {
+    redis.disconnect();
+  }
   assert.equal(info.answer, 37);
   const [outer] = requestsNamed(info, "nested");
   const children = info.requestHeap.children(outer.sinkId);

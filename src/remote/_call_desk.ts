@@ -8,10 +8,7 @@
 import { isNode, type Node } from "../core/node.ts";
 import { decodeValue, encodeError, encodeValue } from "./codec.ts";
 import type { OpenRequest } from "./_open_request.ts";
-import type { ToRunner, ToWorker } from "./protocol.ts";
-
-/** A call a remote node made. */
-export type CallMessage = Extract<ToRunner, { t: "call" }>;
+import type { CallMessage, ToWorker } from "./protocol.ts";
 
 /** Answers calls, looking callees up only among nodes this runner already sent. */
 export class CallDesk {

@@ -1,7 +1,8 @@
 /**
- * A runner's connections to Redis: commands, its channel (notices and
- * calls from workers), its liveness key, and per queue a BullMQ `Queue`
- * with a reader of the queue's events stream (completions).
+ * A runner's connections to Redis: commands, its channel (notices from
+ * workers), its calls queue (`call()`s made by remote nodes), its liveness
+ * key, and per queue a BullMQ `Queue` with a reader of the queue's events
+ * stream (completions).
  *
  * @module
  */
@@ -15,11 +16,20 @@ const log = logger("remote");
 type Lib = typeof import("./_bullmq.ts");
 type Redis = InstanceType<Lib["Redis"]>;
 type Queue = import("npm:bullmq@^6.7.0").Queue;
+type Worker = import("npm:bullmq@^6.7.0").Worker;
+
+/**
+ * How many calls from remote nodes a runner runs at once: each waits for
+ * a child request, which may itself wait long.
+ */
+const CALLS_CONCURRENCY = 10_000;
 
 /** What the link hears. */
 export interface LinkListener {
   /** A message on the runner's channel. */
   message(raw: string): void;
+  /** A job of the runner's calls queue: a `call()` made by a remote node; its data as added. */
+  call(data: unknown): Promise<void>;
   /** A job of one of the link's queues completed; `returnvalue` as BullMQ parsed it. */
   completed(jobId: string, returnvalue: unknown): void;
   /** The channel's connection came back after a loss: messages may have been missed. */
@@ -46,6 +56,9 @@ export class RunnerLink {
   /** Every client made, to quit at close (BullMQ leaves given ones open). */
   readonly #clients: Redis[];
   #timer: ReturnType<typeof setInterval> | undefined;
+  #calls: Worker | undefined;
+  // Resolves when the link closes: calls still being answered stop holding their jobs.
+  readonly #closing = Promise.withResolvers<void>();
 
   private constructor(
     lib: Lib,
@@ -102,6 +115,20 @@ export class RunnerLink {
       this.#commands.set(alive, "1", "PX", ALIVE_TTL_MS).catch(() => {});
     }, ALIVE_REFRESH_MS);
     Deno.unrefTimer(this.#timer as unknown as number);
+    const closing = this.#closing.promise;
+    this.#calls = new this.#lib.Worker(
+      this.#keys.callsQueue(this.#runnerId),
+      (job) => Promise.race([this.#listener.call(job.data), closing]),
+      {
+        connection: this.#client("calls worker"),
+        prefix: this.#config.prefix,
+        concurrency: CALLS_CONCURRENCY,
+        removeOnComplete: { count: 0 },
+        removeOnFail: { count: 0 },
+      },
+    );
+    this.#calls.on("error", () => {});
+    await this.#calls.waitUntilReady();
   }
 
   /** Publishes a message on a channel. */
@@ -166,6 +193,15 @@ export class RunnerLink {
   /** Drops the liveness key and closes every connection. */
   async close(): Promise<void> {
     clearInterval(this.#timer);
+    this.#closing.resolve();
+    await this.#calls?.close().catch(() => {});
+    // The calls queue is this runner's alone: nothing of it stays in Redis.
+    const calls = new this.#lib.Queue(this.#keys.callsQueue(this.#runnerId), {
+      connection: this.#commands,
+      prefix: this.#config.prefix,
+    });
+    await calls.obliterate({ force: true }).catch(() => {});
+    await calls.close().catch(() => {});
     await this.#commands.del(this.#keys.runnerAlive(this.#runnerId)).catch(() => {});
     const queues = await Promise.all(
       [...this.#queues.values()].map((q) => q.catch(() => null)),

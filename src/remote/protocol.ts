@@ -79,7 +79,7 @@ export interface RemoteOutcome {
 
 /**
  * Worker → runner, on the runner's channel: an attempt that runs long
- * enough to be seen, a failure (with its structured error) and a call.
+ * enough to be seen, and a failure (with its structured error).
  */
 export type ToRunner =
   | ({ t: "start"; id: string } & AttemptPlace)
@@ -92,21 +92,27 @@ export type ToRunner =
     final: boolean;
     /** Set when no `start` was sent (the attempt ended quickly). */
     place?: AttemptPlace;
-  }
-  | {
-    t: "call";
-    /** The calling request. */
-    id: string;
-    /** The call's id, unique on the worker. */
-    c: number;
-    /** The worker's reply channel. */
-    w: string;
-    /** The callee's name. */
-    name: string;
-    /** The callee's module as the worker knows it (a hint: runners look it up themselves). */
-    url: string | null;
-    args: string;
   };
+
+/**
+ * Worker → runner: a `call()` made by a remote node, as the data of a job
+ * in the runner's calls queue (kept in Redis until the runner takes it,
+ * so a runner that briefly lost its connection still gets it).
+ */
+export interface CallMessage {
+  t: "call";
+  /** The calling request. */
+  id: string;
+  /** The call's id, unique on the worker. */
+  c: number;
+  /** The worker's reply channel. */
+  w: string;
+  /** The callee's name. */
+  name: string;
+  /** The callee's module as the worker knows it (a hint: runners look it up themselves). */
+  url: string | null;
+  args: string;
+}
 
 /** Runner → worker, on the worker's channel. */
 export type ToWorker =
@@ -129,6 +135,14 @@ export class RemoteKeys {
    * @param prefix The key prefix (BullMQ's `prefix`).
    */
   constructor(readonly prefix: string) {}
+
+  /**
+   * The BullMQ queue (under the prefix) of a runner's calls: `call()`s made
+   * by remote nodes, which the runner runs as child requests.
+   */
+  callsQueue(runnerId: string): string {
+    return `sy-calls-${runnerId}`;
+  }
 
   /** Where a runner hears from workers. */
   runnerChannel(runnerId: string): string {

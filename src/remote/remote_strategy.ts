@@ -13,10 +13,16 @@ import { registerRemoteStrategy } from "../execution/strategies.ts";
 import { injectTraceContext } from "../tracing/propagation.ts";
 import { decodeError, decodeValue, encodeArgs, encodeError } from "./codec.ts";
 import { RemoteUnavailableError } from "./errors.ts";
-import type { CancelNotice, RemoteJobData, RemoteOutcome, ToRunner } from "./protocol.ts";
+import type {
+  CallMessage,
+  CancelNotice,
+  RemoteJobData,
+  RemoteOutcome,
+  ToRunner,
+} from "./protocol.ts";
 import { RemoteKeys } from "./protocol.ts";
 import { OpenRequest } from "./_open_request.ts";
-import { CallDesk, type CallMessage } from "./_call_desk.ts";
+import { CallDesk } from "./_call_desk.ts";
 import { RunnerLink } from "./_runner_link.ts";
 
 export type { RemoteAttemptRecord } from "./_open_request.ts";
@@ -168,6 +174,7 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
   #connect(): Promise<RunnerLink> {
     return this.#link ??= RunnerLink.open(this.#config, this.runnerId, {
       message: (raw) => this.#onMessage(raw),
+      call: (data) => this.#answerCall(data as CallMessage),
       completed: (jobId, outcome) => this.#onCompleted(jobId, outcome),
       reconnected: () => this.#track(this.#reconcile()),
     });
@@ -207,10 +214,6 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
     } catch {
       return;
     }
-    if (message.t === "call") {
-      this.#track(this.#answerCall(message));
-      return;
-    }
     const open = this.#open.get(message.id);
     if (!open) return;
     if (message.t === "start") {
@@ -242,7 +245,7 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
 
   /** Runs a call a remote node made, as a child of its request, and replies. */
   async #answerCall(message: CallMessage): Promise<void> {
-    if (!this.#keys.isWorkerChannel(message.w)) return;
+    if (message?.t !== "call" || !this.#keys.isWorkerChannel(message.w)) return;
     const link = await this.#link!;
     const reply = await this.#calls.answer(message, this.#open.get(message.id));
     await link.publish(message.w, JSON.stringify(reply));

@@ -19,8 +19,10 @@ import {
   ALIVE_REFRESH_MS,
   ALIVE_TTL_MS,
   type AttemptPlace,
+  type CallMessage,
   type CancelNotice,
   jobDataSchema,
+  type RemoteJobData,
   RemoteKeys,
   type RemoteOutcome,
   START_NOTICE_MS,
@@ -46,6 +48,7 @@ type Lib = typeof import("./_bullmq.ts");
 type Redis = InstanceType<Lib["Redis"]>;
 type BullWorker = InstanceType<Lib["Worker"]>;
 type BullJob = InstanceType<Lib["Job"]>;
+type BullQueue = import("npm:bullmq@^6.7.0").Queue;
 
 /**
  * Serves one queue: each job's node is imported from its module (only
@@ -78,6 +81,9 @@ export class RemoteWorker {
   // by request id; #calls every call awaiting its runner's reply.
   readonly #running = new Map<string, AbortController>();
   readonly #calls = new Map<number, PromiseWithResolvers<unknown>>();
+  // Invariant: #callQueues has an open queue per runner with a running
+  // job that made a call, and the ids of those jobs.
+  readonly #callQueues = new Map<string, { queue: BullQueue; jobs: Set<string> }>();
   #nextCall = 0;
   readonly #owner: TaskOwner = { call: (task, target, args) => this.#call(task, target, args) };
   #lib: Lib | null = null;
@@ -288,10 +294,41 @@ export class RemoteWorker {
       for (const timer of timers) clearTimeout(timer);
       clearInterval(watch);
       this.#running.delete(data.requestId);
+      if (this.#callQueues.size > 0) this.#releaseCalls(data);
     }
   }
 
-  /** A `call()` from a running job: sent to its runner, which tracks and runs it. */
+  /**
+   * The calls queue of a job's runner, made at the job's first call and
+   * closed when the last running job of that runner ends.
+   */
+  #callsQueue(task: RemoteJobTask): BullQueue {
+    const runnerId = task.data.runnerId;
+    let calls = this.#callQueues.get(runnerId);
+    if (!calls) {
+      calls = {
+        queue: new this.#lib!.Queue(this.#keys.callsQueue(runnerId), {
+          connection: this.#commands!,
+          prefix: this.#keys.prefix,
+        }),
+        jobs: new Set(),
+      };
+      calls.queue.on("error", () => {});
+      this.#callQueues.set(runnerId, calls);
+    }
+    calls.jobs.add(task.requestId);
+    return calls.queue;
+  }
+
+  /** A job ended: its runner's calls queue closes when no job of that runner runs. */
+  #releaseCalls(data: RemoteJobData): void {
+    const calls = this.#callQueues.get(data.runnerId);
+    if (!calls?.jobs.delete(data.requestId) || calls.jobs.size > 0) return;
+    this.#callQueues.delete(data.runnerId);
+    calls.queue.close().catch(() => {});
+  }
+
+  /** A `call()` from a running job: added to its runner's calls queue; the reply comes on this worker's channel. */
   #call(task: RemoteJobTask, target: Node, args: unknown[]): Promise<unknown> {
     const { signal } = task;
     if (signal.aborted) return Promise.reject(signal.reason);
@@ -306,7 +343,7 @@ export class RemoteWorker {
     this.#calls.set(c, waiting);
     const onAbort = () => waiting.reject(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
-    const message: ToRunner = {
+    const message: CallMessage = {
       t: "call",
       id: task.requestId,
       c,
@@ -315,7 +352,7 @@ export class RemoteWorker {
       url: target.moduleUrl,
       args: encoded,
     };
-    this.#commands!.publish(this.#keys.runnerChannel(task.data.runnerId), JSON.stringify(message))
+    this.#callsQueue(task).add("call", message, { removeOnComplete: true, removeOnFail: true })
       .catch((error: unknown) => waiting.reject(error));
     return waiting.promise.finally(() => {
       signal.removeEventListener("abort", onAbort);
