@@ -65,8 +65,8 @@ export interface AttemptPlace {
 /**
  * What a worker's job returns, so BullMQ stores it as the job's return
  * value and its runner reads it from the queue's events stream: the value
- * (encoded), when the attempt ended and where it ran. A completion needs
- * no notice of its own.
+ * (encoded), when the attempt ended and where it ran. A busy worker's
+ * completions need no notice of their own.
  */
 export interface RemoteOutcome {
   /** The node's value, encoded (see `encodeValue`). */
@@ -79,10 +79,13 @@ export interface RemoteOutcome {
 
 /**
  * Worker → runner, on the runner's channel: an attempt that runs long
- * enough to be seen, and a failure (with its structured error).
+ * enough to be seen, a failure (with its structured error), and the
+ * outcome of a job that an otherwise idle worker completed (sooner than
+ * the events stream brings it; a busy worker leaves it to the stream).
  */
 export type ToRunner =
   | ({ t: "start"; id: string } & AttemptPlace)
+  | ({ t: "done"; id: string } & RemoteOutcome)
   | {
     t: "fail";
     id: string;

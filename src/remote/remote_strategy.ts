@@ -218,6 +218,8 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
     if (!open) return;
     if (message.t === "start") {
       open.startAttempt(message);
+    } else if (message.t === "done") {
+      settleCompleted(open, message);
     } else if (message.t === "fail") {
       if (message.place) open.startAttempt(message.place);
       const error = decodeError(message.e);

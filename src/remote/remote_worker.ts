@@ -267,7 +267,12 @@ export class RemoteWorker {
           }`,
         );
       }
-      return { v, end: Date.now(), place };
+      const outcome: RemoteOutcome = { v, end: Date.now(), place };
+      // An idle worker tells its runner at once (a publish costs a socket
+      // write, cheap when little else runs); a busy one leaves it to the
+      // events stream, which BullMQ writes anyway.
+      if (this.#running.size === 1) send({ t: "done", id: data.requestId, ...outcome });
+      return outcome;
     } catch (thrown) {
       // The node's own error, not the pool's wrapper around it.
       const error = thrown instanceof WorkerTaskError && thrown.reason === "threw"
