@@ -654,3 +654,43 @@ Deno.test("remote: a job stopped while its module loads never runs its node and 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("remote: a worker stopped while a job's module loads gives the job back, its attempt not counted", async () => {
+  const dir = await Deno.makeTempDir();
+  const mark = `${dir}/mark`;
+  try {
+    await using redis = await startRedis();
+    // Its module load never ends: the gate file is never made.
+    const first = await startWorker({
+      redis: redis.url,
+      queue: QUEUE,
+      concurrency: 1,
+      args: ["--module", FIXTURES],
+      env: {
+        SWITCHYARD_TEST_GATE: `${dir}/gate`,
+        SWITCHYARD_TEST_MARK: mark,
+        SWITCHYARD_TEST_GATE_IN: "process",
+      },
+    });
+    await using runner = new Runner({ remote: { redis: redis.url }, loggingSetting: "NONE" });
+    const { gated } = await import("./fixtures/gated_nodes.ts");
+    const run = runner.run(gated);
+    await waitForFile(mark, /^loading$/);
+    assert.equal(await first.stop(), 0);
+    await using second = await startWorker({
+      redis: redis.url,
+      queue: QUEUE,
+      concurrency: 1,
+      args: ["--module", FIXTURES],
+    });
+    const info = await run;
+    assert.equal(info.answer, "ran");
+    const [request] = requestsNamed(info, "gated");
+    assert.deepEqual(
+      attemptsOf(info, request).map((a) => [a.attempt, a.pid, a.outcome]),
+      [[1, second.pid, "completed"]],
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -44,6 +44,9 @@ const log = logger("remote");
  */
 const FRESH_MS = ALIVE_TTL_MS;
 
+/** Why a job's load stopped: the worker is stopping and gives the job back. */
+const GIVEN_BACK = Symbol("given back");
+
 type Lib = typeof import("./_bullmq.ts");
 type Redis = InstanceType<Lib["Redis"]>;
 type BullWorker = InstanceType<Lib["Worker"]>;
@@ -81,6 +84,9 @@ export class RemoteWorker {
   // by request id; #calls every call awaiting its runner's reply.
   readonly #running = new Map<string, AbortController>();
   readonly #calls = new Map<number, PromiseWithResolvers<unknown>>();
+  // Invariant: #loading has a way to stop the wait of every job whose
+  // node's module is being loaded (its node has not started).
+  readonly #loading = new Map<string, (reason: unknown) => void>();
   // Invariant: #callQueues has an open queue per runner with a running
   // job that made a call, and the ids of those jobs.
   readonly #callQueues = new Map<string, { queue: BullQueue; jobs: Set<string> }>();
@@ -147,7 +153,7 @@ export class RemoteWorker {
     subscriber.on("message", (channel: string, raw: string) => this.#onMessage(channel, raw));
     await subscriber.subscribe(this.#keys.cancelChannel, this.#keys.workerChannel(this.id));
     await commands.ping();
-    const worker = this.#worker = new lib.Worker(queue, (job) => this.#process(job), {
+    const worker = this.#worker = new lib.Worker(queue, (job, token) => this.#process(job, token), {
       connection: this.#client(lib, "worker"),
       prefix: this.#keys.prefix,
       concurrency: this.#options.concurrency ?? navigator.hardwareConcurrency ?? 1,
@@ -177,7 +183,7 @@ export class RemoteWorker {
     return redis;
   }
 
-  async #process(job: BullJob): Promise<RemoteOutcome> {
+  async #process(job: BullJob, token: string | undefined): Promise<RemoteOutcome> {
     const parsed = jobDataSchema.safeParse(job.data);
     if (!parsed.success) {
       throw new this.#lib!.UnrecoverableError(
@@ -222,9 +228,11 @@ export class RemoteWorker {
         new RunnerGoneError(data.runnerId, data.name).message,
       );
     }
-    // An attempt says it started only if it lasts; a quick one says it all
-    // in its outcome (the job's return value, or a failure notice).
-    const timers = [setTimeout(startNotice, START_NOTICE_MS)];
+    // An attempt says it started only once its node is loaded, and only if
+    // it lasts; a quick one says it all in its outcome (the job's return
+    // value, or a failure notice).
+    let startTimer: ReturnType<typeof setTimeout> | undefined;
+    const timers: ReturnType<typeof setTimeout>[] = [];
     const controller = new AbortController();
     this.#running.set(data.requestId, controller);
     if (data.deadline !== null) {
@@ -239,7 +247,16 @@ export class RemoteWorker {
       }
     }, ALIVE_REFRESH_MS);
     try {
-      const node = await this.#loader.load(data);
+      // A stop while the node's module loads gives the job back (below).
+      const loading = Promise.withResolvers<never>();
+      this.#loading.set(data.requestId, loading.reject);
+      let node: Node;
+      try {
+        node = await Promise.race([this.#loader.load(data), loading.promise]);
+      } finally {
+        this.#loading.delete(data.requestId);
+      }
+      startTimer = setTimeout(startNotice, START_NOTICE_MS);
       const args = decodeValue(data.args);
       if (!Array.isArray(args)) {
         throw new LoadError("Cannot run a job as its arguments are not a list");
@@ -274,11 +291,15 @@ export class RemoteWorker {
       if (this.#running.size === 1) send({ t: "done", id: data.requestId, ...outcome });
       return outcome;
     } catch (thrown) {
+      if (thrown === GIVEN_BACK) {
+        await this.#giveBack(job, token);
+        throw new this.#lib!.WaitingError();
+      }
       // The node's own error, not the pool's wrapper around it.
       const error = thrown instanceof WorkerTaskError && thrown.reason === "threw"
         ? thrown.cause
         : thrown;
-      clearTimeout(timers[0]);
+      clearTimeout(startTimer);
       const final = controller.signal.aborted || error instanceof LoadError ||
         job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       send({
@@ -296,11 +317,22 @@ export class RemoteWorker {
       throw failure;
     } finally {
       this.processed++;
+      clearTimeout(startTimer);
       for (const timer of timers) clearTimeout(timer);
       clearInterval(watch);
       this.#running.delete(data.requestId);
       if (this.#callQueues.size > 0) this.#releaseCalls(data);
     }
+  }
+
+  /**
+   * Puts a job whose node never started back at the head of its queue, as
+   * if never taken: its attempt is not counted.
+   */
+  async #giveBack(job: BullJob, token: string | undefined): Promise<void> {
+    const key = `${this.#keys.prefix}:${this.#options.queue}:${job.id}`;
+    await this.#commands!.hincrby(key, "ats", -1);
+    await job.moveToWait(token);
   }
 
   /**
@@ -396,11 +428,15 @@ export class RemoteWorker {
   }
 
   /**
-   * Stops taking jobs, lets the running ones finish (their outcomes are
-   * sent), then closes the pool and every connection. Safe to call twice.
+   * Stops taking jobs, gives back those whose node's module is still
+   * loading (they go back to the head of the queue, their attempt not
+   * counted), lets the running ones finish (their outcomes are sent), then
+   * closes the pool and every connection. Safe to call twice.
    */
   close(): Promise<void> {
     return this.#closing ??= (async () => {
+      // Jobs whose node has not started go back to the queue; the rest finish.
+      for (const giveBack of this.#loading.values()) giveBack(GIVEN_BACK);
       await this.#worker?.close();
       await this.#pool.shutdown();
       await Promise.all(this.#clients.map(async (redis) => {
