@@ -626,35 +626,6 @@ Deno.test("remote: a span made in remote node code nests under the remote reques
   }
 });
 
-Deno.test("remote: a job stopped while its module loads never runs its node and frees its slot", async () => {
-  const dir = await Deno.makeTempDir();
-  const gate = `${dir}/gate`;
-  const mark = `${dir}/mark`;
-  try {
-    await using redis = await startRedis();
-    await using _worker = await startWorker({
-      redis: redis.url,
-      queue: QUEUE,
-      concurrency: 1,
-      args: ["--module", FIXTURES],
-      env: { SWITCHYARD_TEST_GATE: gate, SWITCHYARD_TEST_MARK: mark },
-    });
-    await using runner = new Runner({ remote: { redis: redis.url }, loggingSetting: "NONE" });
-    const { gated } = await import("./fixtures/gated_nodes.ts");
-    const run = runner.run(gated);
-    await waitForFile(mark, /^loading$/);
-    const [request] = requestsNamed(runner.info, "gated");
-    runner.rtState.cancel(request.identifier, new Error("stopped during load"));
-    await assert.rejects(run, { name: "RequestCancelledError" });
-    await Deno.writeTextFile(gate, "open");
-    // The one slot is free again at once (no grace period), and the node never ran.
-    assert.equal((await runner.run(square, 7)).answer, 49);
-    assert.equal(await Deno.readTextFile(mark), "loading");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
 Deno.test("remote: a worker stopped while a job's module loads gives the job back, its attempt not counted", async () => {
   const dir = await Deno.makeTempDir();
   const mark = `${dir}/mark`;
