@@ -224,9 +224,9 @@ for (let round = 0; round < ROUNDS; round++) {
   added.push(p50["remote strategy"][round] - p50["raw BullMQ"][round]);
 }
 console.log(
-  `strategy throughput / raw BullMQ: ${
-    ratios.map((r) => r.toFixed(2)).join(", ")
-  }× (median ${median(ratios).toFixed(2)}×; target ≥ 0.8×)`,
+  `strategy throughput / raw BullMQ: ${ratios.map((r) => r.toFixed(2)).join(", ")}× (median ${
+    median(ratios).toFixed(2)
+  }×; target ≥ 0.8×)`,
 );
 console.log(
   `added p50 latency over raw BullMQ: ${added.map((a) => a.toFixed(3)).join(", ")} ms (median ${

@@ -50,7 +50,7 @@ const log = logger("remote");
  * ```
  */
 export class RemoteExecutionStrategy implements TaskExecutionStrategy {
-  /** This runner's id: workers send notices and calls to its channel. */
+  /** This runner's id: names its channel (notices) and its calls queue. */
   readonly runnerId: string = crypto.randomUUID();
   readonly #config: Required<RemoteConfig>;
   readonly #keys: RemoteKeys;
