@@ -24,6 +24,9 @@ type Worker = import("npm:bullmq@^6.7.0").Worker;
  */
 const CALLS_CONCURRENCY = 10_000;
 
+/** How many entries a queue's events stream keeps (BullMQ's default is 10,000). */
+const EVENTS_MAX_LEN = 100_000;
+
 /** What the link hears. */
 export interface LinkListener {
   /** A message on the runner's channel. */
@@ -158,6 +161,9 @@ export class RunnerLink {
     const queue = new lib.Queue(name, {
       connection: this.#client(`queue ${name}`, true),
       prefix,
+      // Completions are read from the events stream: it keeps enough (about
+      // four events a job) for a runner whose reader lags by thousands of jobs.
+      streams: { events: { maxLen: EVENTS_MAX_LEN } },
     });
     // Its connection's errors are logged by #client; without a listener
     // BullMQ would print each one.
