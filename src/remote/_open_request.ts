@@ -29,16 +29,33 @@ export interface RemoteAttemptRecord extends AttemptRecord {
 /** A sent request: its task, its caller's settlers, and the attempt running now. */
 export class OpenRequest {
   readonly task: Task;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: unknown) => void;
+  readonly #resolve: (value: unknown) => void;
+  readonly #reject: (error: unknown) => void;
   // Invariant: #attempt is the attempt a worker announced and whose end
   // is not recorded yet; at most one is open at a time.
   #attempt: AttemptPlace | null = null;
+  // Invariant: true once the caller's promise settled; an outcome heard
+  // twice (a notice and the events stream) is recorded once.
+  settled = false;
 
   constructor(task: Task, resolve: (value: unknown) => void, reject: (error: unknown) => void) {
     this.task = task;
-    this.resolve = resolve;
-    this.reject = reject;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  /** Settles the caller's promise with a value, once. */
+  resolve(value: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.#resolve(value);
+  }
+
+  /** Settles the caller's promise with an error, once. */
+  reject(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.#reject(error);
   }
 
   /** The attempt running now, if a worker announced one. */

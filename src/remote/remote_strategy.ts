@@ -154,7 +154,7 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
       removeOnComplete: { count: 1000 },
       removeOnFail: { count: 5000 },
     }).catch((error) =>
-      reject(
+      open.reject(
         new RemoteUnavailableError(
           this.#config.redis,
           `could not add node '${task.node.name}' to queue '${name}': ${error?.message}`,
@@ -215,7 +215,7 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
       return;
     }
     const open = this.#open.get(message.id);
-    if (!open) return;
+    if (!open || open.settled) return;
     if (message.t === "start") {
       open.startAttempt(message);
     } else if (message.t === "done") {
@@ -307,6 +307,7 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
 
 /** Settles a request from its job's return value (a {@linkcode RemoteOutcome}). */
 function settleCompleted(open: OpenRequest, returnvalue: unknown): void {
+  if (open.settled) return;
   const outcome = returnvalue as Partial<RemoteOutcome> | null;
   if (outcome?.place) open.startAttempt(outcome.place);
   open.endAttempt("completed", undefined, outcome?.end);
