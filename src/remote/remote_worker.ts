@@ -13,16 +13,14 @@ import { NodeTimeoutError } from "../core/errors.ts";
 import { WorkerExecutionStrategy } from "../execution/worker_strategy.ts";
 import { WorkerTaskError } from "../execution/worker_error.ts";
 import { withTraceContext } from "../tracing/propagation.ts";
-import { decodeError, decodeValue, encodeArgs, encodeError, encodeValue } from "./codec.ts";
+import { decodeError, decodeValue, encodeError, encodeValue } from "./codec.ts";
 import { RemoteUnavailableError, RunnerGoneError } from "./errors.ts";
 import {
   ALIVE_REFRESH_MS,
   ALIVE_TTL_MS,
   type AttemptPlace,
-  type CallMessage,
   type CancelNotice,
   jobDataSchema,
-  type RemoteJobData,
   RemoteKeys,
   type RemoteOutcome,
   START_NOTICE_MS,
@@ -31,6 +29,7 @@ import {
 } from "./protocol.ts";
 import { LoadError, RemoteJobTask, type TaskOwner } from "./_job_task.ts";
 import { NodeLoader } from "./_node_loader.ts";
+import { WorkerCalls } from "./_worker_calls.ts";
 import { optionsSchema, type RemoteWorkerOptions } from "./worker_options.ts";
 
 export type { RemoteWorkerOptions };
@@ -51,7 +50,6 @@ type Lib = typeof import("./_bullmq.ts");
 type Redis = InstanceType<Lib["Redis"]>;
 type BullWorker = InstanceType<Lib["Worker"]>;
 type BullJob = InstanceType<Lib["Job"]>;
-type BullQueue = import("npm:bullmq@^6.7.0").Queue;
 
 /**
  * Serves one queue: each job's node is imported from its module (only
@@ -80,18 +78,15 @@ export class RemoteWorker {
   readonly #loader: NodeLoader;
   readonly #pool: WorkerExecutionStrategy;
   readonly #host = hostname();
-  // Invariant: #running has a controller for every job being processed,
-  // by request id; #calls every call awaiting its runner's reply.
+  // Invariant: #running has a controller for every job being processed, by request id.
   readonly #running = new Map<string, AbortController>();
-  readonly #calls = new Map<number, PromiseWithResolvers<unknown>>();
   // Invariant: #loading has a way to stop the wait of every job whose
   // node's module is being loaded (its node has not started).
   readonly #loading = new Map<string, (reason: unknown) => void>();
-  // Invariant: #callQueues has an open queue per runner with a running
-  // job that made a call, and the ids of those jobs.
-  readonly #callQueues = new Map<string, { queue: BullQueue; jobs: Set<string> }>();
-  #nextCall = 0;
-  readonly #owner: TaskOwner = { call: (task, target, args) => this.#call(task, target, args) };
+  #calls: WorkerCalls | null = null;
+  readonly #owner: TaskOwner = {
+    call: (task, target, args) => this.#calls!.call(task, target, args),
+  };
   #lib: Lib | null = null;
   #worker: BullWorker | null = null;
   #commands: Redis | null = null;
@@ -143,15 +138,16 @@ export class RemoteWorker {
       );
     }
     const commands = this.#commands = this.#client(lib, "commands");
+    this.#calls = new WorkerCalls(lib, commands, this.#keys, this.id, redis);
     const subscriber = this.#client(lib, "subscriber");
     let readyOnce = false;
     subscriber.on("ready", () => {
       // Replies published while the connection was down are lost.
-      if (readyOnce) this.#failCalls("the connection to Redis was lost while waiting");
+      if (readyOnce) this.#calls!.failAll("the connection to Redis was lost while waiting");
       readyOnce = true;
     });
     subscriber.on("message", (channel: string, raw: string) => this.#onMessage(channel, raw));
-    await subscriber.subscribe(this.#keys.cancelChannel, this.#keys.workerChannel(this.id));
+    await subscriber.subscribe(this.#keys.cancelChannel, this.#calls.channel);
     await commands.ping();
     const worker = this.#worker = new lib.Worker(queue, (job, token) => this.#process(job, token), {
       connection: this.#client(lib, "worker"),
@@ -321,7 +317,7 @@ export class RemoteWorker {
       for (const timer of timers) clearTimeout(timer);
       clearInterval(watch);
       this.#running.delete(data.requestId);
-      if (this.#callQueues.size > 0) this.#releaseCalls(data);
+      this.#calls!.release(data);
     }
   }
 
@@ -335,68 +331,7 @@ export class RemoteWorker {
     await job.moveToWait(token);
   }
 
-  /**
-   * The calls queue of a job's runner, made at the job's first call and
-   * closed when the last running job of that runner ends.
-   */
-  #callsQueue(task: RemoteJobTask): BullQueue {
-    const runnerId = task.data.runnerId;
-    let calls = this.#callQueues.get(runnerId);
-    if (!calls) {
-      calls = {
-        queue: new this.#lib!.Queue(this.#keys.callsQueue(runnerId), {
-          connection: this.#commands!,
-          prefix: this.#keys.prefix,
-        }),
-        jobs: new Set(),
-      };
-      calls.queue.on("error", () => {});
-      this.#callQueues.set(runnerId, calls);
-    }
-    calls.jobs.add(task.requestId);
-    return calls.queue;
-  }
-
-  /** A job ended: its runner's calls queue closes when no job of that runner runs. */
-  #releaseCalls(data: RemoteJobData): void {
-    const calls = this.#callQueues.get(data.runnerId);
-    if (!calls?.jobs.delete(data.requestId) || calls.jobs.size > 0) return;
-    this.#callQueues.delete(data.runnerId);
-    calls.queue.close().catch(() => {});
-  }
-
-  /** A `call()` from a running job: added to its runner's calls queue; the reply comes on this worker's channel. */
-  #call(task: RemoteJobTask, target: Node, args: unknown[]): Promise<unknown> {
-    const { signal } = task;
-    if (signal.aborted) return Promise.reject(signal.reason);
-    let encoded: string;
-    try {
-      encoded = encodeArgs(args, `call node '${target.name}' from remote node '${task.node.name}'`);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const c = ++this.#nextCall;
-    const waiting = Promise.withResolvers<unknown>();
-    this.#calls.set(c, waiting);
-    const onAbort = () => waiting.reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    const message: CallMessage = {
-      t: "call",
-      id: task.requestId,
-      c,
-      w: this.#keys.workerChannel(this.id),
-      name: target.name,
-      url: target.moduleUrl,
-      args: encoded,
-    };
-    this.#callsQueue(task).add("call", message, { removeOnComplete: true, removeOnFail: true })
-      .catch((error: unknown) => waiting.reject(error));
-    return waiting.promise.finally(() => {
-      signal.removeEventListener("abort", onAbort);
-      this.#calls.delete(c);
-    });
-  }
-
+  /** A cancellation, or a reply to a call. */
   #onMessage(channel: string, raw: string): void {
     let message: unknown;
     try {
@@ -410,21 +345,7 @@ export class RemoteWorker {
       controller?.abort(decodeError(String(notice.e)));
       return;
     }
-    const reply = message as ToWorker;
-    const waiting = this.#calls.get(reply.c);
-    if (!waiting) return;
-    try {
-      if (reply.ok) waiting.resolve(decodeValue(reply.v));
-      else waiting.reject(decodeError(reply.e));
-    } catch (error) {
-      waiting.reject(error);
-    }
-  }
-
-  #failCalls(why: string): void {
-    for (const waiting of this.#calls.values()) {
-      waiting.reject(new RemoteUnavailableError(this.#options.redis, why));
-    }
+    this.#calls?.reply(message as ToWorker);
   }
 
   /**
