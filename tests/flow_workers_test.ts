@@ -49,7 +49,8 @@ Deno.test("A routine calls a worker node and a queue node; both run in workers a
   assert.deepEqual(nodes, [
     ["powers.trigger", "routine"],
     ["square", "worker"],
-    ["cube", "remote"],
+    // Without `remote` a queue node runs in the local pool, and is recorded so.
+    ["cube", "worker"],
     ["keep.input", "routine"],
   ]);
   assert.equal(info.status, "Completed");
