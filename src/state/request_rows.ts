@@ -8,6 +8,7 @@ import type { Stamp, StampManager } from "./stamp.ts";
 import { freshPrefix, NODE_SUFFIX, STAMP_CREATED, STATUS_CODES, STATUS_NAMES } from "./_rows.ts";
 import { RowColumns } from "./_row_columns.ts";
 import { RowVersions } from "./_row_versions.ts";
+import { RowIds } from "./_row_ids.ts";
 import type { AttemptRecord, RequestRecord, RequestStatus, RowData } from "./request_forest.ts";
 
 /**
@@ -32,10 +33,9 @@ import type { AttemptRecord, RequestRecord, RequestStatus, RowData } from "./req
 export class RequestRows extends Forest<RequestRecord> {
   // Invariant: rows 0..#cols.count-1 are the requests in creation order;
   // #cols holds each row's numbers and values (see RowColumns), #versions
-  // the rest of its history. A row's id is the prefix and its number unless
-  // #customId has one; its caller is #cols.parent unless that is -1 and
-  // #sourceText names one; its node id is its id and NODE_SUFFIX unless
-  // #sinkText has one. #open counts the rows whose newest status is Open.
+  // the rest of its history, #ids its names (see RowIds); its caller is
+  // #cols.parent unless that is -1 and #ids names one. #open counts the rows
+  // whose newest status is Open; #insertions lists the top-level rows.
   /** What runtime-made ids start with. */
   protected readonly prefix: string;
   readonly #cols = new RowColumns();
@@ -43,13 +43,7 @@ export class RequestRows extends Forest<RequestRecord> {
   #open = 0;
   #insertions: number[] = [];
   #nodes = 0;
-  // Sparse: only rows that differ from the runtime's defaults have entries.
-  #customId = new Map<number, string>();
-  #rowOfId = new Map<string, number>();
-  #sourceText = new Map<number, string>();
-  #bySourceText = new Map<string, number[]>();
-  #sinkText = new Map<number, string>();
-  #rowOfSink = new Map<string, number>();
+  readonly #ids: RowIds;
 
   /**
    * Makes an empty forest.
@@ -60,6 +54,7 @@ export class RequestRows extends Forest<RequestRecord> {
   constructor(idPrefix: string = freshPrefix()) {
     super();
     this.prefix = idPrefix;
+    this.#ids = new RowIds(idPrefix);
   }
 
   // ---- rows: the runtime's side ----
@@ -89,7 +84,7 @@ export class RequestRows extends Forest<RequestRecord> {
     }
     const cols = this.#cols;
     const row = cols.alloc();
-    if (identifier !== undefined) this.#setId(row, identifier);
+    if (identifier !== undefined) this.#ids.setId(row, identifier);
     this.#link(row, parentRow);
     const step = stamper.mark(STAMP_CREATED, row);
     cols.t0[row] = cols.t1[row] = stamper.lastTime;
@@ -122,14 +117,9 @@ export class RequestRows extends Forest<RequestRecord> {
     this.#push(row, code, output, stamper.lastTime, step, undefined, attempts);
   }
 
-  #setId(row: number, identifier: string): void {
-    this.#customId.set(row, identifier);
-    this.#rowOfId.set(identifier, row);
-  }
-
   #link(row: number, parentRow: number): void {
     this.#cols.link(row, parentRow);
-    if (parentRow < 0 && !this.#sourceText.has(row)) this.#insertions.push(row);
+    if (parentRow < 0 && this.#ids.callerOf(row) === undefined) this.#insertions.push(row);
   }
 
   /** Makes `(code, output, time, step)` the newest version of a row. */
@@ -160,15 +150,7 @@ export class RequestRows extends Forest<RequestRecord> {
    * @returns Its row, or `-1`.
    */
   rowOf(identifier: string): number {
-    const custom = this.#rowOfId.get(identifier);
-    if (custom !== undefined) return custom;
-    if (typeof identifier !== "string" || !identifier.startsWith(this.prefix)) return -1;
-    const digits = identifier.slice(this.prefix.length);
-    const row = Number(digits);
-    return Number.isInteger(row) && row >= 0 && row < this.#cols.count && String(row) === digits &&
-        !this.#customId.has(row)
-      ? row
-      : -1;
+    return this.#ids.rowOf(identifier, this.#cols.count);
   }
 
   /**
@@ -178,11 +160,7 @@ export class RequestRows extends Forest<RequestRecord> {
    * @returns Its request's row, or `-1`.
    */
   rowOfNode(nodeId: string): number {
-    const custom = this.#rowOfSink.get(nodeId);
-    if (custom !== undefined) return custom;
-    if (typeof nodeId !== "string" || !nodeId.endsWith(NODE_SUFFIX)) return -1;
-    const row = this.rowOf(nodeId.slice(0, -NODE_SUFFIX.length));
-    return row >= 0 && !this.#sinkText.has(row) ? row : -1;
+    return this.#ids.rowOfNode(nodeId, this.#cols.count);
   }
 
   /**
@@ -192,7 +170,7 @@ export class RequestRows extends Forest<RequestRecord> {
    * @returns The request id.
    */
   idOf(row: number): string {
-    return this.#customId.get(row) ?? this.prefix + row;
+    return this.#ids.idOf(row);
   }
 
   /**
@@ -202,7 +180,7 @@ export class RequestRows extends Forest<RequestRecord> {
    * @returns The node instance id.
    */
   nodeIdOf(row: number): string {
-    return this.#sinkText.get(row) ?? this.idOf(row) + NODE_SUFFIX;
+    return this.#ids.nodeIdOf(row);
   }
 
   /**
@@ -214,7 +192,7 @@ export class RequestRows extends Forest<RequestRecord> {
   sourceIdOf(row: number): string | null {
     const parent = this.#cols.parent[row];
     if (parent >= 0) return this.nodeIdOf(parent);
-    return this.#sourceText.get(row) ?? null;
+    return this.#ids.callerOf(row) ?? null;
   }
 
   /**
@@ -339,8 +317,8 @@ export class RequestRows extends Forest<RequestRecord> {
    */
   childRows(row: number): number[] {
     const rows = this.#cols.children(row);
-    if (this.#bySourceText.size === 0) return rows;
-    const named = this.#bySourceText.get(this.nodeIdOf(row));
+    if (!this.#ids.anyCallerNamed) return rows;
+    const named = this.#ids.calledBy(this.nodeIdOf(row));
     return named ? [...rows, ...named].sort((a, b) => a - b) : rows;
   }
 
@@ -389,19 +367,11 @@ export class RequestRows extends Forest<RequestRecord> {
   ): number {
     const cols = this.#cols;
     const row = cols.alloc();
-    this.#setId(row, identifier);
+    this.#ids.setId(row, identifier);
     const parent = sourceId === null ? -1 : this.rowOfNode(sourceId);
-    if (sourceId !== null && parent < 0) {
-      this.#sourceText.set(row, sourceId);
-      const siblings = this.#bySourceText.get(sourceId);
-      if (siblings) siblings.push(row);
-      else this.#bySourceText.set(sourceId, [row]);
-    }
+    if (sourceId !== null && parent < 0) this.#ids.setCaller(row, sourceId);
     this.#link(row, parent);
-    if (sinkId !== identifier + NODE_SUFFIX) {
-      this.#sinkText.set(row, sinkId);
-      this.#rowOfSink.set(sinkId, row);
-    }
+    if (sinkId !== identifier + NODE_SUFFIX) this.#ids.setNodeId(row, sinkId);
     cols.input[row] = input;
     cols.t0[row] = cols.t1[row] = stamp.time;
     cols.s0[row] = cols.s1[row] = stamp.step;
@@ -461,23 +431,16 @@ export class RequestRows extends Forest<RequestRecord> {
       if (versions.length === 0 || moved[row] >= 0) continue;
       const into = to.alloc();
       moved[row] = into;
-      if (into !== row || this.#customId.has(row)) copy.#setId(into, this.idOf(row));
+      if (into !== row || this.#ids.hasOwnId(row)) copy.#ids.setId(into, this.idOf(row));
       const parent = from.parent[row];
       const source = this.sourceIdOf(row);
       if (parent >= 0 && moved[parent] >= 0) copy.#link(into, moved[parent]);
       else {
-        if (source !== null) {
-          copy.#sourceText.set(into, source);
-          const siblings = copy.#bySourceText.get(source);
-          if (siblings) siblings.push(into);
-          else copy.#bySourceText.set(source, [into]);
-        }
+        if (source !== null) copy.#ids.setCaller(into, source);
         copy.#link(into, -1);
       }
-      if (this.#sinkText.has(row)) {
-        copy.#sinkText.set(into, this.#sinkText.get(row)!);
-        copy.#rowOfSink.set(this.#sinkText.get(row)!, into);
-      }
+      const sinkId = this.#ids.ownNodeIdOf(row);
+      if (sinkId !== undefined) copy.#ids.setNodeId(into, sinkId);
       to.input[into] = from.input[row];
       to.name[into] = from.name[row];
       to.type[into] = from.type[row];
@@ -534,6 +497,6 @@ export class RequestRows extends Forest<RequestRecord> {
    * @returns Their rows.
    */
   protected rowsCalledBy(nodeId: string): readonly number[] {
-    return this.#bySourceText.get(nodeId) ?? [];
+    return this.#ids.calledBy(nodeId) ?? [];
   }
 }
