@@ -47,10 +47,13 @@ export class RowColumns {
   input: (readonly unknown[])[] = [];
   /** The newest output. */
   output: unknown[] = [];
-  /** The node's name, for rows the runtime made. */
-  name: (string | undefined)[] = [];
-  /** The node's type, for rows the runtime made. */
-  type: (string | undefined)[] = [];
+  // The node (name and type) each row ran, as an index into #kinds (-1 for
+  // none: a row recorded by hand): a fan-out calls few distinct nodes, so
+  // rows share their pair instead of keeping two strings each.
+  #kind: Int32Array = new Int32Array(INITIAL);
+  #kinds: { name: string; nodeType: string }[] = [];
+  #kindOf = new Map<string, Map<string, number>>();
+  #lastKind = -1;
 
   /**
    * Takes the next row: no caller link yet, no children, one version.
@@ -65,6 +68,7 @@ export class RowColumns {
     this.lastChild[row] = -1;
     this.next[row] = -1;
     this.nver[row] = 1;
+    this.#kind[row] = -1;
     this.output.push(undefined);
     return row;
   }
@@ -81,6 +85,41 @@ export class RowColumns {
     this.t1 = grown(this.t1, size);
     this.s0 = grown(this.s0, size);
     this.s1 = grown(this.s1, size);
+    this.#kind = grown(this.#kind, size);
+  }
+
+  /**
+   * Records the node a row ran.
+   *
+   * @param row The row.
+   * @param name The node's name.
+   * @param nodeType How it ran.
+   */
+  setNode(row: number, name: string, nodeType: string): void {
+    let kind = this.#lastKind;
+    const last = kind < 0 ? undefined : this.#kinds[kind];
+    if (last === undefined || last.name !== name || last.nodeType !== nodeType) {
+      let byType = this.#kindOf.get(name);
+      if (byType === undefined) this.#kindOf.set(name, byType = new Map());
+      kind = byType.get(nodeType) ?? -1;
+      if (kind < 0) {
+        kind = this.#kinds.push(Object.freeze({ name, nodeType })) - 1;
+        byType.set(nodeType, kind);
+      }
+      this.#lastKind = kind;
+    }
+    this.#kind[row] = kind;
+  }
+
+  /**
+   * The node a row ran (a shared frozen pair).
+   *
+   * @param row The row.
+   * @returns Its name and type, or `undefined` for a row recorded by hand.
+   */
+  nodeOf(row: number): { readonly name: string; readonly nodeType: string } | undefined {
+    const kind = this.#kind[row];
+    return kind < 0 ? undefined : this.#kinds[kind];
   }
 
   /**

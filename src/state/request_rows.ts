@@ -90,8 +90,7 @@ export class RequestRows extends Forest<RequestRecord> {
     cols.t0[row] = cols.t1[row] = stamper.lastTime;
     cols.s0[row] = cols.s1[row] = step;
     cols.input[row] = input;
-    cols.name[row] = nodeName;
-    cols.type[row] = nodeType;
+    cols.setNode(row, nodeName, nodeType);
     this.#nodes++;
     this.#open++;
     return row;
@@ -222,8 +221,8 @@ export class RequestRows extends Forest<RequestRecord> {
    * @returns Name and type, or `undefined` for a request recorded by hand.
    */
   nodeOf(row: number): { name: string; nodeType: string } | undefined {
-    const name = this.#cols.name[row];
-    return name === undefined ? undefined : { name, nodeType: this.#cols.type[row]! };
+    const node = this.#cols.nodeOf(row);
+    return node === undefined ? undefined : { name: node.name, nodeType: node.nodeType };
   }
 
   /**
@@ -290,7 +289,7 @@ export class RequestRows extends Forest<RequestRecord> {
    * @returns `true` for a runtime-made row.
    */
   hasNode(row: number): boolean {
-    return this.#cols.name[row] !== undefined;
+    return this.#cols.nodeOf(row) !== undefined;
   }
 
   /** How many rows have their node instance recorded with them. */
@@ -442,9 +441,11 @@ export class RequestRows extends Forest<RequestRecord> {
       const sinkId = this.#ids.ownNodeIdOf(row);
       if (sinkId !== undefined) copy.#ids.setNodeId(into, sinkId);
       to.input[into] = from.input[row];
-      to.name[into] = from.name[row];
-      to.type[into] = from.type[row];
-      if (from.name[row] !== undefined) copy.#nodes++;
+      const node = from.nodeOf(row);
+      if (node !== undefined) {
+        to.setNode(into, node.name, node.nodeType);
+        copy.#nodes++;
+      }
       const [first, ...rest] = versions;
       to.status[into] = to.status0[into] = STATUS_CODES[first.status];
       to.output[into] = first.output;
