@@ -244,6 +244,36 @@ Deno.test("getContext() and putContext() share values across a run", async () =>
   assert.throws(() => getContext("total"), /no node is running/);
 });
 
+Deno.test("currentSignal(), getContext() and call() find their own node after awaits, across interleaved siblings", async () => {
+  const leaf = node(async (tag: string) => tag, { name: "leaf" });
+  const worker = node(async (tag: string) => {
+    const before = currentSignal();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await Promise.resolve();
+    const after = currentSignal();
+    const child = await call(leaf, tag);
+    await null;
+    putContext(tag, getContext<number>("base") + 1);
+    return { same: before === after, child };
+  }, { name: "worker" });
+  const root = node(async () => {
+    const tags = Array.from({ length: 20 }, (_, i) => `t${i}`);
+    return await Promise.all(tags.map((tag) => call(worker, tag)));
+  }, { name: "root" });
+  await using runner = new Runner(quiet, { base: 1 });
+  const info = await runner.run(root);
+  const results = info.answer as { same: boolean; child: string }[];
+  assert.ok(results.every((r, i) => r.same && r.child === `t${i}`));
+  // Every leaf was called by the worker that got its tag.
+  const workers = info.requestHeap.children(info.requestHeap.insertionRequests[0].sinkId);
+  assert.equal(workers.length, 20);
+  for (const worker of workers) {
+    const leaves = info.requestHeap.children(worker.sinkId);
+    assert.deepEqual(leaves.map((leaf) => leaf.input[0]), [worker.input[0]]);
+  }
+  assert.equal(info.requestHeap.size, 41);
+});
+
 Deno.test("call() outside any run starts a run of its own", async () => {
   assert.equal(await call(double, 21), 42);
 });

@@ -83,7 +83,10 @@ export class RTState {
   readonly #owner: ScopeOwner = {
     callFromScope: (scope, target, args) => this.#callFromScope(scope, target, args),
     broadcastFromScope: (scope, item) => this.#broadcastFromScope(scope, item),
-    settle: (scope, ok, value) => this.#settle(scope, ok, value),
+    settle: (scope, ok, value) => {
+      this.#settle(scope, ok, value);
+      this.#coordinator.finished(scope, scope, ok, value);
+    },
     requestIdOf: (row) => this.#info.requestHeap.idOf(row),
     nodeIdOf: (row) => this.#info.requestHeap.nodeIdOf(row),
     timeOf: (row, end) => this.#info.requestHeap.timeOf(row, end),

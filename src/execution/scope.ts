@@ -30,7 +30,10 @@ export interface ScopeOwner {
   ): Promise<unknown>;
   /** Publishes a broadcast from inside the scope. */
   broadcastFromScope(scope: TaskScope, item: unknown): void;
-  /** Records how the scope's task settled. */
+  /**
+   * Records how the scope's task settled, then closes its job and
+   * publishes the outcome through the coordinator.
+   */
   settle(scope: TaskScope, ok: boolean, value: unknown): void;
   /** The request id of a row. */
   requestIdOf(row: number): string;

@@ -5,27 +5,11 @@
  */
 import { Forest, ForestVersionError } from "./forest.ts";
 import type { Stamp, StampManager } from "./stamp.ts";
-import {
-  freshPrefix,
-  grown,
-  NODE_SUFFIX,
-  STAMP_CREATED,
-  STATUS_CODES,
-  STATUS_NAMES,
-} from "./_rows.ts";
+import { freshPrefix, NODE_SUFFIX, STAMP_CREATED, STATUS_CODES, STATUS_NAMES } from "./_rows.ts";
+import { RowColumns } from "./_row_columns.ts";
+import { RowVersions } from "./_row_versions.ts";
+import { RowIds } from "./_row_ids.ts";
 import type { AttemptRecord, RequestRecord, RequestStatus, RowData } from "./request_forest.ts";
-
-/** A version between a request's first and its newest (rare: ends are final). */
-interface Middle {
-  status: number;
-  output: unknown;
-  time: number;
-  step: number;
-  text: string | undefined;
-  attempts: readonly AttemptRecord[] | undefined;
-}
-
-const INITIAL = 256;
 
 /**
  * The rows behind a {@linkcode RequestForest}: one row of numbers per
@@ -47,47 +31,19 @@ const INITIAL = 256;
  * ```
  */
 export class RequestRows extends Forest<RequestRecord> {
-  // Invariant: rows 0..#rows-1 are the requests in creation order. Row r's
-  // first version is (#status0, output #out0 (or #output while it has one
-  // version), #t0, #s0, #text0) and its newest (#status, #output, #t1, #s1,
-  // #text1); #nver counts its versions (capped at 255) and #middle keeps the
-  // ones in between. #parent is the calling row (-1: top level or a caller
-  // named only by #sourceText); children of a row are linked through
-  // #firstChild/#lastChild/#next in creation order.
+  // Invariant: rows 0..#cols.count-1 are the requests in creation order;
+  // #cols holds each row's numbers and values (see RowColumns), #versions
+  // the rest of its history, #ids its names (see RowIds); its caller is
+  // #cols.parent unless that is -1 and #ids names one. #open counts the rows
+  // whose newest status is Open; #insertions lists the top-level rows.
   /** What runtime-made ids start with. */
   protected readonly prefix: string;
-  #rows = 0;
+  readonly #cols = new RowColumns();
+  readonly #versions = new RowVersions();
   #open = 0;
-  #parent = new Int32Array(INITIAL);
-  #firstChild = new Int32Array(INITIAL);
-  #lastChild = new Int32Array(INITIAL);
-  #next = new Int32Array(INITIAL);
-  #status = new Uint8Array(INITIAL);
-  #status0 = new Uint8Array(INITIAL);
-  #nver = new Uint8Array(INITIAL);
-  #t0 = new Float64Array(INITIAL);
-  #t1 = new Float64Array(INITIAL);
-  #s0 = new Float64Array(INITIAL);
-  #s1 = new Float64Array(INITIAL);
-  #input: (readonly unknown[])[] = [];
-  #output: unknown[] = [];
-  #name: (string | undefined)[] = [];
-  #type: (string | undefined)[] = [];
   #insertions: number[] = [];
   #nodes = 0;
-  // Sparse: only rows that differ from the runtime's defaults have entries.
-  #customId = new Map<number, string>();
-  #rowOfId = new Map<string, number>();
-  #sourceText = new Map<number, string>();
-  #bySourceText = new Map<string, number[]>();
-  #sinkText = new Map<number, string>();
-  #rowOfSink = new Map<string, number>();
-  #out0 = new Map<number, unknown>();
-  #text0 = new Map<number, string>();
-  #text1 = new Map<number, string>();
-  #middle = new Map<number, Middle[]>();
-  // The attempts of a retried request, on its newest version.
-  #attempts = new Map<number, readonly AttemptRecord[]>();
+  readonly #ids: RowIds;
 
   /**
    * Makes an empty forest.
@@ -98,6 +54,7 @@ export class RequestRows extends Forest<RequestRecord> {
   constructor(idPrefix: string = freshPrefix()) {
     super();
     this.prefix = idPrefix;
+    this.#ids = new RowIds(idPrefix);
   }
 
   // ---- rows: the runtime's side ----
@@ -125,15 +82,15 @@ export class RequestRows extends Forest<RequestRecord> {
     if (identifier !== undefined && this.rowOf(identifier) >= 0) {
       throw new Error(`Cannot create request '${identifier}' as it exists already`);
     }
-    const row = this.#alloc();
-    if (identifier !== undefined) this.#setId(row, identifier);
+    const cols = this.#cols;
+    const row = cols.alloc();
+    if (identifier !== undefined) this.#ids.setId(row, identifier);
     this.#link(row, parentRow);
     const step = stamper.mark(STAMP_CREATED, row);
-    this.#t0[row] = this.#t1[row] = stamper.lastTime;
-    this.#s0[row] = this.#s1[row] = step;
-    this.#input[row] = input;
-    this.#name[row] = nodeName;
-    this.#type[row] = nodeType;
+    cols.t0[row] = cols.t1[row] = stamper.lastTime;
+    cols.s0[row] = cols.s1[row] = step;
+    cols.input[row] = input;
+    cols.setNode(row, nodeName, nodeType);
     this.#nodes++;
     this.#open++;
     return row;
@@ -159,47 +116,9 @@ export class RequestRows extends Forest<RequestRecord> {
     this.#push(row, code, output, stamper.lastTime, step, undefined, attempts);
   }
 
-  #alloc(): number {
-    const row = this.#rows;
-    if (row === this.#parent.length) this.#grow(row * 2);
-    this.#rows = row + 1;
-    this.#firstChild[row] = -1;
-    this.#lastChild[row] = -1;
-    this.#next[row] = -1;
-    this.#nver[row] = 1;
-    this.#output.push(undefined);
-    return row;
-  }
-
-  #grow(size: number): void {
-    this.#parent = grown(this.#parent, size);
-    this.#firstChild = grown(this.#firstChild, size);
-    this.#lastChild = grown(this.#lastChild, size);
-    this.#next = grown(this.#next, size);
-    this.#status = grown(this.#status, size);
-    this.#status0 = grown(this.#status0, size);
-    this.#nver = grown(this.#nver, size);
-    this.#t0 = grown(this.#t0, size);
-    this.#t1 = grown(this.#t1, size);
-    this.#s0 = grown(this.#s0, size);
-    this.#s1 = grown(this.#s1, size);
-  }
-
-  #setId(row: number, identifier: string): void {
-    this.#customId.set(row, identifier);
-    this.#rowOfId.set(identifier, row);
-  }
-
   #link(row: number, parentRow: number): void {
-    this.#parent[row] = parentRow;
-    if (parentRow < 0) {
-      if (!this.#sourceText.has(row)) this.#insertions.push(row);
-      return;
-    }
-    const last = this.#lastChild[parentRow];
-    if (last < 0) this.#firstChild[parentRow] = row;
-    else this.#next[last] = row;
-    this.#lastChild[parentRow] = row;
+    this.#cols.link(row, parentRow);
+    if (parentRow < 0 && this.#ids.callerOf(row) === undefined) this.#insertions.push(row);
   }
 
   /** Makes `(code, output, time, step)` the newest version of a row. */
@@ -211,39 +130,16 @@ export class RequestRows extends Forest<RequestRecord> {
     step: number,
     text?: string,
     attempts?: readonly AttemptRecord[],
-  ) {
-    const versions = this.#nver[row];
-    if (versions === 1) {
-      if (this.#output[row] !== undefined) this.#out0.set(row, this.#output[row]);
-    } else {
-      const middle = this.#middle.get(row) ?? [];
-      middle.push({
-        status: this.#status[row],
-        output: this.#output[row],
-        time: this.#t1[row],
-        step: this.#s1[row],
-        text: this.#text1.get(row),
-        attempts: this.#attempts.get(row),
-      });
-      this.#middle.set(row, middle);
-    }
-    if (versions < 255) this.#nver[row] = versions + 1;
-    this.#open += (code === 0 ? 1 : 0) - (this.#status[row] === 0 ? 1 : 0);
-    this.#status[row] = code;
-    this.#output[row] = output;
-    this.#t1[row] = time;
-    this.#s1[row] = step;
-    if (text === undefined) this.#text1.delete(row);
-    else this.#text1.set(row, text);
-    if (attempts === undefined) this.#attempts.delete(row);
-    else this.#attempts.set(row, Object.freeze([...attempts]));
+  ): void {
+    this.#open += (code === 0 ? 1 : 0) - (this.#cols.status[row] === 0 ? 1 : 0);
+    this.#versions.push(this.#cols, row, code, output, time, step, text, attempts);
   }
 
   // ---- rows: reading ----
 
   /** How many requests (rows) the forest holds. */
   get rowCount(): number {
-    return this.#rows;
+    return this.#cols.count;
   }
 
   /**
@@ -253,15 +149,7 @@ export class RequestRows extends Forest<RequestRecord> {
    * @returns Its row, or `-1`.
    */
   rowOf(identifier: string): number {
-    const custom = this.#rowOfId.get(identifier);
-    if (custom !== undefined) return custom;
-    if (typeof identifier !== "string" || !identifier.startsWith(this.prefix)) return -1;
-    const digits = identifier.slice(this.prefix.length);
-    const row = Number(digits);
-    return Number.isInteger(row) && row >= 0 && row < this.#rows && String(row) === digits &&
-        !this.#customId.has(row)
-      ? row
-      : -1;
+    return this.#ids.rowOf(identifier, this.#cols.count);
   }
 
   /**
@@ -271,11 +159,7 @@ export class RequestRows extends Forest<RequestRecord> {
    * @returns Its request's row, or `-1`.
    */
   rowOfNode(nodeId: string): number {
-    const custom = this.#rowOfSink.get(nodeId);
-    if (custom !== undefined) return custom;
-    if (typeof nodeId !== "string" || !nodeId.endsWith(NODE_SUFFIX)) return -1;
-    const row = this.rowOf(nodeId.slice(0, -NODE_SUFFIX.length));
-    return row >= 0 && !this.#sinkText.has(row) ? row : -1;
+    return this.#ids.rowOfNode(nodeId, this.#cols.count);
   }
 
   /**
@@ -285,7 +169,7 @@ export class RequestRows extends Forest<RequestRecord> {
    * @returns The request id.
    */
   idOf(row: number): string {
-    return this.#customId.get(row) ?? this.prefix + row;
+    return this.#ids.idOf(row);
   }
 
   /**
@@ -295,7 +179,7 @@ export class RequestRows extends Forest<RequestRecord> {
    * @returns The node instance id.
    */
   nodeIdOf(row: number): string {
-    return this.#sinkText.get(row) ?? this.idOf(row) + NODE_SUFFIX;
+    return this.#ids.nodeIdOf(row);
   }
 
   /**
@@ -305,9 +189,9 @@ export class RequestRows extends Forest<RequestRecord> {
    * @returns The calling node instance id, `null` at top level.
    */
   sourceIdOf(row: number): string | null {
-    const parent = this.#parent[row];
+    const parent = this.#cols.parent[row];
     if (parent >= 0) return this.nodeIdOf(parent);
-    return this.#sourceText.get(row) ?? null;
+    return this.#ids.callerOf(row) ?? null;
   }
 
   /**
@@ -317,7 +201,7 @@ export class RequestRows extends Forest<RequestRecord> {
    * @returns The caller's row, `-1` at top level (or a caller not in the forest).
    */
   parentRow(row: number): number {
-    return this.#parent[row];
+    return this.#cols.parent[row];
   }
 
   /**
@@ -327,7 +211,7 @@ export class RequestRows extends Forest<RequestRecord> {
    * @returns The status.
    */
   statusOf(row: number): RequestStatus {
-    return STATUS_NAMES[this.#status[row]];
+    return STATUS_NAMES[this.#cols.status[row]];
   }
 
   /**
@@ -337,8 +221,8 @@ export class RequestRows extends Forest<RequestRecord> {
    * @returns Name and type, or `undefined` for a request recorded by hand.
    */
   nodeOf(row: number): { name: string; nodeType: string } | undefined {
-    const name = this.#name[row];
-    return name === undefined ? undefined : { name, nodeType: this.#type[row]! };
+    const node = this.#cols.nodeOf(row);
+    return node === undefined ? undefined : { name: node.name, nodeType: node.nodeType };
   }
 
   /**
@@ -348,7 +232,7 @@ export class RequestRows extends Forest<RequestRecord> {
    * @returns Times in ms since the epoch; `end` is `null` while open.
    */
   timesOf(row: number): { start: number; end: number | null } {
-    return { start: this.#t0[row], end: this.timeOf(row, true) };
+    return { start: this.#cols.t0[row], end: this.timeOf(row, true) };
   }
 
   /**
@@ -359,8 +243,9 @@ export class RequestRows extends Forest<RequestRecord> {
    * @returns Ms since the epoch; `null` for the end of an open request.
    */
   timeOf(row: number, end: boolean): number | null {
-    if (!end) return this.#t0[row];
-    return this.#status[row] === 0 ? null : this.#t1[row];
+    const cols = this.#cols;
+    if (!end) return cols.t0[row];
+    return cols.status[row] === 0 ? null : cols.t1[row];
   }
 
   /**
@@ -373,20 +258,17 @@ export class RequestRows extends Forest<RequestRecord> {
    * @returns `true` when `into` holds the row.
    */
   readRow(row: number, into: RowData): boolean {
-    if (
-      this.#nver[row] > 2 || this.#status0[row] !== 0 ||
-      (this.#text0.size > 0 && this.#text0.has(row)) ||
-      (this.#text1.size > 0 && this.#text1.has(row)) ||
-      (this.#out0.size > 0 && this.#out0.has(row)) ||
-      (this.#attempts.size > 0 && this.#attempts.has(row))
-    ) return false;
-    into.time0 = this.#t0[row];
-    into.step0 = this.#s0[row];
-    into.time1 = this.#t1[row];
-    into.step1 = this.#s1[row];
-    into.status = STATUS_NAMES[this.#status[row]];
-    into.input = this.#input[row];
-    into.output = this.#output[row];
+    const cols = this.#cols;
+    if (cols.nver[row] > 2 || cols.status0[row] !== 0 || !this.#versions.isPlain(row)) {
+      return false;
+    }
+    into.time0 = cols.t0[row];
+    into.step0 = cols.s0[row];
+    into.time1 = cols.t1[row];
+    into.step1 = cols.s1[row];
+    into.status = STATUS_NAMES[cols.status[row]];
+    into.input = cols.input[row];
+    into.output = cols.output[row];
     return true;
   }
 
@@ -397,7 +279,7 @@ export class RequestRows extends Forest<RequestRecord> {
    * @returns The returned value, the error, or `undefined` while open.
    */
   outputOf(row: number): unknown {
-    return this.#output[row];
+    return this.#cols.output[row];
   }
 
   /**
@@ -407,7 +289,7 @@ export class RequestRows extends Forest<RequestRecord> {
    * @returns `true` for a runtime-made row.
    */
   hasNode(row: number): boolean {
-    return this.#name[row] !== undefined;
+    return this.#cols.nodeOf(row) !== undefined;
   }
 
   /** How many rows have their node instance recorded with them. */
@@ -422,8 +304,8 @@ export class RequestRows extends Forest<RequestRecord> {
    * @returns The stamp.
    */
   createdStamp(row: number): Stamp {
-    const text = this.#text0.get(row) ?? `Created request ${this.idOf(row)}`;
-    return { time: this.#t0[row], step: this.#s0[row], identifier: text };
+    const text = this.#versions.createdText(row) ?? `Created request ${this.idOf(row)}`;
+    return { time: this.#cols.t0[row], step: this.#cols.s0[row], identifier: text };
   }
 
   /**
@@ -433,10 +315,9 @@ export class RequestRows extends Forest<RequestRecord> {
    * @returns Their rows.
    */
   childRows(row: number): number[] {
-    const rows: number[] = [];
-    for (let c = this.#firstChild[row]; c >= 0; c = this.#next[c]) rows.push(c);
-    if (this.#bySourceText.size === 0) return rows;
-    const named = this.#bySourceText.get(this.nodeIdOf(row));
+    const rows = this.#cols.children(row);
+    if (!this.#ids.anyCallerNamed) return rows;
+    const named = this.#ids.calledBy(this.nodeIdOf(row));
     return named ? [...rows, ...named].sort((a, b) => a - b) : rows;
   }
 
@@ -453,66 +334,12 @@ export class RequestRows extends Forest<RequestRecord> {
    * @returns The versions, each linked to the one before.
    */
   versionsOf(row: number, maxStep = Infinity): RequestRecord[] {
-    const identifier = this.idOf(row);
-    const sourceId = this.sourceIdOf(row);
-    const sinkId = this.nodeIdOf(row);
-    const input = this.#input[row];
-    const single = this.#nver[row] === 1;
-    const make = (
-      status: number,
-      output: unknown,
-      stamp: Stamp,
-      parent: RequestRecord | null,
-      attempts?: readonly AttemptRecord[],
-    ): RequestRecord => {
-      const record: RequestRecord = {
-        identifier,
-        sourceId,
-        sinkId,
-        input,
-        output,
-        status: STATUS_NAMES[status],
-        stamp: Object.freeze(stamp),
-        parent,
-      };
-      if (attempts !== undefined) (record as { attempts?: unknown }).attempts = attempts;
-      return record;
+    const ids = {
+      identifier: this.idOf(row),
+      sourceId: this.sourceIdOf(row),
+      sinkId: this.nodeIdOf(row),
     };
-    if (this.#s0[row] > maxStep) return [];
-    const first = make(
-      single ? this.#status[row] : this.#status0[row],
-      single ? this.#output[row] : this.#out0.get(row),
-      this.createdStamp(row),
-      null,
-    );
-    const versions = [first];
-    if (single) return versions;
-    for (const m of this.#middle.get(row) ?? []) {
-      if (m.step > maxStep) return versions;
-      const text = m.text ?? `${STATUS_NAMES[m.status]} request ${identifier}`;
-      versions.push(
-        make(
-          m.status,
-          m.output,
-          { time: m.time, step: m.step, identifier: text },
-          versions.at(-1)!,
-          m.attempts,
-        ),
-      );
-    }
-    if (this.#s1[row] > maxStep) return versions;
-    const code = this.#status[row];
-    const text = this.#text1.get(row) ?? `${STATUS_NAMES[code]} request ${identifier}`;
-    versions.push(
-      make(
-        code,
-        this.#output[row],
-        { time: this.#t1[row], step: this.#s1[row], identifier: text },
-        versions.at(-1)!,
-        this.#attempts.get(row),
-      ),
-    );
-    return versions;
+    return this.#versions.versionsOf(this.#cols, row, ids, maxStep);
   }
 
   /**
@@ -537,25 +364,18 @@ export class RequestRows extends Forest<RequestRecord> {
     input: readonly unknown[],
     stamp: Stamp,
   ): number {
-    const row = this.#alloc();
-    this.#setId(row, identifier);
+    const cols = this.#cols;
+    const row = cols.alloc();
+    this.#ids.setId(row, identifier);
     const parent = sourceId === null ? -1 : this.rowOfNode(sourceId);
-    if (sourceId !== null && parent < 0) {
-      this.#sourceText.set(row, sourceId);
-      const siblings = this.#bySourceText.get(sourceId);
-      if (siblings) siblings.push(row);
-      else this.#bySourceText.set(sourceId, [row]);
-    }
+    if (sourceId !== null && parent < 0) this.#ids.setCaller(row, sourceId);
     this.#link(row, parent);
-    if (sinkId !== identifier + NODE_SUFFIX) {
-      this.#sinkText.set(row, sinkId);
-      this.#rowOfSink.set(sinkId, row);
-    }
-    this.#input[row] = input;
-    this.#t0[row] = this.#t1[row] = stamp.time;
-    this.#s0[row] = this.#s1[row] = stamp.step;
+    if (sinkId !== identifier + NODE_SUFFIX) this.#ids.setNodeId(row, sinkId);
+    cols.input[row] = input;
+    cols.t0[row] = cols.t1[row] = stamp.time;
+    cols.s0[row] = cols.s1[row] = stamp.step;
     if (stamp.identifier !== `Created request ${identifier}`) {
-      this.#text0.set(row, stamp.identifier);
+      this.#versions.setCreatedText(row, stamp.identifier);
     }
     return row;
   }
@@ -581,10 +401,10 @@ export class RequestRows extends Forest<RequestRecord> {
         }`,
       );
     }
-    if (!(stamp?.step >= this.#s1[row])) {
+    if (!(stamp?.step >= this.#cols.s1[row])) {
       throw new ForestVersionError(
         `Cannot store a version of '${identifier}' as 'stamp.step' must be at least its parent's (${
-          this.#s1[row]
+          this.#cols.s1[row]
         }): current value is ${stamp?.step}`,
       );
     }
@@ -603,39 +423,36 @@ export class RequestRows extends Forest<RequestRecord> {
    * @param maxStep The last step to keep.
    */
   protected copyRowsInto(copy: RequestRows, rows: Iterable<number>, maxStep: number): void {
-    const moved = new Int32Array(this.#rows).fill(-1);
+    const from = this.#cols, to = copy.#cols;
+    const moved = new Int32Array(from.count).fill(-1);
     for (const row of rows) {
       const versions = this.versionsOf(row, maxStep);
       if (versions.length === 0 || moved[row] >= 0) continue;
-      const into = copy.#alloc();
+      const into = to.alloc();
       moved[row] = into;
-      if (into !== row || this.#customId.has(row)) copy.#setId(into, this.idOf(row));
-      const parent = this.#parent[row];
+      if (into !== row || this.#ids.hasOwnId(row)) copy.#ids.setId(into, this.idOf(row));
+      const parent = from.parent[row];
       const source = this.sourceIdOf(row);
       if (parent >= 0 && moved[parent] >= 0) copy.#link(into, moved[parent]);
       else {
-        if (source !== null) {
-          copy.#sourceText.set(into, source);
-          const siblings = copy.#bySourceText.get(source);
-          if (siblings) siblings.push(into);
-          else copy.#bySourceText.set(source, [into]);
-        }
+        if (source !== null) copy.#ids.setCaller(into, source);
         copy.#link(into, -1);
       }
-      if (this.#sinkText.has(row)) {
-        copy.#sinkText.set(into, this.#sinkText.get(row)!);
-        copy.#rowOfSink.set(this.#sinkText.get(row)!, into);
+      const sinkId = this.#ids.ownNodeIdOf(row);
+      if (sinkId !== undefined) copy.#ids.setNodeId(into, sinkId);
+      to.input[into] = from.input[row];
+      const node = from.nodeOf(row);
+      if (node !== undefined) {
+        to.setNode(into, node.name, node.nodeType);
+        copy.#nodes++;
       }
-      copy.#input[into] = this.#input[row];
-      copy.#name[into] = this.#name[row];
-      copy.#type[into] = this.#type[row];
-      if (this.#name[row] !== undefined) copy.#nodes++;
       const [first, ...rest] = versions;
-      copy.#status[into] = copy.#status0[into] = STATUS_CODES[first.status];
-      copy.#output[into] = first.output;
-      copy.#t0[into] = copy.#t1[into] = first.stamp.time;
-      copy.#s0[into] = copy.#s1[into] = first.stamp.step;
-      if (this.#text0.has(row)) copy.#text0.set(into, this.#text0.get(row)!);
+      to.status[into] = to.status0[into] = STATUS_CODES[first.status];
+      to.output[into] = first.output;
+      to.t0[into] = to.t1[into] = first.stamp.time;
+      to.s0[into] = to.s1[into] = first.stamp.step;
+      const createdText = this.#versions.createdText(row);
+      if (createdText !== undefined) copy.#versions.setCreatedText(into, createdText);
       if (first.status === "Open") copy.#open++;
       for (const v of rest) {
         const text = v.stamp.identifier === `${v.status} request ${v.identifier}`
@@ -664,8 +481,8 @@ export class RequestRows extends Forest<RequestRecord> {
    */
   protected setFirstVersion(row: number, status: RequestStatus, output: unknown): void {
     const code = STATUS_CODES[status] ?? 0;
-    this.#status[row] = this.#status0[row] = code;
-    this.#output[row] = output;
+    this.#cols.status[row] = this.#cols.status0[row] = code;
+    this.#cols.output[row] = output;
     if (code === 0) this.#open++;
   }
 
@@ -681,6 +498,6 @@ export class RequestRows extends Forest<RequestRecord> {
    * @returns Their rows.
    */
   protected rowsCalledBy(nodeId: string): readonly number[] {
-    return this.#bySourceText.get(nodeId) ?? [];
+    return this.#ids.calledBy(nodeId) ?? [];
   }
 }
