@@ -121,7 +121,7 @@ export class RunnerLink {
     const closing = this.#closing.promise;
     this.#calls = new this.#lib.Worker(
       this.#keys.callsQueue(this.#runnerId),
-      (job) => Promise.race([this.#listener.call(job.data), closing]),
+      (job: { data: unknown }) => Promise.race([this.#listener.call(job.data), closing]),
       {
         connection: this.#client("calls worker"),
         prefix: this.#config.prefix,

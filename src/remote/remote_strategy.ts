@@ -153,7 +153,7 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
       },
       removeOnComplete: { count: 1000 },
       removeOnFail: { count: 5000 },
-    }).catch((error) =>
+    }).catch((error: Error) =>
       open.reject(
         new RemoteUnavailableError(
           this.#config.redis,
