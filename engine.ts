@@ -40,7 +40,11 @@ export { type CallNodesOptions, RTState } from "./src/execution/rt_state.ts";
 export { Task } from "./src/execution/task.ts";
 export { RETRY_DEFAULTS, retryDelayFor, runAttempts } from "./src/execution/retry_policy.ts";
 export { CoordinatorState, type Job, type JobSource, type JobStatus } from "./src/execution/job.ts";
-export { Coordinator, type CoordinatorDetail } from "./src/execution/coordinator.ts";
+export {
+  Coordinator,
+  type CoordinatorDetail,
+  type SubmitWrapper,
+} from "./src/execution/coordinator.ts";
 export { AsyncExecutionStrategy, type TaskExecutionStrategy } from "./src/execution/strategy.ts";
 export {
   Publisher,
@@ -93,6 +97,7 @@ export {
   type TracedRequest,
 } from "./src/tracing/request_span.ts";
 export { injectTraceContext, withTraceContext } from "./src/tracing/propagation.ts";
+export { type TracedRun, traceRequests } from "./src/tracing/run_tracing.ts";
 export {
   type CountInstrument,
   INSTRUMENTATION_SCOPE,

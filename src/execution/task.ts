@@ -38,6 +38,11 @@ export class Task {
    */
   declare trace: RequestSpan | undefined;
   /**
+   * Which attempt at the work this request is, when its caller said (a
+   * flow's retried activation); recorded on its span. Declared only.
+   */
+  declare firstAttempt: number | undefined;
+  /**
    * The attempts so far of a node with `retries` (set by the retry loop;
    * `undefined` for nodes that run once).
    */
