@@ -13,7 +13,7 @@ import { cloneable, describe, moduleFailure, stopReason } from "./_worker_failur
 import { fromWire, toWire } from "../../workers/wire.ts";
 import { type JobSpec, type PoolJob, transferables, WorkerHandle } from "./_worker_handle.ts";
 import { type WorkerFailureReason, WorkerTaskError } from "./worker_error.ts";
-import { observeWorkerPool } from "../tracing/metrics.ts";
+import { observeWorkerPool } from "./load_gauges.ts";
 
 const log = logger("workers");
 

@@ -14,7 +14,7 @@ import type { RunSession } from "../run/run_session.ts";
 import type { Stamp } from "../state/stamp.ts";
 import { StateFailedError } from "./errors.ts";
 import { Fifo } from "./_fifo.ts";
-import { observeStateQueue } from "../tracing/metrics.ts";
+import { observeStateQueue } from "../execution/load_gauges.ts";
 import { LONG_RUNNING_MODE } from "./_modes.ts";
 import { type State, stateOutcomes } from "./state.ts";
 import { round } from "./_timing.ts";
