@@ -2,10 +2,12 @@
  * What tracing costs. Without a tracer provider (the default): the core
  * fan-out with `tracing: true` (one provider check when the run session
  * opens, then nothing) against `tracing: false` (the path with no tracing
- * at all), rounds interleaved in the same run (the order flipped every
- * round), medians of the times and of the per-round ratios; target ≤ 3%. With Deno's built-in
- * OpenTelemetry on (a child process exporting OTLP/HTTP JSON to a loopback
- * receiver here): the cost per traced request.
+ * at all), and `tracing: false` again as a control (same code: its ratio is
+ * the machine's noise), rounds interleaved in the same run with the order
+ * rotated every round, medians of the times and of the per-round ratios;
+ * target ≤ 3%. Rounds: the first argument (default 21). With Deno's
+ * built-in OpenTelemetry on (a child process exporting OTLP/HTTP JSON to a
+ * loopback receiver here): the cost per traced request.
  *
  * @module
  */
@@ -32,24 +34,34 @@ async function fan(tracing: boolean): Promise<void> {
 // No provider registered: the option on (checked, skipped) against off.
 await fan(true); // warm up
 await fan(false);
-const onTimes: number[] = [], offTimes: number[] = [], ratios: number[] = [];
+// Three variants per round, the order rotated every round: `tracing: false`,
+// `tracing: true`, and `tracing: false` again — the last is the same code
+// as the first, so its ratio shows how far this machine's noise alone moves
+// a ratio.
+const variants = [false, true, false] as const;
+const times: number[][] = [[], [], []];
+const ratios: number[] = [], controls: number[] = [];
 for (let round = 0; round < ROUNDS; round++) {
-  // Alternate which goes first, so neither always inherits the other's garbage.
-  const order = round % 2 === 0 ? [false, true] : [true, false];
-  const times: Record<string, number> = {};
-  for (const tracing of order) {
+  const took: number[] = [];
+  for (let k = 0; k < variants.length; k++) {
+    const v = (k + round) % variants.length;
     gc?.();
     // Let the event loop turn, so what the last round left is collectable.
     await new Promise((resolve) => setTimeout(resolve, 0));
     gc?.();
-    times[String(tracing)] = await best(() => fan(tracing), 1);
+    took[v] = await best(() => fan(variants[v]), 1);
   }
-  onTimes.push(times.true);
-  offTimes.push(times.false);
-  ratios.push(times.true / times.false);
+  for (let v = 0; v < variants.length; v++) times[v].push(took[v]);
+  ratios.push(took[1] / took[0]);
+  controls.push(took[2] / took[0]);
 }
-const onMs = median(onTimes), offMs = median(offTimes);
-const sortedRatios = ratios.toSorted((a, b) => a - b);
+const offMs = median(times[0]), onMs = median(times[1]), againMs = median(times[2]);
+const quartiles = (values: number[]) => {
+  const sorted = values.toSorted((a, b) => a - b);
+  return `${sorted[Math.floor(values.length / 4)].toFixed(3)}–${
+    sorted[Math.floor((3 * values.length) / 4)].toFixed(3)
+  }×`;
+};
 
 // Provider registered: Deno's exporter in a child process, sending to us.
 // Bodies are only kept while the child measures, and read after it ends,
@@ -97,11 +109,14 @@ console.log("| tracing option              | median ms | µs per call |");
 console.log("| --------------------------- | --------- | ----------- |");
 console.log(`| false (no tracing path)     | ${offMs.toFixed(1)} | ${us(offMs, N)} |`);
 console.log(`| true (default, no provider) | ${onMs.toFixed(1)} | ${us(onMs, N)} |`);
+console.log(`| false again (control)       | ${againMs.toFixed(1)} | ${us(againMs, N)} |`);
 console.log(
   `true ÷ false: median of per-round ratios ${median(ratios).toFixed(3)}× (target ≤ 1.03×), ` +
-    `ratio of medians ${(onMs / offMs).toFixed(3)}×, quartiles ${
-      sortedRatios[Math.floor(ROUNDS / 4)].toFixed(3)
-    }–${sortedRatios[Math.floor((3 * ROUNDS) / 4)].toFixed(3)}×`,
+    `ratio of medians ${(onMs / offMs).toFixed(3)}×, quartiles ${quartiles(ratios)}`,
+);
+console.log(
+  `control, false again ÷ false (same code): median ${median(controls).toFixed(3)}×, ` +
+    `quartiles ${quartiles(controls)}`,
 );
 console.log(
   `\nfan-out of ${traced.n} with OTEL_DENO=true (OTLP/HTTP JSON to loopback), medians of ${traced.rounds} interleaved rounds`,
