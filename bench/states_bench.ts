@@ -11,7 +11,7 @@ import { ExecutionInfo, Node, parseExecutorConfig, State, StateManager } from ".
 import { median } from "./_measure.ts";
 
 const N = 100_000;
-const ROUNDS = 5;
+const ROUNDS = Number(Deno.env.get("STATES_BENCH_ROUNDS") ?? 9);
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
 function noop(): void {}
@@ -118,6 +118,12 @@ console.log(
   `| RTState.callNodes, one at a time (the core under the manager) | ${c.toFixed(1)} | ${
     rate(c)
   } | ${(p / c).toFixed(2)}× |`,
+);
+const perRound = manager.map((ms, i) => pQueue[i] / ms);
+console.log(
+  `p-queue ÷ StateManager per round: ${perRound.map((r) => r.toFixed(2)).join(" ")} (median ${
+    median(perRound).toFixed(2)
+  }×)`,
 );
 console.log(
   `Manager overhead over the core: ${((m / c - 1) * 100).toFixed(0)}% (per state: ${

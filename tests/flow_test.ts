@@ -614,3 +614,44 @@ Deno.test("Routine.emit() queues the activation; it runs after the emitting hand
   await flow.waitForCompletion({ jobState: job });
   assert.deepEqual(order, ["after emit", "sink"]);
 });
+
+Deno.test("A node a slot handler calls still runs in the routine's activation, also after awaits", async () => {
+  const { call, node } = await import("../mod.ts");
+  const { Routine } = await import("../mod.ts");
+  class Nested extends Routine {
+    constructor() {
+      super();
+      this.defineSlot("trigger", async () => {
+        const inner = node(async () => {
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          const context = this.getExecutionContext();
+          this.emit("found", { routineId: context?.routineId ?? null });
+        }, { name: "inner" });
+        await call(node(() => call(inner), { name: "middle" }));
+      });
+      this.defineEvent("found", ["routineId"]);
+    }
+  }
+  class Keep extends Routine {
+    constructor() {
+      super();
+      this.defineSlot("input", ({ routineId }) => {
+        this.getExecutionContext()!.jobState.updateSharedData("seen", routineId);
+      });
+    }
+  }
+  const flow = new Flow({ flowId: "nested" });
+  flow.addRoutine(new Nested(), "nested");
+  flow.addRoutine(new Keep(), "keep");
+  flow.connect("nested", "found", "keep", "input");
+  const job = await flow.execute("nested");
+  await flow.waitForCompletion({ jobState: job, timeout: 5000 });
+  assert.equal(job.status, "completed", JSON.stringify(job.error));
+  assert.equal(job.getSharedData("seen"), "nested");
+  // The activation it started is a child of the activation that emitted.
+  const info = flow.info(job);
+  const keep = [...info.requestHeap.values()].find((r) =>
+    (r.input[0] as { routineId?: string } | undefined)?.routineId === "nested"
+  )!;
+  assert.equal(info.nodeHeap.get(keep.sourceId!)?.name, "nested.trigger");
+});

@@ -31,12 +31,34 @@ Deno.test("JobState.load() refuses duplicate pending activation ids, naming the 
   }
 });
 
-Deno.test("A flow engine error while dispatching fails the job instead of escaping", async () => {
+Deno.test("Flow.resume() refuses pending activations that share an id, naming it", async () => {
   const job = await pausedJob();
   const copy = JobState.fromJSON(JSON.parse(JSON.stringify(job)));
   // A duplicate slipped in after loading (the queue is only typed read-only).
   const queue = copy.pendingActivations as PendingActivation[];
   queue.push({ ...queue[0] });
+  await assert.rejects(
+    () => buildFlow().resume(copy),
+    (error: unknown) =>
+      error instanceof Error && error.message.includes(`'${queue[0].id}'`) &&
+      /unique/.test(error.message),
+  );
+  assert.equal(copy.status, "paused");
+});
+
+Deno.test("A flow engine error while dispatching fails the job instead of escaping", async () => {
+  const job = await pausedJob();
+  const copy = JobState.fromJSON(JSON.parse(JSON.stringify(job)));
+  // An entry whose payload cannot be read slipped in after loading (the
+  // queue is only typed read-only): dispatching it throws inside the engine.
+  const queue = copy.pendingActivations as PendingActivation[];
+  const broken = { ...queue[0], id: "unreadable" };
+  Object.defineProperty(broken, "data", {
+    get() {
+      throw new Error("unreadable activation");
+    },
+  });
+  queue.push(broken);
   const unhandled: unknown[] = [];
   const onUnhandled = (event: PromiseRejectionEvent) => {
     event.preventDefault();
@@ -56,7 +78,7 @@ Deno.test("A flow engine error while dispatching fails the job instead of escapi
     await new Promise((resolve) => setTimeout(resolve, 0));
     assert.deepEqual(unhandled, []);
     assert.equal(copy.status, "failed");
-    assert.match(copy.error?.message ?? "", /exists already/);
+    assert.match(copy.error?.message ?? "", /unreadable activation/);
   } finally {
     globalThis.removeEventListener("unhandledrejection", onUnhandled);
     globalThis.removeEventListener("error", onError);

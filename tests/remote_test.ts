@@ -138,8 +138,19 @@ Deno.test("remote: a worker SIGKILLed mid-task loses nothing: the job is redeliv
 
 Deno.test("remote: nested calls are tracked on the runner under the remote node", async () => {
   await using f = await fleet(1);
-  await using runner = new Runner({ remote: { redis: f.redis.url }, loggingSetting: "NONE" });
-  const info = await runner.run(nested, 3);
+  let info: ExecutionInfo;
+  {
+    await using runner = new Runner({ remote: { redis: f.redis.url }, loggingSetting: "NONE" });
+    info = await runner.run(nested, 3);
+  }
+  // The calls went through the runner's calls queue, which left nothing behind.
+  const { Redis } = await import("../src/remote/_bullmq.ts");
+  const redis = new Redis(f.redis.url);
+  try {
+    assert.deepEqual(await redis.keys("switchyard:sy-calls-*"), []);
+  } finally {
+    redis.disconnect();
+  }
   assert.equal(info.answer, 37);
   const [outer] = requestsNamed(info, "nested");
   const children = info.requestHeap.children(outer.sinkId);
@@ -276,9 +287,14 @@ Deno.test("remote: retries become attempts, each recorded and shown by inspect, 
 
 Deno.test("remote: without 'remote' in the config a node with a queue runs in the local pool", async () => {
   await using runner = new Runner({ workers: { size: 1 }, loggingSetting: "NONE" });
-  const info = await runner.run(square, 9);
-  assert.equal(info.answer, 81);
+  const info = await runner.run(sumOfSquares, 3);
+  assert.equal(info.answer, 5);
   assert.equal(runner.coordinator.systemDetail().modes.includes("remote"), true);
+  // Recorded as what really ran it: the local pool, not a worker process.
+  const squares = requestsNamed(info, "square");
+  assert.equal(squares.length, 3);
+  assert.ok(squares.every((r) => info.nodeHeap.get(r.sinkId)?.nodeType === "worker"));
+  assert.ok(squares.every((r) => r.attempts === undefined));
 });
 
 Deno.test("remote: an unreachable Redis fails the run with a clear error, fast", async () => {
@@ -528,4 +544,124 @@ Deno.test("remote: without redis-server on the PATH the helper fails with one li
     new TextDecoder().decode(stderr),
     /redis-server is not installed: install the Debian package redis-server/,
   );
+});
+
+interface OtlpSpan {
+  name: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  attributes?: { key: string; value: { stringValue?: string } }[];
+}
+
+Deno.test("remote: a span made in remote node code nests under the remote request's span", async () => {
+  // Runner and worker export to this OTLP/HTTP JSON receiver (Deno's built-in exporter).
+  const spans: OtlpSpan[] = [];
+  const both = Promise.withResolvers<void>();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const body = await req.json();
+    if (new URL(req.url).pathname === "/v1/traces") {
+      for (const rs of body.resourceSpans ?? []) {
+        for (const ss of rs.scopeSpans ?? []) spans.push(...(ss.spans ?? []));
+      }
+      const names = new Set(spans.map((s) => s.name));
+      if (names.has("spanned") && names.has("remote-inner")) both.resolve();
+    }
+    return Response.json({});
+  });
+  const env = {
+    OTEL_DENO: "true",
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${server.addr.port}`,
+    OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+  };
+  try {
+    await using redis = await startRedis();
+    await using worker = await startWorker({
+      redis: redis.url,
+      queue: QUEUE,
+      args: ["--module", FIXTURES],
+      env,
+    });
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--unstable-worker-options",
+        "--config",
+        new URL("../deno.json", import.meta.url).pathname,
+        new URL("./fixtures/traced_remote.ts", import.meta.url).pathname,
+        redis.url,
+      ],
+      env,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+    const { answer, id } = JSON.parse(new TextDecoder().decode(output.stdout).trim());
+    assert.equal(answer, 42);
+    // The worker exports its spans when it stops, at the latest.
+    assert.equal(await worker.stop(), 0);
+    // A guard, not a timing assumption: spans that never come fail the test.
+    let guard: ReturnType<typeof setTimeout> | undefined;
+    const arrived = await Promise.race([
+      both.promise.then(() => true),
+      new Promise<false>((resolve) => guard = setTimeout(() => resolve(false), 30_000)),
+    ]);
+    clearTimeout(guard);
+    assert.ok(arrived, `spans received: ${spans.map((s) => s.name).join(", ")}`);
+    const request = spans.find((s) =>
+      s.name === "spanned" &&
+      s.attributes?.some((a) => a.key === "switchyard.request_id" && a.value.stringValue === id)
+    );
+    assert.ok(request, "the runner exported the remote request's span");
+    assert.equal(
+      request.attributes?.find((a) => a.key === "switchyard.mode")?.value.stringValue,
+      "remote",
+    );
+    const inner = spans.find((s) => s.name === "remote-inner")!;
+    assert.equal(inner.traceId, request.traceId);
+    assert.equal(inner.parentSpanId, request.spanId);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("remote: a worker stopped while a job's module loads gives the job back, its attempt not counted", async () => {
+  const dir = await Deno.makeTempDir();
+  const mark = `${dir}/mark`;
+  try {
+    await using redis = await startRedis();
+    // Its module load never ends: the gate file is never made.
+    const first = await startWorker({
+      redis: redis.url,
+      queue: QUEUE,
+      concurrency: 1,
+      args: ["--module", FIXTURES],
+      env: {
+        SWITCHYARD_TEST_GATE: `${dir}/gate`,
+        SWITCHYARD_TEST_MARK: mark,
+        SWITCHYARD_TEST_GATE_IN: "process",
+      },
+    });
+    await using runner = new Runner({ remote: { redis: redis.url }, loggingSetting: "NONE" });
+    const { gated } = await import("./fixtures/gated_nodes.ts");
+    const run = runner.run(gated);
+    await waitForFile(mark, /^loading$/);
+    assert.equal(await first.stop(), 0);
+    await using second = await startWorker({
+      redis: redis.url,
+      queue: QUEUE,
+      concurrency: 1,
+      args: ["--module", FIXTURES],
+    });
+    const info = await run;
+    assert.equal(info.answer, "ran");
+    const [request] = requestsNamed(info, "gated");
+    assert.deepEqual(
+      attemptsOf(info, request).map((a) => [a.attempt, a.pid, a.outcome]),
+      [[1, second.pid, "completed"]],
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -434,3 +434,40 @@ Deno.test("Permissions a worker cannot be created with fail the task, not the ru
   assert.match(error.message, /could not start a worker with permissions/);
   await assertNextTaskSucceeds(runner);
 });
+
+Deno.test("A worker task stopped while its worker loads its module never starts its node", async () => {
+  const dir = await Deno.makeTempDir();
+  const mark = `${dir}/mark`;
+  // The Web Worker reads these when it loads the module: it waits for the gate file.
+  Deno.env.set("SWITCHYARD_TEST_GATE", `${dir}/gate`);
+  Deno.env.set("SWITCHYARD_TEST_MARK", mark);
+  const strategy = new WorkerExecutionStrategy({ size: 1 });
+  try {
+    const { gated } = await import("./fixtures/gated_nodes.ts");
+    const controller = new AbortController();
+    const task = new Task("r1", gated, []);
+    Object.defineProperty(task, "signal", { value: controller.signal });
+    const outcome = strategy.execute(task).catch((e) => e);
+    await waitForText(mark, "loading");
+    controller.abort(new Error("stopped during load"));
+    // The stop is on its way to the worker before the load can end.
+    await Deno.writeTextFile(`${dir}/gate`, "open");
+    const error = await outcome;
+    assert.ok(error instanceof WorkerTaskError, String(error));
+    assert.equal(await Deno.readTextFile(mark), "loading", "the node ran after its stop");
+  } finally {
+    await strategy.shutdown();
+    Deno.env.delete("SWITCHYARD_TEST_GATE");
+    Deno.env.delete("SWITCHYARD_TEST_MARK");
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+async function waitForText(path: string, text: string): Promise<void> {
+  // Polls a file the worker writes: the test waits on the worker's action.
+  for (let i = 0; i < 600; i++) {
+    if (await Deno.readTextFile(path).catch(() => "") === text) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${path} never said ${text}`);
+}

@@ -302,6 +302,8 @@ async function startSlow(message: RunMessage, task: Running): Promise<void> {
   try {
     resolved = await resolve(message);
     task.name = resolved.name;
+    // Stopped while its module loaded: the node never starts.
+    if (task.aborted) throw task.reason;
     const begin = performance.now();
     let value = invoke(resolved, message);
     if (value instanceof Promise) value = await value;

@@ -59,6 +59,9 @@ export class Coordinator {
   readonly state: CoordinatorState = CoordinatorState.empty();
   // Invariant: #publisher is set by start() before any submit() publishes.
   readonly #modes: Map<string, TaskExecutionStrategy>;
+  // Invariant: #runsAs maps each mode to the first registered mode with the
+  // same strategy (itself when its strategy is its own).
+  readonly #runsAs = new Map<string, string>();
   #publisher: RTPublisher | null = null;
   #subscription: string | null = null;
   // Invariant: null unless a wrapper was set; submit() then goes through it.
@@ -101,6 +104,36 @@ export class Coordinator {
       );
     }
     this.#modes.set(mode, strategy);
+    this.#runsAs.clear();
+    for (const [name, registered] of this.#modes) {
+      const first = [...this.#modes].find(([, s]) => s === registered)![0];
+      this.#runsAs.set(name, first);
+    }
+  }
+
+  /**
+   * The mode a task submitted under `mode` really runs in: the first mode
+   * registered with the same strategy. A node with a `queue` on a runner
+   * without `remote` runs in the local worker pool, so `"remote"` runs as
+   * `"worker"` there.
+   *
+   * @param mode A mode.
+   * @returns The mode whose strategy runs it (`mode` itself when unknown or its own).
+   *
+   * @example A mode sharing another's strategy
+   * ```ts
+   * import { AsyncExecutionStrategy, Coordinator } from "@switchyard/core/engine";
+   * import assert from "node:assert/strict";
+   *
+   * const local = new AsyncExecutionStrategy();
+   * const coordinator = new Coordinator({ async: local, remote: local });
+   * assert.equal(coordinator.runsAs("remote"), "async");
+   * assert.equal(coordinator.runsAs("async"), "async");
+   * await coordinator.shutdown();
+   * ```
+   */
+  runsAs(mode: string): string {
+    return this.#runsAs.get(mode) ?? mode;
   }
 
   /**

@@ -253,6 +253,13 @@ export class RTState {
   ): Promise<unknown> {
     const requests = this.#requests;
     const stamper = this.#info.stamper;
+    // A queue node runs in the local pool on a runner without `remote`:
+    // its record and span say where it really ran.
+    let ranAs = mode;
+    if (mode === "remote") {
+      ranAs = this.#coordinator.runsAs(mode);
+      if (nodeType === mode) nodeType = ranAs;
+    }
     // Calls without arguments share one frozen list instead of keeping theirs.
     if (args.length === 0) args = NO_ARGS;
     let row: number;

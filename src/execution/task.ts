@@ -22,6 +22,14 @@ export interface TaskTrace {
    */
   toWorker(workerId: number): Record<string, string>;
   /**
+   * Writes the span's trace context into a carrier (W3C `traceparent` by
+   * default), for work that continues in another process or queue.
+   *
+   * @param carrier The object to write the headers into.
+   * @returns `carrier`.
+   */
+  inject(carrier: Record<string, string>): Record<string, string>;
+  /**
    * Records a failed attempt that is tried again.
    *
    * @param error Why the attempt failed.

@@ -1,40 +1,25 @@
 /**
- * One execution of a flow: dispatches slot activations as tracked requests
- * on the core engine and keeps its JobState up to date.
+ * One execution of a flow: the job's lifecycle (start, pause, end), the
+ * events its routines emit, and its record. The activations themselves run
+ * in `_activations.ts`; the job's run session is opened in
+ * `_job_session.ts`.
  *
  * @module
  */
-import { AsyncExecutionStrategy } from "../execution/strategy.ts";
 import { logger } from "../core/logging.ts";
 import { describeValue } from "../core/describe.ts";
-import { Node } from "../core/node.ts";
-import { scopeStorage } from "../execution/scope.ts";
 import type { RTPublisher } from "../pubsub/publisher.ts";
-import { parseExecutorConfig } from "../execution/config.ts";
 import type { ExecutionInfo, ExecutionStatus } from "../state/execution_info.ts";
 import type { RTState } from "../execution/rt_state.ts";
-import { RunSession } from "../run/run_session.ts";
-import { RunIdInUseError } from "../run/errors.ts";
-import type { Activation, ActivationSink } from "./_context.ts";
-import { activationStorage } from "./_context.ts";
-import { errorSummary } from "./_error_summary.ts";
+import type { RunSession } from "../run/run_session.ts";
+import type { ActivationSink } from "./_context.ts";
+import { Activations } from "./_activations.ts";
+import { openJobSession } from "./_job_session.ts";
 import type { ErrorHandler } from "./error_handler.ts";
 import type { Flow } from "./flow.ts";
-import {
-  type JobState,
-  jobStateInternals,
-  type JobStateStatus,
-  type PendingActivation,
-  type RoutineStatusName,
-} from "./job_state.ts";
+import { jobBook, type JobState, type JobStateStatus } from "./job_state.ts";
 
 const log = logger("flow");
-const internals = jobStateInternals();
-
-interface InFlight {
-  activation: PendingActivation;
-  parentNodeId: string | null;
-}
 
 /** Options of {@linkcode FlowExecution}. */
 export interface FlowExecutionOptions {
@@ -62,9 +47,6 @@ const RUN_STATUS: Record<"failed" | "cancelled" | "completed", ExecutionStatus> 
   completed: "Completed",
 };
 
-/** The most run ids tried for a resumed job whose id is taken. */
-const MAX_RESUMED_IDS = 1000;
-
 /**
  * Runs one job of a flow. Every slot activation becomes a request of this
  * execution's own {@linkcode ExecutionInfo} (routines as nodes of type
@@ -78,16 +60,7 @@ export class FlowExecution implements ActivationSink {
   // The job's engine and record: publisher, coordinator, RTState, event log
   // and saves, wired once by the session.
   readonly #session: RunSession;
-  readonly #rt: RTState;
-  // Invariant: every activation of the job is in exactly one place: the
-  // JobState's queue, #inFlight (by request id), #retries (by activation
-  // id), or done. #parents remembers callers of queued ones (not saved).
-  readonly #inFlight = new Map<string, InFlight>();
-  readonly #retries = new Map<
-    string,
-    { timer: ReturnType<typeof setTimeout>; activation: PendingActivation }
-  >();
-  readonly #parents = new Map<string, string | null>();
+  readonly #activations: Activations;
   #waiters: (() => void)[] = [];
   #idleWaiters: (() => void)[] = [];
   #disarmTimeout: (() => void) | undefined;
@@ -101,8 +74,18 @@ export class FlowExecution implements ActivationSink {
     this.#flow = flow;
     this.jobState = jobState;
     this.#options = options;
-    this.#session = openSession(jobState.jobId, options);
-    this.#rt = this.#session.rtState;
+    this.#session = openJobSession(jobState.jobId, options);
+    const rt: RTState = this.#session.rtState;
+    this.#activations = new Activations({
+      flow,
+      jobState,
+      sink: this,
+      rt,
+      errorHandler: options.errorHandler,
+      fail: (error) => this.fail(error),
+      settled: () => this.#settle(),
+      engineError: (error) => this.#engineError(error),
+    });
   }
 
   /** Every activation of the job as a request. */
@@ -136,7 +119,7 @@ export class FlowExecution implements ActivationSink {
 
   /** Starts (or restarts after a pause) dispatching. */
   start(): void {
-    internals.setStatus(this.jobState, "running");
+    jobBook(this.jobState).setStatus("running");
     const { executionTimeout } = this.#options;
     if (executionTimeout !== undefined) {
       this.#disarmTimeout = this.#session.arm(executionTimeout, () => {
@@ -159,15 +142,7 @@ export class FlowExecution implements ActivationSink {
     data: Record<string, unknown>,
     parentNodeId: string | null,
   ): void {
-    const id = crypto.randomUUID();
-    internals.queue(this.jobState).push({
-      id,
-      routineId,
-      slot,
-      data,
-      attempt: 1,
-    });
-    if (parentNodeId !== null) this.#parents.set(id, parentNodeId);
+    this.#activations.enqueue(routineId, slot, data, parentNodeId);
   }
 
   emit(
@@ -188,7 +163,7 @@ export class FlowExecution implements ActivationSink {
   defer(routineId: string, event: string, data: Record<string, unknown>): void {
     requirePayload(routineId, event, data);
     if (!this.#accepting(`defer '${event}' from '${routineId}'`)) return;
-    internals.deferred(this.jobState).push({
+    jobBook(this.jobState).deferred.push({
       routineId,
       eventName: event,
       data,
@@ -197,7 +172,7 @@ export class FlowExecution implements ActivationSink {
   }
 
   output(routineId: string, type: string, data: unknown): void {
-    internals.output(this.jobState, {
+    jobBook(this.jobState).output({
       jobId: this.jobState.jobId,
       routineId,
       type,
@@ -221,15 +196,15 @@ export class FlowExecution implements ActivationSink {
   pause(reason: string, checkpoint: unknown): Promise<void> {
     // The status changes first: under `deno test`, clearTimeout() runs
     // queued microtasks, and a pump among them must already see "paused".
-    internals.setStatus(this.jobState, "paused");
+    jobBook(this.jobState).setStatus("paused");
     this.#disarm();
-    this.#requeueRetries();
-    internals.addPausePoint(this.jobState, {
+    this.#activations.requeueRetries();
+    jobBook(this.jobState).addPausePoint({
       timestamp: Date.now(),
       reason,
       checkpoint,
       pendingActivations: this.jobState.pendingActivations.length +
-        this.#inFlight.size,
+        this.#activations.running,
     });
     const idle = this.#idle();
     this.#persist(idle.then(() => this.#session.save()));
@@ -251,14 +226,10 @@ export class FlowExecution implements ActivationSink {
 
   #end(status: "failed" | "cancelled" | "completed", error?: unknown): void {
     this.#closed = true;
-    internals.setStatus(this.jobState, status, error);
+    jobBook(this.jobState).setStatus(status, error);
     this.#disarm();
-    this.#requeueRetries();
-    for (const requestId of [...this.#inFlight.keys()]) {
-      this.#rt.cancel(requestId, error);
-    }
-    this.#inFlight.clear();
-    this.#parents.clear();
+    this.#activations.requeueRetries();
+    this.#activations.cancelAll(error);
     // The engine of this execution is no longer needed; closing saves the
     // job's record with the job's own status (a failed job is a failed run
     // even when each of its requests completed).
@@ -324,16 +295,15 @@ export class FlowExecution implements ActivationSink {
   }
 
   #pumpQueue(): void {
-    const queue = internals.queue(this.jobState);
-    while (
-      this.status === "running" && queue.length > 0 &&
-      this.#inFlight.size < this.#options.maxWorkers
-    ) {
-      this.#dispatch(queue.shift()!);
+    const queue = jobBook(this.jobState).queue;
+    const activations = this.#activations;
+    const most = this.#options.maxWorkers;
+    while (this.status === "running" && queue.length > 0 && activations.running < most) {
+      activations.dispatch(queue.shift()!);
     }
     if (
       this.status === "running" && queue.length === 0 &&
-      this.#inFlight.size === 0 && this.#retries.size === 0
+      activations.running === 0 && activations.retrying === 0
     ) {
       if (this.jobState.deferredEvents.length > 0) {
         this.#releaseDeferred();
@@ -345,7 +315,7 @@ export class FlowExecution implements ActivationSink {
   }
 
   #releaseDeferred(): void {
-    const deferred = internals.deferred(this.jobState);
+    const deferred = jobBook(this.jobState).deferred;
     for (const event of deferred.splice(0, deferred.length)) {
       this.jobState.recordExecution(
         event.routineId,
@@ -360,130 +330,13 @@ export class FlowExecution implements ActivationSink {
     }
   }
 
-  #dispatch(activation: PendingActivation): void {
-    const { routineId, slot } = activation;
-    const routine = this.#flow.getRoutine(routineId);
-    const handler = routine?.getSlotHandler(slot);
-    const parentNodeId = this.#parents.get(activation.id) ?? null;
-    this.#parents.delete(activation.id);
-    if (!routine || !handler) {
-      // Only reachable for a JobState edited by hand: resume() checks ids.
-      this.fail(
-        new RangeError(
-          `Cannot run activation '${activation.id}' as routine '${routineId}' has no slot '${slot}'`,
-        ),
-      );
-      return;
-    }
-    const requestId = activation.attempt === 1 ? activation.id : crypto.randomUUID();
-    const context: Activation = {
-      flow: this.#flow,
-      jobState: this.jobState,
-      routine,
-      routineId,
-      sink: this,
-      nodeId: null,
-    };
-    const run = (data: Record<string, unknown>) => {
-      context.nodeId = scopeStorage.getStore()?.nodeId ?? null;
-      return activationStorage.run(context, () => handler.call(routine, data));
-    };
-    const slotNode = new Node(run, { name: `${routineId}.${slot}` });
-    this.#inFlight.set(requestId, { activation, parentNodeId });
-    internals.setRoutineStatus(this.jobState, routineId, "running", activation.attempt);
-    this.#rt.callNodes({
-      parentNodeId,
-      requestId,
-      node: slotNode,
-      args: [activation.data],
-      nodeType: "routine",
-      attempt: activation.attempt,
-    }).then(
-      () => {
-        if (!this.#inFlight.delete(requestId)) return;
-        internals.setRoutineStatus(this.jobState, routineId, "completed", activation.attempt);
-        this.#settle();
-      },
-      (error) => {
-        const entry = this.#inFlight.get(requestId);
-        if (!entry || !this.#inFlight.delete(requestId)) return;
-        this.#onFailure(entry, error);
-        this.#settle();
-      },
-    ).catch((error) => this.#engineError(error)); // e.g. a `retryable` predicate that throws
-  }
-
   #settle(): void {
-    if (this.#inFlight.size === 0) this.#resolveIdle();
+    if (this.#activations.running === 0) this.#resolveIdle();
     this.#pump();
   }
 
-  #onFailure({ activation, parentNodeId }: InFlight, error: unknown): void {
-    const { routineId } = activation;
-    const handler = this.#flow.getRoutine(routineId)?.errorHandler ??
-      this.#options.errorHandler();
-    const decision = handler?.decide(error, activation.attempt) ??
-      { action: "stop" } as const;
-    log.info(
-      "Routine {routineId} failed in job {jobId} (attempt {attempt}): {error}; {action}",
-      {
-        routineId,
-        jobId: this.jobState.jobId,
-        attempt: activation.attempt,
-        error: describeValue(error, 300), // one line; the job state keeps the error
-        action: decision.action,
-      },
-    );
-    // Every failure is in the history, with what was decided about it.
-    internals.recordError(this.jobState, routineId, {
-      slot: activation.slot,
-      attempt: activation.attempt,
-      action: decision.action,
-      error: errorSummary(error),
-    });
-    const status = (name: RoutineStatusName) =>
-      internals.setRoutineStatus(this.jobState, routineId, name, activation.attempt, error);
-    switch (decision.action) {
-      case "retry": {
-        status("retrying");
-        const next = { ...activation, attempt: activation.attempt + 1 };
-        if (parentNodeId !== null) this.#parents.set(next.id, parentNodeId);
-        if (this.status !== "running") {
-          internals.queue(this.jobState).push(next);
-          return;
-        }
-        // A timer, never a blocking wait: other routines go on meanwhile.
-        const timer = setTimeout(() => {
-          this.#retries.delete(next.id);
-          internals.queue(this.jobState).push(next);
-          this.#pump();
-        }, decision.delay);
-        this.#retries.set(next.id, { timer, activation: next });
-        return;
-      }
-      case "continue":
-        status("continued");
-        return;
-      case "skip":
-        status("skipped");
-        return;
-      case "stop":
-        status("failed");
-        this.fail(error);
-    }
-  }
-
-  #requeueRetries(): void {
-    const queue = internals.queue(this.jobState);
-    for (const { timer, activation } of this.#retries.values()) {
-      clearTimeout(timer);
-      queue.push(activation);
-    }
-    this.#retries.clear();
-  }
-
   #idle(): Promise<void> {
-    if (this.#inFlight.size === 0) return Promise.resolve();
+    if (this.#activations.running === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
@@ -498,40 +351,6 @@ export class FlowExecution implements ActivationSink {
     this.#waiters = [];
     for (const resolve of waiters) resolve();
   }
-}
-
-/**
- * Opens the session of a job. A resumed job whose id names a saved run
- * (its earlier part) is saved under `<jobId>.resumed-<n>`, and says so.
- */
-function openSession(jobId: string, options: FlowExecutionOptions): RunSession {
-  const open = (runIdentifier: string) =>
-    new RunSession(
-      parseExecutorConfig({
-        runIdentifier,
-        saveState: options.saveState,
-        stateDir: options.stateDir,
-      }),
-      { kind: "flow", strategies: { async: new AsyncExecutionStrategy() }, logging: "off" },
-    );
-  try {
-    return open(jobId);
-  } catch (error) {
-    if (!options.resumed || !(error instanceof RunIdInUseError)) throw error;
-  }
-  for (let n = 2; n < MAX_RESUMED_IDS; n++) {
-    try {
-      const session = open(`${jobId}.resumed-${n}`);
-      log.info("Job {jobId} resumed: its record is saved as run {runId}", {
-        jobId,
-        runId: session.runId,
-      });
-      return session;
-    } catch (error) {
-      if (!(error instanceof RunIdInUseError)) throw error;
-    }
-  }
-  throw new RunIdInUseError(jobId, options.stateDir, "saved");
 }
 
 function requirePayload(routineId: string, event: string, data: unknown): void {

@@ -45,7 +45,7 @@ export interface RoutineStatus {
 
 /** A slot activation waiting to run: kept in the JobState, so it survives a save. */
 export interface PendingActivation {
-  /** The activation's id (the id of its first tracked request). */
+  /** The activation's id: unique in its job, kept across save, load and retries. */
   id: string;
   /** The routine, by its id in the flow. */
   routineId: string;
@@ -258,8 +258,8 @@ export const legacyJobStateFileSchema = z.object({
   ...lists,
 });
 
-// Each activation's id becomes its first request's id: two with one id
-// would run as one request and corrupt the job's record.
+// An activation's id names it in its job: two with one id would be one
+// activation that runs twice.
 function requireUniqueIds(
   activations: { id: string }[],
   context: z.core.$RefinementCtx<{ id: string }[]>,

@@ -7,9 +7,10 @@ import { describeValue } from "../core/describe.ts";
 import type { ExecutionInfo } from "../state/execution_info.ts";
 import { FlowExecution } from "./_execution.ts";
 import { type ErrorHandler, requireErrorHandler } from "./error_handler.ts";
-import { JobState, jobStateInternals } from "./job_state.ts";
+import { jobBook, JobState } from "./job_state.ts";
 import { claimLease, type Lease } from "./_job_lease.ts";
-import { listOf, Routine } from "./routine.ts";
+import { listOf, type Routine } from "./routine.ts";
+import { RoutineGraph } from "./_routine_graph.ts";
 import {
   type ExecuteOptions,
   type FlowOptions,
@@ -84,11 +85,8 @@ export class Flow {
   readonly saveState: boolean;
   /** Where saved runs go. */
   readonly stateDir: string;
-  // Invariant: #routines and #ids are inverse maps; #connections keys are
-  // `${routineId}\u0000${event}` of defined events of added routines.
-  readonly #routines = new Map<string, Routine>();
-  readonly #ids = new Map<Routine, string>();
-  readonly #connections = new Map<string, SlotTarget[]>();
+  // The routines and their connections.
+  readonly #graph: RoutineGraph;
   readonly #executions = new WeakMap<JobState, FlowExecution>();
   readonly #active = new Set<FlowExecution>();
   #errorHandler: ErrorHandler | null = null;
@@ -102,6 +100,7 @@ export class Flow {
   constructor(options: FlowOptions = {}) {
     const { flowId, maxWorkers, executionTimeout, saveState, stateDir } = parseFlowOptions(options);
     this.flowId = flowId ?? crypto.randomUUID();
+    this.#graph = new RoutineGraph(this.flowId);
     this.maxWorkers = maxWorkers ?? Infinity;
     this.executionTimeout = executionTimeout;
     this.saveState = saveState ?? false;
@@ -110,7 +109,7 @@ export class Flow {
 
   /** The ids of its routines, in the order added. */
   get routineIds(): string[] {
-    return [...this.#routines.keys()];
+    return [...this.#graph.ids()];
   }
 
   /** The flow's error handler (routines without one use it). */
@@ -128,42 +127,7 @@ export class Flow {
    *   flow, or the id is taken.
    */
   addRoutine(routine: Routine, id?: string): string {
-    if (!(routine instanceof Routine)) {
-      throw new TypeError(
-        `Cannot add a routine to flow '${this.flowId}' as 'routine' must be a Routine: current value is ${
-          describeValue(routine)
-        }`,
-      );
-    }
-    if (this.#ids.has(routine)) {
-      throw new TypeError(
-        `Cannot add routine '${routine.name}' to flow '${this.flowId}' as it was added already as '${
-          this.#ids.get(routine)
-        }'`,
-      );
-    }
-    let routineId = id;
-    if (routineId === undefined) {
-      routineId = routine.name;
-      for (let n = 2; this.#routines.has(routineId); n++) {
-        routineId = `${routine.name}_${n}`;
-      }
-    }
-    if (typeof routineId !== "string" || routineId === "") {
-      throw new TypeError(
-        `Cannot add routine '${routine.name}' to flow '${this.flowId}' as 'id' must be a non-empty string: current value is ${
-          describeValue(routineId)
-        }`,
-      );
-    }
-    if (this.#routines.has(routineId)) {
-      throw new TypeError(
-        `Cannot add routine '${routine.name}' to flow '${this.flowId}' as 'id' must be unused: current value is '${routineId}'`,
-      );
-    }
-    this.#routines.set(routineId, routine);
-    this.#ids.set(routine, routineId);
-    return routineId;
+    return this.#graph.add(routine, id);
   }
 
   /**
@@ -173,7 +137,7 @@ export class Flow {
    * @returns The routine, or `undefined`.
    */
   getRoutine(id: string): Routine | undefined {
-    return this.#routines.get(id);
+    return this.#graph.get(id);
   }
 
   /**
@@ -183,7 +147,7 @@ export class Flow {
    * @returns Its id, or `undefined` if it is not part of the flow.
    */
   idOf(routine: Routine): string | undefined {
-    return this.#ids.get(routine);
+    return this.#graph.idOf(routine);
   }
 
   /**
@@ -198,40 +162,7 @@ export class Flow {
    *   connection exists already.
    */
   connect(srcId: string, event: string, dstId: string, slot: string): void {
-    const names = { srcId, event, dstId, slot };
-    for (const [option, value] of Object.entries(names)) {
-      if (typeof value !== "string") {
-        throw new TypeError(
-          `Cannot connect routines as '${option}' must be a string: current value is ${
-            describeValue(value, 80)
-          }`,
-        );
-      }
-    }
-    const what = `connect '${srcId}.${event}' to '${dstId}.${slot}'`;
-    const source = this.#requireRoutine(what, "srcId", srcId);
-    const target = this.#requireRoutine(what, "dstId", dstId);
-    if (source.getEventParams(event) === undefined) {
-      throw new RangeError(
-        `Cannot ${what} as 'event' must be an event of routine '${srcId}' (${
-          listOf(source.events)
-        }): current value is '${event}'`,
-      );
-    }
-    if (target.getSlotHandler(slot) === undefined) {
-      throw new RangeError(
-        `Cannot ${what} as 'slot' must be a slot of routine '${dstId}' (${
-          listOf(target.slots)
-        }): current value is '${slot}'`,
-      );
-    }
-    const key = `${srcId}\u0000${event}`;
-    const targets = this.#connections.get(key) ?? [];
-    if (targets.some((t) => t.routineId === dstId && t.slot === slot)) {
-      throw new RangeError(`Cannot ${what} as they are connected already`);
-    }
-    targets.push({ routineId: dstId, slot });
-    this.#connections.set(key, targets);
+    this.#graph.connect(srcId, event, dstId, slot);
   }
 
   /**
@@ -242,7 +173,7 @@ export class Flow {
    * @returns The targets, in the order connected.
    */
   targetsOf(routineId: string, event: string): readonly SlotTarget[] {
-    return this.#connections.get(`${routineId}\u0000${event}`) ?? [];
+    return this.#graph.targetsOf(routineId, event);
   }
 
   /**
@@ -367,7 +298,7 @@ export class Flow {
    *   flow did not run yet (the flow's settings by default).
    * @returns The same JobState, running again.
    * @throws {Error} (as a rejection) If the job is not paused, belongs to another flow, or
-   *   names routines or slots this flow lacks.
+   *   names routines or slots this flow lacks, or two pending activations with one id.
    * @throws {JobClaimedError} (as a rejection) If the job was saved to or loaded from a
    *   file whose lease (`<file>.lock`) a live resumer holds, in this process or another.
    */
@@ -389,24 +320,11 @@ export class Flow {
         `Cannot resume job '${jobState.jobId}' as its status must be "paused": current value is "${jobState.status}"`,
       );
     }
-    for (const { routineId, slot } of jobState.pendingActivations) {
-      if (this.#routines.get(routineId)?.getSlotHandler(slot) === undefined) {
-        throw new Error(
-          `Cannot resume job '${jobState.jobId}' as pending activation '${routineId}.${slot}' must name a slot of flow '${this.flowId}'`,
-        );
-      }
-    }
-    for (const { routineId } of jobState.deferredEvents) {
-      this.#requireRoutine(
-        `resume job '${jobState.jobId}'`,
-        "routineId",
-        routineId,
-      );
-    }
+    this.#graph.requireRunnable(jobState);
     const saveOptions = this.#saveOptions(`resume job '${jobState.jobId}'`, options);
     // A job saved to or loaded from a file is claimed first: a second
     // resumer (another process, another loaded copy) gets JobClaimedError.
-    const file = jobStateInternals().file(jobState);
+    const file = jobBook(jobState).file;
     const lease = file === null ? null : await claimLease(file, jobState.jobId);
     const execution = this.#executions.get(jobState) ??
       this.#track(jobState, saveOptions, true);
@@ -488,14 +406,6 @@ export class Flow {
   }
 
   #requireRoutine(action: string, param: string, id: string): Routine {
-    const routine = this.#routines.get(id);
-    if (!routine) {
-      throw new RangeError(
-        `Cannot ${action} as '${param}' must be a routine of flow '${this.flowId}' (${
-          listOf(this.#routines.keys())
-        }): current value is '${id}'`,
-      );
-    }
-    return routine;
+    return this.#graph.require(action, param, id);
   }
 }

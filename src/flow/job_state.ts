@@ -3,18 +3,16 @@
  *
  * @module
  */
-import { z } from "npm:zod@^4.1.0";
 import { describeValue } from "../core/describe.ts";
 import { describeIssues } from "../core/validation.ts";
-import { logger } from "../core/logging.ts";
 import { writeFileAtomic } from "../persistence/run_store.ts";
 import { encodeJobData, JobStateSaveError } from "./_job_state_codec.ts";
 import { JobClaimedError, type LeaseHolder } from "./_job_lease.ts";
 import { ExecutionRecord } from "./execution_record.ts";
-import { errorSummary } from "./_error_summary.ts";
+import { JobBook, JobHistory } from "./_job_book.ts";
+import { type JobStateOptions, jobStateOptionsSchema } from "./_job_state_options.ts";
 import {
   type DeferredEvent,
-  type JobStateContent,
   type JobStateFile,
   JobStateLoadError,
   type JobStateStatus,
@@ -30,7 +28,7 @@ import {
 } from "./_job_state_file.ts";
 
 export { JobClaimedError, JobStateLoadError, JobStateSaveError };
-export type { LeaseHolder };
+export type { JobStateOptions, LeaseHolder };
 export type {
   DeferredEvent,
   JobStateFile,
@@ -44,57 +42,8 @@ export type {
   SharedLogEntry,
 };
 
-const log = logger("flow");
-
-/** Options of {@linkcode JobState}. */
-export interface JobStateOptions {
-  /**
-   * The job's id (a non-empty string).
-   *
-   * @default crypto.randomUUID()
-   */
-  jobId?: string;
-  /**
-   * How many history records are kept (the oldest go first); a positive integer.
-   *
-   * @default 1000
-   */
-  maxHistorySize?: number;
-  /**
-   * How long history records are kept, in ms (a positive number).
-   *
-   * @default undefined (forever)
-   */
-  historyTtl?: number;
-}
-
-const optionsSchema = z.object({
-  jobId: z.string().min(1).optional(),
-  maxHistorySize: z.number().int().positive().optional(),
-  historyTtl: z.number().positive().finite().optional(),
-}).strict();
-
-/** Flow-side access to a JobState's bookkeeping (not public API). */
-export interface JobStateInternals {
-  setStatus(job: JobState, status: JobStateStatus, error?: unknown): void;
-  queue(job: JobState): PendingActivation[];
-  deferred(job: JobState): DeferredEvent[];
-  addPausePoint(job: JobState, point: PausePoint): void;
-  output(job: JobState, output: RoutineOutput): void;
-  setRoutineStatus(
-    job: JobState,
-    routineId: string,
-    status: RoutineStatusName,
-    attempts: number,
-    error?: unknown,
-  ): void;
-  recordError(job: JobState, routineId: string, data: Record<string, unknown>): void;
-  /** The file the job was last saved to or loaded from, if any. */
-  file(job: JobState): string | null;
-}
-
 // Set by JobState's static block, which alone can reach its private fields.
-let internals!: JobStateInternals;
+let bookOf!: (job: JobState) => JobBook;
 
 /**
  * The state of one execution of a flow: its status, the history of every
@@ -127,67 +76,12 @@ export class JobState {
   readonly maxHistorySize: number;
   /** How long history records are kept, in ms (`null`: forever). */
   readonly historyTtl: number | null;
-  #updatedAt: number;
-  #status: JobStateStatus = "pending";
-  #error: { name: string; message: string } | null = null;
-  // Invariant: #routineStates holds only what routines stored; the
-  // engine's bookkeeping (status, attempts, last error) is #routineStatus.
-  #routineStates = new Map<string, Record<string, unknown>>();
-  #routineStatus = new Map<string, RoutineStatus>();
-  // Invariant: #history is in time order and holds at most maxHistorySize.
-  #history: ExecutionRecord[] = [];
-  #sharedData = new Map<string, unknown>();
-  #sharedLog: SharedLogEntry[] = [];
-  #pausePoints: PausePoint[] = [];
-  #deferred: DeferredEvent[] = [];
-  // Invariant: #queue holds, in dispatch order, every activation not yet
-  // handed to the engine; the flow takes from its head.
-  #queue: PendingActivation[] = [];
-  #outputHandler: OutputHandler | null = null;
-  // The file last saved to or loaded from: resuming claims a lease beside it.
-  #file: string | null = null;
+  // Everything the job keeps (routine state, shared data and log, and the
+  // flow engine's bookkeeping); see _job_book.ts.
+  readonly #book: JobBook;
 
   static {
-    internals = {
-      setStatus(job, status, error) {
-        job.#status = status;
-        if (error !== undefined) job.#error = errorSummary(error);
-        job.#touch();
-      },
-      queue: (job) => job.#queue,
-      file: (job) => job.#file,
-      setRoutineStatus(job, routineId, status, attempts, error) {
-        const lastError = error === undefined
-          ? job.#routineStatus.get(routineId)?.lastError ?? null
-          : errorSummary(error).message;
-        job.#routineStatus.set(routineId, { status, attempts, lastError });
-        job.#touch();
-      },
-      recordError(job, routineId, data) {
-        job.#history.push(new ExecutionRecord(routineId, "error", data, Date.now(), "error"));
-        job.#prune();
-        job.#touch();
-      },
-      deferred: (job) => job.#deferred,
-      addPausePoint(job, point) {
-        job.#pausePoints.push(point);
-        job.#touch();
-      },
-      output(job, output) {
-        const handler = job.#outputHandler;
-        if (!handler) return;
-        const failed = (error: unknown) =>
-          log.warn(
-            "Output handler of job {jobId} failed on {type} from {routineId}: {error}",
-            { ...output, error },
-          );
-        try {
-          Promise.resolve(handler(output)).catch(failed);
-        } catch (error) {
-          failed(error);
-        }
-      },
-    };
+    bookOf = (job) => job.#book;
   }
 
   /**
@@ -205,7 +99,7 @@ export class JobState {
         }`,
       );
     }
-    const parsed = optionsSchema.safeParse(options);
+    const parsed = jobStateOptionsSchema.safeParse(options);
     if (!parsed.success) {
       throw new TypeError(
         `Cannot create a JobState as ${describeIssues(parsed.error, options)}`,
@@ -217,37 +111,37 @@ export class JobState {
     this.maxHistorySize = maxHistorySize;
     this.historyTtl = historyTtl ?? null;
     this.createdAt = Date.now();
-    this.#updatedAt = this.createdAt;
+    this.#book = new JobBook(new JobHistory(maxHistorySize, this.historyTtl), this.createdAt);
   }
 
   /** Where the job stands. */
   get status(): JobStateStatus {
-    return this.#status;
+    return this.#book.status;
   }
 
   /** When anything last changed, in ms since the epoch. */
   get updatedAt(): number {
-    return this.#updatedAt;
+    return this.#book.updatedAt;
   }
 
   /** The error that failed the job, as `{ name, message }`, else `null`. */
   get error(): { name: string; message: string } | null {
-    return this.#error;
+    return this.#book.error;
   }
 
   /** Every pause so far, oldest first. */
   get pausePoints(): readonly PausePoint[] {
-    return this.#pausePoints;
+    return this.#book.pausePoints;
   }
 
   /** Events held back until the job resumes. */
   get deferredEvents(): readonly DeferredEvent[] {
-    return this.#deferred;
+    return this.#book.deferred;
   }
 
   /** Activations waiting to run (while paused: all the work left). */
   get pendingActivations(): readonly PendingActivation[] {
-    return this.#queue;
+    return this.#book.queue;
   }
 
   /**
@@ -259,11 +153,11 @@ export class JobState {
    */
   updateRoutineState(routineId: string, state: Record<string, unknown>): void {
     requireObject(state, "update the state of routine", routineId, "state");
-    this.#routineStates.set(routineId, {
-      ...this.#routineStates.get(routineId),
+    this.#book.routineStates.set(routineId, {
+      ...this.#book.routineStates.get(routineId),
       ...state,
     });
-    this.#touch();
+    this.#book.touch();
   }
 
   /**
@@ -273,7 +167,7 @@ export class JobState {
    * @returns A copy of its state, or `undefined` if it has none.
    */
   getRoutineState(routineId: string): Record<string, unknown> | undefined {
-    const state = this.#routineStates.get(routineId);
+    const state = this.#book.routineStates.get(routineId);
     return state && { ...state };
   }
 
@@ -285,7 +179,7 @@ export class JobState {
    * @returns A copy of its status, or `undefined` if it never ran in this job.
    */
   getRoutineStatus(routineId: string): RoutineStatus | undefined {
-    const status = this.#routineStatus.get(routineId);
+    const status = this.#book.routineStatus.get(routineId);
     return status && { ...status };
   }
 
@@ -305,9 +199,7 @@ export class JobState {
     data: Record<string, unknown> = {},
   ): ExecutionRecord {
     const record = new ExecutionRecord(routineId, eventName, data);
-    this.#history.push(record);
-    this.#prune();
-    this.#touch();
+    this.#book.recordEmit(record);
     return record;
   }
 
@@ -318,10 +210,10 @@ export class JobState {
    * @returns The records still retained.
    */
   getExecutionHistory(routineId?: string): ExecutionRecord[] {
-    this.#prune();
+    const records = this.#book.history.records();
     return routineId === undefined
-      ? [...this.#history]
-      : this.#history.filter((r) => r.routineId === routineId);
+      ? [...records]
+      : records.filter((r) => r.routineId === routineId);
   }
 
   /**
@@ -331,13 +223,13 @@ export class JobState {
    * @param value The value (keep it JSON-compatible if the job is saved).
    */
   updateSharedData(key: string, value: unknown): void {
-    this.#sharedData.set(key, value);
-    this.#touch();
+    this.#book.sharedData.set(key, value);
+    this.#book.touch();
   }
 
   /** All shared data, as an object (a copy; the values themselves are not copied). */
   get sharedData(): Record<string, unknown> {
-    return Object.fromEntries(this.#sharedData);
+    return Object.fromEntries(this.#book.sharedData);
   }
 
   /**
@@ -348,7 +240,7 @@ export class JobState {
    * @returns The value, or `defaultValue`.
    */
   getSharedData<T = unknown>(key: string, defaultValue?: T): T {
-    return (this.#sharedData.has(key) ? this.#sharedData.get(key) : defaultValue) as T;
+    return (this.#book.sharedData.has(key) ? this.#book.sharedData.get(key) : defaultValue) as T;
   }
 
   /**
@@ -366,8 +258,8 @@ export class JobState {
       "entry",
     );
     const stored = { ...entry, timestamp: Date.now() };
-    this.#sharedLog.push(stored);
-    this.#touch();
+    this.#book.sharedLog.push(stored);
+    this.#book.touch();
     return stored;
   }
 
@@ -382,11 +274,11 @@ export class JobState {
       | ((entry: SharedLogEntry) => boolean)
       | Record<string, unknown>,
   ): SharedLogEntry[] {
-    if (filter === undefined) return [...this.#sharedLog];
+    if (filter === undefined) return [...this.#book.sharedLog];
     const match = typeof filter === "function"
       ? filter
       : (entry: SharedLogEntry) => Object.entries(filter).every(([k, v]) => Object.is(entry[k], v));
-    return this.#sharedLog.filter(match);
+    return this.#book.sharedLog.filter(match);
   }
 
   /**
@@ -402,7 +294,7 @@ export class JobState {
         }`,
       );
     }
-    this.#outputHandler = handler;
+    this.#book.outputHandler = handler;
   }
 
   /**
@@ -416,30 +308,18 @@ export class JobState {
    *   getter or proxy, …).
    */
   toJSON(): JobStateFile {
-    this.#prune();
+    const book = this.#book;
     return {
       format: "switchyard.job/2",
       flowId: this.flowId,
       jobId: this.jobId,
-      status: this.#status,
+      status: book.status,
       createdAt: this.createdAt,
-      updatedAt: this.#updatedAt,
+      updatedAt: book.updatedAt,
       maxHistorySize: this.maxHistorySize,
       historyTtl: this.historyTtl,
-      error: this.#error && { ...this.#error },
-      data: encodeJobData(
-        this.jobId,
-        {
-          routineStates: this.#routineStates,
-          routineStatus: this.#routineStatus,
-          history: this.#history.map((r) => ({ ...r })),
-          sharedData: this.#sharedData,
-          sharedLog: this.#sharedLog,
-          pausePoints: this.#pausePoints,
-          deferredEvents: this.#deferred,
-          pendingActivations: this.#queue,
-        } satisfies JobStateContent,
-      ),
+      error: book.error && { ...book.error },
+      data: encodeJobData(this.jobId, { ...book.content() }),
     };
   }
 
@@ -455,7 +335,7 @@ export class JobState {
    */
   async save(path: string): Promise<void> {
     await writeFileAtomic(path, JSON.stringify(this.toJSON(), null, 2));
-    this.#file = path;
+    this.#book.file = path;
   }
 
   /**
@@ -475,19 +355,11 @@ export class JobState {
       historyTtl: header.historyTtl ?? undefined,
     });
     (job as { createdAt: number }).createdAt = header.createdAt;
-    job.#status = header.status;
-    job.#error = header.error;
-    job.#routineStates = content.routineStates;
-    job.#routineStatus = content.routineStatus;
-    job.#history = content.history.map((r) =>
-      new ExecutionRecord(r.routineId, r.eventName, r.data, r.timestamp, r.kind)
-    );
-    job.#sharedData = content.sharedData;
-    job.#sharedLog = content.sharedLog;
-    job.#pausePoints = content.pausePoints;
-    job.#deferred = content.deferredEvents;
-    job.#queue = content.pendingActivations;
-    job.#updatedAt = header.updatedAt;
+    const book = job.#book;
+    book.status = header.status;
+    book.error = header.error;
+    book.restore(content);
+    book.updatedAt = header.updatedAt;
     return job;
   }
 
@@ -504,7 +376,7 @@ export class JobState {
     const data = await readJobStateFile(path);
     try {
       const job = JobState.fromJSON(data);
-      job.#file = path;
+      job.#book.file = path;
       return job;
     } catch (error) {
       throw new JobStateLoadError(
@@ -514,29 +386,16 @@ export class JobState {
       );
     }
   }
-
-  #touch(): void {
-    this.#updatedAt = Date.now();
-  }
-
-  #prune(): void {
-    const excess = this.#history.length - this.maxHistorySize;
-    if (excess > 0) this.#history.splice(0, excess);
-    if (this.historyTtl !== null && this.#history.length > 0) {
-      const oldest = Date.now() - this.historyTtl;
-      const keep = this.#history.findIndex((r) => r.timestamp >= oldest);
-      this.#history.splice(0, keep === -1 ? this.#history.length : keep);
-    }
-  }
 }
 
 /**
- * The flow's access to JobState bookkeeping.
+ * The flow engine's bookkeeping of a job (not public API).
  *
- * @returns The accessors.
+ * @param job The job.
+ * @returns Its book.
  */
-export function jobStateInternals(): JobStateInternals {
-  return internals;
+export function jobBook(job: JobState): JobBook {
+  return bookOf(job);
 }
 
 function requireObject(

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type Activation, activationStorage } from "./_context.ts";
+import { type Activation, currentActivation } from "./_context.ts";
 import { ErrorHandler, type ErrorStrategy, requireErrorHandler } from "./error_handler.ts";
 import type { Flow } from "./flow.ts";
 import type { JobState } from "./job_state.ts";
@@ -265,7 +265,7 @@ export class Routine {
    * @returns `{ flow, jobState, routineId }`, or `null` outside any activation.
    */
   getExecutionContext(): ExecutionContext | null {
-    const activation = activationStorage.getStore();
+    const activation = currentActivation();
     if (!activation) return null;
     const routineId = activation.routine === this
       ? activation.routineId
@@ -315,7 +315,7 @@ export class Routine {
         }: current value is '${event}'`,
       );
     }
-    const activation = activationStorage.getStore();
+    const activation = currentActivation();
     if (!activation) {
       throw new Error(
         `Cannot ${action} of routine '${this.name}' as no activation of a flow is running in this context`,

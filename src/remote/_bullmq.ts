@@ -6,7 +6,14 @@
  * @module
  */
 import { Redis } from "npm:ioredis@^5.4.0";
-export { Job, Queue, UnrecoverableError, Worker } from "npm:bullmq@^6.7.0";
+export {
+  Job,
+  Queue,
+  QueueEvents,
+  UnrecoverableError,
+  WaitingError,
+  Worker,
+} from "npm:bullmq@^6.7.0";
 export { Redis };
 
 /**

@@ -62,11 +62,30 @@ export interface AttemptPlace {
   start: number;
 }
 
-/** Worker → runner, on the runner's channel. */
+/**
+ * What a worker's job returns, so BullMQ stores it as the job's return
+ * value and its runner reads it from the queue's events stream: the value
+ * (encoded), when the attempt ended and where it ran. A busy worker's
+ * completions need no notice of their own.
+ */
+export interface RemoteOutcome {
+  /** The node's value, encoded (see `encodeValue`). */
+  v: string;
+  /** When the attempt ended, on the worker's clock (ms since the epoch). */
+  end: number;
+  /** The attempt that completed. */
+  place: AttemptPlace;
+}
+
+/**
+ * Worker → runner, on the runner's channel: an attempt that runs long
+ * enough to be seen, a failure (with its structured error), and the
+ * outcome of a job that an otherwise idle worker completed (sooner than
+ * the events stream brings it; a busy worker leaves it to the stream).
+ */
 export type ToRunner =
   | ({ t: "start"; id: string } & AttemptPlace)
-  /** `place` is set when no `start` was sent (the attempt ended quickly). */
-  | { t: "done"; id: string; attempt: number; end: number; v: string; place?: AttemptPlace }
+  | ({ t: "done"; id: string } & RemoteOutcome)
   | {
     t: "fail";
     id: string;
@@ -74,22 +93,29 @@ export type ToRunner =
     end: number;
     e: string;
     final: boolean;
+    /** Set when no `start` was sent (the attempt ended quickly). */
     place?: AttemptPlace;
-  }
-  | {
-    t: "call";
-    /** The calling request. */
-    id: string;
-    /** The call's id, unique on the worker. */
-    c: number;
-    /** The worker's reply channel. */
-    w: string;
-    /** The callee's name. */
-    name: string;
-    /** The callee's module as the worker knows it (a hint: runners look it up themselves). */
-    url: string | null;
-    args: string;
   };
+
+/**
+ * Worker → runner: a `call()` made by a remote node, as the data of a job
+ * in the runner's calls queue (kept in Redis until the runner takes it,
+ * so a runner that briefly lost its connection still gets it).
+ */
+export interface CallMessage {
+  t: "call";
+  /** The calling request. */
+  id: string;
+  /** The call's id, unique on the worker. */
+  c: number;
+  /** The worker's reply channel. */
+  w: string;
+  /** The callee's name. */
+  name: string;
+  /** The callee's module as the worker knows it (a hint: runners look it up themselves). */
+  url: string | null;
+  args: string;
+}
 
 /** Runner → worker, on the worker's channel. */
 export type ToWorker =
@@ -112,6 +138,14 @@ export class RemoteKeys {
    * @param prefix The key prefix (BullMQ's `prefix`).
    */
   constructor(readonly prefix: string) {}
+
+  /**
+   * The BullMQ queue (under the prefix) of a runner's calls: `call()`s made
+   * by remote nodes, which the runner runs as child requests.
+   */
+  callsQueue(runnerId: string): string {
+    return `sy-calls-${runnerId}`;
+  }
 
   /** Where a runner hears from workers. */
   runnerChannel(runnerId: string): string {
@@ -146,8 +180,8 @@ export const ALIVE_REFRESH_MS = 2_000;
 export const ALIVE_TTL_MS = 7_000;
 /**
  * How long an attempt runs before its worker says it started (ms): one
- * that ends sooner sends one notice instead of two (each costs a socket
- * write), and its record is made from that notice.
+ * that ends sooner sends no notice (each costs a socket write), and its
+ * record is made from its outcome.
  */
 export const START_NOTICE_MS = 25;
 /** The name a node can ask for its attempt number by (see `currentAttempt`). */

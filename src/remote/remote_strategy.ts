@@ -5,66 +5,29 @@
  * @module
  */
 import { isNode, type Node } from "../core/node.ts";
-import type { AttemptRecord } from "../state/request_forest.ts";
 import { logger } from "../core/logging.ts";
 import type { TaskExecutionStrategy } from "../execution/strategy.ts";
 import type { Task } from "../execution/task.ts";
 import type { RemoteConfig } from "../execution/config.ts";
 import { registerRemoteStrategy } from "../execution/strategies.ts";
-import { decodeError, decodeValue, encodeArgs, encodeError, encodeValue } from "./codec.ts";
+import { injectTraceContext } from "../tracing/propagation.ts";
+import { decodeError, decodeValue, encodeArgs, encodeError } from "./codec.ts";
 import { RemoteUnavailableError } from "./errors.ts";
-import {
-  ALIVE_REFRESH_MS,
-  ALIVE_TTL_MS,
-  type AttemptPlace,
-  type CancelNotice,
-  type RemoteJobData,
-  RemoteKeys,
-  type ToRunner,
-  type ToWorker,
+import type {
+  CallMessage,
+  CancelNotice,
+  RemoteJobData,
+  RemoteOutcome,
+  ToRunner,
 } from "./protocol.ts";
+import { RemoteKeys } from "./protocol.ts";
+import { OpenRequest } from "./_open_request.ts";
+import { CallDesk } from "./_call_desk.ts";
+import { RunnerLink } from "./_runner_link.ts";
+
+export type { RemoteAttemptRecord } from "./_open_request.ts";
 
 const log = logger("remote");
-
-type Lib = typeof import("./_bullmq.ts");
-type Redis = InstanceType<Lib["Redis"]>;
-type Queue = InstanceType<Lib["Queue"]>;
-
-/**
- * One attempt of a remote request, as kept in its record's `attempts`:
- * when it ran (the worker's clock), how it ended, and where.
- */
-export interface RemoteAttemptRecord extends AttemptRecord {
-  /** The worker process's host name. */
-  readonly host: string;
-  /** The worker process's id. */
-  readonly pid: number;
-  /** The worker's id (one per `switchyard worker` process). */
-  readonly worker: string;
-  /**
-   * `"lost"`: the worker stopped answering (it died) and the job went to
-   * another; `"cancelled"`: the request was cancelled or timed out.
-   */
-  readonly outcome: "completed" | "failed" | "lost" | "cancelled";
-}
-
-interface Pending {
-  task: Task;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-  /** The attempt running now, as its worker announced it. */
-  attempt: AttemptPlace | null;
-}
-
-interface Link {
-  lib: Lib;
-  commands: Redis;
-  subscriber: Redis;
-  queues: Map<string, Queue>;
-  /** Every client made, to quit at shutdown (BullMQ leaves given ones open). */
-  clients: Redis[];
-  timer: ReturnType<typeof setInterval>;
-}
 
 /**
  * Sends nodes that have a `queue` to the BullMQ queue of that name, under
@@ -87,18 +50,17 @@ interface Link {
  * ```
  */
 export class RemoteExecutionStrategy implements TaskExecutionStrategy {
-  /** This runner's id: workers send outcomes and calls to its channel. */
+  /** This runner's id: names its channel (notices) and its calls queue. */
   readonly runnerId: string = crypto.randomUUID();
   readonly #config: Required<RemoteConfig>;
   readonly #keys: RemoteKeys;
   // Invariant: #open holds every task added to a queue whose outcome has
   // not settled its promise yet.
-  readonly #open = new Map<string, Pending>();
+  readonly #open = new Map<string, OpenRequest>();
   readonly #exports = new WeakMap<Node, Promise<string>>();
-  /** Modules of the remote nodes sent so far: where callees are looked up. */
-  readonly #modules = new Set<string>();
+  readonly #calls = new CallDesk(this.runnerId);
   readonly #chores = new Set<Promise<unknown>>();
-  #link: Promise<Link> | null = null;
+  #link: Promise<RunnerLink> | null = null;
   #closed = false;
 
   /**
@@ -153,17 +115,20 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
     return this.#send(task, queue, node.moduleUrl, args);
   }
 
-  async #send(task: Task, queue: string, moduleUrl: string, args: string): Promise<unknown> {
+  async #send(task: Task, name: string, moduleUrl: string, args: string): Promise<unknown> {
     const link = await this.#connect();
+    const queue = await link.queue(name);
     const exportName = await this.#exportName(task.node, moduleUrl);
     const { signal } = task;
     signal.throwIfAborted();
     const { promise, resolve, reject } = Promise.withResolvers<unknown>();
-    const pending: Pending = { task, resolve, reject, attempt: null };
-    this.#open.set(task.requestId, pending);
-    const onAbort = () => this.#cancel(pending, signal.reason);
+    const open = new OpenRequest(task, resolve, reject);
+    this.#open.set(task.requestId, open);
+    const onAbort = () => this.#cancel(open, signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
     const timeout = task.node.options.timeout;
+    // The request's span travels with the job: spans the remote node makes nest under it.
+    const trace = task.trace === undefined ? {} : injectTraceContext({}, task.trace);
     const data: RemoteJobData = {
       v: 1,
       module: moduleUrl,
@@ -175,10 +140,10 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
       runnerId: this.runnerId,
       attempt: 1,
       deadline: timeout === undefined ? null : Date.now() + timeout,
-      trace: null,
+      trace: Object.keys(trace).length === 0 ? null : trace,
     };
     const retries = task.node.options.retries ?? 0;
-    this.#queue(link, queue).add(task.node.name, data, {
+    queue.add(task.node.name, data, {
       jobId: task.requestId,
       attempts: retries + 1,
       // The node's own first wait wins over the configuration's; BullMQ doubles it.
@@ -189,10 +154,10 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
       removeOnComplete: { count: 1000 },
       removeOnFail: { count: 5000 },
     }).catch((error) =>
-      reject(
+      open.reject(
         new RemoteUnavailableError(
           this.#config.redis,
-          `could not add node '${task.node.name}' to queue '${queue}': ${error?.message}`,
+          `could not add node '${task.node.name}' to queue '${name}': ${error?.message}`,
           { cause: error },
         ),
       )
@@ -205,66 +170,14 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
     }
   }
 
-  /** The queue of a name, made at first use. */
-  #queue(link: Link, name: string): Queue {
-    let queue = link.queues.get(name);
-    if (!queue) {
-      queue = new link.lib.Queue(name, {
-        connection: this.#client(link.lib, `queue ${name}`, link.clients, true),
-        prefix: this.#config.prefix,
-      });
-      // Its connection's errors are logged by #client; without a listener
-      // BullMQ would print each one.
-      queue.on("error", () => {});
-      link.queues.set(name, queue);
-    }
-    return queue;
-  }
-
-  #client(lib: Lib, what: string, clients: Redis[], pipelined = false): Redis {
-    const redis = lib.client(this.#config.redis, pipelined);
-    clients.push(redis);
-    let reported = false;
-    redis.on("error", (error: Error) => {
-      if (reported) return;
-      reported = true;
-      log.warn("Redis connection of {what} failed: {error}", { what, error: error.message });
+  /** Connects once. */
+  #connect(): Promise<RunnerLink> {
+    return this.#link ??= RunnerLink.open(this.#config, this.runnerId, {
+      message: (raw) => this.#onMessage(raw),
+      call: (data) => this.#answerCall(data as CallMessage),
+      completed: (jobId, outcome) => this.#onCompleted(jobId, outcome),
+      reconnected: () => this.#track(this.#reconcile()),
     });
-    redis.on("ready", () => reported = false);
-    return redis;
-  }
-
-  /** Connects once: probe, subscriber, liveness key. */
-  #connect(): Promise<Link> {
-    return this.#link ??= (async () => {
-      const lib = await import("./_bullmq.ts");
-      try {
-        await lib.probe(this.#config.redis, this.#config.connectTimeout);
-      } catch (error) {
-        throw new RemoteUnavailableError(
-          this.#config.redis,
-          `the server cannot be reached (${(error as Error)?.message ?? String(error)})`,
-          { cause: error },
-        );
-      }
-      const clients: Redis[] = [];
-      const commands = this.#client(lib, "runner commands", clients);
-      const subscriber = this.#client(lib, "runner subscriber", clients);
-      let readyOnce = false;
-      subscriber.on("ready", () => {
-        if (readyOnce) this.#track(this.#reconcile());
-        readyOnce = true;
-      });
-      subscriber.on("message", (_channel: string, message: string) => this.#onMessage(message));
-      await subscriber.subscribe(this.#keys.runnerChannel(this.runnerId));
-      const alive = this.#keys.runnerAlive(this.runnerId);
-      await commands.set(alive, "1", "PX", ALIVE_TTL_MS);
-      const timer = setInterval(() => {
-        commands.set(alive, "1", "PX", ALIVE_TTL_MS).catch(() => {});
-      }, ALIVE_REFRESH_MS);
-      Deno.unrefTimer(timer as unknown as number);
-      return { lib, commands, subscriber, queues: new Map(), clients, timer };
-    })();
   }
 
   /** The name the node's module exports it under. */
@@ -280,12 +193,18 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
             `Cannot send node '${target.name}' to a queue as module ${moduleUrl} does not export it: worker processes find it there by its export name`,
           );
         }
-        this.#modules.add(moduleUrl);
+        this.#calls.remember(moduleUrl);
         return hit[0];
       });
       this.#exports.set(target, found);
     }
     return found;
+  }
+
+  /** A job completed: its outcome is its return value, read from the events stream. */
+  #onCompleted(jobId: string, returnvalue: unknown): void {
+    const open = this.#open.get(jobId);
+    if (open) settleCompleted(open, returnvalue);
   }
 
   #onMessage(raw: string): void {
@@ -295,130 +214,43 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
     } catch {
       return;
     }
-    if (message.t === "call") {
-      this.#track(this.#answerCall(message));
-      return;
-    }
-    const pending = this.#open.get(message.id);
-    if (!pending) return;
+    const open = this.#open.get(message.id);
+    if (!open || open.settled) return;
     if (message.t === "start") {
-      this.#startAttempt(pending, message);
+      open.startAttempt(message);
     } else if (message.t === "done") {
-      if (message.place) this.#startAttempt(pending, message.place);
-      this.#endAttempt(pending, "completed", undefined, message.end);
-      try {
-        pending.resolve(decodeValue(message.v));
-      } catch (error) {
-        pending.reject(error);
-      }
+      settleCompleted(open, message);
     } else if (message.t === "fail") {
-      if (message.place) this.#startAttempt(pending, message.place);
+      if (message.place) open.startAttempt(message.place);
       const error = decodeError(message.e);
-      this.#endAttempt(pending, "failed", error, message.end);
-      if (message.final) pending.reject(error);
+      open.endAttempt("failed", error, message.end);
+      if (message.final) open.reject(error);
     }
-  }
-
-  /** Notes the attempt now running (the one before it, still open, was lost). */
-  #startAttempt(pending: Pending, from: AttemptPlace): void {
-    this.#endAttempt(pending, "lost");
-    pending.attempt = {
-      attempt: from.attempt,
-      host: from.host,
-      pid: from.pid,
-      worker: from.worker,
-      start: from.start,
-    };
-  }
-
-  /** Records how the running attempt ended, if one is running. */
-  #endAttempt(
-    pending: Pending,
-    outcome: RemoteAttemptRecord["outcome"],
-    error?: unknown,
-    end: number = Date.now(),
-  ): void {
-    const place = pending.attempt;
-    if (!place) return;
-    pending.attempt = null;
-    if (outcome === "lost") {
-      error = new Error(
-        `Worker ${place.host}/${place.pid} stopped answering during attempt ${place.attempt}; the job went back to the queue`,
-      );
-      (error as Error).name = "WorkerLostError";
-    }
-    const record: RemoteAttemptRecord = {
-      attempt: place.attempt,
-      start: place.start,
-      end,
-      status: outcome === "completed" ? "Completed" : "Failed",
-      ...(outcome === "completed" ? {} : { error }),
-      host: place.host,
-      pid: place.pid,
-      worker: place.worker,
-      outcome,
-    };
-    (pending.task.attempts ??= []).push(record);
   }
 
   /** Stops a request: workers hear it on the cancel channel; a waiting job is removed. */
-  #cancel(pending: Pending, reason: unknown): void {
-    const id = pending.task.requestId;
-    this.#endAttempt(pending, "cancelled", reason);
-    pending.reject(reason);
+  #cancel(open: OpenRequest, reason: unknown): void {
+    const id = open.task.requestId;
+    open.endAttempt("cancelled", reason);
+    open.reject(reason);
     const link = this.#link;
     if (!link) return;
     this.#track(link.then(async (l) => {
       const notice: CancelNotice = { id, e: encodeError(reason) };
-      await l.commands.publish(this.#keys.cancelChannel, JSON.stringify(notice));
-      const queue = pending.task.node.options.queue;
+      await l.publish(this.#keys.cancelChannel, JSON.stringify(notice));
+      const name = open.task.node.options.queue;
       // A job not yet taken is removed; one running (locked) stays, and
       // its worker stops it on the notice.
-      if (queue !== undefined) await l.queues.get(queue)?.remove(id).catch(() => 0);
+      if (name !== undefined) await (await l.existingQueue(name))?.remove(id).catch(() => 0);
     }));
   }
 
   /** Runs a call a remote node made, as a child of its request, and replies. */
-  async #answerCall(message: Extract<ToRunner, { t: "call" }>): Promise<void> {
-    if (!this.#keys.isWorkerChannel(message.w)) return;
+  async #answerCall(message: CallMessage): Promise<void> {
+    if (message?.t !== "call" || !this.#keys.isWorkerChannel(message.w)) return;
     const link = await this.#link!;
-    let reply: ToWorker;
-    try {
-      const pending = this.#open.get(message.id);
-      if (!pending) {
-        throw new Error(
-          `Cannot call node '${message.name}' as request ${message.id} is not open on runner ${this.runnerId}`,
-        );
-      }
-      const target = await this.#callee(pending.task.node, message.name, message.url);
-      const args = decodeValue(message.args);
-      if (!Array.isArray(args)) {
-        throw new TypeError("Cannot call a node as its arguments are not a list");
-      }
-      const value = await pending.task.callChild(target, args);
-      reply = { t: "reply", c: message.c, ok: true, v: encodeValue(value) };
-    } catch (error) {
-      reply = { t: "reply", c: message.c, ok: false, e: encodeError(error) };
-    }
-    await link.commands.publish(message.w, JSON.stringify(reply));
-  }
-
-  /**
-   * The node a remote node calls, looked up among nodes this runner
-   * already knows: a worker never makes the runner import a module of its
-   * choosing.
-   */
-  async #callee(caller: Node, name: string, hint: string | null): Promise<Node> {
-    const modules = [...this.#modules];
-    if (hint !== null && this.#modules.has(hint)) modules.unshift(hint);
-    for (const url of modules) {
-      const ns: Record<string, unknown> = await import(url);
-      const found = Object.values(ns).find((v) => isNode(v) && v.name === name);
-      if (found) return found as Node;
-    }
-    throw new Error(
-      `Cannot call node '${name}' from remote node '${caller.name}' as the runner knows no node of that name: it must be exported by ${caller.moduleUrl} or by the module of another remote node`,
-    );
+    const reply = await this.#calls.answer(message, this.#open.get(message.id));
+    await link.publish(message.w, JSON.stringify(reply));
   }
 
   /**
@@ -427,34 +259,28 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
    */
   async #reconcile(): Promise<void> {
     const link = await this.#link!;
-    for (const [id, pending] of [...this.#open]) {
-      const name = pending.task.node.options.queue!;
-      const queue = this.#queue(link, name);
+    for (const [id, open] of [...this.#open]) {
+      const queue = await link.queue(open.task.node.options.queue!);
       const job = await queue.getJob(id).catch(() => undefined);
-      if (this.#open.get(id) !== pending) continue;
+      if (this.#open.get(id) !== open) continue;
       if (!job) {
-        this.#endAttempt(pending, "lost");
-        pending.reject(
+        open.endAttempt("lost");
+        open.reject(
           new RemoteUnavailableError(
             this.#config.redis,
-            `the job of node '${pending.task.node.name}' (request ${id}) was lost when Redis restarted`,
+            `the job of node '${open.task.node.name}' (request ${id}) was lost when Redis restarted`,
           ),
         );
         continue;
       }
       const state = await job.getState().catch(() => "unknown");
       if (state === "completed") {
-        this.#endAttempt(pending, "completed");
-        try {
-          pending.resolve(decodeValue(job.returnvalue as string));
-        } catch (error) {
-          pending.reject(error);
-        }
+        settleCompleted(open, job.returnvalue);
       } else if (state === "failed") {
         const error = new Error(job.failedReason);
         error.name = "RemoteJobError";
-        this.#endAttempt(pending, "failed", error);
-        pending.reject(error);
+        open.endAttempt("failed", error);
+        open.reject(error);
       }
     }
   }
@@ -470,24 +296,25 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
   async shutdown(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const pending of this.#open.values()) {
-      this.#cancel(pending, new Error("The remote strategy shut down"));
+    for (const open of this.#open.values()) {
+      this.#cancel(open, new Error("The remote strategy shut down"));
     }
     await Promise.all(this.#chores);
     const link = await this.#link?.catch(() => null);
-    if (!link) return;
-    clearInterval(link.timer);
-    await link.commands.del(this.#keys.runnerAlive(this.runnerId)).catch(() => {});
-    await Promise.all([...link.queues.values()].map((q) => q.close().catch(() => {})));
-    await Promise.all(link.clients.map(quit));
+    await link?.close();
   }
 }
 
-async function quit(redis: Redis): Promise<void> {
+/** Settles a request from its job's return value (a {@linkcode RemoteOutcome}). */
+function settleCompleted(open: OpenRequest, returnvalue: unknown): void {
+  if (open.settled) return;
+  const outcome = returnvalue as Partial<RemoteOutcome> | null;
+  if (outcome?.place) open.startAttempt(outcome.place);
+  open.endAttempt("completed", undefined, outcome?.end);
   try {
-    await redis.quit();
-  } catch {
-    redis.disconnect();
+    open.resolve(decodeValue(outcome!.v as string));
+  } catch (error) {
+    open.reject(error);
   }
 }
 

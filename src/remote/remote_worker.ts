@@ -6,14 +6,14 @@
  * @module
  */
 import { hostname } from "node:os";
-import { pathToFileURL } from "node:url";
-import { isNode, Node } from "../core/node.ts";
+import type { Node } from "../core/node.ts";
 import { logger } from "../core/logging.ts";
 import { describeIssues } from "../core/validation.ts";
 import { NodeTimeoutError } from "../core/errors.ts";
 import { WorkerExecutionStrategy } from "../execution/worker_strategy.ts";
 import { WorkerTaskError } from "../execution/worker_error.ts";
-import { decodeError, decodeValue, encodeArgs, encodeError, encodeValue } from "./codec.ts";
+import { withTraceContext } from "../tracing/propagation.ts";
+import { decodeError, decodeValue, encodeError, encodeValue } from "./codec.ts";
 import { RemoteUnavailableError, RunnerGoneError } from "./errors.ts";
 import {
   ALIVE_REFRESH_MS,
@@ -21,13 +21,15 @@ import {
   type AttemptPlace,
   type CancelNotice,
   jobDataSchema,
-  type RemoteJobData,
   RemoteKeys,
+  type RemoteOutcome,
   START_NOTICE_MS,
   type ToRunner,
   type ToWorker,
 } from "./protocol.ts";
 import { LoadError, RemoteJobTask, type TaskOwner } from "./_job_task.ts";
+import { NodeLoader } from "./_node_loader.ts";
+import { WorkerCalls } from "./_worker_calls.ts";
 import { optionsSchema, type RemoteWorkerOptions } from "./worker_options.ts";
 
 export type { RemoteWorkerOptions };
@@ -40,6 +42,9 @@ const log = logger("remote");
  * down cleanly is the exception, and the watch during the job sees it).
  */
 const FRESH_MS = ALIVE_TTL_MS;
+
+/** Why a job's load stopped: the worker is stopping and gives the job back. */
+const GIVEN_BACK = Symbol("given back");
 
 type Lib = typeof import("./_bullmq.ts");
 type Redis = InstanceType<Lib["Redis"]>;
@@ -70,16 +75,18 @@ export class RemoteWorker {
   readonly id: string = crypto.randomUUID();
   readonly #options: RemoteWorkerOptions;
   readonly #keys: RemoteKeys;
-  readonly #allowed: string[];
+  readonly #loader: NodeLoader;
   readonly #pool: WorkerExecutionStrategy;
   readonly #host = hostname();
-  // Invariant: #running has a controller for every job being processed,
-  // by request id; #calls every call awaiting its runner's reply.
+  // Invariant: #running has a controller for every job being processed, by request id.
   readonly #running = new Map<string, AbortController>();
-  readonly #calls = new Map<number, PromiseWithResolvers<unknown>>();
-  readonly #modules = new Map<string, Promise<Record<string, unknown>>>();
-  #nextCall = 0;
-  readonly #owner: TaskOwner = { call: (task, target, args) => this.#call(task, target, args) };
+  // Invariant: #loading has a way to stop the wait of every job whose
+  // node's module is being loaded (its node has not started).
+  readonly #loading = new Map<string, (reason: unknown) => void>();
+  #calls: WorkerCalls | null = null;
+  readonly #owner: TaskOwner = {
+    call: (task, target, args) => this.#calls!.call(task, target, args),
+  };
   #lib: Lib | null = null;
   #worker: BullWorker | null = null;
   #commands: Redis | null = null;
@@ -101,12 +108,7 @@ export class RemoteWorker {
     }
     this.#options = options;
     this.#keys = new RemoteKeys(options.prefix ?? "switchyard");
-    const base = pathToFileURL(Deno.cwd() + "/").href;
-    this.#allowed = (options.modules ?? [base]).map((m) =>
-      URL.canParse(m) && /^[a-z][a-z0-9+.-]+:/i.test(m) && !/^[a-z]:[\\/]/i.test(m)
-        ? m
-        : new URL(m, base).href
-    );
+    this.#loader = new NodeLoader(options.modules);
     this.#pool = new WorkerExecutionStrategy({
       size: options.concurrency ?? navigator.hardwareConcurrency ?? 1,
       permissions: options.permissions,
@@ -136,17 +138,18 @@ export class RemoteWorker {
       );
     }
     const commands = this.#commands = this.#client(lib, "commands");
+    this.#calls = new WorkerCalls(lib, commands, this.#keys, this.id, redis);
     const subscriber = this.#client(lib, "subscriber");
     let readyOnce = false;
     subscriber.on("ready", () => {
       // Replies published while the connection was down are lost.
-      if (readyOnce) this.#failCalls("the connection to Redis was lost while waiting");
+      if (readyOnce) this.#calls!.failAll("the connection to Redis was lost while waiting");
       readyOnce = true;
     });
     subscriber.on("message", (channel: string, raw: string) => this.#onMessage(channel, raw));
-    await subscriber.subscribe(this.#keys.cancelChannel, this.#keys.workerChannel(this.id));
+    await subscriber.subscribe(this.#keys.cancelChannel, this.#calls.channel);
     await commands.ping();
-    const worker = this.#worker = new lib.Worker(queue, (job) => this.#process(job), {
+    const worker = this.#worker = new lib.Worker(queue, (job, token) => this.#process(job, token), {
       connection: this.#client(lib, "worker"),
       prefix: this.#keys.prefix,
       concurrency: this.#options.concurrency ?? navigator.hardwareConcurrency ?? 1,
@@ -176,7 +179,7 @@ export class RemoteWorker {
     return redis;
   }
 
-  async #process(job: BullJob): Promise<string> {
+  async #process(job: BullJob, token: string | undefined): Promise<RemoteOutcome> {
     const parsed = jobDataSchema.safeParse(job.data);
     if (!parsed.success) {
       throw new this.#lib!.UnrecoverableError(
@@ -201,7 +204,7 @@ export class RemoteWorker {
     const fresh = Date.now() - job.timestamp < FRESH_MS;
     const channel = this.#keys.runnerChannel(data.runnerId);
     // Notices are not awaited: one connection keeps them in order (start
-    // before done), and the job's own outcome stays in BullMQ either way.
+    // before fail), and the job's own outcome stays in BullMQ either way.
     const send = (message: ToRunner) => {
       commands.publish(channel, JSON.stringify(message)).catch((error: Error) =>
         log.warn("Could not tell runner {runner} about {id}: {error}", {
@@ -216,17 +219,16 @@ export class RemoteWorker {
       started = true;
       send({ t: "start", id: data.requestId, ...place });
     };
-    const gone = fresh ? null : commands.exists(alive).then((n: number) => n === 0);
-    // An attempt says it started only if it lasts; a quick one says it all
-    // in its outcome notice (one publish instead of two).
-    const timers = [setTimeout(startNotice, START_NOTICE_MS)];
-    if (gone && await gone) {
-      clearTimeout(timers[0]);
+    if (!fresh && await commands.exists(alive) === 0) {
       throw new this.#lib!.UnrecoverableError(
         new RunnerGoneError(data.runnerId, data.name).message,
       );
     }
-
+    // An attempt says it started only once its node is loaded, and only if
+    // it lasts; a quick one says it all in its outcome (the job's return
+    // value, or a failure notice).
+    let startTimer: ReturnType<typeof setTimeout> | undefined;
+    const timers: ReturnType<typeof setTimeout>[] = [];
     const controller = new AbortController();
     this.#running.set(data.requestId, controller);
     if (data.deadline !== null) {
@@ -241,7 +243,16 @@ export class RemoteWorker {
       }
     }, ALIVE_REFRESH_MS);
     try {
-      const node = await this.#load(data);
+      // A stop while the node's module loads gives the job back (below).
+      const loading = Promise.withResolvers<never>();
+      this.#loading.set(data.requestId, loading.reject);
+      let node: Node;
+      try {
+        node = await Promise.race([this.#loader.load(data), loading.promise]);
+      } finally {
+        this.#loading.delete(data.requestId);
+      }
+      startTimer = setTimeout(startNotice, START_NOTICE_MS);
       const args = decodeValue(data.args);
       if (!Array.isArray(args)) {
         throw new LoadError("Cannot run a job as its arguments are not a list");
@@ -254,7 +265,11 @@ export class RemoteWorker {
         this.#owner,
         place.attempt,
       );
-      const value = await this.#pool.execute(task);
+      // Spans this process makes for the job nest under the request's span.
+      const value = await withTraceContext(
+        data.trace ?? undefined,
+        () => this.#pool.execute(task),
+      );
       let v: string;
       try {
         v = encodeValue(value);
@@ -265,22 +280,22 @@ export class RemoteWorker {
           }`,
         );
       }
-      clearTimeout(timers[0]);
-      send({
-        t: "done",
-        id: data.requestId,
-        attempt: place.attempt,
-        end: Date.now(),
-        v,
-        ...(started ? {} : { place }),
-      });
-      return v;
+      const outcome: RemoteOutcome = { v, end: Date.now(), place };
+      // An idle worker tells its runner at once (a publish costs a socket
+      // write, cheap when little else runs); a busy one leaves it to the
+      // events stream, which BullMQ writes anyway.
+      if (this.#running.size === 1) send({ t: "done", id: data.requestId, ...outcome });
+      return outcome;
     } catch (thrown) {
+      if (thrown === GIVEN_BACK) {
+        await this.#giveBack(job, token);
+        throw new this.#lib!.WaitingError();
+      }
       // The node's own error, not the pool's wrapper around it.
       const error = thrown instanceof WorkerTaskError && thrown.reason === "threw"
         ? thrown.cause
         : thrown;
-      clearTimeout(timers[0]);
+      clearTimeout(startTimer);
       const final = controller.signal.aborted || error instanceof LoadError ||
         job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       send({
@@ -298,89 +313,25 @@ export class RemoteWorker {
       throw failure;
     } finally {
       this.processed++;
+      clearTimeout(startTimer);
       for (const timer of timers) clearTimeout(timer);
       clearInterval(watch);
       this.#running.delete(data.requestId);
+      this.#calls!.release(data);
     }
   }
 
-  /** The job's node, from a module the allow-list names. */
-  async #load(data: RemoteJobData): Promise<Node> {
-    const url = data.module;
-    if (!this.#allowed.some((a) => a.endsWith("/") ? url.startsWith(a) : url === a)) {
-      throw new LoadError(
-        `Cannot run node '${data.name}' as module ${url} is not allowed on this worker (allowed: ${
-          this.#allowed.join(", ")
-        }): start the worker with --module ${url}`,
-      );
-    }
-    let ns = this.#modules.get(url);
-    if (!ns) {
-      ns = import(url);
-      this.#modules.set(url, ns);
-    }
-    let exports: Record<string, unknown>;
-    try {
-      exports = await ns;
-    } catch (error) {
-      this.#modules.delete(url);
-      throw new LoadError(
-        `Cannot run export '${data.export}' of module ${url} as the module could not be imported: ${
-          (error as Error)?.message ?? String(error)
-        }`,
-      );
-    }
-    const found = Object.hasOwn(exports, data.export) ? exports[data.export] : undefined;
-    if (!isNode(found)) {
-      throw new LoadError(
-        `Cannot run export '${data.export}' of module ${url} as it is not a node: current value is ${
-          found === undefined ? "undefined (no such export)" : typeof found
-        }`,
-      );
-    }
-    // Retries and timeouts are the runner's: the pool runs one attempt.
-    return new Node(found.fn, {
-      ...found.options,
-      name: found.name,
-      worker: found.moduleUrl ?? url,
-      retries: 0,
-      timeout: undefined,
-      queue: undefined,
-    });
+  /**
+   * Puts a job whose node never started back at the head of its queue, as
+   * if never taken: its attempt is not counted.
+   */
+  async #giveBack(job: BullJob, token: string | undefined): Promise<void> {
+    const key = `${this.#keys.prefix}:${this.#options.queue}:${job.id}`;
+    await this.#commands!.hincrby(key, "ats", -1);
+    await job.moveToWait(token);
   }
 
-  /** A `call()` from a running job: sent to its runner, which tracks and runs it. */
-  #call(task: RemoteJobTask, target: Node, args: unknown[]): Promise<unknown> {
-    const { signal } = task;
-    if (signal.aborted) return Promise.reject(signal.reason);
-    let encoded: string;
-    try {
-      encoded = encodeArgs(args, `call node '${target.name}' from remote node '${task.node.name}'`);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const c = ++this.#nextCall;
-    const waiting = Promise.withResolvers<unknown>();
-    this.#calls.set(c, waiting);
-    const onAbort = () => waiting.reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    const message: ToRunner = {
-      t: "call",
-      id: task.requestId,
-      c,
-      w: this.#keys.workerChannel(this.id),
-      name: target.name,
-      url: target.moduleUrl,
-      args: encoded,
-    };
-    this.#commands!.publish(this.#keys.runnerChannel(task.data.runnerId), JSON.stringify(message))
-      .catch((error: unknown) => waiting.reject(error));
-    return waiting.promise.finally(() => {
-      signal.removeEventListener("abort", onAbort);
-      this.#calls.delete(c);
-    });
-  }
-
+  /** A cancellation, or a reply to a call. */
   #onMessage(channel: string, raw: string): void {
     let message: unknown;
     try {
@@ -394,29 +345,19 @@ export class RemoteWorker {
       controller?.abort(decodeError(String(notice.e)));
       return;
     }
-    const reply = message as ToWorker;
-    const waiting = this.#calls.get(reply.c);
-    if (!waiting) return;
-    try {
-      if (reply.ok) waiting.resolve(decodeValue(reply.v));
-      else waiting.reject(decodeError(reply.e));
-    } catch (error) {
-      waiting.reject(error);
-    }
-  }
-
-  #failCalls(why: string): void {
-    for (const waiting of this.#calls.values()) {
-      waiting.reject(new RemoteUnavailableError(this.#options.redis, why));
-    }
+    this.#calls?.reply(message as ToWorker);
   }
 
   /**
-   * Stops taking jobs, lets the running ones finish (their outcomes are
-   * sent), then closes the pool and every connection. Safe to call twice.
+   * Stops taking jobs, gives back those whose node's module is still
+   * loading (they go back to the head of the queue, their attempt not
+   * counted), lets the running ones finish (their outcomes are sent), then
+   * closes the pool and every connection. Safe to call twice.
    */
   close(): Promise<void> {
     return this.#closing ??= (async () => {
+      // Jobs whose node has not started go back to the queue; the rest finish.
+      for (const giveBack of this.#loading.values()) giveBack(GIVEN_BACK);
       await this.#worker?.close();
       await this.#pool.shutdown();
       await Promise.all(this.#clients.map(async (redis) => {

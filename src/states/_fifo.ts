@@ -21,6 +21,19 @@ export class Fifo<T> {
     this.#items.push(item);
   }
 
+  /**
+   * Adds items at the end, in order. The queue may take `items` over as
+   * its storage: the caller must not use the array afterwards.
+   */
+  pushAll(items: T[]): void {
+    if (this.#head === this.#items.length) {
+      this.#items = items;
+      this.#head = 0;
+      return;
+    }
+    for (const item of items) this.#items.push(item);
+  }
+
   /** Removes and returns the first item, `undefined` when empty. */
   shift(): T | undefined {
     if (this.#head === this.#items.length) return undefined;

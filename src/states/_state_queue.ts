@@ -27,12 +27,19 @@ const outcomes = stateOutcomes();
 /** A state whose request was created and has not settled. */
 export interface ActiveEntry {
   readonly state: State;
-  readonly requestId: string;
   /**
-   * The request whose task doing the work settles last: the worker call of
-   * a blocking state, the state's own request otherwise.
+   * The row of its top-level request in the run's request forest; `-1` when
+   * the runtime refused to create it. Rows are numbered in creation order.
+   * (A row, not an id: the runtime builds its ids only when read, and an id
+   * given to it would cost a map entry per state.)
    */
-  readonly workRequestId: string;
+  row: number;
+  /**
+   * The id of the request whose task doing the work settles last when it
+   * is not the state's own request: the worker call of a blocking state, or
+   * the call to a node named otherwise than the state; `null` otherwise.
+   */
+  readonly workRequestId: string | null;
 }
 
 /** What the queue needs from its manager. */
@@ -60,9 +67,9 @@ export class StateQueue {
   // Removes the queue from the `switchyard.states.queued` gauge (once stopped).
   readonly #unobserve: () => void = observeStateQueue(() => this.#queue.size);
   // Invariant: #active holds exactly the blocking states whose request was
-  // created and has not settled, in start order (Map keeps insertion order);
+  // created and has not settled, in start order (a Set keeps insertion order);
   // the running non-blocking state, if any, is #current.
-  readonly #active: Map<string, ActiveEntry> = new Map();
+  readonly #active: Set<ActiveEntry> = new Set();
   // Aborts once stopping starts: states waiting at a gate or evaluating lazy
   // args give up, and none starts afterwards.
   readonly #stopController: AbortController = new AbortController();
@@ -111,12 +118,13 @@ export class StateQueue {
     return this.#stopController.signal.aborted;
   }
 
-  /** Puts states at the end of the queue and wakes the loop. */
-  enqueue(states: readonly State[]): void {
-    const logging = log.isEnabledFor("debug");
-    for (const state of states) {
-      this.#queue.push(state);
-      if (logging) {
+  /**
+   * Puts states at the end of the queue and wakes the loop. The queue may
+   * keep `states` as its storage: the caller hands the array over.
+   */
+  enqueue(states: State[]): void {
+    if (log.isEnabledFor("debug")) {
+      for (const state of states) {
         log.debug("State {state} ({fn}) queued at {at} ms", {
           state: state.name,
           fn: state.functionName,
@@ -124,6 +132,7 @@ export class StateQueue {
         });
       }
     }
+    this.#queue.pushAll(states);
     this.#wakeLoop();
   }
 
@@ -217,18 +226,18 @@ export class StateQueue {
   running(): ActiveEntry[] {
     const running = [...this.#active.values()];
     if (this.#current) running.push(this.#current);
-    const heap = this.#session.info.requestHeap;
     // A request the runtime refused (it had shut down) was never created.
-    return running
-      .filter((a) => heap.has(a.requestId))
-      .sort((a, b) => this.creationStamp(a.requestId).step - this.creationStamp(b.requestId).step);
+    return running.filter((a) => a.row >= 0).sort((a, b) => a.row - b.row);
   }
 
-  /** The creation stamp of a state's top-level request. */
-  creationStamp(requestId: string): Stamp {
-    let request = this.#session.info.requestHeap.get(requestId)!;
-    while (request.parent) request = request.parent;
-    return request.stamp;
+  /** The id of a running state's top-level request. */
+  requestIdOf(active: ActiveEntry): string {
+    return this.#session.info.requestHeap.idOf(active.row);
+  }
+
+  /** The creation stamp of a running state's top-level request. */
+  creationStamp(active: ActiveEntry): Stamp {
+    return this.#session.info.requestHeap.createdStamp(active.row);
   }
 
   #wakeLoop(): void {
@@ -260,7 +269,8 @@ export class StateQueue {
   }
 
   #settle(state: State, ok: boolean, value: unknown): void {
-    outcomes.set(state, { ok, value });
+    outcomes.set(state, ok, value);
+    if (this.#asked.size === 0) return;
     const asked = this.#asked.get(state);
     if (!asked) return;
     this.#asked.delete(state);
@@ -304,10 +314,10 @@ export class StateQueue {
 
   /** Starts a state as a top-level request (the `run` of `enterState`). */
   #run = (state: State, args: unknown[]): Promise<unknown> => {
-    const requestId = crypto.randomUUID();
     const rt = this.#session.rtState;
+    const heap = this.#session.info.requestHeap;
     let node = state.node;
-    let workRequestId = requestId;
+    let workRequestId: string | null = null;
     if (state.isBlocking || node.name !== state.name) {
       // The state's request runs on the event loop and makes one call: to the
       // worker node (in the pool, or on a dedicated worker for a long-running
@@ -328,20 +338,29 @@ export class StateQueue {
           mode,
         }), { name: state.name });
     }
-    const active: ActiveEntry = { state, requestId, workRequestId };
-    if (state.isBlocking) this.#active.set(requestId, active);
+    // The runtime opens the request synchronously, in the next row; the
+    // entry is in place before the node starts.
+    const active: ActiveEntry = { state, row: heap.rowCount, workRequestId };
+    if (state.isBlocking) this.#active.add(active);
     else this.#current = active;
-    const result = this.#session.request(
-      { parentNodeId: null, requestId, node, args, nodeType: "state" },
-      { timeout: state.longRunning ? undefined : this.#options.timeout },
-    );
-    // The request was created (and its task submitted) in request().
-    const trace = (this.#session.coordinator.state.getJob(requestId) as Task | undefined)?.trace;
-    if (trace !== undefined) this.#traces.set(state, trace);
+    const timeout = state.longRunning ? undefined : this.#options.timeout;
+    const result = timeout === undefined
+      ? rt.callNodes({ parentNodeId: null, node, args, nodeType: "state" })
+      : this.#session.request(
+        { parentNodeId: null, node, args, nodeType: "state" },
+        { timeout },
+      );
+    // Refused (the runtime shut down): no row was opened for it.
+    if (heap.rowCount <= active.row) active.row = -1;
+    // The request was created (and its task submitted) in the call above.
+    const job = active.row < 0
+      ? undefined
+      : this.#session.coordinator.state.getJob(heap.idOf(active.row)) as Task | undefined;
+    if (job?.trace !== undefined) this.#traces.set(state, job.trace);
     else this.#traces.delete(state);
     // A non-blocking state stops being #current in drain(), without a promise.
     if (state.isBlocking) {
-      const ended = () => this.#active.delete(requestId);
+      const ended = () => this.#active.delete(active);
       result.then(ended, ended);
     }
     return result;

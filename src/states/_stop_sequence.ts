@@ -42,7 +42,7 @@ export async function stopStates(queue: StateQueue, session: RunSession): Promis
   );
   const grace = session.config.workers.gracePeriod ?? DEFAULT_GRACE_PERIOD;
   for (const active of queue.running().reverse()) {
-    await endState(session, active, reason, grace);
+    await endState(session, queue.requestIdOf(active), active, reason, grace);
   }
   try {
     await session.close(reason);
@@ -55,14 +55,15 @@ export async function stopStates(queue: StateQueue, session: RunSession): Promis
 /** Cancels one running state and waits until its work has ended. */
 async function endState(
   session: RunSession,
+  requestId: string,
   active: ActiveEntry,
   reason: unknown,
   grace: number,
 ): Promise<void> {
   const cancelledAt = performance.now();
-  const cancelled = session.rtState.cancel(active.requestId, reason);
-  if (!cancelled.includes(active.workRequestId)) return;
-  const id = active.workRequestId;
+  const cancelled = session.rtState.cancel(requestId, reason);
+  const id = active.workRequestId ?? requestId;
+  if (!cancelled.includes(id)) return;
   const settled = session.publisher.listener((m: RuntimeMessage) =>
     (m.kind === "success" || m.kind === "failure") && m.requestId === id
   ).then(() => {}, () => {});

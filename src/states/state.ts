@@ -102,6 +102,8 @@ export interface EnterStateOptions {
 
 // Shared by every state made without args or lazy args; never mutated.
 const NO_ARGS: readonly never[] = Object.freeze([]);
+// The options of every state made without any; never mutated.
+const NO_OPTIONS: StateOptions = Object.freeze({});
 
 const defaultRun = (state: State, args: unknown[]): Promise<unknown> => call(state.node, ...args);
 const writeNow = (_state: State, write: () => void): void => write();
@@ -117,15 +119,15 @@ export interface StateOutcome {
 /** The StateManager's access to the outcome it keeps on each state (not public API). */
 export interface StateOutcomes {
   get(state: State): StateOutcome | undefined;
-  set(state: State, outcome: StateOutcome): void;
+  set(state: State, ok: boolean, value: unknown): void;
 }
 
 let outcomes: StateOutcomes;
 
 /**
- * The accessors of the outcome kept on each state. Kept on the state, not
- * in a WeakMap: a manager draining many short states pays no ephemeron
- * bookkeeping at each collection.
+ * The accessors of the outcome kept on each state. Kept on the state (two
+ * fields, no object per run), not in a WeakMap: a manager draining many
+ * short states pays no ephemeron bookkeeping at each collection.
  *
  * @returns The accessors.
  */
@@ -180,13 +182,18 @@ export class State<F extends StateFunction = StateFunction> {
   readonly longRunning: boolean;
   /** The gate it waits for, if any. */
   readonly event: Gate | undefined;
-  #outcome: StateOutcome | undefined = undefined;
+  // The latest run's outcome: 0 none yet, 1 returned, 2 threw; #value
+  // holds the result or the error.
+  #ended = 0;
+  #value: unknown = undefined;
 
   static {
     outcomes = {
-      get: (state) => state.#outcome,
-      set: (state, outcome) => {
-        state.#outcome = outcome;
+      get: (state) =>
+        state.#ended === 0 ? undefined : { ok: state.#ended === 1, value: state.#value },
+      set: (state, ok, value) => {
+        state.#ended = ok ? 1 : 2;
+        state.#value = value;
       },
     };
   }
@@ -201,7 +208,7 @@ export class State<F extends StateFunction = StateFunction> {
    *   arg is not callable, an option has the wrong type, or a blocking
    *   state's function cannot run in a worker.
    */
-  constructor(name: string, fn: F, options: StateOptions<F> = {} as StateOptions<F>) {
+  constructor(name: string, fn: F, options: StateOptions<F> = NO_OPTIONS as StateOptions<F>) {
     if (typeof name !== "string" || name.length === 0) {
       throw new TypeError(
         `Cannot create a state as 'name' must be a non-empty string: current value is ${

@@ -213,10 +213,10 @@ export class StateManager {
 
   /** The states running now, in start order. */
   get activeTasks(): ActiveState[] {
-    return this.#queue.running().map(({ state, requestId }) => ({
-      state,
-      requestId,
-      startedAt: this.#queue.creationStamp(requestId).time,
+    return this.#queue.running().map((active) => ({
+      state: active.state,
+      requestId: this.#queue.requestIdOf(active),
+      startedAt: this.#queue.creationStamp(active).time,
     }));
   }
 

@@ -68,7 +68,7 @@ export function traceRequests(run: TracedRun): boolean {
       parent,
       parentRow < 0 ? null : requests.idOf(parentRow),
       requests.nodeOf(row)?.nodeType ?? mode,
-      mode,
+      run.coordinator.runsAs(mode),
       task.firstAttempt,
     );
     if (span === undefined) return submit(task, mode);

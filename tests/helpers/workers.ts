@@ -29,6 +29,8 @@ export interface StartWorkerOptions {
   args?: string[];
   /** Short lock and stall times, so a dead worker's job moves on in about a second. */
   fastStall?: boolean;
+  /** Extra environment variables. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -58,7 +60,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerPr
     stdin: "null",
     stdout: "null",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...options.env },
   }).spawn();
   let text = "";
   const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
