@@ -24,6 +24,8 @@ export {
 export {
   type CreatedEvent,
   type EndedEvent,
+  EVENT_LOG_BATCH_BYTES,
+  EVENT_LOG_BATCH_MS,
   EVENT_LOG_FORMAT,
   eventLogPath,
   EventLogWriter,

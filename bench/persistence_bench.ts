@@ -1,11 +1,11 @@
 /**
  * `deno task bench persistence`: what saving a run costs.
  *
- * - the event log's one synchronous write per event, against the raw
- *   platform (one `writeSync` per line of the same size, and one write for
- *   all lines);
- * - a run of many tiny requests with `saveState` on, against the same run
- *   with it off;
+ * - the event log, against the raw platform (one `writeSync` per line of
+ *   the same size, and one write for all lines);
+ * - a run of 100,000 tiny requests with `saveState` on, against the same
+ *   run with it off, and its `graphSerialization()`; the snapshot's bytes
+ *   written with one `writeFile`, against saving it;
  * - reading a run back (rebuilding it from its event log, and from its
  *   snapshot), against `JSON.parse` of the same bytes.
  *
@@ -16,8 +16,16 @@ import { EventLogWriter, loadRun } from "../persistence.ts";
 import { join } from "node:path";
 import { median } from "./_measure.ts";
 
-const REQUESTS = 5_000;
-const ROUNDS = 5;
+const REQUESTS = Number(Deno.env.get("PERSISTENCE_BENCH_N") ?? 100_000);
+const ROUNDS = 3;
+
+async function time1(fn: () => Promise<unknown>): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  (globalThis as { gc?: () => void }).gc?.();
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
 
 async function time(fn: () => Promise<unknown> | unknown): Promise<number> {
   const samples: number[] = [];
@@ -76,14 +84,30 @@ try {
   const logOnly = async () => {
     await using runner = new Runner({ loggingSetting: "NONE" });
     const writer = new EventLogWriter(dir, `log-${round++}`, runner.info);
-    runner.publisher.subscribe((m) => writer.handle(m), "event-log");
+    runner.publisher.subscribe((m) => writer.handle(m), "event-log", { passive: true });
     await runner.run(fanOut, REQUESTS);
     writer.close();
   };
+  let serialized = "";
+  const serialize = async () => {
+    await using runner = new Runner({ loggingSetting: "NONE" });
+    const info = await runner.run(fanOut, REQUESTS);
+    const start = performance.now();
+    serialized = info.graphSerialization();
+    return performance.now() - start;
+  };
   await run(false)();
-  const unsaved = await time(run(false));
-  const logged = await time(logOnly);
-  const saved = await time(run(true));
+  // The contenders take turns round by round, so load hits them alike.
+  const unsavedMs: number[] = [], loggedMs: number[] = [], savedMs: number[] = [];
+  const serializeMs: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    unsavedMs.push(await time1(run(false)));
+    loggedMs.push(await time1(logOnly));
+    savedMs.push(await time1(run(true)));
+    serializeMs.push(await serialize());
+  }
+  const unsaved = median(unsavedMs), logged = median(loggedMs), saved = median(savedMs);
+  const serializing = median(serializeMs);
 
   // 3. Reading back, from the log and from the snapshot.
   const runId = `run-true-${round - 1}`;
@@ -103,6 +127,11 @@ try {
     new TextDecoder().decode(logBytes).trimEnd().split("\n").map((l) => JSON.parse(l))
   );
   const parseSnapshot = await time(() => JSON.parse(snapshotText));
+  const snapshotBytes = new TextEncoder().encode(snapshotText);
+  const rawSnapshot = await time(() => Deno.writeFileSync(join(dir, "raw.json"), snapshotBytes));
+  // The floor of any serializer that returns one string: making it from bytes.
+  const rawDecode = await time(() => new TextDecoder().decode(snapshotBytes).length);
+  const serializedBytes = new TextEncoder().encode(serialized).length;
 
   rows.push(
     ["raw: one writeSync per log line", us(perLine, events), "1.00×"],
@@ -130,6 +159,21 @@ try {
       `same run, saveState on: log + snapshot (per request)`,
       us(saved, REQUESTS + 1),
       `${(saved / unsaved).toFixed(2)}×`,
+    ],
+    [
+      `graphSerialization() of the unsaved run (${(serializedBytes / 1e6).toFixed(1)} MB)`,
+      us(serializing, REQUESTS + 1),
+      `${(serializing / unsaved).toFixed(2)}× the run`,
+    ],
+    [
+      "raw: the snapshot's bytes decoded into one string",
+      us(rawDecode, REQUESTS + 1),
+      `${(rawDecode / unsaved).toFixed(2)}× the run`,
+    ],
+    [
+      "raw: the snapshot's bytes in one writeFile",
+      us(rawSnapshot, REQUESTS + 1),
+      `${(rawSnapshot / unsaved).toFixed(2)}× the run`,
     ],
     [
       "  extra cost of log + snapshot, per event",
@@ -170,5 +214,5 @@ for (const row of rows) {
   console.log(`| ${row.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`);
 }
 console.log(
-  `(median of ${ROUNDS} rounds; times per line, per request or per event as named)`,
+  `(median of ${ROUNDS} rounds, the run variants taking turns; times per line, per request or per event as named)`,
 );

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadRun, requestRows } from "../persistence.ts";
+import { EVENT_LOG_BATCH_BYTES, eventLogPath, loadRun, requestRows } from "../persistence.ts";
 import { main } from "../src/cli/main.ts";
 
 const fixture = new URL("./fixtures/crash_run.ts", import.meta.url);
@@ -109,6 +109,82 @@ Deno.test("A run killed with SIGKILL leaves a readable log and an untouched snap
         "└─ … forever()  open",
       ],
     );
+  } finally {
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});
+
+Deno.test("A run killed with SIGKILL loads every event its log had written, over many batches", async () => {
+  const stateDir = await Deno.makeTempDir({ prefix: "switchyard-crash-" });
+  const done = 3_000;
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--config",
+        config.pathname,
+        fixture.pathname,
+        stateDir,
+        "many",
+        `${done}`,
+      ],
+      stdout: "piped",
+      stderr: "null",
+      stdin: "null",
+    }).spawn();
+    const lines = splitLines(child.stdout);
+    const seen: string[] = [];
+    // READY: the batch holding the last request's creation is on disk.
+    await readUntil(lines, new RegExp(`^READY ${done}$`), seen);
+    child.kill("SIGKILL");
+    assert.equal((await child.status).signal, "SIGKILL");
+    for await (const _ of lines) { /* drain */ }
+
+    // More than one batch's worth: some were written by the size bound.
+    assert.ok((await Deno.stat(eventLogPath(stateDir, "many"))).size > EVENT_LOG_BATCH_BYTES);
+    const run = await loadRun(stateDir, "many");
+    assert.equal(run.status, "Crashed");
+    assert.deepEqual(run.warnings, []);
+    const rows = requestRows(run.runs);
+    assert.equal(rows.length, done + 4);
+    const steps = rows.filter((r) => r.name === "step");
+    assert.equal(steps.length, done + 1);
+    assert.ok(steps.every((r, i) => r.status === "Completed" && r.output === i * 10));
+    assert.deepEqual(rows.filter((r) => r.status === "Open").map((r) => r.name), [
+      "second",
+      "forever",
+    ]);
+  } finally {
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});
+
+Deno.test("A run that dies of an uncaught error writes its last batch on the way out", async () => {
+  const stateDir = await Deno.makeTempDir({ prefix: "switchyard-crash-" });
+  try {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--config",
+        config.pathname,
+        new URL("./fixtures/crash_uncaught.ts", import.meta.url).pathname,
+        stateDir,
+        "uncaught",
+        "50",
+      ],
+      stdout: "null",
+      stderr: "piped",
+      stdin: "null",
+    }).output();
+    assert.equal(output.code, 1);
+    assert.match(new TextDecoder().decode(output.stderr), /boom/);
+    const run = await loadRun(stateDir, "uncaught");
+    assert.equal(run.status, "Crashed");
+    const rows = requestRows(run.runs);
+    assert.equal(rows.length, 51);
+    assert.ok(rows.slice(1).every((r, i) => r.status === "Completed" && r.output === i * 10));
   } finally {
     await Deno.remove(stateDir, { recursive: true });
   }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { call, node, Runner, UnknownParentError } from "../mod.ts";
+import { saveRunSnapshot, snapshotOf } from "../persistence.ts";
 import {
   AsyncExecutionStrategy,
   Coordinator,
@@ -247,4 +248,41 @@ Deno.test("graphSerialization() writes what serializedRuns() holds, for varied r
   nodes.upsert({ identifier: "h1:node", name: "hand", nodeType: "async", stamp: c, parent: null });
   requests.update("h1", new Map([["k", 1]]), "Completed", stamper.createStamp("done"));
   assert.equal(made.graphSerialization(), JSON.stringify(made.serializedRuns()));
+});
+
+Deno.test("saveRunSnapshot() writes the text JSON.stringify(snapshotOf()) gives, for varied runs", async () => {
+  const leaf = node(async (x: unknown) => {
+    if (x === "fail") throw new RangeError("no");
+    if (x === "big") return 10n;
+    return { x, text: 'quote " backslash \\ line\n é ✓', list: [1, "two", null, -0, NaN] };
+  }, { name: "leaf ✓" });
+  const top = node(async (n: number) => {
+    const calls = [call(leaf, 1), call(leaf, "fail"), call(leaf, "big"), call(leaf, undefined)];
+    for (let i = 0; i < n; i++) calls.push(call(leaf, i));
+    return (await Promise.allSettled(calls)).length;
+  }, { name: "top" });
+  let tries = 0;
+  const flaky = node(async () => {
+    if (tries++ === 0) throw new Error("first try");
+    return "second try";
+  }, { name: "flaky", retries: 1, retryDelay: 0 });
+  const stateDir = await Deno.makeTempDir({ prefix: "switchyard-snapshot-" });
+  try {
+    await using runner = new Runner({ loggingSetting: "NONE" });
+    // Enough requests for the text to be written in several chunks.
+    await runner.run(top, 5_000);
+    await assert.rejects(runner.run(leaf, "fail"));
+    await runner.run(flaky);
+    for (const status of [undefined, "Failed"] as const) {
+      const path = await saveRunSnapshot(stateDir, "varied", runner.info, { status });
+      const text = await Deno.readTextFile(path);
+      const saved = JSON.parse(text);
+      const expected = snapshotOf("varied", runner.info, status ?? runner.info.status);
+      expected.savedAt = saved.savedAt;
+      assert.equal(text, JSON.stringify(expected));
+      assert.ok(text.length > 2 << 20);
+    }
+  } finally {
+    await Deno.remove(stateDir, { recursive: true });
+  }
 });

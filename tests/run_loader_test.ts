@@ -124,6 +124,11 @@ Deno.test("loadRun() says Open while a runner is writing the log", async () => {
     });
     const running = runner.run(slow);
     await started.promise;
+    // The log is written in batches: wait for the one holding both requests.
+    const log = join(stateDir, "runs", "going.events.jsonl");
+    while ((await Deno.readTextFile(log)).split('"event":"created"').length < 3) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
     const during = await loadRun(stateDir, "going");
     assert.equal(during.status, "Open");
     assert.equal(during.live, true);

@@ -139,7 +139,11 @@ Deno.test("serveViz() streams a running run's new events, then ends", async () =
     });
     const running = runner.run(root);
     await started.promise;
-    const first = await (await fetch(`${server.url}api/runs/streamed`)).json();
+    // The log is written in batches: wait for the one holding the root.
+    let first;
+    do {
+      first = await (await fetch(`${server.url}api/runs/streamed`)).json();
+    } while (first.requests === 0 && await new Promise((resolve) => setTimeout(resolve, 5, true)));
     assert.equal(first.live, true);
     assert.equal(first.status, "Open");
     assert.equal(first.requests, 1);

@@ -3,24 +3,36 @@
  * JSON object per line, appended while the run goes so that a run that dies
  * can still be read back.
  *
- * Durability: each event is written with one synchronous `write` before the
- * subscriber that receives its message returns, so the event reaches the
- * operating system before the runtime moves on. A process killed with
- * SIGKILL loses at most the line being written (the loader ignores a torn
- * last line); a power loss may lose what the OS had not flushed. Events are
- * not batched: a batch held in memory until the next tick would be lost
- * whole by a kill. The cost is one small write per event (see
- * `bench/persistence_bench.ts`).
+ * The lines are read from the request rows, not from the runtime's
+ * messages: the writer notes which rows are new and which of the rows it
+ * saw open have ended since it last looked, so a run that saves builds no
+ * message for it (see {@linkcode EventLogWriter}).
+ *
+ * Durability: lines are encoded into a batch in memory, and the batch is
+ * written with one synchronous `write`: every {@linkcode EVENT_LOG_BATCH_MS}
+ * ms while the run is open (an unreferenced interval), when a macrotask
+ * that published runtime messages ends, when a batch reaches
+ * {@linkcode EVENT_LOG_BATCH_BYTES}, at once when the run saves its
+ * snapshot or ends, when the writer closes (as `switchyard run` does on
+ * SIGINT and SIGTERM), and when the process exits normally, by
+ * `Deno.exit()`, or by an uncaught error or an unhandled rejection. A
+ * process killed with SIGKILL (or by a signal nothing handles) loses at
+ * most what happened since the last write: the events of the last
+ * interval, or of the current macrotask when the event loop has not turned
+ * since; what was written loads (the loader ignores a torn last line). A
+ * power loss may lose what the OS had not flushed. See
+ * `bench/persistence_bench.ts` for the cost.
  *
  * @module
  */
 import { join } from "node:path";
+import { JsonBytes } from "../core/json_bytes.ts";
 import { logger } from "../core/logging.ts";
 import type { RuntimeMessage } from "../pubsub/messages.ts";
 import type { ExecutionInfo, ExecutionStatus } from "../state/execution_info.ts";
-import type { AttemptRecord, RequestRecord } from "../state/request_forest.ts";
-import { safeStringify } from "../core/json_safe.ts";
+import type { AttemptRecord, RowData } from "../state/request_forest.ts";
 import { runsDir } from "./run_store.ts";
+import { stepOrder } from "../state/graph_json.ts";
 
 const log = logger("persistence");
 
@@ -97,11 +109,55 @@ export interface SavedEvent {
 /** One line of an event log. */
 export type RunEvent = StartEvent | CreatedEvent | EndedEvent | SavedEvent;
 
-const ENDED = {
-  Completed: "completed",
-  Failed: "failed",
-  Cancelled: "cancelled",
-} as const;
+/**
+ * The size at which a batch of event-log lines is written while the
+ * writer reads the rows (bytes).
+ *
+ * @example
+ * ```ts
+ * import { EVENT_LOG_BATCH_BYTES } from "@switchyard/core/persistence";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(EVENT_LOG_BATCH_BYTES, 256 * 1024);
+ * ```
+ */
+export const EVENT_LOG_BATCH_BYTES = 256 * 1024;
+
+/**
+ * How often (ms) an open event log reads the rows and writes what is new.
+ *
+ * @example
+ * ```ts
+ * import { EVENT_LOG_BATCH_MS } from "@switchyard/core/persistence";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(EVENT_LOG_BATCH_MS, 20);
+ * ```
+ */
+export const EVENT_LOG_BATCH_MS = 20;
+
+const ENDED: Readonly<Record<string, string>> = {
+  Completed: '{"event":"completed","time":',
+  Failed: '{"event":"failed","time":',
+  Cancelled: '{"event":"cancelled","time":',
+};
+
+// The open writers, flushed when the process exits (normally, by Deno.exit(), or by an uncaught error or an
+// unhandled rejection: these listeners do not prevent the exit).
+const unflushed = new Set<EventLogWriter>();
+let exitHooked = false;
+
+function flushAll(): void {
+  for (const writer of [...unflushed]) writer.flush();
+}
+
+function hookExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  for (const name of ["unload", "error", "unhandledrejection"]) {
+    globalThis.addEventListener(name, flushAll);
+  }
+}
 
 /**
  * Where the event log of a run lives.
@@ -123,11 +179,15 @@ export function eventLogPath(stateDir: string, runId: string): string {
 }
 
 /**
- * Appends the events of one run to its log, from the runtime's messages.
- * Subscribe {@linkcode EventLogWriter.handle} on the runner's publisher
- * after the runtime state, so that each request's record is up to date when
- * its message arrives; the record, not the message, is what gets written
- * (a node timeout, for instance, is recorded before its task settles).
+ * Appends the events of one run to its log, read from the run's request
+ * rows: a `created` line for each new request, an end line for each that
+ * ended, in batches (see the module's notes on durability). Subscribe
+ * {@linkcode EventLogWriter.handle} on the runner's publisher, passively
+ * (`{ passive: true }`), so that a macrotask that published messages is
+ * written when it ends; without messages the writer reads the rows every
+ * {@linkcode EVENT_LOG_BATCH_MS} ms. The record, not a message, is what
+ * gets written (a node timeout, for instance, is recorded before its task
+ * settles).
  *
  * The writer holds an exclusive lock on the file while it is open: a
  * reader that can take the lock knows no process is writing any more.
@@ -142,7 +202,7 @@ export function eventLogPath(stateDir: string, runId: string): string {
  * const stateDir = await Deno.makeTempDir();
  * await using runner = new Runner({ runIdentifier: "demo" });
  * const writer = new EventLogWriter(stateDir, "demo", runner.info);
- * runner.publisher.subscribe((m) => writer.handle(m), "event-log");
+ * runner.publisher.subscribe((m) => writer.handle(m), "event-log", { passive: true });
  * await runner.run(node(async () => 1, { name: "one" }));
  * writer.close();
  * const lines = (await Deno.readTextFile(writer.path)).trim().split("\n");
@@ -156,10 +216,27 @@ export class EventLogWriter {
   readonly #dir: string;
   readonly #runId: string;
   readonly #info: ExecutionInfo;
-  readonly #encoder = new TextEncoder();
-  // Invariant: #ended holds the ids of the requests whose end has been
-  // written, so each request gets exactly one end line.
-  readonly #ended = new Set<string>();
+  // Invariant: #batch holds encoded lines not written yet, whole lines only.
+  readonly #batch = new JsonBytes(EVENT_LOG_BATCH_BYTES + 4096);
+  // Invariant: rows below #next have their created line encoded; of those,
+  // #openRows[0..#openCount-1] are the rows that were open when last read (their
+  // end not encoded yet); every other one has its end line encoded.
+  #next = 0;
+  #openRows = new Int32Array(256);
+  #openCount = 0;
+  // The stamp step when the rows were last read: no new stamp, nothing new.
+  #readAtStep = -1;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #interval: ReturnType<typeof setInterval> | undefined;
+  readonly #row: RowData = {
+    time0: 0,
+    step0: 0,
+    time1: 0,
+    step1: 0,
+    status: "Open",
+    input: [],
+    output: undefined,
+  };
   #file: Deno.FsFile | null = null;
   #requestEvents = 0;
   #state: "new" | "open" | "closed" | "broken" = "new";
@@ -193,110 +270,223 @@ export class EventLogWriter {
   }
 
   /**
-   * Writes the event a runtime message stands for; other messages are
-   * ignored.
+   * Notes that the runtime published a message: the rows are read and the
+   * batch written when the current macrotask ends.
    *
    * @param message A runtime message.
    */
   handle(message: RuntimeMessage): void {
-    switch (message.kind) {
-      case "creation": {
-        const record = this.#info.requestHeap.history(message.requestId)[0];
-        this.#write({
-          event: "created",
-          time: record?.stamp.time ?? message.time,
-          step: record?.stamp.step ?? -1,
-          request: message.requestId,
-          parentNode: message.parentNodeId,
-          node: message.nodeId,
-          name: message.nodeName,
-          nodeType: message.nodeType,
-          args: [...message.args],
-        });
-        return;
-      }
-      case "success":
-      case "failure":
-      case "cancellation":
-        this.#writeEnd(this.#info.requestHeap.get(message.requestId));
-        return;
-      case "creationFailure": {
-        // Published before the record is closed: write the end it will get.
-        if (this.#ended.has(message.requestId)) return;
-        this.#ended.add(message.requestId);
-        this.#write({
-          event: "failed",
-          time: message.time,
-          step: this.#info.stamper.currentStep,
-          request: message.requestId,
-          output: message.error,
-        });
-      }
-    }
+    if (message.kind === "creation" && this.#state === "new") this.#open();
+    if (this.#timer !== undefined || this.#state !== "open") return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.flush();
+    }, 0);
   }
 
   /**
-   * Writes the end of every request recorded as ended whose end was not
-   * written yet (one that timed out while its task never settled, say).
+   * Reads the rows and encodes what is new into the batch: a created line
+   * for each new request, an end line for each that ended (one that timed
+   * out while its task never settled, say).
    */
   reconcile(): void {
+    if (this.#state === "new" && this.#info.requestHeap.rowCount > 0) this.#open();
     if (this.#state !== "open") return;
-    for (const record of this.#info.requestHeap.values()) {
-      if (record.status !== "Open") this.#writeEnd(record);
+    const step = this.#info.stamper.currentStep;
+    if (step === this.#readAtStep) return;
+    this.#readAtStep = step;
+    const requests = this.#info.requestHeap;
+    const ended: number[] = [];
+    let kept = 0;
+    for (let i = 0; i < this.#openCount; i++) {
+      const row = this.#openRows[i];
+      if (requests.statusOf(row) === "Open") this.#openRows[kept++] = row;
+      else ended.push(row);
     }
+    this.#openCount = kept;
+    const rows = requests.rowCount;
+    for (let row = this.#next; row < rows; row++) {
+      if (requests.statusOf(row) !== "Open") ended.push(row);
+      else {
+        if (this.#openCount === this.#openRows.length) {
+          const more = new Int32Array(this.#openRows.length * 2);
+          more.set(this.#openRows);
+          this.#openRows = more;
+        }
+        this.#openRows[this.#openCount++] = row;
+      }
+    }
+    // Creations and ends merged by step: the lines come in the order the
+    // events happened.
+    const ends = this.#byEndStep(ended);
+    let e = 0;
+    for (let row = this.#next; row < rows; row++) {
+      const step = requests.readRow(row, this.#row)
+        ? this.#row.step0
+        : requests.versionsOf(row)[0].stamp.step;
+      while (e < ends.rows.length && ends.steps[e] < step) this.#writeEnd(ends.rows[e++]);
+      this.#writeCreated(row);
+    }
+    while (e < ends.rows.length) this.#writeEnd(ends.rows[e++]);
+    this.#next = rows;
   }
 
   /**
-   * Notes that the snapshot now holds everything logged so far.
+   * Notes that the snapshot now holds everything logged so far, and writes
+   * the batch.
    *
    * @param status The execution's status in that snapshot.
    */
   markSaved(status: ExecutionStatus): void {
+    this.reconcile();
     if (this.#state !== "open") return;
-    this.#write({
-      event: "saved",
-      time: Date.now(),
-      status,
-      events: this.#requestEvents,
-    });
+    const out = this.#batch;
+    out.ascii('{"event":"saved","time":');
+    out.number(Date.now());
+    out.ascii(',"status":');
+    out.string(status);
+    out.ascii(',"events":');
+    out.number(this.#requestEvents);
+    out.ascii("}\n");
+    this.#write();
   }
 
-  /** Closes the file and releases its lock. Safe to call more than once. */
+  /**
+   * Reads the rows and writes what is new now, with one synchronous write
+   * per {@linkcode EVENT_LOG_BATCH_BYTES}. Safe to call at any time.
+   */
+  flush(): void {
+    this.reconcile();
+    this.#write();
+  }
+
+  /** Writes the batch, closes the file and releases its lock. Safe to call more than once. */
   close(): void {
+    this.flush();
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#interval !== undefined) clearInterval(this.#interval);
+    this.#timer = this.#interval = undefined;
+    unflushed.delete(this);
     if (this.#state === "open") this.#file?.close();
     this.#file = null;
     if (this.#state !== "broken") this.#state = "closed";
   }
 
-  #writeEnd(record: RequestRecord | undefined): void {
-    if (!record || record.status === "Open") return;
-    if (this.#ended.has(record.identifier)) return;
-    this.#ended.add(record.identifier);
-    this.#write({
-      event: ENDED[record.status],
-      time: record.stamp.time,
-      step: record.stamp.step,
-      request: record.identifier,
-      output: record.output,
-      ...(record.attempts === undefined ? {} : { attempts: record.attempts }),
-    });
+  /** Rows sorted by their end stamps' steps, stably (see `stepOrder`). */
+  #byEndStep(rows: number[]): { rows: number[]; steps: Float64Array } {
+    const requests = this.#info.requestHeap;
+    const steps = new Float64Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      steps[i] = requests.readRow(row, this.#row)
+        ? this.#row.step1
+        : requests.recordOf(row).stamp.step;
+    }
+    const order = stepOrder(steps, rows.length);
+    if (order === null) return { rows, steps };
+    const sortedRows = new Array<number>(rows.length);
+    const sortedSteps = new Float64Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      sortedRows[i] = rows[order[i]];
+      sortedSteps[i] = steps[order[i]];
+    }
+    return { rows: sortedRows, steps: sortedSteps };
   }
 
-  #write(event: RunEvent): void {
-    if (this.#state === "new") this.#open();
-    if (this.#state !== "open") return;
-    if (event.event !== "start" && event.event !== "saved") {
-      this.#requestEvents++;
+  #writeCreated(row: number): void {
+    const requests = this.#info.requestHeap;
+    let time: number, step: number, input: readonly unknown[];
+    if (requests.readRow(row, this.#row)) {
+      ({ time0: time, step0: step, input } = this.#row);
+    } else {
+      const first = requests.versionsOf(row)[0];
+      ({ time, step } = first.stamp);
+      input = first.input;
     }
-    const bytes = this.#encoder.encode(safeStringify(event) + "\n");
-    try {
-      let written = 0;
-      while (written < bytes.length) {
-        written += this.#file!.writeSync(bytes.subarray(written));
+    const nodeId = requests.nodeIdOf(row);
+    const node = requests.nodeOf(row) ?? this.#info.nodeHeap.get(nodeId);
+    const parentNode = requests.sourceIdOf(row);
+    const out = this.#batch;
+    out.ascii('{"event":"created","time":');
+    out.number(time);
+    out.ascii(',"step":');
+    out.number(step);
+    out.ascii(',"request":');
+    out.string(requests.idOf(row));
+    out.ascii(',"parentNode":');
+    if (parentNode === null) out.ascii("null");
+    else out.string(parentNode);
+    out.ascii(',"node":');
+    out.string(nodeId);
+    out.ascii(',"name":');
+    out.string(node?.name ?? "?");
+    out.ascii(',"nodeType":');
+    out.string(node?.nodeType ?? "?");
+    out.ascii(',"args":[');
+    for (let i = 0; i < input.length; i++) {
+      if (i > 0) out.ascii(",");
+      out.value(input[i]);
+    }
+    out.ascii("]}\n");
+    this.#done();
+  }
+
+  #writeEnd(row: number): void {
+    const requests = this.#info.requestHeap;
+    const data = this.#row;
+    const out = this.#batch;
+    if (requests.readRow(row, data)) {
+      out.ascii(ENDED[data.status]);
+      out.number(data.time1);
+      out.ascii(',"step":');
+      out.number(data.step1);
+      out.ascii(',"request":');
+      out.string(requests.idOf(row));
+      out.ascii(',"output":');
+      out.value(data.output);
+      out.ascii("}\n");
+    } else {
+      const record = requests.recordOf(row);
+      out.ascii(ENDED[record.status]);
+      out.number(record.stamp.time);
+      out.ascii(',"step":');
+      out.number(record.stamp.step);
+      out.ascii(',"request":');
+      out.string(record.identifier);
+      out.ascii(',"output":');
+      out.value(record.output);
+      if (record.attempts !== undefined) {
+        out.ascii(',"attempts":');
+        out.value(record.attempts);
       }
-    } catch (error) {
-      this.#fail(error);
+      out.ascii("}\n");
     }
+    this.#done();
+  }
+
+  /** Counts a request line; writes the batch once it is big enough. */
+  #done(): void {
+    this.#requestEvents++;
+    if (this.#batch.length >= EVENT_LOG_BATCH_BYTES) this.#write();
+  }
+
+  /** Writes the batch with one synchronous write. */
+  #write(): void {
+    const batch = this.#batch;
+    if (batch.length === 0) return;
+    if (this.#state === "open") {
+      const bytes = batch.view();
+      try {
+        for (let written = 0; written < bytes.length;) {
+          written += this.#file!.writeSync(bytes.subarray(written));
+        }
+      } catch (error) {
+        batch.clear();
+        this.#fail(error);
+        return;
+      }
+    }
+    batch.clear();
   }
 
   #open(): void {
@@ -314,13 +504,23 @@ export class EventLogWriter {
       this.#fail(error);
       return;
     }
-    this.#write({
-      event: "start",
-      format: EVENT_LOG_FORMAT,
-      runId: this.#runId,
-      time: Date.now(),
-      pid: Deno.pid,
-    });
+    const out = this.#batch;
+    out.ascii('{"event":"start","format":');
+    out.string(EVENT_LOG_FORMAT);
+    out.ascii(',"runId":');
+    out.string(this.#runId);
+    out.ascii(',"time":');
+    out.number(Date.now());
+    out.ascii(',"pid":');
+    out.number(Deno.pid);
+    out.ascii("}\n");
+    this.#write();
+    // Unreferenced: an open log never keeps the process alive; the exit
+    // hooks write what is left.
+    this.#interval = setInterval(() => this.flush(), EVENT_LOG_BATCH_MS);
+    Deno.unrefTimer(this.#interval);
+    unflushed.add(this);
+    hookExit();
   }
 
   #fail(error: unknown): void {
@@ -333,5 +533,8 @@ export class EventLogWriter {
     } catch { /* already closed */ }
     this.#file = null;
     this.#state = "broken";
+    if (this.#interval !== undefined) clearInterval(this.#interval);
+    this.#interval = undefined;
+    unflushed.delete(this);
   }
 }

@@ -4,8 +4,10 @@
  * @module
  */
 import { join } from "node:path";
+import { JsonBytes } from "../core/json_bytes.ts";
 import type { ExecutionInfo, SerializedRun } from "../state/execution_info.ts";
 import type { ExecutionStatus } from "../state/execution_info.ts";
+import { type RunHead, runHeads, writeRunJson } from "../state/graph_json.ts";
 
 /** The content of `<stateDir>/runs/<runId>.json`. */
 export interface RunSnapshot {
@@ -70,7 +72,7 @@ export function snapshotOf(
  * its top-level requests in order (`Scan, Analyse, Report`) when there are
  * several, as for a state queue or a runner that ran several times.
  */
-function runName(runs: readonly SerializedRun[]): string {
+function runName(runs: readonly { name: string }[]): string {
   const names = [...new Set(runs.map((r) => r.name))];
   return names.length <= 4
     ? names.join(", ")
@@ -99,7 +101,10 @@ export async function writeFileAtomic(
 }
 
 /**
- * Saves the snapshot of an execution to `<stateDir>/runs/<runId>.json`.
+ * Saves the snapshot of an execution to `<stateDir>/runs/<runId>.json`,
+ * atomically (see {@linkcode writeFileAtomic}). The text is what
+ * `JSON.stringify(snapshotOf(runId, info, status))` gives, written in
+ * chunks straight from the records as they are at the call.
  *
  * @param stateDir The state folder.
  * @param runId The run identifier.
@@ -118,14 +123,68 @@ export async function saveRunSnapshot(
   const dir = runsDir(stateDir);
   await Deno.mkdir(dir, { recursive: true });
   const path = join(dir, `${runId}.json`);
-  // snapshotOf() is JSON-safe already (serializedRuns() converts the
-  // values), so plain JSON.stringify suffices and avoids a second walk.
-  await writeFileAtomic(path, JSON.stringify(snapshotOf(runId, info, options.status)));
+  const temp = `${path}.${crypto.randomUUID()}.tmp`;
+  try {
+    // Synchronous from the first record read to the last byte written, so
+    // the snapshot is of one moment even while the run goes on.
+    writeSnapshot(temp, runId, info, options.status ?? info.status);
+    await Deno.rename(temp, path);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw error;
+  }
   if (!swept.has(dir)) {
     swept.add(dir);
     await removeStaleTempFiles(dir);
   }
   return path;
+}
+
+/** Bytes of snapshot text written to the file at a time. */
+const SNAPSHOT_CHUNK = 1 << 20;
+
+function writeSnapshot(
+  path: string,
+  runId: string,
+  info: ExecutionInfo,
+  status: ExecutionStatus,
+): void {
+  using file = Deno.openSync(path, { write: true, createNew: true });
+  const out = new JsonBytes(SNAPSHOT_CHUNK, (chunk) => {
+    for (let at = 0; at < chunk.length;) at += file.writeSync(chunk.subarray(at));
+  });
+  const heads = runHeads(info);
+  // The fields of RunSnapshot, in its order.
+  out.ascii('{"format":"switchyard.run/1","runId":');
+  out.string(runId);
+  out.ascii(',"name":');
+  out.string(runName(heads));
+  out.ascii(',"status":');
+  out.string(status);
+  out.ascii(',"startTime":');
+  writeTime(out, heads.length ? heads.reduce((t, r) => Math.min(t, r.startTime), Infinity) : null);
+  out.ascii(',"endTime":');
+  writeTime(out, endOf(heads));
+  out.ascii(',"savedAt":');
+  out.number(Date.now());
+  out.ascii(',"runs":[');
+  heads.forEach((head, i) => {
+    if (i > 0) out.ascii(",");
+    writeRunJson(info, head, out);
+  });
+  out.ascii("]}");
+  out.spill(0);
+}
+
+function endOf(heads: readonly RunHead[]): number | null {
+  return heads.length && heads.every((r) => r.endTime !== null)
+    ? heads.reduce((t, r) => Math.max(t, r.endTime!), -Infinity)
+    : null;
+}
+
+function writeTime(out: JsonBytes, time: number | null): void {
+  if (time === null) out.ascii("null");
+  else out.value(time);
 }
 
 // Folders already swept by this process: one sweep per folder is enough.

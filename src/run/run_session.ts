@@ -186,7 +186,7 @@ export class RunSession {
       this.rtState = new RTState(this.info, config, this.coordinator, this.publisher);
       if (config.saveState) {
         const events = new EventLogWriter(config.stateDir, config.runIdentifier, this.info);
-        this.publisher.subscribe((m) => events.handle(m), "event-log");
+        this.publisher.subscribe((m) => events.handle(m), "event-log", { passive: true });
         // Opened (and locked) now: a reader sees a live run, not a crashed one.
         events.open();
         this.#events = events;

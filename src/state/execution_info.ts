@@ -13,7 +13,7 @@ import {
 import { type Stamp, StampManager } from "./stamp.ts";
 import { toJsonSafe } from "../core/json_safe.ts";
 import { STAMP_CREATED, STATUS_NAMES } from "./_rows.ts";
-import { serializeRuns } from "./_serialize.ts";
+import { serializeRuns } from "./graph_json.ts";
 
 /** A node version as drawn in a graph. */
 export interface Vertex {
