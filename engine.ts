@@ -37,10 +37,14 @@ export {
 export { RequestRows } from "./src/state/request_rows.ts";
 export { NodeForest, type NodeRecord } from "./src/state/node_forest.ts";
 export { type CallNodesOptions, RTState } from "./src/execution/rt_state.ts";
-export { Task } from "./src/execution/task.ts";
+export { Task, type TaskTrace } from "./src/execution/task.ts";
 export { RETRY_DEFAULTS, retryDelayFor, runAttempts } from "./src/execution/retry_policy.ts";
 export { CoordinatorState, type Job, type JobSource, type JobStatus } from "./src/execution/job.ts";
-export { Coordinator, type CoordinatorDetail } from "./src/execution/coordinator.ts";
+export {
+  Coordinator,
+  type CoordinatorDetail,
+  type SubmitWrapper,
+} from "./src/execution/coordinator.ts";
 export { AsyncExecutionStrategy, type TaskExecutionStrategy } from "./src/execution/strategy.ts";
 export {
   Publisher,
@@ -93,16 +97,19 @@ export {
   type TracedRequest,
 } from "./src/tracing/request_span.ts";
 export { injectTraceContext, withTraceContext } from "./src/tracing/propagation.ts";
+export { type TracedRun, traceRequests } from "./src/tracing/run_tracing.ts";
 export {
   type CountInstrument,
   INSTRUMENTATION_SCOPE,
-  observeStateQueue,
-  observeWorkerPool,
   type RecordInstrument,
   type RequestInstruments,
   requestInstruments,
-  type WorkerPoolGauge,
 } from "./src/tracing/metrics.ts";
+export {
+  observeStateQueue,
+  observeWorkerPool,
+  type WorkerPoolGauge,
+} from "./src/execution/load_gauges.ts";
 export { type RemoteAttemptRecord, RemoteExecutionStrategy } from "./src/remote/remote_strategy.ts";
 export type { AttemptPlace } from "./src/remote/protocol.ts";
 export { RemoteWorker, type RemoteWorkerOptions } from "./src/remote/remote_worker.ts";

@@ -1,7 +1,7 @@
 /**
  * The traced half of the tracing benchmark, run in a child process with
  * Deno's built-in OpenTelemetry on: the same fan-out with `tracing: true`
- * and `tracing: false`, rounds interleaved, best of each; and the
+ * and `tracing: false`, rounds interleaved, the median of each; and the
  * platform's own cost of the same telemetry without the runtime: N spans
  * with the same five attributes started under a parent, then ended, each
  * with the same three metric records. Printed as one JSON line `{ n,
@@ -11,7 +11,7 @@
  */
 import { context, metrics, type Span, trace } from "npm:@opentelemetry/api@^1";
 import { call, node, Runner } from "../mod.ts";
-import { best } from "./_measure.ts";
+import { best, median } from "./_measure.ts";
 
 const N = Number(Deno.args[0] ?? 10_000);
 const ROUNDS = Number(Deno.args[1] ?? 5);
@@ -63,13 +63,21 @@ function bareSpans(): Promise<void> {
 
 await fan(true); // warm up
 await fan(false);
-let onMs = Infinity, offMs = Infinity, spanMs = Infinity;
+const on: number[] = [], off: number[] = [], bare: number[] = [];
 for (let round = 0; round < ROUNDS; round++) {
   gc?.();
-  offMs = Math.min(offMs, await best(() => fan(false), 1));
+  off.push(await best(() => fan(false), 1));
   gc?.();
-  onMs = Math.min(onMs, await best(() => fan(true), 1));
+  on.push(await best(() => fan(true), 1));
   gc?.();
-  spanMs = Math.min(spanMs, await best(bareSpans, 1));
+  bare.push(await best(bareSpans, 1));
 }
-console.log(JSON.stringify({ n: N, rounds: ROUNDS, onMs, offMs, spanMs }));
+console.log(
+  JSON.stringify({
+    n: N,
+    rounds: ROUNDS,
+    onMs: median(on),
+    offMs: median(off),
+    spanMs: median(bare),
+  }),
+);

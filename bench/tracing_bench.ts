@@ -1,19 +1,22 @@
 /**
  * What tracing costs. Without a tracer provider (the default): the core
- * fan-out with `tracing: true` (one provider check per run, then nothing)
- * against `tracing: false` (the path with no tracing at all), rounds
- * interleaved in the same run; target ≤ 3%. With Deno's built-in
- * OpenTelemetry on (a child process exporting OTLP/HTTP JSON to a loopback
- * receiver here): the cost per traced request.
+ * fan-out with `tracing: true` (one provider check when the run session
+ * opens, then nothing) against `tracing: false` (the path with no tracing
+ * at all), and `tracing: false` again as a control (same code: its ratio is
+ * the machine's noise), rounds interleaved in the same run with the order
+ * rotated every round, medians of the times and of the per-round ratios;
+ * target ≤ 3%. Rounds: the first argument (default 21). With Deno's
+ * built-in OpenTelemetry on (a child process exporting OTLP/HTTP JSON to a
+ * loopback receiver here): the cost per traced request.
  *
  * @module
  */
 import { call, node, Runner } from "../mod.ts";
-import { best } from "./_measure.ts";
+import { best, median } from "./_measure.ts";
 
 const N = 100_000;
 const TRACED_N = 10_000;
-const ROUNDS = 7;
+const ROUNDS = Number(Deno.args[0] ?? 21);
 const gc = (globalThis as { gc?: () => void }).gc;
 
 const child = node(async () => {}, { name: "noop" });
@@ -31,17 +34,34 @@ async function fan(tracing: boolean): Promise<void> {
 // No provider registered: the option on (checked, skipped) against off.
 await fan(true); // warm up
 await fan(false);
-let onMs = Infinity, offMs = Infinity;
+// Three variants per round, the order rotated every round: `tracing: false`,
+// `tracing: true`, and `tracing: false` again — the last is the same code
+// as the first, so its ratio shows how far this machine's noise alone moves
+// a ratio.
+const variants = [false, true, false] as const;
+const times: number[][] = [[], [], []];
+const ratios: number[] = [], controls: number[] = [];
 for (let round = 0; round < ROUNDS; round++) {
-  // Alternate which goes first, so neither always inherits the other's garbage.
-  const order = round % 2 === 0 ? [false, true] : [true, false];
-  for (const tracing of order) {
+  const took: number[] = [];
+  for (let k = 0; k < variants.length; k++) {
+    const v = (k + round) % variants.length;
     gc?.();
-    const ms = await best(() => fan(tracing), 1);
-    if (tracing) onMs = Math.min(onMs, ms);
-    else offMs = Math.min(offMs, ms);
+    // Let the event loop turn, so what the last round left is collectable.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    gc?.();
+    took[v] = await best(() => fan(variants[v]), 1);
   }
+  for (let v = 0; v < variants.length; v++) times[v].push(took[v]);
+  ratios.push(took[1] / took[0]);
+  controls.push(took[2] / took[0]);
 }
+const offMs = median(times[0]), onMs = median(times[1]), againMs = median(times[2]);
+const quartiles = (values: number[]) => {
+  const sorted = values.toSorted((a, b) => a - b);
+  return `${sorted[Math.floor(values.length / 4)].toFixed(3)}–${
+    sorted[Math.floor((3 * values.length) / 4)].toFixed(3)
+  }×`;
+};
 
 // Provider registered: Deno's exporter in a child process, sending to us.
 // Bodies are only kept while the child measures, and read after it ends,
@@ -59,7 +79,7 @@ const output = await new Deno.Command(Deno.execPath(), {
     "--v8-flags=--expose-gc",
     new URL("./_traced_fanout.ts", import.meta.url).pathname,
     String(TRACED_N),
-    "5",
+    "9",
   ],
   env: {
     OTEL_DENO: "true",
@@ -82,17 +102,24 @@ for (const body of bodies) {
 const traced = JSON.parse(new TextDecoder().decode(output.stdout).trim().split("\n").at(-1)!);
 
 const us = (ms: number, n: number) => (ms * 1000 / n).toFixed(2);
-console.log(`fan-out of ${N} no-op children, no tracer provider, best of ${ROUNDS}`);
-console.log("| tracing option            | total ms | µs per call | time ÷ off time |");
-console.log("| ------------------------- | -------- | ----------- | --------------- |");
-console.log(`| false (no tracing path)   | ${offMs.toFixed(1)} | ${us(offMs, N)} | 1.00× |`);
 console.log(
-  `| true (default, no provider) | ${onMs.toFixed(1)} | ${us(onMs, N)} | ${
-    (onMs / offMs).toFixed(3)
-  }× (target ≤ 1.03×) |`,
+  `fan-out of ${N} no-op children, no tracer provider, ${ROUNDS} interleaved rounds, medians`,
+);
+console.log("| tracing option              | median ms | µs per call |");
+console.log("| --------------------------- | --------- | ----------- |");
+console.log(`| false (no tracing path)     | ${offMs.toFixed(1)} | ${us(offMs, N)} |`);
+console.log(`| true (default, no provider) | ${onMs.toFixed(1)} | ${us(onMs, N)} |`);
+console.log(`| false again (control)       | ${againMs.toFixed(1)} | ${us(againMs, N)} |`);
+console.log(
+  `true ÷ false: median of per-round ratios ${median(ratios).toFixed(3)}× (target ≤ 1.03×), ` +
+    `ratio of medians ${(onMs / offMs).toFixed(3)}×, quartiles ${quartiles(ratios)}`,
 );
 console.log(
-  `\nfan-out of ${traced.n} with OTEL_DENO=true (OTLP/HTTP JSON to loopback), best of ${traced.rounds}`,
+  `control, false again ÷ false (same code): median ${median(controls).toFixed(3)}×, ` +
+    `quartiles ${quartiles(controls)}`,
+);
+console.log(
+  `\nfan-out of ${traced.n} with OTEL_DENO=true (OTLP/HTTP JSON to loopback), medians of ${traced.rounds} interleaved rounds`,
 );
 console.log("| tracing option | total ms | µs per call |");
 console.log("| -------------- | -------- | ----------- |");

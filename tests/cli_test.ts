@@ -343,7 +343,7 @@ Deno.test("switchyard run exits 1 when a flow's job fails, and saves it", async 
     assert.match(output.stderr, /^failed: probe\.trigger: RangeError: bad entry$/m);
     assert.match(
       output.stderr,
-      /^Failed after .*: 1 requests \(0 done, 1 failed\)\nRangeError: bad entry$/m,
+      /^Failed after .*: 1 request \(0 done, 1 failed\)\nRangeError: bad entry$/m,
     );
     assert.equal((await loadRun(dir, "cli-flow-fail")).status, "Failed");
   });
@@ -386,7 +386,7 @@ Deno.test("switchyard run, interrupted, cancels a flow's job, saves it and exits
     assert.equal(await exit, 130);
     assert.match(
       output.stderr,
-      /^Interrupted after .*: 1 requests \(0 done, 0 failed, 1 cancelled\)$/m,
+      /^Interrupted after .*: 1 request \(0 done, 0 failed, 1 cancelled\)$/m,
     );
     assert.equal((await loadRun(dir, "cli-flow-int")).status, "Cancelled");
   });
@@ -478,7 +478,7 @@ Deno.test("switchyard run, interrupted, stops states waiting at a gate and exits
     await statesWaiting.promise;
     interrupt.abort();
     assert.equal(await exit, 130);
-    assert.match(output.stderr, /^Interrupted after .*: 1 requests \(1 done, 0 failed\)$/m);
+    assert.match(output.stderr, /^Interrupted after .*: 1 request \(1 done, 0 failed\)$/m);
     const run = await loadRun(dir, "cli-states-int");
     assert.deepEqual(requestRows(run.runs).map((r) => r.name), ["Started"]);
   });
@@ -625,4 +625,19 @@ Deno.test("switchyard exits 0, 1 and 2 as a process", async () => {
     1,
   );
   assert.equal(await run("inspect"), 2);
+});
+
+Deno.test("switchyard run counts one request in the singular", async () => {
+  await withStateDir(async (dir) => {
+    const module = join(dir, "one.ts");
+    await Deno.writeTextFile(
+      module,
+      `import { node } from ${JSON.stringify(new URL("../mod.ts", import.meta.url).href)};\n` +
+        `export default node(async function one() { return 1; });\n`,
+    );
+    const output = capture();
+    const code = await main(["run", module, "--dir", dir], { output });
+    assert.equal(code, 0, output.stderr);
+    assert.match(output.stderr, /^Completed in .*: 1 request \(1 done, 0 failed\)$/m);
+  });
 });

@@ -53,3 +53,28 @@ await loop;
     await Deno.remove(file);
   }
 });
+
+Deno.test("The runtime's lines go to standard error: standard out holds only the program's output", async () => {
+  const script = `
+import { node, Runner } from "${mod}";
+await using runner = new Runner({ loggingSetting: "VERBOSE" });
+const info = await runner.run(node(async function answer() { return 42; }));
+console.log("the answer is", info.answer);
+`;
+  const file = await Deno.makeTempFile({ suffix: ".ts" });
+  try {
+    await Deno.writeTextFile(file, script);
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--no-lock", file],
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const err = new TextDecoder().decode(stderr);
+    assert.equal(code, 0, err);
+    assert.equal(new TextDecoder().decode(stdout), "the answer is 42\n");
+    assert.match(err, /\[INF\] switchyard\.runner: Run of answer started/);
+  } finally {
+    await Deno.remove(file);
+  }
+});

@@ -11,6 +11,7 @@ import {
   putContext,
   RequestCancelledError,
   Runner,
+  StateManager,
 } from "../mod.ts";
 import { removeStaleTempFiles } from "../src/persistence/run_store.ts";
 
@@ -458,4 +459,23 @@ Deno.test("new Runner() never replaces a LogTape configuration the application i
   } finally {
     resetSync();
   }
+});
+
+Deno.test("A bad option names what the user made: the Runner or the StateManager", async () => {
+  assert.throws(
+    () => new Runner({ timeout: -5 }),
+    (error: Error) =>
+      error instanceof TypeError &&
+      /^Cannot create Runner as 'timeout' must be positive: current value is -5/.test(
+        error.message,
+      ),
+  );
+  await StateManager.reset();
+  assert.throws(
+    () => StateManager.instance({ loggingSetting: "LOUD" as never }),
+    (error: Error) =>
+      error instanceof TypeError &&
+      /^Cannot create the StateManager as 'loggingSetting' must be/.test(error.message),
+  );
+  await StateManager.reset();
 });

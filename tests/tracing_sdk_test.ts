@@ -25,7 +25,17 @@ import {
   type Tracer,
   type TracerProvider,
 } from "npm:@opentelemetry/api@^1";
-import { call, GlobalTimeoutError, node, Runner, State, StateManager } from "../mod.ts";
+import {
+  call,
+  ErrorHandler,
+  Flow,
+  GlobalTimeoutError,
+  node,
+  Runner,
+  State,
+  StateManager,
+} from "../mod.ts";
+import { Probe } from "./fixtures/flow_routines.ts";
 
 /** A span kept in memory. */
 class MemorySpan implements Span {
@@ -283,5 +293,23 @@ Deno.test("The state queue gauge reads the StateManager's queue", async () => {
       await StateManager.reset();
     }
     assert.equal(meters.read("switchyard.states.queued"), 0);
+  });
+});
+
+Deno.test("A flow's retried activation records its attempt on its span", async () => {
+  await withProviders(async (tracer) => {
+    let attempts = 0;
+    const probe = new Probe(() => {
+      if (++attempts === 1) throw new RangeError("first try fails");
+    });
+    probe.setErrorHandler(new ErrorHandler({ strategy: "retry", maxRetries: 2, retryDelay: 1 }));
+    const flow = new Flow({ flowId: "traced-retry" });
+    flow.addRoutine(probe, "probe");
+    const job = await flow.execute("probe");
+    await flow.waitForCompletion({ jobState: job });
+    assert.equal(job.status, "completed");
+    const spans = tracer.byName("probe.trigger");
+    assert.deepEqual(spans.map((s) => s.attributes["switchyard.attempt"]), [1, 2]);
+    assert.deepEqual(spans.map((s) => s.attributes["switchyard.status"]), ["Failed", "Completed"]);
   });
 });

@@ -74,9 +74,11 @@ export function formatRunTree(
   const lines = [
     `Run ${run.runId}  ${run.name || "(empty)"}  ${
       paint(run.status, run.status, color)
-    }  ${duration}  ${rows.length} requests, ${failed} failed  (from ${
-      run.source === "snapshot" ? "snapshot" : "event log"
-    }${run.live ? ", live" : ""})`,
+    }  ${duration}  ${rows.length} ${
+      rows.length === 1 ? "request" : "requests"
+    }, ${failed} failed  (from ${run.source === "snapshot" ? "snapshot" : "event log"}${
+      run.live ? ", live" : ""
+    })`,
   ];
   const lastChild = lastChildren(rows);
   // Invariant: open[d] says whether the ancestor at depth d still has

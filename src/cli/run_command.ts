@@ -206,7 +206,7 @@ export async function runModule(
   progress.stop();
   const { done, failed, cancelled } = progress.counts;
   const total = outcome.info.requestHeap.size;
-  const counts = `${total} requests (${done} done, ${failed} failed${
+  const counts = `${total} ${total === 1 ? "request" : "requests"} (${done} done, ${failed} failed${
     cancelled ? `, ${cancelled} cancelled` : ""
   })`;
   const interrupted = options.interrupt?.aborted ?? false;

@@ -4,7 +4,8 @@
  * Switchyard logs under the LogTape category `["switchyard", …]`. An
  * application that configures LogTape itself keeps full control; otherwise
  * a runner configures a console sink (and a file sink for `logFile`) at the
- * level its `loggingSetting` asks for.
+ * level its `loggingSetting` asks for. The console sink writes to standard
+ * error, so a program's own output on standard out stays clean.
  *
  * @module
  */
@@ -103,6 +104,19 @@ let current = "";
 // Categories are joined with "." (ASCII): log lines are also exported as
 // OpenTelemetry logs, where Deno mangles Latin-1 text such as LogTape's "·".
 const formatter = getTextFormatter({ value: "bare", timestamp: "time", category: "." });
+// Every level through a console method that writes to standard error
+// (console.warn or console.error), so the runtime's lines never mix with a
+// program's output. Going through the console (not Deno.stderr) keeps them
+// in Deno's OpenTelemetry log export, where the severity follows the method:
+// lines below warning are exported as WARN, their text keeps "[INF]"/"[DBG]".
+const STDERR_METHODS = {
+  trace: "warn",
+  debug: "warn",
+  info: "warn",
+  warning: "warn",
+  error: "error",
+  fatal: "error",
+} as const;
 
 /**
  * A synchronous sink appending each formatted line to a file. Opening per
@@ -147,7 +161,9 @@ export function applyLoggingSetting(
   const installed = getConfig();
   if (installed !== null && (installed !== ours || !explicit || key === current)) return;
   const level = LEVELS[setting];
-  const sinks: Record<string, Sink> = { console: getConsoleSink({ formatter }) };
+  const sinks: Record<string, Sink> = {
+    console: getConsoleSink({ formatter, levelMap: STDERR_METHODS }),
+  };
   const names = ["console"];
   if (logFile) {
     sinks.file = fileSink(logFile);

@@ -8,6 +8,7 @@
 import type { FromWorker, NodeDefinition, ToWorker } from "../../workers/protocol.ts";
 import { encodeFrame, FrameReader } from "../../workers/frames.ts";
 import { describeValue } from "../core/describe.ts";
+import { logger } from "../core/logging.ts";
 import type { WorkerFailureReason } from "./worker_error.ts";
 
 const PORT = new URL("../../workers/process_port.ts", import.meta.url).href;
@@ -18,6 +19,14 @@ const TAIL = 16 * 1024;
 /** The first line of V8's report when it gives up (out of memory, …). */
 const FATAL_REPORT = /^(<--- Last few GCs --->|#\s*$|# Fatal |FATAL ERROR:)/;
 const OUT_OF_MEMORY = /out of memory|heap limit/i;
+/**
+ * How long a retired child may take to exit (ms). It flushes its telemetry
+ * as it exits, and an exporter whose collector does not answer would hold
+ * the pool's shutdown for its own timeout (tens of seconds).
+ */
+export const RETIRE_TIMEOUT = 2_000;
+
+const log = logger("workers");
 
 /** How a child is started. */
 export interface ChildSettings {
@@ -178,10 +187,25 @@ export class ProcessChild {
     }
   }
 
-  /** Ends an idle child gently: it exits when its stdin closes. */
+  /**
+   * Ends an idle child gently: it exits when its stdin closes, and is killed
+   * with SIGKILL if it has not within {@linkcode RETIRE_TIMEOUT}. Idempotent.
+   */
   retire(): void {
+    const first = !this.dead;
     this.dead = true;
+    if (!first || this.#killed) return;
     this.#writer.close().catch(() => {});
+    // Invariant: the timer lives until the process is gone, so `closed`
+    // resolves within RETIRE_TIMEOUT of retire() whatever the child does.
+    const timer = setTimeout(() => {
+      log.warn(
+        "Child process #{id} (pid {pid}) did not exit within {ms} ms of being retired (its telemetry export may be stuck): killed",
+        { id: this.id, pid: this.pid, ms: RETIRE_TIMEOUT },
+      );
+      this.kill();
+    }, RETIRE_TIMEOUT);
+    this.closed.then(() => clearTimeout(timer));
   }
 
   async #readFrames(): Promise<void> {

@@ -356,11 +356,17 @@ export class ProcessPool {
     const job = this.#running.get(child);
     this.#running.delete(child);
     const properties = { id: child.id, pid: child.pid, detail };
-    if (reason === "timeout" || reason === "cancelled") {
-      log.info("Child process #{id} (pid {pid}) killed and replaced: {detail}", properties);
-    } else {
-      log.warn("Child process #{id} (pid {pid}) ended and is replaced: {detail}", properties);
-    }
+    const write = () => {
+      if (reason === "timeout" || reason === "cancelled") {
+        log.info("Child process #{id} (pid {pid}) killed and replaced: {detail}", properties);
+      } else {
+        log.warn("Child process #{id} (pid {pid}) ended and is replaced: {detail}", properties);
+      }
+    };
+    // Written in the span of the request it ran, so the line carries its ids.
+    const trace = job?.task.trace;
+    if (trace === undefined) write();
+    else trace.run(write);
     // The task fails once its process is gone, so a caller never sees a
     // "killed" task whose code still runs.
     if (job) child.closed.then(() => this.#fail(job, reason, detail, cause));

@@ -13,7 +13,7 @@ import { cloneable, describe, moduleFailure, stopReason } from "./_worker_failur
 import { fromWire, toWire } from "../../workers/wire.ts";
 import { type JobSpec, type PoolJob, transferables, WorkerHandle } from "./_worker_handle.ts";
 import { type WorkerFailureReason, WorkerTaskError } from "./worker_error.ts";
-import { observeWorkerPool } from "../tracing/metrics.ts";
+import { observeWorkerPool } from "./load_gauges.ts";
 
 const log = logger("workers");
 
@@ -433,11 +433,17 @@ export class WorkerPool {
     worker.inflight.splice(0);
     // A stopped task is expected; a worker that broke is worth a warning.
     const properties = { id: worker.id, detail };
-    if (reason === "timeout" || reason === "cancelled") {
-      log.info("Worker #{id} terminated and replaced: {detail}", properties);
-    } else {
-      log.warn("Worker #{id} terminated and replaced: {detail}", properties);
-    }
+    const write = () => {
+      if (reason === "timeout" || reason === "cancelled") {
+        log.info("Worker #{id} terminated and replaced: {detail}", properties);
+      } else {
+        log.warn("Worker #{id} terminated and replaced: {detail}", properties);
+      }
+    };
+    // Written in the span of the (first) request it ran, so the line carries its ids.
+    const trace = running.find((job) => job.task.trace !== undefined)?.task.trace;
+    if (trace === undefined) write();
+    else trace.run(write);
     for (const job of running) {
       this.#settle(job, this.#error(job, reason, detail, cause));
     }

@@ -175,8 +175,11 @@ function isRedisUrl(value: string): boolean {
  * Validates a runner configuration and fills in the defaults.
  *
  * @param input The fields to set.
+ * @param made What the user is making with it, named in the error
+ *   (`"Runner"`, `"the StateManager"`); default `"ExecutorConfig"`.
  * @returns The complete configuration.
- * @throws {TypeError} Naming the field and its value when one is invalid.
+ * @throws {TypeError} Naming what is made, the field and its value when one
+ *   is invalid.
  *
  * @example Defaults and a bad field
  * ```ts
@@ -185,15 +188,17 @@ function isRedisUrl(value: string): boolean {
  *
  * assert.equal(parseExecutorConfig().endOnError, false);
  * assert.throws(() => parseExecutorConfig({ timeout: -5 }), /'timeout' must be positive: current value is -5/);
+ * assert.throws(() => parseExecutorConfig({ timeout: -5 }, "Runner"), /^TypeError: Cannot create Runner as/);
  * ```
  */
 export function parseExecutorConfig(
   input: ExecutorConfigInput = {},
+  made = "ExecutorConfig",
 ): ExecutorConfig {
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
     throw new TypeError(
-      `Cannot create ExecutorConfig as ${describeIssues(parsed.error, input)}`,
+      `Cannot create ${made} as ${describeIssues(parsed.error, input)}`,
     );
   }
   const value = parsed.data;

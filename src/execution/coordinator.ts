@@ -21,6 +21,18 @@ export interface CoordinatorDetail {
 }
 
 /**
+ * Wraps how a coordinator hands tasks to strategies: called for every
+ * submitted task with the task, its mode and the submission itself, which
+ * it must call (once) and whose promise it returns. Used by run observers
+ * that run each request in a context of their own (tracing).
+ */
+export type SubmitWrapper = (
+  task: Task,
+  mode: string,
+  submit: (task: Task, mode: string) => Promise<void>,
+) => Promise<void>;
+
+/**
  * Hands each task to the strategy registered for its mode, keeps a job per
  * task, and publishes a {@linkcode RequestSuccess} or
  * {@linkcode RequestFailure} when the strategy settles.
@@ -53,6 +65,9 @@ export class Coordinator {
   readonly #runsAs = new Map<string, string>();
   #publisher: RTPublisher | null = null;
   #subscription: string | null = null;
+  // Invariant: null unless a wrapper was set; submit() then goes through it.
+  #wrapper: SubmitWrapper | null = null;
+  readonly #submitNow = (task: Task, mode: string) => this.#submit(task, mode);
 
   /**
 
@@ -171,6 +186,42 @@ export class Coordinator {
    * @throws {Error} If the coordinator was not started.
    */
   submit(task: Task, mode: string): Promise<void> {
+    const wrapper = this.#wrapper;
+    return wrapper === null ? this.#submit(task, mode) : wrapper(task, mode, this.#submitNow);
+  }
+
+  /**
+   * Sets the wrapper every later {@linkcode Coordinator.submit} goes
+   * through (one at a time; `null` removes it).
+   *
+   * @param wrapper The wrapper.
+   *
+   * @example Timing every submission
+   * ```ts
+   * import { AsyncExecutionStrategy, Coordinator, RTPublisher, Task } from "@switchyard/core/engine";
+   * import { node } from "@switchyard/core";
+   * import assert from "node:assert/strict";
+   *
+   * const publisher = new RTPublisher();
+   * publisher.start();
+   * const coordinator = new Coordinator({ async: new AsyncExecutionStrategy() });
+   * coordinator.start(publisher);
+   * const seen: string[] = [];
+   * coordinator.wrapSubmit((task, mode, submit) => {
+   *   seen.push(`${task.node.name} in ${mode}`);
+   *   return submit(task, mode);
+   * });
+   * await coordinator.submit(new Task("r1", node(async () => 7, { name: "seven" }), []), "async");
+   * assert.deepEqual(seen, ["seven in async"]);
+   * await coordinator.shutdown();
+   * publisher.shutdown();
+   * ```
+   */
+  wrapSubmit(wrapper: SubmitWrapper | null): void {
+    this.#wrapper = wrapper;
+  }
+
+  #submit(task: Task, mode: string): Promise<void> {
     const strategy = this.#modes.get(mode);
     if (!strategy) {
       throw new TypeError(

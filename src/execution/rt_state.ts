@@ -22,7 +22,6 @@ import type { ExecutorConfig } from "./config.ts";
 import { NodeTimeoutError, RequestCancelledError, UnknownParentError } from "../core/errors.ts";
 import type { ExecutionInfo } from "../state/execution_info.ts";
 import type { RequestForest, RequestStatus } from "../state/request_forest.ts";
-import { RequestTracing } from "../tracing/request_span.ts";
 
 const log = logger("runtime");
 
@@ -104,8 +103,6 @@ export class RTState {
   #pending = 0;
   readonly #subscription: string;
   #closed = false;
-  // Starts the requests' spans; undefined when the config turns tracing off.
-  readonly #tracing: RequestTracing | undefined;
 
   /**
    * Makes an RTState.
@@ -126,9 +123,6 @@ export class RTState {
     this.#config = executorConfig;
     this.#coordinator = coordinator;
     this.#publisher = publisher;
-    this.#tracing = executorConfig.tracing
-      ? new RequestTracing(executorConfig.runIdentifier)
-      : undefined;
     // Outcomes reach the runtime from its tasks directly; the subscription
     // only takes messages others publish, so it does not count as listening.
     this.#subscription = publisher.subscribe((m) => this.handle(m), "rt-state", {
@@ -185,15 +179,11 @@ export class RTState {
       this.#finish(scope, "Completed", value);
       return;
     }
-    // Written with the request's span active, so the line carries its ids.
-    const write = () =>
-      log.debug("Request {requestId} to {node} failed: {error}", {
-        requestId: scope.requestId,
-        node: scope.nodeName,
-        error: value,
-      });
-    if (scope.trace === undefined) write();
-    else scope.trace.run(write);
+    log.debug("Request {requestId} to {node} failed: {error}", {
+      requestId: scope.requestId,
+      node: scope.nodeName,
+      error: value,
+    });
     this.#fail(scope, value);
   }
 
@@ -253,7 +243,7 @@ export class RTState {
 
   /**
    * Creates the request (the node is valid, the runtime open): the one
-   * place a request starts, so hooks (tracing, …) go here.
+   * place a request starts, so hooks go here.
    */
   #create(
     parentRow: number,
@@ -284,18 +274,7 @@ export class RTState {
     const rootRow = parentRow < 0 ? row : this.#rootOf(parentRow);
     const scope = new TaskScope(this.#owner, row, node, args, parentRow, rootRow);
     const promise = settlerFor(scope);
-    // Tracing: a span for the request when its run is traced (its parent's is).
-    const parent = parentRow < 0 ? undefined : this.#scopes[parentRow];
-    if (this.#tracing !== undefined && (parent === undefined || parent.trace !== undefined)) {
-      scope.trace = this.#tracing.start(
-        scope,
-        parent?.trace,
-        parent?.requestId ?? null,
-        nodeType,
-        ranAs,
-        attempt,
-      );
-    }
+    if (attempt !== undefined) scope.firstAttempt = attempt;
     this.#scopes[row] = scope;
     this.#pending++;
     // Only subscribers outside the runtime read creations: skip the message
@@ -416,7 +395,7 @@ export class RTState {
 
   /**
    * Records the end of an open request and settles its caller: the one
-   * place a request ends, so hooks (tracing, …) go here.
+   * place a request ends, so hooks go here.
    */
   #finish(scope: TaskScope, status: RequestStatus, output: unknown): void {
     const row = scope.row;
@@ -425,7 +404,6 @@ export class RTState {
     this.#pending--;
     if (scope.timer !== undefined) clearTimeout(scope.timer);
     this.#requests.close(row, status, output, this.#info.stamper, scope.attempts);
-    scope.trace?.end(status as Exclude<RequestStatus, "Open">, output);
     if (status === "Completed") scope.resolve(output);
     else scope.reject(output);
   }

@@ -146,8 +146,6 @@ export class TaskScope extends Task implements Job {
   }
 
   protected override run(): unknown {
-    // A traced request's node runs with its span active.
-    if (this.trace !== undefined) return this.trace.run(runInScope, this);
     return scopeStorage.run(this, this.node.fn, ...this.args);
   }
 
@@ -189,7 +187,3 @@ export class TaskScope extends Task implements Job {
 }
 
 function noop(): void {}
-
-function runInScope(scope: TaskScope): unknown {
-  return scopeStorage.run(scope, scope.node.fn, ...scope.args);
-}

@@ -4,10 +4,46 @@
  * @module
  */
 import type { AnyNode, Node } from "../core/node.ts";
-import type { RequestSpan } from "../tracing/request_span.ts";
 import type { Job } from "./job.ts";
 import type { AttemptRecord } from "../state/request_forest.ts";
 import { runAttempts } from "./retry_policy.ts";
+
+/**
+ * What a traced request's span offers the strategies that run its task
+ * (implemented by the tracing layer's request spans).
+ */
+export interface TaskTrace {
+  /**
+   * Records that the task runs on a worker, and returns the trace context
+   * to send along with it.
+   *
+   * @param workerId The worker's (or child process's) id in its pool.
+   * @returns The W3C trace context headers (`traceparent`, …).
+   */
+  toWorker(workerId: number): Record<string, string>;
+  /**
+   * Writes the span's trace context into a carrier (W3C `traceparent` by
+   * default), for work that continues in another process or queue.
+   *
+   * @param carrier The object to write the headers into.
+   * @returns `carrier`.
+   */
+  inject(carrier: Record<string, string>): Record<string, string>;
+  /**
+   * Records a failed attempt that is tried again.
+   *
+   * @param error Why the attempt failed.
+   */
+  retry(error: unknown): void;
+  /**
+   * Calls a function with the span active.
+   *
+   * @param fn The function.
+   * @param args Its arguments.
+   * @returns What it returns.
+   */
+  run<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): R;
+}
 
 const NEVER_ABORTED = new AbortController().signal;
 
@@ -36,7 +72,12 @@ export class Task {
    * The request's span when its run is traced (set by the runtime; declared
    * only, so untraced tasks are allocated as before).
    */
-  declare trace: RequestSpan | undefined;
+  declare trace: TaskTrace | undefined;
+  /**
+   * Which attempt at the work this request is, when its caller said (a
+   * flow's retried activation); recorded on its span. Declared only.
+   */
+  declare firstAttempt: number | undefined;
   /**
    * The attempts so far of a node with `retries` (set by the retry loop;
    * `undefined` for nodes that run once).

@@ -23,6 +23,7 @@ import { saveRunSnapshot } from "../persistence/run_store.ts";
 import type { RuntimeMessage } from "../pubsub/messages.ts";
 import { RTPublisher, type Subscriber } from "../pubsub/publisher.ts";
 import { ExecutionInfo, type ExecutionStatus } from "../state/execution_info.ts";
+import { traceRequests } from "../tracing/run_tracing.ts";
 import { claimRunId, type RunClaim } from "./_run_claim.ts";
 import { removeQuietly, requireWritableLogFile } from "./_run_files.ts";
 import { RunNotSavedError } from "./errors.ts";
@@ -200,6 +201,9 @@ export class RunSession {
         rtState: this.rtState,
         coordinator: this.coordinator,
       };
+      // Tracing is the built-in observer: first, so later observers'
+      // requests are traced too.
+      traceRequests(this);
       for (const observer of [...runObservers(), ...options.observers ?? []]) {
         try {
           const observation = observer(observed);

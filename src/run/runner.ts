@@ -65,7 +65,7 @@ export class Runner {
     config: ExecutorConfigInput = {},
     context: Record<string, unknown> = {},
   ) {
-    this.config = parseExecutorConfig(config);
+    this.config = parseExecutorConfig(config, "Runner");
     if (typeof context !== "object" || context === null) {
       throw new TypeError(
         `Cannot create a Runner as 'context' must be an object: current value is ${

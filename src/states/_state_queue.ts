@@ -10,11 +10,12 @@ import { logger } from "../core/logging.ts";
 import { Node } from "../core/node.ts";
 import { RequestCancelledError } from "../core/errors.ts";
 import { scopeStorage } from "../execution/scope.ts";
+import type { Task, TaskTrace } from "../execution/task.ts";
 import type { RunSession } from "../run/run_session.ts";
 import type { Stamp } from "../state/stamp.ts";
 import { StateFailedError } from "./errors.ts";
 import { Fifo } from "./_fifo.ts";
-import { observeStateQueue } from "../tracing/metrics.ts";
+import { observeStateQueue } from "../execution/load_gauges.ts";
 import { LONG_RUNNING_MODE } from "./_modes.ts";
 import { type State, stateOutcomes } from "./state.ts";
 import { round } from "./_timing.ts";
@@ -80,6 +81,9 @@ export class StateQueue {
   // enterState() has not settled (waiting at a gate, evaluating lazy args or
   // running); the queue is idle when it is 0 and the queue is empty.
   #inProgress = 0;
+  // The span of each state's latest request, when its run is traced: the
+  // lines about how that request ended are written with it active.
+  readonly #traces = new WeakMap<State, TaskTrace>();
   #stopped: unknown = undefined;
   #isStopped = false;
   #idleWaiters: (() => void)[] = [];
@@ -135,7 +139,7 @@ export class StateQueue {
   /** Drains the queue until stopping starts. */
   async drain(): Promise<void> {
     const signal = this.#stopController.signal;
-    const options = { signal, run: this.#run };
+    const options = { signal, run: this.#run, inRequest: this.#inRequest };
     while (!signal.aborted) {
       const state = this.#queue.shift();
       if (state === undefined) {
@@ -301,6 +305,13 @@ export class StateQueue {
     }
   }
 
+  /** Writes a line about a state's latest request in that request's span. */
+  #inRequest = (state: State, write: () => void): void => {
+    const trace = this.#traces.get(state);
+    if (trace === undefined) write();
+    else trace.run(write);
+  };
+
   /** Starts a state as a top-level request (the `run` of `enterState`). */
   #run = (state: State, args: unknown[]): Promise<unknown> => {
     const rt = this.#session.rtState;
@@ -341,6 +352,12 @@ export class StateQueue {
       );
     // Refused (the runtime shut down): no row was opened for it.
     if (heap.rowCount <= active.row) active.row = -1;
+    // The request was created (and its task submitted) in the call above.
+    const job = active.row < 0
+      ? undefined
+      : this.#session.coordinator.state.getJob(heap.idOf(active.row)) as Task | undefined;
+    if (job?.trace !== undefined) this.#traces.set(state, job.trace);
+    else this.#traces.delete(state);
     // A non-blocking state stops being #current in drain(), without a promise.
     if (state.isBlocking) {
       const ended = () => this.#active.delete(active);

@@ -91,6 +91,13 @@ export interface EnterStateOptions {
    * top-level request.
    */
   run?: (state: State, args: unknown[]) => Promise<unknown>;
+  /**
+   * Writes a line about how the state's request ended (completed, failed,
+   * cancelled) in that request's context, so that it carries the request's
+   * trace and span ids; by default the line is written as is. The
+   * {@linkcode StateManager} passes its own.
+   */
+  inRequest?: (state: State, write: () => void) => void;
 }
 
 // Shared by every state made without args or lazy args; never mutated.
@@ -99,6 +106,7 @@ const NO_ARGS: readonly never[] = Object.freeze([]);
 const NO_OPTIONS: StateOptions = Object.freeze({});
 
 const defaultRun = (state: State, args: unknown[]): Promise<unknown> => call(state.node, ...args);
+const writeNow = (_state: State, write: () => void): void => write();
 
 /** How a state's latest run on a StateManager ended. */
 export interface StateOutcome {
@@ -256,21 +264,22 @@ export class State<F extends StateFunction = StateFunction> {
    * @throws What the function threw; `RequestCancelledError` if cancelled.
    */
   enterState(options: EnterStateOptions = {}): Promise<unknown> {
-    const { signal, run = defaultRun } = options;
+    const { signal, run = defaultRun, inRequest = writeNow } = options;
     if (this.event === undefined && this.lazyArgs.length === 0) {
       // Nothing to wait for: start in this turn of the event loop.
       if (signal?.aborted) {
         this.#log("warning", "cancelled before it started", performance.now());
         return Promise.reject(signal.reason);
       }
-      return this.#start(run, this.args as unknown[], -1);
+      return this.#start(run, inRequest, this.args as unknown[], -1);
     }
-    return this.#enterAfterGate(signal, run);
+    return this.#enterAfterGate(signal, run, inRequest);
   }
 
   async #enterAfterGate(
     signal: AbortSignal | undefined,
     run: NonNullable<EnterStateOptions["run"]>,
+    inRequest: NonNullable<EnterStateOptions["inRequest"]>,
   ): Promise<unknown> {
     const entered = performance.now();
     let args = this.args as unknown[];
@@ -298,12 +307,13 @@ export class State<F extends StateFunction = StateFunction> {
       }
       throw error;
     }
-    return await this.#start(run, args, entered);
+    return await this.#start(run, inRequest, args, entered);
   }
 
   /** Runs the node; `entered` is when the state was entered (-1: just now). */
   #start(
     run: NonNullable<EnterStateOptions["run"]>,
+    inRequest: NonNullable<EnterStateOptions["inRequest"]>,
     args: unknown[],
     entered: number,
   ): Promise<unknown> {
@@ -325,14 +335,16 @@ export class State<F extends StateFunction = StateFunction> {
       result = Promise.reject(error);
     }
     return result.then((value) => {
-      this.#log("info", "completed", started);
+      inRequest(this, () => this.#log("info", "completed", started));
       return value;
     }, (error) => {
-      if (error instanceof RequestCancelledError) {
-        this.#log("warning", "cancelled", started, reasonOf(error));
-      } else {
-        this.#log("error", "failed", started, error);
-      }
+      inRequest(this, () => {
+        if (error instanceof RequestCancelledError) {
+          this.#log("warning", "cancelled", started, reasonOf(error));
+        } else {
+          this.#log("error", "failed", started, error);
+        }
+      });
       throw error;
     });
   }

@@ -111,7 +111,7 @@ export class StateManager {
         `Cannot create the StateManager as ${describeIssues(parsed.error, config)}`,
       );
     }
-    this.config = parseExecutorConfig(rest);
+    this.config = parseExecutorConfig(rest, "the StateManager");
     this.stalledGateWarning = parsed.data.stalledGateWarning;
     this.#session = new RunSession(this.config, {
       kind: "states",
@@ -157,7 +157,7 @@ export class StateManager {
         ...parseExecutorConfig({
           ...rest,
           runIdentifier: rest.runIdentifier ?? current.config.runIdentifier,
-        }),
+        }, "the StateManager"),
         stalledGateWarning: stalledGateWarning ?? current.stalledGateWarning,
       };
       const have: Record<string, unknown> = {

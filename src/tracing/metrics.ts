@@ -12,6 +12,7 @@ import {
   type MeterProvider,
   metrics,
 } from "npm:@opentelemetry/api@^1";
+import { poolTotal, queuedStates } from "../execution/load_gauges.ts";
 
 /**
  * The instrumentation scope of everything the runtime records.
@@ -25,16 +26,6 @@ import {
  * ```
  */
 export const INSTRUMENTATION_SCOPE = "switchyard";
-
-/** What a worker pool reports to the pool gauges. */
-export interface WorkerPoolGauge {
-  /** Live workers. */
-  readonly workerCount: number;
-  /** Workers running at least one task. */
-  readonly busyCount: number;
-  /** Tasks waiting for a worker. */
-  readonly queued: number;
-}
 
 /** A counter, as the runtime uses it. */
 export interface CountInstrument {
@@ -58,10 +49,6 @@ export interface RequestInstruments {
   readonly duration: RecordInstrument;
 }
 
-// Invariant: the sources below are the live pools and state queues of this
-// process; their owners remove them when they shut down.
-const pools = new Set<WorkerPoolGauge>();
-const stateQueues = new Set<() => number>();
 const NOOP_METER_CLASS = createNoopMeter().constructor;
 // The instruments of the provider they were made on: made again only when
 // another provider is registered.
@@ -106,15 +93,15 @@ function makeInstruments(meter: Meter): RequestInstruments {
   gauge(
     "switchyard.workers.size",
     "Live workers in the worker pools",
-    () => sum((p) => p.workerCount),
+    () => poolTotal((p) => p.workerCount),
   );
-  gauge("switchyard.workers.busy", "Workers running a task", () => sum((p) => p.busyCount));
-  gauge("switchyard.workers.queued", "Tasks waiting for a worker", () => sum((p) => p.queued));
-  gauge("switchyard.states.queued", "States queued and not started", () => {
-    let total = 0;
-    for (const read of stateQueues) total += read();
-    return total;
-  });
+  gauge("switchyard.workers.busy", "Workers running a task", () => poolTotal((p) => p.busyCount));
+  gauge(
+    "switchyard.workers.queued",
+    "Tasks waiting for a worker",
+    () => poolTotal((p) => p.queued),
+  );
+  gauge("switchyard.states.queued", "States queued and not started", queuedStates);
   return {
     started: meter.createCounter("switchyard.requests.started", {
       description: "Requests created",
@@ -127,50 +114,4 @@ function makeInstruments(meter: Meter): RequestInstruments {
       unit: "ms",
     }),
   };
-}
-
-function sum(read: (pool: WorkerPoolGauge) => number): number {
-  let total = 0;
-  for (const pool of pools) total += read(pool);
-  return total;
-}
-
-/**
- * Adds a worker pool to the `switchyard.workers.*` gauges (summed over
- * every live pool of the process).
- *
- * @param pool The pool.
- * @returns A function that removes it again (call it when the pool shuts down).
- *
- * @example Observing a pool until it shuts down
- * ```ts
- * import { observeWorkerPool } from "@switchyard/core/engine";
- *
- * const stop = observeWorkerPool({ workerCount: 2, busyCount: 1, queued: 0 });
- * stop();
- * ```
- */
-export function observeWorkerPool(pool: WorkerPoolGauge): () => void {
-  pools.add(pool);
-  return () => pools.delete(pool);
-}
-
-/**
- * Adds a state queue to the `switchyard.states.queued` gauge.
- *
- * @param depth Reads how many states are queued.
- * @returns A function that removes it again.
- *
- * @example Observing a queue
- * ```ts
- * import { observeStateQueue } from "@switchyard/core/engine";
- *
- * const queue: string[] = [];
- * const stop = observeStateQueue(() => queue.length);
- * stop();
- * ```
- */
-export function observeStateQueue(depth: () => number): () => void {
-  stateQueues.add(depth);
-  return () => stateQueues.delete(depth);
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { context, propagation } from "npm:@opentelemetry/api@^1";
-import type { RequestSpan } from "./request_span.ts";
+import type { TaskTrace } from "../execution/task.ts";
 
 /** Reads `carrier[key]` for the propagator. */
 const getter = {
@@ -16,7 +16,7 @@ const getter = {
 
 /**
  * Runs a function in the trace context a carrier holds (as written by
- * {@linkcode RequestSpan.inject} on the other side of a process or queue
+ * `RequestSpan.inject` on the other side of a process or queue
  * boundary), so the spans it starts nest under the sender's span.
  *
  * @param carrier The headers (`traceparent`, …); `undefined` runs `fn` as is.
@@ -58,7 +58,7 @@ export function withTraceContext<R>(
  */
 export function injectTraceContext(
   carrier: Record<string, string> = {},
-  span?: RequestSpan,
+  span?: TaskTrace,
 ): Record<string, string> {
   if (span !== undefined) return span.inject(carrier);
   propagation.inject(context.active(), carrier);

@@ -20,6 +20,7 @@ import {
   type Tracer,
 } from "npm:@opentelemetry/api@^1";
 import { describeValue } from "../core/describe.ts";
+import type { TaskTrace } from "../execution/task.ts";
 import { GlobalTimeoutError, NodeTimeoutError } from "../core/errors.ts";
 import { INSTRUMENTATION_SCOPE, type RequestInstruments, requestInstruments } from "./metrics.ts";
 
@@ -190,7 +191,7 @@ export class RequestTracing {
  * code runs with it active, the runtime ends it with the request's outcome,
  * and its context travels with the task to workers and other processes.
  */
-export interface RequestSpan {
+export interface RequestSpan extends TaskTrace {
   /**
    * Calls a function with this span active, so spans made inside nest under
    * it and log lines written inside carry its ids.
