@@ -142,6 +142,14 @@ export function rebuildExecution(
     } else if (event.event in statuses) {
       const end = event as Extract<RunEvent, { event: keyof typeof statuses }>;
       const status = statuses[end.event];
+      if (typeof end.request !== "string") {
+        warnings.push(
+          `${end.event} event skipped as its request is not an id: ${
+            describeValue(end.request, 80)
+          }`,
+        );
+        continue;
+      }
       const current = info.requestHeap.get(end.request);
       if (!current) {
         warnings.push(`${end.event} of unknown request ${end.request}`);
