@@ -22,8 +22,9 @@ export { Redis };
  *
  * @param url The server.
  * @param pipelined Send the commands of one event-loop turn in one write
- *   (each socket write costs more than a small command; never for a
- *   client that blocks, like a Worker's).
+ *   (each socket write costs more than a small command). A Worker's
+ *   connection may pipeline: BullMQ blocks on its own duplicate of it, where
+ *   the blocking command is alone on its socket. Never for a subscriber.
  * @returns The client.
  */
 export function client(url: string, pipelined = false): Redis {

@@ -137,7 +137,7 @@ export class RemoteWorker {
         { cause: error },
       );
     }
-    const commands = this.#commands = this.#client(lib, "commands");
+    const commands = this.#commands = this.#client(lib, "commands", true);
     this.#calls = new WorkerCalls(lib, commands, this.#keys, this.id, redis);
     const subscriber = this.#client(lib, "subscriber");
     let readyOnce = false;
@@ -150,7 +150,7 @@ export class RemoteWorker {
     await subscriber.subscribe(this.#keys.cancelChannel, this.#calls.channel);
     await commands.ping();
     const worker = this.#worker = new lib.Worker(queue, (job, token) => this.#process(job, token), {
-      connection: this.#client(lib, "worker"),
+      connection: this.#client(lib, "worker", true),
       prefix: this.#keys.prefix,
       concurrency: this.#options.concurrency ?? navigator.hardwareConcurrency ?? 1,
       lockDuration: this.#options.lockDuration ?? 30_000,
