@@ -22,9 +22,10 @@ export { Redis };
  *
  * @param url The server.
  * @param pipelined Send the commands of one event-loop turn in one write
- *   (each socket write costs more than a small command). A Worker's
- *   connection may pipeline: BullMQ blocks on its own duplicate of it, where
- *   the blocking command is alone on its socket. Never for a subscriber.
+ *   (each socket write costs more than a small command, but the wait for
+ *   the turn's end delays a lone command; callers may switch it with
+ *   `options.enableAutoPipelining`). Never for a client that blocks: a
+ *   Worker's blocking client is a copy of its connection as made.
  * @returns The client.
  */
 export function client(url: string, pipelined = false): Redis {

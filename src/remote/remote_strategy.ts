@@ -143,6 +143,7 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
       trace: Object.keys(trace).length === 0 ? null : trace,
     };
     const retries = task.node.options.retries ?? 0;
+    link.pipeline(this.#open.size > 1);
     queue.add(task.node.name, data, {
       jobId: task.requestId,
       attempts: retries + 1,

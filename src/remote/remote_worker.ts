@@ -90,6 +90,10 @@ export class RemoteWorker {
   #lib: Lib | null = null;
   #worker: BullWorker | null = null;
   #commands: Redis | null = null;
+  // Invariant: these clients pipeline (send one turn's commands in one
+  // write) exactly while a job is running besides the one that just began
+  // or ended; see #pipeline.
+  #pipelined: Redis[] = [];
   #clients: Redis[] = [];
   #closing: Promise<void> | null = null;
   /** Jobs finished (completed or failed) by this worker. */
@@ -137,7 +141,7 @@ export class RemoteWorker {
         { cause: error },
       );
     }
-    const commands = this.#commands = this.#client(lib, "commands", true);
+    const commands = this.#commands = this.#client(lib, "commands");
     this.#calls = new WorkerCalls(lib, commands, this.#keys, this.id, redis);
     const subscriber = this.#client(lib, "subscriber");
     let readyOnce = false;
@@ -149,8 +153,11 @@ export class RemoteWorker {
     subscriber.on("message", (channel: string, raw: string) => this.#onMessage(channel, raw));
     await subscriber.subscribe(this.#keys.cancelChannel, this.#calls.channel);
     await commands.ping();
+    // Not pipelined when made: BullMQ's blocking client is a copy of it.
+    const connection = this.#client(lib, "worker");
+    this.#pipelined = [commands, connection];
     const worker = this.#worker = new lib.Worker(queue, (job, token) => this.#process(job, token), {
-      connection: this.#client(lib, "worker", true),
+      connection,
       prefix: this.#keys.prefix,
       concurrency: this.#options.concurrency ?? navigator.hardwareConcurrency ?? 1,
       lockDuration: this.#options.lockDuration ?? 30_000,
@@ -165,8 +172,18 @@ export class RemoteWorker {
     await worker.waitUntilReady();
   }
 
-  #client(lib: Lib, what: string, pipelined = false): Redis {
-    const redis = lib.client(this.#options.redis, pipelined);
+  /**
+   * Pipelines the commands of a busy worker: one write per turn for the
+   * outcomes and fetches of several jobs costs far less CPU than a write
+   * each. A lone job's commands go out at once instead, as waiting for the
+   * turn to end adds about half a millisecond to its round trip.
+   */
+  #pipeline(busy: boolean): void {
+    for (const redis of this.#pipelined) redis.options.enableAutoPipelining = busy;
+  }
+
+  #client(lib: Lib, what: string): Redis {
+    const redis = lib.client(this.#options.redis);
     this.#clients.push(redis);
     let reported = false;
     redis.on("error", (error: Error) => {
@@ -231,6 +248,7 @@ export class RemoteWorker {
     const timers: ReturnType<typeof setTimeout>[] = [];
     const controller = new AbortController();
     this.#running.set(data.requestId, controller);
+    this.#pipeline(this.#running.size > 1);
     if (data.deadline !== null) {
       timers.push(setTimeout(() => {
         const timeout = Math.max(0, data.deadline! - Date.now());
@@ -317,6 +335,8 @@ export class RemoteWorker {
       for (const timer of timers) clearTimeout(timer);
       clearInterval(watch);
       this.#running.delete(data.requestId);
+      // BullMQ sends this job's outcome (and fetches the next) right after.
+      this.#pipeline(this.#running.size > 0);
       this.#calls!.release(data);
     }
   }
