@@ -106,6 +106,9 @@ Deno.test("State resolves its node and function name", () => {
   const plain = new State("Migrate", migrate);
   assert.equal(plain.node.name, "Migrate");
   assert.equal(plain.node.mode, "async");
+  assert.equal(plain.node.fn, migrate);
+  // Made when first read, then the same node at every read.
+  assert.equal(plain.node, plain.node);
   assert.equal(plain.functionName, "migrate");
   const named = node(() => Promise.resolve(1), { name: "one" });
   assert.equal(new State("One", named).node, named);

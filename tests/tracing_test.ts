@@ -4,35 +4,18 @@
  * test, and what arrives must mirror the recorded request tree.
  */
 import assert from "node:assert/strict";
+import {
+  attribute,
+  type OtlpAttribute,
+  type OtlpLog,
+  type OtlpMetric,
+  type OtlpSpan,
+  startReceiver,
+} from "./helpers/otlp.ts";
 
 const fixture = new URL("./fixtures/traced_run.ts", import.meta.url);
 const config = new URL("../deno.json", import.meta.url);
 
-interface OtlpAttribute {
-  key: string;
-  value: { stringValue?: string; intValue?: string | number; doubleValue?: number };
-}
-interface OtlpSpan {
-  name: string;
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  attributes?: OtlpAttribute[];
-  status?: { code?: number; message?: string };
-  events?: { name: string; attributes?: OtlpAttribute[] }[];
-  scope: string;
-}
-interface OtlpLog {
-  body?: { stringValue?: string };
-  traceId?: string;
-  spanId?: string;
-}
-interface OtlpMetric {
-  name: string;
-  sum?: { dataPoints: { attributes?: OtlpAttribute[]; asDouble?: number; asInt?: string }[] };
-  gauge?: { dataPoints: { asDouble?: number; asInt?: string | number }[] };
-  histogram?: { dataPoints: { attributes?: OtlpAttribute[]; count: string | number }[] };
-}
 interface Row {
   id: string;
   parent: string | null;
@@ -46,13 +29,6 @@ interface Received {
   logs: OtlpLog[];
   metrics: OtlpMetric[];
   rows: Row[];
-}
-
-function attribute(attributes: OtlpAttribute[] | undefined, key: string): unknown {
-  const value = attributes?.find((a) => a.key === key)?.value;
-  if (value === undefined) return undefined;
-  if (value.intValue !== undefined) return Number(value.intValue);
-  return value.stringValue ?? value.doubleValue;
 }
 
 /**
@@ -81,88 +57,59 @@ function pointValue(point: { asDouble?: number; asInt?: string | number }): numb
  * receiver has seen the pool gauge report its worker.
  */
 async function runTraced(extraArgs: string[], hold: boolean): Promise<Received> {
-  const received: Received = { spans: [], logs: [], metrics: [], rows: [] };
   const poolSeen = Promise.withResolvers<void>();
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-    const body = await req.json();
-    const path = new URL(req.url).pathname;
-    if (path === "/v1/traces") {
-      for (const rs of body.resourceSpans ?? []) {
-        for (const ss of rs.scopeSpans ?? []) {
-          for (const span of ss.spans ?? []) {
-            received.spans.push({ ...span, scope: ss.scope?.name });
-          }
-        }
-      }
-    } else if (path === "/v1/logs") {
-      for (const rl of body.resourceLogs ?? []) {
-        for (const sl of rl.scopeLogs ?? []) received.logs.push(...(sl.logRecords ?? []));
-      }
-    } else if (path === "/v1/metrics") {
-      for (const rm of body.resourceMetrics ?? []) {
-        for (const sm of rm.scopeMetrics ?? []) received.metrics.push(...(sm.metrics ?? []));
-      }
-      const pool = received.metrics.filter((m) => m.name === "switchyard.workers.size");
-      if (pool.some((m) => m.gauge?.dataPoints.some((p) => pointValue(p) === 1))) {
-        poolSeen.resolve();
-      }
-    } else {
-      return new Response("unknown path", { status: 404 });
+  await using receiver = startReceiver();
+  receiver.onMetrics = () => {
+    const pool = receiver.metrics.filter((m) => m.name === "switchyard.workers.size");
+    if (pool.some((m) => m.gauge?.dataPoints.some((p) => pointValue(p) === 1))) {
+      poolSeen.resolve();
     }
-    return Response.json({});
-  });
-  try {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--unstable-worker-options",
-        "--config",
-        config.pathname,
-        fixture.pathname,
-        ...extraArgs,
-        ...(hold ? ["--hold"] : []),
-      ],
-      env: {
-        OTEL_DENO: "true",
-        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${server.addr.port}`,
-        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
-        OTEL_SERVICE_NAME: "switchyard-tracing-test",
-        // Observable gauges are read at periodic exports only (not the one at exit).
-        OTEL_METRIC_EXPORT_INTERVAL: "100",
-      },
-      stdout: "piped",
-      stderr: "piped",
-      stdin: "piped",
-    }).spawn();
-    const writer = child.stdin.getWriter();
-    if (hold) {
-      // A guard, not a timing assumption: a broken gauge fails the test
-      // instead of leaving the child waiting forever.
-      let guard: ReturnType<typeof setTimeout> | undefined;
-      const seen = await Promise.race([
-        poolSeen.promise.then(() => true),
-        new Promise<false>((resolve) => guard = setTimeout(() => resolve(false), 60_000)),
-      ]);
-      clearTimeout(guard);
-      if (!seen) {
-        child.kill();
-        await writer.close().catch(() => {});
-        await child.output();
-        assert.fail("the pool gauge never reported the fixture's worker");
-      }
-      await writer.write(new TextEncoder().encode("done\n"));
+  };
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--unstable-worker-options",
+      "--config",
+      config.pathname,
+      fixture.pathname,
+      ...extraArgs,
+      ...(hold ? ["--hold"] : []),
+    ],
+    env: {
+      ...receiver.env,
+      // Observable gauges are read at periodic exports only (not the one at exit).
+      OTEL_METRIC_EXPORT_INTERVAL: "100",
+    },
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  if (hold) {
+    // A guard, not a timing assumption: a broken gauge fails the test
+    // instead of leaving the child waiting forever.
+    let guard: ReturnType<typeof setTimeout> | undefined;
+    const seen = await Promise.race([
+      poolSeen.promise.then(() => true),
+      new Promise<false>((resolve) => guard = setTimeout(() => resolve(false), 60_000)),
+    ]);
+    clearTimeout(guard);
+    if (!seen) {
+      child.kill();
+      await writer.close().catch(() => {});
+      await child.output();
+      assert.fail("the pool gauge never reported the fixture's worker");
     }
-    await writer.close();
-    const output = await child.output();
-    const stdout = new TextDecoder().decode(output.stdout);
-    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
-    const last = stdout.trim().split("\n").at(-1)!;
-    received.rows = JSON.parse(last);
-  } finally {
-    await server.shutdown();
+    await writer.write(new TextEncoder().encode("done\n"));
   }
-  return received;
+  await writer.close();
+  const output = await child.output();
+  const stdout = new TextDecoder().decode(output.stdout);
+  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  const last = stdout.trim().split("\n").at(-1)!;
+  const rows: Row[] = JSON.parse(last);
+  return { spans: receiver.spans, logs: receiver.logs, metrics: receiver.metrics, rows };
 }
 
 Deno.test("Every request is one span, nested as the request tree, with logs and metrics", async () => {

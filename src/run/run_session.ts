@@ -155,6 +155,8 @@ export class RunSession {
   // again while both are unchanged writes nothing.
   #savedAt = "";
   #closing: Promise<void> | null = null;
+  // Whether the session's requests are traced (a span on each task).
+  #traced = false;
 
   /**
    * Opens a session.
@@ -203,7 +205,7 @@ export class RunSession {
       };
       // Tracing is the built-in observer: first, so later observers'
       // requests are traced too.
-      traceRequests(this);
+      this.#traced = traceRequests(this);
       for (const observer of [...runObservers(), ...options.observers ?? []]) {
         try {
           const observation = observer(observed);
@@ -225,6 +227,15 @@ export class RunSession {
   /** The run identifier (the saved run's id). */
   get runId(): string {
     return this.config.runIdentifier;
+  }
+
+  /**
+   * Whether the run's requests are traced: tracing is on in the
+   * configuration and a tracer provider (or metric instruments) is set, so
+   * each request's task carries its span.
+   */
+  get isTraced(): boolean {
+    return this.#traced;
   }
 
   /** Whether {@linkcode RunSession.close} was called. */

@@ -353,11 +353,15 @@ export class StateQueue {
     // Refused (the runtime shut down): no row was opened for it.
     if (heap.rowCount <= active.row) active.row = -1;
     // The request was created (and its task submitted) in the call above.
-    const job = active.row < 0
-      ? undefined
-      : this.#session.coordinator.state.getJob(heap.idOf(active.row)) as Task | undefined;
-    if (job?.trace !== undefined) this.#traces.set(state, job.trace);
-    else this.#traces.delete(state);
+    // Only a traced session's tasks carry a span: an untraced one skips the
+    // lookup (an id built and two maps probed, per state).
+    if (this.#session.isTraced) {
+      const job = active.row < 0
+        ? undefined
+        : this.#session.coordinator.state.getJob(heap.idOf(active.row)) as Task | undefined;
+      if (job?.trace !== undefined) this.#traces.set(state, job.trace);
+      else this.#traces.delete(state);
+    }
     // A non-blocking state stops being #current in drain(), without a promise.
     if (state.isBlocking) {
       const ended = () => this.#active.delete(active);

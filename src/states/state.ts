@@ -163,13 +163,11 @@ export class State<F extends StateFunction = StateFunction> {
   declare readonly [stateFunction]?: F;
   /** The state's name: its request, logs and errors are named after it. */
   readonly name: string;
-  /**
-   * The node that runs the function: the given node, or one made from the
-   * given function (named after the state when non-blocking, a
-   * self-contained worker node when blocking).
-   */
+  // The node, or (for a plain non-blocking function, whose node cannot fail
+  // to be made) the function until the node is first read: a queue holding
+  // many states keeps one object per state, not three, through collections.
   // deno-lint-ignore no-explicit-any
-  readonly node: Node<any, any>;
+  #node: Node<any, any> | ((...args: unknown[]) => unknown);
   /** The function's resolved name (the node's, or the function's own). */
   readonly functionName: string;
   /** Arguments fixed when the state was made. */
@@ -240,7 +238,9 @@ export class State<F extends StateFunction = StateFunction> {
       );
     }
     this.name = name;
-    this.node = resolveNode(name, fn, isBlocking);
+    this.#node = !isBlocking && typeof fn === "function"
+      ? fn as (...args: unknown[]) => unknown
+      : resolveNode(name, fn, isBlocking);
     this.functionName = isNode(fn) ? fn.name : fn.name || "anonymous";
     this.args = args;
     // The schema checked it: an array of functions.
@@ -248,6 +248,18 @@ export class State<F extends StateFunction = StateFunction> {
     this.isBlocking = isBlocking;
     this.longRunning = longRunning;
     this.event = event;
+  }
+
+  /**
+   * The node that runs the function: the given node, or one made from the
+   * given function (named after the state when non-blocking, a
+   * self-contained worker node when blocking). The same node at every read.
+   */
+  // deno-lint-ignore no-explicit-any
+  get node(): Node<any, any> {
+    const held = this.#node;
+    if (typeof held !== "function") return held;
+    return this.#node = resolveNode(this.name, held, false);
   }
 
   /**

@@ -260,8 +260,11 @@ export class StateManager {
         }`,
       );
     }
-    const list = [...states];
-    for (const state of list) this.#checkPut(state, "putStates");
+    // An array is copied whole (a spread walks it through its iterator).
+    const list = Array.isArray(states) ? states.slice() : [...states];
+    // Indexed: this runs once per put, unoptimized, where a for-of loop
+    // would make an iterator result per state.
+    for (let i = 0; i < list.length; i++) this.#checkPut(list[i], "putStates");
     this.#queue.enqueue(list);
   }
 
