@@ -34,13 +34,32 @@ import {
 
 const quiet = { loggingSetting: "NONE" as const };
 
+/**
+ * Whether the child process with this pid still runs. On Linux, /proc
+ * tells a running child apart from one killed but not yet reaped (a zombie,
+ * state `Z`) and from a pid the kernel has since given to another process
+ * or thread (pids wrap at 32,768 here, and every thread takes one): only
+ * a live process-isolation child (its command line names
+ * `process_port.ts`) counts.
+ */
 function isAlive(pid: number): boolean {
+  let stat: string;
+  let cmdline: string;
   try {
-    Deno.kill(pid, "SIGCONT");
-    return true;
-  } catch {
-    return false;
+    stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    // No /proc (not Linux): whether the pid takes a signal.
+    try {
+      Deno.kill(pid, "SIGCONT");
+      return true;
+    } catch {
+      return false;
+    }
   }
+  const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  return state !== "Z" && cmdline.includes("process_port.ts");
 }
 
 function record(runner: Runner, name: string) {
@@ -102,6 +121,8 @@ Deno.test("A node stuck in a synchronous loop is killed with SIGKILL at its node
   assert.equal(next.doubled, 4);
   assert.notEqual(next.pid, pid);
   assert.equal(isAlive(pid), false);
+  // The pool keeps its fresh child warm: the check tells a live one.
+  assert.equal(isAlive(next.pid), true);
 });
 
 /** A task stopped by hand, that says when its node broadcasts. */
