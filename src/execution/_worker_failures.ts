@@ -4,6 +4,8 @@
  * @module
  */
 import { GlobalTimeoutError, NodeTimeoutError } from "../core/errors.ts";
+import { runAttempts } from "./retry_policy.ts";
+import type { Task } from "./task.ts";
 import { type WorkerFailureReason, WorkerTaskError } from "./worker_error.ts";
 
 /**
@@ -79,4 +81,42 @@ export function moduleFailure(
   const error = new Error(match[1]);
   error.name = "WorkerModuleError";
   return { reason: "load", cause: error };
+}
+
+/**
+ * How both pool strategies run a task: refused once the pool has shut
+ * down, prepared (a bad node rejects, never throws), then submitted once or
+ * retried as the node's `retries` allows, never after a final failure.
+ *
+ * @param task The task.
+ * @param pool `"worker"` or `"process"`, for the refusal's message.
+ * @param closed Whether the pool has shut down.
+ * @param prepare Checks the node and builds what the pool needs to run it.
+ * @param submit Runs one attempt.
+ * @returns What the node returned.
+ */
+export function executeOnPool<P>(
+  task: Task,
+  pool: "worker" | "process",
+  closed: boolean,
+  prepare: () => P,
+  submit: (prepared: P) => Promise<unknown>,
+): Promise<unknown> {
+  if (closed) {
+    return Promise.reject(
+      new WorkerTaskError(`the ${pool} pool has shut down`, {
+        nodeName: task.node.name,
+        workerId: null,
+        reason: "shutdown",
+      }),
+    );
+  }
+  let prepared: P;
+  try {
+    prepared = prepare();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  if ((task.node.options.retries ?? 0) === 0) return submit(prepared);
+  return runAttempts(task, () => submit(prepared), isFinalWorkerError);
 }

@@ -7,8 +7,7 @@
  */
 import type { NodeDefinition } from "../../workers/protocol.ts";
 import type { Node, WorkerPermissions } from "../core/node.ts";
-import { describe, isFinalWorkerError } from "./_worker_failures.ts";
-import { runAttempts } from "./retry_policy.ts";
+import { describe, executeOnPool } from "./_worker_failures.ts";
 import { permissionFlags } from "./_process_permissions.ts";
 import { type ProcessPlan, ProcessPool } from "./_process_pool.ts";
 import { refuseRunInWorker } from "./worker_bridge.ts";
@@ -147,23 +146,13 @@ export interface ProcessStrategyOptions {
    *   process and why.
    */
   execute(task: Task): Promise<unknown> {
-    if (this.#closed) {
-      return Promise.reject(
-        new WorkerTaskError("the process pool has shut down", {
-          nodeName: task.node.name,
-          workerId: null,
-          reason: "shutdown",
-        }),
-      );
-    }
-    let plan: ProcessPlan;
-    try {
-      plan = this.#plan(task.node as Node);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if ((task.node.options.retries ?? 0) === 0) return this.#start().submit(task, plan);
-    return runAttempts(task, () => this.#start().submit(task, plan), isFinalWorkerError);
+    return executeOnPool(
+      task,
+      "process",
+      this.#closed,
+      () => this.#plan(task.node as Node),
+      (plan) => this.#start().submit(task, plan),
+    );
   }
   /**
    * Kills every child, after giving running tasks the grace period to

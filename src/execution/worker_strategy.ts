@@ -3,7 +3,6 @@
  *
  * @module
  */
-import { runAttempts } from "./retry_policy.ts";
 import type { NodeDefinition } from "../../workers/protocol.ts";
 import type { Node, WorkerPermissions } from "../core/node.ts";
 import type { JobSpec } from "./_worker_handle.ts";
@@ -14,7 +13,7 @@ import type { TaskExecutionStrategy } from "./strategy.ts";
 import type { Task } from "./task.ts";
 import { WorkerTaskError } from "./worker_error.ts";
 import { ProcessExecutionStrategy } from "./process_strategy.ts";
-import { isFinalWorkerError } from "./_worker_failures.ts";
+import { executeOnPool } from "./_worker_failures.ts";
 import { refuseRunInWorker } from "./worker_bridge.ts";
 
 /** Options of {@linkcode WorkerExecutionStrategy}. */
@@ -152,28 +151,17 @@ export class WorkerExecutionStrategy implements TaskExecutionStrategy {
    *   worker and why.
    */
   execute(task: Task): Promise<unknown> {
-    if (this.#closed) {
-      return Promise.reject(
-        new WorkerTaskError("the worker pool has shut down", {
-          nodeName: task.node.name,
-          workerId: null,
-          reason: "shutdown",
-        }),
-      );
-    }
-    if (task.node.options.isolation === "process") {
+    if (!this.#closed && task.node.options.isolation === "process") {
       this.#processes ??= new ProcessExecutionStrategy(this.#processOptions);
       return this.#processes.execute(task);
     }
-    let spec: JobSpec;
-    try {
-      spec = this.#spec(task);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const retries = task.node.options.retries ?? 0;
-    if (retries === 0) return this.#start().submit(spec);
-    return runAttempts(task, () => this.#start().submit(spec), isFinalWorkerError);
+    return executeOnPool(
+      task,
+      "worker",
+      this.#closed,
+      () => this.#spec(task),
+      (spec) => this.#start().submit(spec),
+    );
   }
 
   /** How many child processes of process-isolated nodes are alive. */
