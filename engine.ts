@@ -106,8 +106,10 @@ export {
   requestInstruments,
 } from "./src/tracing/metrics.ts";
 export {
+  observeRemoteJobs,
   observeStateQueue,
   observeWorkerPool,
+  type RemoteJobsGauge,
   type WorkerPoolGauge,
 } from "./src/execution/load_gauges.ts";
 export { type RemoteAttemptRecord, RemoteExecutionStrategy } from "./src/remote/remote_strategy.ts";

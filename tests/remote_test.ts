@@ -13,6 +13,7 @@ import {
 } from "../mod.ts";
 import { encodeValue, type RemoteAttemptRecord } from "../engine.ts";
 import { startRedis } from "./helpers/redis.ts";
+import { remoteTotal } from "../src/execution/load_gauges.ts";
 import { loadRun } from "../persistence.ts";
 import { formatRunTree } from "../src/cli/main.ts";
 import { startWorker, type WorkerProcess } from "./helpers/workers.ts";
@@ -162,6 +163,33 @@ Deno.test("remote: nested calls are tracked on the runner under the remote node"
   const inner = children[1];
   assert.equal(attemptsOf(info, inner).length, 1);
   assert.equal(attemptsOf(info, inner)[0].pid, f.workers[0].pid);
+});
+
+Deno.test("remote: the remote gauges count a job waiting for a worker, then none once it ran", async () => {
+  const redis = await startRedis();
+  const workers: WorkerProcess[] = [];
+  try {
+    await using runner = new Runner({ remote: { redis: redis.url }, loggingSetting: "NONE" });
+    const open = () => remoteTotal((r) => r.openCount);
+    const waiting = () => remoteTotal((r) => r.waitingCount);
+    assert.equal(open(), 0);
+    const run = runner.run(square, 3);
+    // No worker serves the queue yet: the job is sent and waits.
+    for (let i = 0; i < 600 && open() === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(open(), 1);
+    assert.equal(waiting(), 1);
+    workers.push(
+      await startWorker({ redis: redis.url, queue: QUEUE, args: ["--module", FIXTURES] }),
+    );
+    assert.equal((await run).answer, 9);
+    assert.equal(open(), 0);
+    assert.equal(waiting(), 0);
+  } finally {
+    for (const worker of workers) await worker.kill();
+    await redis.stop();
+  }
 });
 
 Deno.test("remote: cancellation reaches the remote node's currentSignal", async () => {

@@ -84,3 +84,47 @@ export function queuedStates(): number {
   for (const read of stateQueues) total += read();
   return total;
 }
+
+/** What a remote strategy reports to the `switchyard.remote.*` gauges. */
+export interface RemoteJobsGauge {
+  /** Jobs sent to a queue whose outcome has not come back. */
+  readonly openCount: number;
+  /** Of those, the jobs no worker has reported starting. */
+  readonly waitingCount: number;
+}
+
+// Invariant: the live remote strategies of this process; each removes
+// itself when it shuts down.
+const remotes = new Set<RemoteJobsGauge>();
+
+/**
+ * Adds a remote strategy to the `switchyard.remote.open` and
+ * `switchyard.remote.waiting` gauges.
+ *
+ * @param source The strategy.
+ * @returns A function that removes it again (call it when it shuts down).
+ *
+ * @example Observing a strategy until it shuts down
+ * ```ts
+ * import { observeRemoteJobs } from "@switchyard/core/engine";
+ *
+ * const stop = observeRemoteJobs({ openCount: 3, waitingCount: 1 });
+ * stop();
+ * ```
+ */
+export function observeRemoteJobs(source: RemoteJobsGauge): () => void {
+  remotes.add(source);
+  return () => remotes.delete(source);
+}
+
+/**
+ * One figure summed over the live remote strategies.
+ *
+ * @param read Reads the figure of one strategy.
+ * @returns The sum.
+ */
+export function remoteTotal(read: (source: RemoteJobsGauge) => number): number {
+  let total = 0;
+  for (const source of remotes) total += read(source);
+  return total;
+}

@@ -10,6 +10,7 @@ import type { TaskExecutionStrategy } from "../execution/strategy.ts";
 import type { Task } from "../execution/task.ts";
 import type { RemoteConfig } from "../execution/config.ts";
 import { registerRemoteStrategy } from "../execution/strategies.ts";
+import { observeRemoteJobs } from "../execution/load_gauges.ts";
 import { injectTraceContext } from "../tracing/propagation.ts";
 import { decodeError, decodeValue, encodeArgs, encodeError } from "./codec.ts";
 import { RemoteUnavailableError } from "./errors.ts";
@@ -62,6 +63,7 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
   readonly #chores = new Set<Promise<unknown>>();
   #link: Promise<RunnerLink> | null = null;
   #closed = false;
+  readonly #unobserve: () => void;
 
   /**
    * Makes a RemoteExecutionStrategy; nothing connects before the first task.
@@ -76,11 +78,19 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
       connectTimeout: config.connectTimeout ?? 5000,
     };
     this.#keys = new RemoteKeys(this.#config.prefix);
+    this.#unobserve = observeRemoteJobs(this);
   }
 
   /** Requests sent and not yet settled. */
   get openCount(): number {
     return this.#open.size;
+  }
+
+  /** Requests sent that no worker has reported starting. */
+  get waitingCount(): number {
+    let waiting = 0;
+    for (const open of this.#open.values()) if (open.attempt === null) waiting++;
+    return waiting;
   }
 
   /**
@@ -297,6 +307,7 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
   async shutdown(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#unobserve();
     for (const open of this.#open.values()) {
       this.#cancel(open, new Error("The remote strategy shut down"));
     }

@@ -12,7 +12,7 @@ import {
   type MeterProvider,
   metrics,
 } from "npm:@opentelemetry/api@^1";
-import { poolTotal, queuedStates } from "../execution/load_gauges.ts";
+import { poolTotal, queuedStates, remoteTotal } from "../execution/load_gauges.ts";
 
 /**
  * The instrumentation scope of everything the runtime records.
@@ -102,6 +102,16 @@ function makeInstruments(meter: Meter): RequestInstruments {
     () => poolTotal((p) => p.queued),
   );
   gauge("switchyard.states.queued", "States queued and not started", queuedStates);
+  gauge(
+    "switchyard.remote.open",
+    "Remote jobs sent and not settled",
+    () => remoteTotal((r) => r.openCount),
+  );
+  gauge(
+    "switchyard.remote.waiting",
+    "Remote jobs sent that no worker has started",
+    () => remoteTotal((r) => r.waitingCount),
+  );
   return {
     started: meter.createCounter("switchyard.requests.started", {
       description: "Requests created",
