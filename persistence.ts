@@ -22,17 +22,19 @@ export {
   snapshotOf,
 } from "./src/persistence/run_store.ts";
 export {
-  type CreatedEvent,
-  type EndedEvent,
   EVENT_LOG_BATCH_BYTES,
   EVENT_LOG_BATCH_MS,
-  EVENT_LOG_FORMAT,
   eventLogPath,
   EventLogWriter,
+} from "./src/persistence/event_log.ts";
+export {
+  type CreatedEvent,
+  type EndedEvent,
+  EVENT_LOG_FORMAT,
   type RunEvent,
   type SavedEvent,
   type StartEvent,
-} from "./src/persistence/event_log.ts";
+} from "./src/persistence/run_events.ts";
 export {
   isEventLogActive,
   type ParsedEventLog,

@@ -9,7 +9,7 @@ import { describeValue } from "../core/describe.ts";
 import { ExecutionInfo } from "../state/execution_info.ts";
 import type { NodeRecord } from "../state/node_forest.ts";
 import type { Stamp } from "../state/stamp.ts";
-import type { CreatedEvent, RunEvent } from "./event_log.ts";
+import type { CreatedEvent, RunEvent } from "./run_events.ts";
 
 /** The parsed lines of an event log. */
 export interface ParsedEventLog {

@@ -7,7 +7,7 @@
  */
 import { basename, dirname, join } from "node:path";
 import type { ExecutionStatus, SerializedRun } from "../state/execution_info.ts";
-import { EVENT_LOG_FORMAT, type RunEvent } from "./event_log.ts";
+import { EVENT_LOG_FORMAT, type RunEvent } from "./run_events.ts";
 import {
   isEventLogActive,
   type ParsedEventLog,

@@ -9,7 +9,7 @@
  */
 import { join } from "node:path";
 import { isEventLogActive } from "../persistence/event_log_reader.ts";
-import { EVENT_LOG_FORMAT } from "../persistence/event_log.ts";
+import { EVENT_LOG_FORMAT } from "../persistence/run_events.ts";
 import { loadFromDir, type RunStatus } from "../persistence/run_loader.ts";
 import { requestRows } from "../persistence/request_rows.ts";
 import { readLineAt, readLines } from "./_lines.ts";
