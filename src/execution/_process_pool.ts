@@ -106,6 +106,13 @@ export class ProcessPool {
     }
     for (const child of this.#children.splice(0)) {
       const job = this.#running.get(child);
+      // A task its own timeout or cancellation was already stopping ends
+      // as that stop would have ended it, and the line about it is written.
+      if (job && !job.settled && job.task.signal.aborted) {
+        clearTimeout(job.graceTimer);
+        this.#killStopped(job, child, "it had not stopped when the pool shut down");
+        continue;
+      }
       if (job) this.#fail(job, "shutdown", "the pool shut down");
       this.#running.delete(child);
       if (job) child.kill();
@@ -335,15 +342,23 @@ export class ProcessPool {
     child.post({ t: "abort", id: job.wid, reason: toWire(reason) });
     job.graceTimer = setTimeout(() => {
       if (job.settled || child.dead) return;
-      this.#kill(
+      this.#killStopped(
+        job,
         child,
-        stopReason(reason),
-        `it did not stop within the ${this.#settings.gracePeriod} ms grace period after ${
-          describe(reason)
-        }, so its process was killed with SIGKILL`,
-        reason,
+        `it did not stop within the ${this.#settings.gracePeriod} ms grace period`,
       );
     }, this.#settings.gracePeriod);
+  }
+
+  /** Kills the process of a task its own stop did not end. */
+  #killStopped(job: Job, child: ProcessChild, why: string): void {
+    const reason = job.task.signal.reason;
+    this.#kill(
+      child,
+      stopReason(reason),
+      `${why} after ${describe(reason)}, so its process was killed with SIGKILL`,
+      reason,
+    );
   }
 
   /** Kills a child; its task (if any) fails when it is gone; the queue moves on. */
@@ -357,7 +372,9 @@ export class ProcessPool {
     this.#running.delete(child);
     const properties = { id: child.id, pid: child.pid, detail };
     const write = () => {
-      if (reason === "timeout" || reason === "cancelled") {
+      if (this.#closed) {
+        log.info("Child process #{id} (pid {pid}) killed: {detail}", properties);
+      } else if (reason === "timeout" || reason === "cancelled") {
         log.info("Child process #{id} (pid {pid}) killed and replaced: {detail}", properties);
       } else {
         log.warn("Child process #{id} (pid {pid}) ended and is replaced: {detail}", properties);

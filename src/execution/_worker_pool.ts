@@ -194,6 +194,14 @@ export class WorkerPool {
       clearTimeout(timer);
     }
     for (const worker of this.#workers.splice(0)) {
+      // A task its own timeout or cancellation was already stopping ends
+      // as that stop would have ended it, and the line about it is written.
+      const stopping = worker.inflight.find((j) => !j.settled && j.task.signal.aborted);
+      if (stopping) {
+        clearTimeout(stopping.graceTimer);
+        this.#killStopped(stopping, worker, "it had not stopped when the pool shut down");
+        continue;
+      }
       for (const job of worker.inflight.splice(0)) {
         this.#settle(job, this.#error(job, "shutdown", "the pool shut down"));
       }
@@ -417,16 +425,18 @@ export class WorkerPool {
     job.graceTimer = setTimeout(() => {
       const worker = job.worker;
       if (job.settled || !worker || worker.dead) return;
-      const reason = job.task.signal.reason;
-      this.#kill(
+      this.#killStopped(
+        job,
         worker,
-        stopReason(reason),
-        `it did not stop within the ${this.#settings.gracePeriod} ms grace period after ${
-          describe(reason)
-        }`,
-        reason,
+        `it did not stop within the ${this.#settings.gracePeriod} ms grace period`,
       );
     }, this.#settings.gracePeriod);
+  }
+
+  /** Terminates the worker of a task its own stop did not end. */
+  #killStopped(job: PoolJob, worker: WorkerHandle, why: string): void {
+    const reason = job.task.signal.reason;
+    this.#kill(worker, stopReason(reason), `${why} after ${describe(reason)}`, reason);
   }
 
   /** Terminates a worker: its running task fails, the rest go back in line. */
@@ -448,7 +458,9 @@ export class WorkerPool {
     // A stopped task is expected; a worker that broke is worth a warning.
     const properties = { id: worker.id, detail };
     const write = () => {
-      if (reason === "timeout" || reason === "cancelled") {
+      if (this.#closed) {
+        log.info("Worker #{id} terminated: {detail}", properties);
+      } else if (reason === "timeout" || reason === "cancelled") {
         log.info("Worker #{id} terminated and replaced: {detail}", properties);
       } else {
         log.warn("Worker #{id} terminated and replaced: {detail}", properties);
