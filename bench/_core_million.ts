@@ -5,16 +5,11 @@
  *
  * @module
  */
-import { call, node, Runner } from "../mod.ts";
+import { Runner } from "../mod.ts";
+import { fanOut } from "./_fanout.ts";
 
 const SMALL = 100_000;
 const LARGE = 1_000_000;
-const child = node(async () => {}, { name: "noop" });
-const fanOut = node(async (n: number) => {
-  const calls = new Array(n);
-  for (let i = 0; i < n; i++) calls[i] = call(child);
-  await Promise.all(calls);
-}, { name: "fanOut" });
 
 async function perCall(n: number): Promise<number> {
   const start = performance.now();

@@ -10,19 +10,13 @@
  * @module
  */
 import { context, metrics, type Span, trace } from "npm:@opentelemetry/api@^1";
-import { call, node, Runner } from "../mod.ts";
+import { Runner } from "../mod.ts";
 import { best, median } from "./_measure.ts";
+import { fanOut } from "./_fanout.ts";
 
 const N = Number(Deno.args[0] ?? 10_000);
 const ROUNDS = Number(Deno.args[1] ?? 5);
 const gc = (globalThis as { gc?: () => void }).gc;
-
-const child = node(async () => {}, { name: "noop" });
-const fanOut = node(async (n: number) => {
-  const calls = new Array(n);
-  for (let i = 0; i < n; i++) calls[i] = call(child);
-  await Promise.all(calls);
-}, { name: "fanOut" });
 
 async function fan(tracing: boolean): Promise<void> {
   await using runner = new Runner({ loggingSetting: "NONE", tracing });

@@ -8,8 +8,9 @@
  * @module
  */
 import PQueue from "p-queue";
-import { call, currentSignal, type ExecutionInfo, node, Runner } from "../mod.ts";
+import { currentSignal, type ExecutionInfo, node, Runner } from "../mod.ts";
 import { median } from "./_measure.ts";
+import { fanOut } from "./_fanout.ts";
 
 const N = 100_000;
 const ROUNDS = 7;
@@ -21,12 +22,6 @@ async function settle(): Promise<void> {
 }
 
 const noop = async () => {};
-const child = node(noop, { name: "noop" });
-const fanOut = node(async (n: number) => {
-  const calls = new Array(n);
-  for (let i = 0; i < n; i++) calls[i] = call(child);
-  await Promise.all(calls);
-}, { name: "fanOut" });
 
 async function tracked(): Promise<void> {
   await using runner = new Runner({ loggingSetting: "NONE" });

@@ -11,21 +11,15 @@
  *
  * @module
  */
-import { call, node, Runner } from "../mod.ts";
+import { Runner } from "../mod.ts";
 import { best, median } from "./_measure.ts";
+import { fanOut } from "./_fanout.ts";
 
 const N = 100_000;
 const TRACED_N = 10_000;
 // Rounds come from the environment: bench/main.ts passes the names of the benches it runs as arguments.
 const ROUNDS = Number(Deno.env.get("TRACING_BENCH_ROUNDS") ?? 21);
 const gc = (globalThis as { gc?: () => void }).gc;
-
-const child = node(async () => {}, { name: "noop" });
-const fanOut = node(async (n: number) => {
-  const calls = new Array(n);
-  for (let i = 0; i < n; i++) calls[i] = call(child);
-  await Promise.all(calls);
-}, { name: "fanOut" });
 
 async function fan(tracing: boolean): Promise<void> {
   await using runner = new Runner({ loggingSetting: "NONE", tracing });
