@@ -32,7 +32,7 @@ import type { RuntimeMessage } from "../pubsub/messages.ts";
 import type { ExecutionInfo, ExecutionStatus } from "../state/execution_info.ts";
 import type { RowData } from "../state/request_forest.ts";
 import { runsDir } from "./run_store.ts";
-import { stepOrder } from "../state/graph_json.ts";
+import { stepOrder } from "../state/step_order.ts";
 import { EVENT_LOG_FORMAT } from "./run_events.ts";
 
 const log = logger("persistence");
