@@ -71,19 +71,22 @@ Deno.test(
     const child = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "--unstable-worker-options", CRASHING, server.url, marker, `${TTL_MS}`],
       stdout: "null",
-      stderr: "null",
+      stderr: "piped",
     }).spawn();
+    // Its output, read to the end; set once it exited.
+    let ended: string | null = null;
+    const output = child.output().then((o) => ended = new TextDecoder().decode(o.stderr));
     let calls: InstanceType<typeof Queue> | undefined;
     try {
       // The crashing runner took its remote node's call back to it from its
       // calls queue, and hangs in it when killed.
-      await waitFor(
-        async () => (await Deno.readTextFile(marker)) === "hanging" ? true : null,
-        "the call back to the crashing runner",
-      );
+      await waitFor(async () => {
+        if (ended !== null) throw new Error(`The crashing runner exited early:\n${ended}`);
+        return (await Deno.readTextFile(marker)) === "hanging" ? true : null;
+      }, "the call back to the crashing runner");
       const [dead] = await redis.zrange(KEYS.runners, 0, -1);
       child.kill("SIGKILL");
-      await child.status;
+      await output;
       const deadQueue = `switchyard:${KEYS.callsQueue(dead)}:*`;
       const left = ["active", "meta", "events", "id"].map((s) => deadQueue.replace("*", s));
       for (const key of left) assert.equal(await redis.exists(key), 1, key);
@@ -117,6 +120,18 @@ Deno.test(
         "the removal of the crashed runner's calls queue",
       );
       assert.equal(await redis.zscore(KEYS.runners, dead), null);
+      // The worker stopped waiting for the gone runner: its job failed as such.
+      const sent = new Queue("remote-test", { connection: redis, prefix: "switchyard" });
+      try {
+        const [failed] = await waitFor(async () => {
+          const jobs = await sent.getFailed();
+          return jobs.length > 0 ? jobs : null;
+        }, "the failure of the crashed runner's job");
+        assert.equal(failed.name, "callsBack");
+        assert.match(failed.failedReason, new RegExp(`RunnerGoneError: .* runner ${dead}`));
+      } finally {
+        await sent.close();
+      }
       for (const key of planned) assert.equal(await redis.exists(key), 1, key);
       assert.equal(await (await calls.getJob("later"))?.getState(), "delayed");
       assert.equal(await redis.exists(KEYS.runnerAlive(liveId)), 1);
@@ -127,7 +142,7 @@ Deno.test(
       } catch {
         // Gone already.
       }
-      await child.status;
+      await output;
       await calls?.close();
       await redis.quit();
       await Deno.remove(marker);
