@@ -1,6 +1,6 @@
 /**
- * What a crashed runner leaves in Redis goes away: its calls queue is
- * removed by another runner once the crashed one's liveness key has
+ * What a crashed runner leaves in Redis goes away: its calls queue and
+ * done stream are removed by another runner once the crashed one's liveness key has
  * expired, and no live runner's is touched. Against a real redis-server,
  * a real runner process killed with SIGKILL and a real worker process.
  */
@@ -57,7 +57,7 @@ function withShortLiveness(fn: () => Promise<void>): () => Promise<void> {
 }
 
 Deno.test(
-  "remote: a runner starting removes the calls queue of a SIGKILLed runner once its liveness key expired, and not a live runner's",
+  "remote: a runner starting removes the calls queue and done stream of a SIGKILLed runner once its liveness key expired, and not a live runner's",
   withShortLiveness(async () => {
     await using server = await startRedis();
     await using _worker = await startWorker({
@@ -89,6 +89,7 @@ Deno.test(
       await output;
       const deadQueue = `switchyard:${KEYS.callsQueue(dead)}:*`;
       const left = ["active", "meta", "events", "id"].map((s) => deadQueue.replace("*", s));
+      left.push(KEYS.doneStream(dead));
       for (const key of left) assert.equal(await redis.exists(key), 1, key);
 
       // A live runner, with a call planned for an hour from now in its calls queue.
@@ -119,6 +120,7 @@ Deno.test(
         async () => (await scan(redis, deadQueue)).length === 0 ? true : null,
         "the removal of the crashed runner's calls queue",
       );
+      assert.equal(await redis.exists(KEYS.doneStream(dead)), 0);
       assert.equal(await redis.zscore(KEYS.runners, dead), null);
       // The worker stopped waiting for the gone runner: its job failed as such.
       const sent = new Queue("remote-test", { connection: redis, prefix: "switchyard" });
@@ -133,6 +135,7 @@ Deno.test(
         await sent.close();
       }
       for (const key of planned) assert.equal(await redis.exists(key), 1, key);
+      assert.equal(await redis.exists(KEYS.doneStream(liveId)), 1);
       assert.equal(await (await calls.getJob("later"))?.getState(), "delayed");
       assert.equal(await redis.exists(KEYS.runnerAlive(liveId)), 1);
       assert.notEqual(await redis.zscore(KEYS.runners, liveId), null);
@@ -150,7 +153,7 @@ Deno.test(
   }),
 );
 
-Deno.test("remote: two sweeps at once remove a gone runner's calls queue once, skip a listed runner whose key lives, and go past a failure", async () => {
+Deno.test("remote: two sweeps at once remove a gone runner's calls queue and done stream once, skip a listed runner whose key lives, and go past a failure", async () => {
   await using server = await startRedis();
   const lib = await import("../src/remote/_bullmq.ts");
   const redis = new lib.Redis(server.url, { maxRetriesPerRequest: null });
@@ -163,6 +166,7 @@ Deno.test("remote: two sweeps at once remove a gone runner's calls queue once, s
       const queue = new lib.Queue(KEYS.callsQueue(id), { connection: redis, prefix: "switchyard" });
       queues.push(queue);
       await queue.add("call", { t: "call" });
+      await redis.xadd(KEYS.doneStream(id), "*", "open", "1");
     }
     // Its clock is behind, but its liveness key is there: it is alive.
     await redis.set(KEYS.runnerAlive("skewed-live"), "1", "PX", 60_000);
@@ -194,6 +198,8 @@ Deno.test("remote: two sweeps at once remove a gone runner's calls queue once, s
     const lines = records.map((r) => `${r.level} ${r.properties.runner}`).sort();
     assert.deepEqual(lines, ["info gone-1", "warning broken"]);
     assert.deepEqual(await scan(redis, "switchyard:sy-calls-gone-1:*"), []);
+    assert.equal(await redis.exists(KEYS.doneStream("gone-1")), 0);
+    assert.equal(await redis.exists(KEYS.doneStream("skewed-live")), 1);
     assert.ok((await scan(redis, "switchyard:sy-calls-skewed-live:*")).length > 0);
     assert.ok((await scan(redis, "switchyard:sy-calls-broken:*")).length > 0);
     assert.deepEqual(await redis.zrange(KEYS.runners, 0, -1), ["broken", "skewed-live"]);

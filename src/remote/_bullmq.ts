@@ -6,14 +6,7 @@
  * @module
  */
 import { Redis } from "npm:ioredis@^5.4.0";
-export {
-  Job,
-  Queue,
-  QueueEvents,
-  UnrecoverableError,
-  WaitingError,
-  Worker,
-} from "npm:bullmq@^6.7.0";
+export { Job, Queue, UnrecoverableError, WaitingError, Worker } from "npm:bullmq@^6.7.0";
 export { Redis };
 
 /**

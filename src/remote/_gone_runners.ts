@@ -1,11 +1,12 @@
 /**
  * Removing what gone runners left in Redis. A runner that shuts down
- * removes its calls queue itself; one that crashed leaves it. Every runner
- * with an open link is listed in a sorted set, scored with its last
- * liveness refresh; one still listed well after its liveness key would
- * have expired, and whose key is indeed gone, is gone for good (runner ids
- * are never reused), and the first runner to see it obliterates its calls
- * queue (BullMQ's own removal) and drops it from the set.
+ * removes its calls queue and its done stream itself; one that crashed
+ * leaves them. Every runner with an open link is listed in a sorted set,
+ * scored with its last liveness refresh; one still listed well after its
+ * liveness key would have expired, and whose key is indeed gone, is gone
+ * for good (runner ids are never reused), and the first runner to see it
+ * obliterates its calls queue (BullMQ's own removal), deletes its done
+ * stream (workers never make it again) and drops it from the set.
  *
  * @module
  */
@@ -40,8 +41,8 @@ export interface Sweep {
 }
 
 /**
- * Removes the calls queues of up to {@linkcode SWEEP_BATCH} gone runners,
- * and their entries. A runner counts as gone once its last refresh is two
+ * Removes the calls queues and done streams of up to
+ * {@linkcode SWEEP_BATCH} gone runners, and their entries. A runner counts as gone once its last refresh is two
  * times to live old (workers check a runner's key more often than that, so
  * none still adds calls to its queue) and its liveness key is absent (the
  * truth, whatever the clocks say). Failures are logged, never thrown.
@@ -63,7 +64,7 @@ export async function sweepGoneRunners(sweep: Sweep): Promise<string[]> {
     try {
       if (await removeGone(sweep, id)) removed.push(id);
     } catch (error) {
-      log.warn("Could not remove the calls queue of gone runner {runner}: {error}", {
+      log.warn("Could not remove what gone runner {runner} left: {error}", {
         runner: id,
         error: (error as Error)?.message,
       });
@@ -94,9 +95,12 @@ async function removeGone(sweep: Sweep, id: string): Promise<boolean> {
   } finally {
     await queue.close().catch(() => {});
   }
+  await commands.del(keys.doneStream(id));
   // Dropped last: a sweep that failed before leaves the runner listed, and
   // a later one (once the claim expires) tries again.
   await commands.zrem(keys.runners, id);
-  log.info("Removed the calls queue of runner {runner}, which is gone", { runner: id });
+  log.info("Removed the calls queue and done stream of runner {runner}, which is gone", {
+    runner: id,
+  });
   return true;
 }

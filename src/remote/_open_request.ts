@@ -34,8 +34,12 @@ export class OpenRequest {
   // Invariant: #attempt is the attempt a worker announced and whose end
   // is not recorded yet; at most one is open at a time.
   #attempt: AttemptPlace | null = null;
+  // Invariant: the highest attempt number whose end is recorded. A start
+  // notice (pub/sub) can arrive after its attempt's end (done stream), and
+  // opens nothing then.
+  #ended = 0;
   // Invariant: true once the caller's promise settled; an outcome heard
-  // twice (a notice and the events stream) is recorded once.
+  // twice (a redelivered job reports again) is recorded once.
   settled = false;
 
   constructor(task: Task, resolve: (value: unknown) => void, reject: (error: unknown) => void) {
@@ -66,6 +70,7 @@ export class OpenRequest {
   /** Notes the attempt now running (the one before it, still open, was lost). */
   startAttempt(from: AttemptPlace): void {
     if (this.#attempt?.attempt === from.attempt && this.#attempt.worker === from.worker) return;
+    if (from.attempt <= this.#ended) return;
     this.endAttempt("lost");
     this.#attempt = {
       attempt: from.attempt,
@@ -85,6 +90,7 @@ export class OpenRequest {
     const place = this.#attempt;
     if (!place) return;
     this.#attempt = null;
+    this.#ended = Math.max(this.#ended, place.attempt);
     if (outcome === "lost") {
       error = new Error(
         `Worker ${place.host}/${place.pid} stopped answering during attempt ${place.attempt}; the job went back to the queue`,

@@ -1,16 +1,17 @@
 /**
- * A runner's connections to Redis: commands, its channel (notices from
- * workers), its calls queue (`call()`s made by remote nodes), its liveness
- * key and entry among the runners, and per queue a BullMQ `Queue` with a
- * reader of the queue's events stream (completions). While open it also
- * removes the calls queues of runners that are gone.
+ * A runner's connections to Redis: commands, its channel (start notices
+ * from workers), its done stream (how each attempt ended, read on a
+ * connection of its own), its calls queue (`call()`s made by remote
+ * nodes), its liveness key and entry among the runners, and per queue a
+ * BullMQ `Queue`. While open it also removes what runners that are gone
+ * left behind.
  *
  * @module
  */
 import { logger } from "../core/logging.ts";
 import type { RemoteConfig } from "../execution/config.ts";
 import { RemoteUnavailableError } from "./errors.ts";
-import { RemoteKeys, runnerLiveness } from "./protocol.ts";
+import { DONE_MAX_LEN, RemoteKeys, runnerLiveness } from "./protocol.ts";
 import { SWEEP_EVERY_MS, sweepGoneRunners } from "./_gone_runners.ts";
 
 const log = logger("remote");
@@ -26,25 +27,26 @@ type Worker = import("npm:bullmq@^6.7.0").Worker;
  */
 const CALLS_CONCURRENCY = 10_000;
 
-/** How many entries a queue's events stream keeps (BullMQ's default is 10,000). */
-const EVENTS_MAX_LEN = 100_000;
+/** How many entries of the done stream one read takes at most. */
+const READ_COUNT = 1_000;
+/**
+ * How long one blocking read of the done stream waits (ms) before it is
+ * sent again: a connection that died silently is found that soon.
+ */
+const READ_BLOCK_MS = 5_000;
+/** How long the reader waits after a failed read before the next (ms). */
+const READ_RETRY_MS = 200;
+/** How often, at most, the entries already read are trimmed off the done stream (ms). */
+const TRIM_EVERY_MS = 1_000;
 
 /** What the link hears. */
 export interface LinkListener {
-  /** A message on the runner's channel. */
+  /** A message on the runner's channel or an entry of its done stream (JSON). */
   message(raw: string): void;
   /** A job of the runner's calls queue: a `call()` made by a remote node; its data as added. */
   call(data: unknown): Promise<void>;
-  /** A job of one of the link's queues completed; `returnvalue` as BullMQ parsed it. */
-  completed(jobId: string, returnvalue: unknown): void;
   /** The channel's connection came back after a loss: messages may have been missed. */
   reconnected(): void;
-}
-
-interface QueueLink {
-  queue: Queue;
-  /** Its events stream's reader. */
-  events: { close(): Promise<void> };
 }
 
 /** A runner's connections; made by {@linkcode RunnerLink.open}. */
@@ -55,9 +57,17 @@ export class RunnerLink {
   readonly #commands: Redis;
   readonly #keys: RemoteKeys;
   readonly #runnerId: string;
-  // Invariant: #queues has one entry per queue name used, made at first
-  // use; its events reader was reading before the queue's first job was added.
-  readonly #queues = new Map<string, Promise<QueueLink>>();
+  // Invariant: #queues has one entry per queue name used, made at first use.
+  readonly #queues = new Map<string, Queue>();
+  readonly #done: string;
+  // Invariant: the id of the last done-stream entry handed to the
+  // listener (or of the entry the runner made the stream with): the next
+  // read, after a reconnection too, starts after it.
+  #lastRead = "0-0";
+  #lastTrim = 0;
+  #reading: Promise<void> | null = null;
+  #reader: Redis | undefined;
+  #closed = false;
   /** Every client made, to quit at close (BullMQ leaves given ones open). */
   readonly #clients: Redis[];
   /** The queues' clients, pipelined while several requests are open (see pipeline). */
@@ -81,6 +91,7 @@ export class RunnerLink {
     this.#runnerId = runnerId;
     this.#listener = listener;
     this.#keys = new RemoteKeys(config.prefix);
+    this.#done = this.#keys.doneStream(runnerId);
     this.#clients = [];
     this.#commands = this.#client("runner commands", true);
   }
@@ -125,6 +136,18 @@ export class RunnerLink {
     await this.#beat(ttlMs);
     this.#timer = setInterval(() => this.#beat(ttlMs).catch(() => {}), refreshMs);
     Deno.unrefTimer(this.#timer as unknown as number);
+    // Made before any job is sent (workers never make it), and read from
+    // the entry that made it on.
+    this.#lastRead = await this.#makeDoneStream();
+    const reader = this.#reader = this.#client("done stream reader");
+    let readerReady = false;
+    reader.on("ready", () => {
+      // Redis may have restarted empty: the stream is made again, and
+      // reading goes on after the last entry read.
+      if (readerReady) this.#makeDoneStream().catch(() => {});
+      readerReady = true;
+    });
+    this.#reading = this.#read(reader);
     const closing = this.#closing.promise;
     this.#calls = new this.#lib.Worker(
       this.#keys.callsQueue(this.#runnerId),
@@ -142,6 +165,60 @@ export class RunnerLink {
     this.#sweep(ttlMs);
     this.#sweepTimer = setInterval(() => this.#sweep(ttlMs), SWEEP_EVERY_MS);
     Deno.unrefTimer(this.#sweepTimer as unknown as number);
+  }
+
+  /** Adds an entry that makes the done stream if it is missing; its id. */
+  async #makeDoneStream(): Promise<string> {
+    return (await this.#commands.xadd(
+      this.#done,
+      "MAXLEN",
+      "~",
+      DONE_MAX_LEN,
+      "*",
+      "open",
+      "1",
+    ))!;
+  }
+
+  /**
+   * Reads the done stream until the link closes: one blocking read for the
+   * outcomes of every queue, each entry's `m` handed to the listener. The
+   * entries read are trimmed off now and then (the stream's `MAXLEN`
+   * bounds it anyway).
+   */
+  async #read(reader: Redis): Promise<void> {
+    while (!this.#closed) {
+      let got: [string, [string, string[]][]][] | null;
+      try {
+        got = await reader.xread(
+          "COUNT",
+          READ_COUNT,
+          "BLOCK",
+          READ_BLOCK_MS,
+          "STREAMS",
+          this.#done,
+          this.#lastRead,
+        ) as [string, [string, string[]][]][] | null;
+      } catch {
+        // Closed, or the connection failed (#client logs it): the read is
+        // sent again from the same id once it is back.
+        if (!this.#closed) await new Promise((r) => setTimeout(r, READ_RETRY_MS));
+        continue;
+      }
+      const entries = got?.[0]?.[1];
+      if (!entries || entries.length === 0) continue;
+      for (const [id, fields] of entries) {
+        this.#lastRead = id;
+        for (let i = 0; i + 1 < fields.length; i += 2) {
+          if (fields[i] === "m") this.#listener.message(fields[i + 1]);
+        }
+      }
+      const now = Date.now();
+      if (now - this.#lastTrim >= TRIM_EVERY_MS) {
+        this.#lastTrim = now;
+        this.#commands.xtrim(this.#done, "MINID", "~", this.#lastRead).catch(() => {});
+      }
+    }
   }
 
   /** Refreshes the liveness key and this runner's entry among the runners. */
@@ -168,15 +245,14 @@ export class RunnerLink {
     return this.#commands.publish(channel, message);
   }
 
-  /** The queue of a name, its completions heard, made at first use. */
-  async queue(name: string): Promise<Queue> {
+  /** The queue of a name, made at first use. */
+  queue(name: string): Queue {
     let made = this.#queues.get(name);
     if (!made) {
       made = this.#makeQueue(name);
       this.#queues.set(name, made);
-      made.catch(() => this.#queues.delete(name));
     }
-    return (await made).queue;
+    return made;
   }
 
   /**
@@ -192,38 +268,18 @@ export class RunnerLink {
   }
 
   /** The queue of a name if it was made. */
-  async existingQueue(name: string): Promise<Queue | undefined> {
-    return (await this.#queues.get(name)?.catch(() => undefined))?.queue;
+  existingQueue(name: string): Queue | undefined {
+    return this.#queues.get(name);
   }
 
-  async #makeQueue(name: string): Promise<QueueLink> {
-    const lib = this.#lib;
-    const prefix = this.#config.prefix;
+  #makeQueue(name: string): Queue {
     const connection = this.#client(`queue ${name}`);
     this.#queueClients.push(connection);
-    const queue = new lib.Queue(name, {
-      connection,
-      prefix,
-      // Completions are read from the events stream: it keeps enough (about
-      // four events a job) for a runner whose reader lags by thousands of jobs.
-      streams: { events: { maxLen: EVENTS_MAX_LEN } },
-    });
+    const queue = new this.#lib.Queue(name, { connection, prefix: this.#config.prefix });
     // Its connection's errors are logged by #client; without a listener
     // BullMQ would print each one.
     queue.on("error", () => {});
-    // Read from the stream's last entry as of now, before any job of ours
-    // is added: no completion of ours can come before it.
-    const [last] = await this.#commands.xrevrange(queue.keys.events, "+", "-", "COUNT", 1);
-    const events = new lib.QueueEvents(name, {
-      connection: this.#client(`events of ${name}`),
-      prefix,
-      lastEventId: last?.[0] ?? "0-0",
-    });
-    events.on("error", () => {});
-    events.on("completed", ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => {
-      this.#listener.completed(jobId, returnvalue);
-    });
-    return { queue, events };
+    return queue;
   }
 
   #client(what: string, pipelined = false): Redis {
@@ -239,10 +295,17 @@ export class RunnerLink {
     return redis;
   }
 
-  /** Drops the liveness key and this runner's entry, and closes every connection. */
+  /**
+   * Drops the liveness key, the done stream and this runner's entry, and
+   * closes every connection.
+   */
   async close(): Promise<void> {
     clearInterval(this.#timer);
     clearInterval(this.#sweepTimer);
+    this.#closed = true;
+    // Ends the blocking read at once (a quit would wait for it).
+    this.#reader?.disconnect();
+    await this.#reading;
     this.#closing.resolve();
     await this.#sweeping;
     await this.#calls?.close().catch(() => {});
@@ -255,15 +318,13 @@ export class RunnerLink {
     });
     const removed = await calls.obliterate({ force: true }).then(() => true, () => false);
     await calls.close().catch(() => {});
-    if (removed) await this.#commands.zrem(this.#keys.runners, this.#runnerId).catch(() => {});
+    // Outcomes still coming are dropped: workers never make the stream again.
+    const dropped = await this.#commands.del(this.#done).then(() => true, () => false);
+    if (removed && dropped) {
+      await this.#commands.zrem(this.#keys.runners, this.#runnerId).catch(() => {});
+    }
     await this.#commands.del(this.#keys.runnerAlive(this.#runnerId)).catch(() => {});
-    const queues = await Promise.all(
-      [...this.#queues.values()].map((q) => q.catch(() => null)),
-    );
-    await Promise.all(queues.map(async (q) => {
-      await q?.events.close().catch(() => {});
-      await q?.queue.close().catch(() => {});
-    }));
+    await Promise.all([...this.#queues.values()].map((q) => q.close().catch(() => {})));
     await Promise.all(this.#clients.map(quit));
   }
 }

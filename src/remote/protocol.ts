@@ -66,10 +66,10 @@ export interface AttemptPlace {
 }
 
 /**
- * What a worker's job returns, so BullMQ stores it as the job's return
- * value and its runner reads it from the queue's events stream: the value
- * (encoded), when the attempt ended and where it ran. A busy worker's
- * completions need no notice of their own.
+ * What a worker's job returns: the value (encoded), when the attempt ended
+ * and where it ran. The worker adds it to its runner's done stream as a
+ * `done` message, and BullMQ keeps it as the job's return value (for
+ * dashboards, and for a runner checking its jobs after Redis came back).
  */
 export interface RemoteOutcome {
   /** The node's value, encoded (see `encodeValue`). */
@@ -81,10 +81,11 @@ export interface RemoteOutcome {
 }
 
 /**
- * Worker → runner, on the runner's channel: an attempt that runs long
- * enough to be seen, a failure (with its structured error), and the
- * outcome of a job that an otherwise idle worker completed (sooner than
- * the events stream brings it; a busy worker leaves it to the stream).
+ * Worker → runner: an attempt that runs long enough to be seen (`start`,
+ * on the runner's channel: one missed costs nothing), and how each attempt
+ * ended, a value (`done`) or a failure with its structured error (`fail`),
+ * on the runner's done stream (kept until read, so a runner that briefly
+ * lost its connection still gets it).
  */
 export type ToRunner =
   | ({ t: "start"; id: string } & AttemptPlace)
@@ -96,7 +97,7 @@ export type ToRunner =
     end: number;
     e: string;
     final: boolean;
-    /** Set when no `start` was sent (the attempt ended quickly). */
+    /** Where the attempt ran (its `start`, if one was sent, may come later). */
     place?: AttemptPlace;
   };
 
@@ -155,6 +156,17 @@ export class RemoteKeys {
     return `${this.prefix}:sy:runner:${runnerId}`;
   }
 
+  /**
+   * The stream of a runner's outcomes: an entry (field `m`, a
+   * {@linkcode ToRunner} `done` or `fail` as JSON) per attempt that ended
+   * on any worker, read by that runner alone. The runner makes it when its
+   * link opens and deletes it when it closes (or a sweep does, once the
+   * runner is gone); workers never make it (`XADD NOMKSTREAM`).
+   */
+  doneStream(runnerId: string): string {
+    return `${this.prefix}:sy:done:${runnerId}`;
+  }
+
   /** A runner's liveness key, refreshed while it runs. */
   runnerAlive(runnerId: string): string {
     return `${this.prefix}:sy:alive:${runnerId}`;
@@ -190,6 +202,12 @@ export class RemoteKeys {
     return `${this.prefix}:sy:cancel`;
   }
 }
+
+/**
+ * How many entries a runner's done stream keeps at most (about; `MAXLEN ~`):
+ * enough for a runner whose reader lags by as many outcomes.
+ */
+export const DONE_MAX_LEN = 100_000;
 
 /** How often a runner refreshes its liveness key (ms). */
 export const ALIVE_REFRESH_MS = 2_000;

@@ -127,7 +127,7 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
 
   async #send(task: Task, name: string, moduleUrl: string, args: string): Promise<unknown> {
     const link = await this.#connect();
-    const queue = await link.queue(name);
+    const queue = link.queue(name);
     const exportName = await this.#exportName(task.node, moduleUrl);
     const { signal } = task;
     signal.throwIfAborted();
@@ -186,7 +186,6 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
     return this.#link ??= RunnerLink.open(this.#config, this.runnerId, {
       message: (raw) => this.#onMessage(raw),
       call: (data) => this.#answerCall(data as CallMessage),
-      completed: (jobId, outcome) => this.#onCompleted(jobId, outcome),
       reconnected: () => this.#track(this.#reconcile()),
     });
   }
@@ -210,12 +209,6 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
       this.#exports.set(target, found);
     }
     return found;
-  }
-
-  /** A job completed: its outcome is its return value, read from the events stream. */
-  #onCompleted(jobId: string, returnvalue: unknown): void {
-    const open = this.#open.get(jobId);
-    if (open) settleCompleted(open, returnvalue);
   }
 
   #onMessage(raw: string): void {
@@ -252,7 +245,7 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
       const name = open.task.node.options.queue;
       // A job not yet taken is removed; one running (locked) stays, and
       // its worker stops it on the notice.
-      if (name !== undefined) await (await l.existingQueue(name))?.remove(id).catch(() => 0);
+      if (name !== undefined) await l.existingQueue(name)?.remove(id).catch(() => 0);
     }));
   }
 
@@ -271,7 +264,7 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
   async #reconcile(): Promise<void> {
     const link = await this.#link!;
     for (const [id, open] of [...this.#open]) {
-      const queue = await link.queue(open.task.node.options.queue!);
+      const queue = link.queue(open.task.node.options.queue!);
       const job = await queue.getJob(id).catch(() => undefined);
       if (this.#open.get(id) !== open) continue;
       if (!job) {

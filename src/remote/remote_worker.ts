@@ -20,6 +20,7 @@ import {
   ALIVE_TTL_MS,
   type AttemptPlace,
   type CancelNotice,
+  DONE_MAX_LEN,
   jobDataSchema,
   RemoteKeys,
   type RemoteOutcome,
@@ -90,6 +91,8 @@ export class RemoteWorker {
   #lib: Lib | null = null;
   #worker: BullWorker | null = null;
   #commands: Redis | null = null;
+  /** BullMQ's own command connection, which also carries each attempt's report. */
+  #reporter: Redis | null = null;
   // Invariant: these clients pipeline (send one turn's commands in one
   // write) exactly while a job is running besides the one that just began
   // or ended; see #pipeline.
@@ -154,7 +157,7 @@ export class RemoteWorker {
     await subscriber.subscribe(this.#keys.cancelChannel, this.#calls.channel);
     await commands.ping();
     // Not pipelined when made: BullMQ's blocking client is a copy of it.
-    const connection = this.#client(lib, "worker");
+    const connection = this.#reporter = this.#client(lib, "worker");
     this.#pipelined = [commands, connection];
     const worker = this.#worker = new lib.Worker(queue, (job, token) => this.#process(job, token), {
       connection,
@@ -220,16 +223,36 @@ export class RemoteWorker {
     // below stops the job if the runner goes.
     const fresh = Date.now() - job.timestamp < FRESH_MS;
     const channel = this.#keys.runnerChannel(data.runnerId);
-    // Notices are not awaited: one connection keeps them in order (start
-    // before fail), and the job's own outcome stays in BullMQ either way.
+    const cannotTell = (error: Error) =>
+      log.warn("Could not tell runner {runner} about {id}: {error}", {
+        runner: data.runnerId,
+        id: data.requestId,
+        error: error.message,
+      });
+    // A start notice is not awaited: one connection keeps it before the
+    // attempt's end, and one lost costs only the record's start time.
     const send = (message: ToRunner) => {
-      commands.publish(channel, JSON.stringify(message)).catch((error: Error) =>
-        log.warn("Could not tell runner {runner} about {id}: {error}", {
-          runner: data.runnerId,
-          id: data.requestId,
-          error: error.message,
-        })
-      );
+      commands.publish(channel, JSON.stringify(message)).catch(cannotTell);
+    };
+    // How the attempt ended goes to the runner's own stream, on BullMQ's
+    // own connection just before BullMQ moves the job on: Redis runs the
+    // two in that order, so a job done or failed in BullMQ always has its
+    // entry (a crash before both leaves the job to stalled-job recovery,
+    // whose next attempt reports again). NOMKSTREAM: a runner that closed
+    // or is gone deleted its stream, and nothing makes it again.
+    let reportPipelined = false;
+    const report = (message: ToRunner): void => {
+      reportPipelined = this.#reporter!.options.enableAutoPipelining ?? false;
+      this.#reporter!.xadd(
+        this.#keys.doneStream(data.runnerId),
+        "NOMKSTREAM",
+        "MAXLEN",
+        "~",
+        DONE_MAX_LEN,
+        "*",
+        "m",
+        JSON.stringify(message),
+      ).catch(cannotTell);
     };
     let started = false;
     const startNotice = () => {
@@ -299,10 +322,7 @@ export class RemoteWorker {
         );
       }
       const outcome: RemoteOutcome = { v, end: Date.now(), place };
-      // An idle worker tells its runner at once (a publish costs a socket
-      // write, cheap when little else runs); a busy one leaves it to the
-      // events stream, which BullMQ writes anyway.
-      if (this.#running.size === 1) send({ t: "done", id: data.requestId, ...outcome });
+      report({ t: "done", id: data.requestId, ...outcome });
       return outcome;
     } catch (thrown) {
       if (thrown === GIVEN_BACK) {
@@ -316,14 +336,15 @@ export class RemoteWorker {
       clearTimeout(startTimer);
       const final = controller.signal.aborted || error instanceof LoadError ||
         job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      send({
+      report({
         t: "fail",
         id: data.requestId,
         attempt: place.attempt,
         end: Date.now(),
         e: encodeError(error),
         final,
-        ...(started ? {} : { place }),
+        // Always: the start notice took another way, and may come after.
+        place,
       });
       const failure = final ? new this.#lib!.UnrecoverableError("") : new Error("");
       failure.message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -336,7 +357,9 @@ export class RemoteWorker {
       clearInterval(watch);
       this.#running.delete(data.requestId);
       // BullMQ sends this job's outcome (and fetches the next) right after.
-      this.#pipeline(this.#running.size > 0);
+      // A report waiting in this turn's pipeline keeps it on: a command
+      // sent at once would pass it.
+      if (!reportPipelined) this.#pipeline(this.#running.size > 0);
       this.#calls!.release(data);
     }
   }

@@ -1,0 +1,80 @@
+/**
+ * Each runner hears only its own outcomes: two runners send jobs to one
+ * queue served by one worker process, and each runner's done stream holds
+ * the outcomes of its own jobs alone; no runner reads the queue's events
+ * stream. Against a real redis-server and a real worker process.
+ */
+import assert from "node:assert/strict";
+import { type ExecutionInfo, Runner } from "../mod.ts";
+import { startRedis } from "./helpers/redis.ts";
+import { startWorker } from "./helpers/workers.ts";
+import { sumOfSquares } from "./fixtures/remote_nodes.ts";
+import { RemoteKeys } from "../src/remote/protocol.ts";
+
+const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
+const KEYS = new RemoteKeys("switchyard");
+
+/** The request ids (= job ids) of a run's `square` requests. */
+function squareIds(info: ExecutionInfo): Set<string> {
+  const ids = new Set<string>();
+  for (const record of info.requestHeap.values()) {
+    if (info.nodeHeap.get(record.sinkId)?.name === "square") ids.add(record.identifier);
+  }
+  return ids;
+}
+
+Deno.test("remote: two runners sharing a queue each get only their own outcomes, on their own done stream", async () => {
+  await using server = await startRedis();
+  await using _worker = await startWorker({
+    redis: server.url,
+    queue: "remote-test",
+    args: ["--module", FIXTURES],
+  });
+  const { Redis } = await import("../src/remote/_bullmq.ts");
+  const redis = new Redis(server.url, { maxRetriesPerRequest: null });
+  try {
+    const a = new Runner({ remote: { redis: server.url }, loggingSetting: "NONE" });
+    const b = new Runner({ remote: { redis: server.url }, loggingSetting: "NONE" });
+    let ranA: ExecutionInfo, ranB: ExecutionInfo;
+    try {
+      // Both at once, so the worker takes their jobs in turns.
+      [ranA, ranB] = await Promise.all([a.run(sumOfSquares, 30), b.run(sumOfSquares, 40)]);
+      const sum = (n: number) => Array.from({ length: n }, (_, i) => i * i).reduce((x, y) => x + y);
+      assert.deepEqual([ranA.answer, ranB.answer], [sum(30), sum(40)]);
+      const ids = [squareIds(ranA), squareIds(ranB)];
+      assert.deepEqual(ids.map((s) => s.size), [30, 40]);
+
+      // One done stream per runner, each holding the outcomes of that
+      // runner's jobs, all of them and nothing else (fewer entries than
+      // one stream node holds, so none was trimmed).
+      const runners = await redis.zrange(KEYS.runners, 0, -1);
+      assert.equal(runners.length, 2);
+      const heard: Set<string>[] = [];
+      for (const runner of runners) {
+        const entries = await redis.xrange(KEYS.doneStream(runner), "-", "+");
+        const outcomes = entries.filter(([, fields]) => fields[0] === "m")
+          .map(([, fields]) => JSON.parse(fields[1]) as { t: string; id: string });
+        assert.ok(outcomes.every((o) => o.t === "done"));
+        heard.push(new Set(outcomes.map((o) => o.id)));
+        assert.equal(outcomes.length, heard.at(-1)!.size, "each outcome once");
+      }
+      const [first, second] = heard[0].has([...ids[0]][0]) ? heard : [heard[1], heard[0]];
+      assert.deepEqual([...first].sort(), [...ids[0]].sort());
+      assert.deepEqual([...second].sort(), [...ids[1]].sort());
+
+      // Nobody reads the queue's events stream: no BullMQ events reader
+      // (its connection's name ends in ":qe") is connected.
+      const clients = (await redis.client("LIST") as string).trim().split("\n");
+      assert.ok(clients.length > 4, "the runners' and the worker's connections are listed");
+      assert.deepEqual(clients.filter((line) => /\bname=\S*:qe\b/.test(line)), []);
+    } finally {
+      await a.shutdown();
+      await b.shutdown();
+    }
+    // Each runner deleted its stream as it shut down.
+    const left = await redis.keys(KEYS.doneStream("*"));
+    assert.deepEqual(left, []);
+  } finally {
+    await redis.quit();
+  }
+});
