@@ -254,11 +254,7 @@ export class RemoteWorker {
         JSON.stringify(message),
       ).catch(cannotTell);
     };
-    let started = false;
-    const startNotice = () => {
-      started = true;
-      send({ t: "start", id: data.requestId, ...place });
-    };
+    const startNotice = () => send({ t: "start", id: data.requestId, ...place });
     if (!fresh && await commands.exists(alive) === 0) {
       throw new this.#lib!.UnrecoverableError(
         new RunnerGoneError(data.runnerId, data.name).message,
