@@ -31,7 +31,8 @@ const CALLS_CONCURRENCY = 10_000;
 const READ_COUNT = 1_000;
 /**
  * How long one blocking read of the done stream waits (ms) before it is
- * sent again: a connection that died silently is found that soon.
+ * sent again: the connection carries a little traffic even while no job
+ * runs, so proxies that drop idle connections leave it alone.
  */
 const READ_BLOCK_MS = 5_000;
 /** How long the reader waits after a failed read before the next (ms). */
@@ -210,7 +211,17 @@ export class RunnerLink {
       for (const [id, fields] of entries) {
         this.#lastRead = id;
         for (let i = 0; i + 1 < fields.length; i += 2) {
-          if (fields[i] === "m") this.#listener.message(fields[i + 1]);
+          if (fields[i] !== "m") continue;
+          try {
+            this.#listener.message(fields[i + 1]);
+          } catch (error) {
+            // Anyone with access to Redis may write the stream: one bad
+            // entry is logged, and reading goes on.
+            log.warn("Could not handle done stream entry {id}: {error}", {
+              id,
+              error: (error as Error)?.message,
+            });
+          }
         }
       }
       const now = Date.now();

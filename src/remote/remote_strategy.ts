@@ -218,6 +218,7 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
     } catch {
       return;
     }
+    if (typeof message !== "object" || message === null) return;
     const open = this.#open.get(message.id);
     if (!open || open.settled) return;
     if (message.t === "start") {
