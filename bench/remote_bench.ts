@@ -8,7 +8,10 @@
  *   `Runner` with `remote` (a fan-out of tracked `call()`s to `switchyard
  *   worker` processes, which run each job in a Web Worker);
  * - added latency: one job at a time, p50 of each, and the difference;
- * - CPU-bound 16 × 200 ms: two worker processes (concurrency 1) against one.
+ * - CPU-bound 16 × 200 ms: two worker processes (concurrency 1) against one;
+ * - shared queue: the same tiny tasks sent by 4 runners (in this process)
+ *   to one queue against 1 runner: what Redis sends per task, and the
+ *   runners' CPU per task, should not grow with the number of runners.
  *
  * @module
  */
@@ -279,4 +282,79 @@ console.log(
     await one.stop();
     await two?.stop();
   }
+}
+
+/** What Redis has sent its clients so far, in bytes. */
+async function bytesSent(client: Redis): Promise<number> {
+  return Number((await client.info("stats")).match(/total_net_output_bytes:(\d+)/)?.[1]);
+}
+
+// Shared queue: 1 runner, then 4, each sending its share of the same tasks.
+{
+  const SHARED_ROUNDS = 2;
+  const fleet = [
+    await startWorker({
+      redis: redis.url,
+      queue: "bench-tiny",
+      concurrency: CONCURRENCY,
+      args: ["--module", BENCH_DIR],
+    }),
+    await startWorker({
+      redis: redis.url,
+      queue: "bench-tiny",
+      concurrency: CONCURRENCY,
+      args: ["--module", BENCH_DIR],
+    }),
+  ];
+  const stats = new Redis(redis.url);
+  const rows: { runners: number; perSec: number; cpu: number[]; bytes: number }[] = [];
+  try {
+    for (let round = 0; round < SHARED_ROUNDS; round++) {
+      for (const count of [1, 4]) {
+        const runners = Array.from(
+          { length: count },
+          () => new Runner({ remote: { redis: redis.url }, loggingSetting: "NONE" }),
+        );
+        try {
+          await Promise.all(runners.map((r) => r.run(fanOut, 100))); // warm-up
+          const sentBefore = await bytesSent(stats);
+          const start = performance.now();
+          const used = await cpuOf(
+            fleet.map((w) => w.pid),
+            () => Promise.all(runners.map((r) => r.run(fanOut, TINY / count))),
+          );
+          const took = performance.now() - start;
+          const bytes = await bytesSent(stats) - sentBefore;
+          rows.push({ runners: count, perSec: TINY / took * 1000, cpu: used, bytes });
+        } finally {
+          for (const r of runners) await r.shutdown();
+        }
+      }
+    }
+  } finally {
+    for (const w of fleet) await w.stop();
+    await stats.quit();
+  }
+  console.log(`\nshared queue: ${TINY} tiny tasks from 1 runner, then 4, ${SHARED_ROUNDS} rounds`);
+  console.log(
+    "| runners |   tasks/s | CPU µs/task: runners | workers |   redis | Redis bytes sent/task |",
+  );
+  console.log(
+    "| ------: | --------: | -------------------: | ------: | ------: | --------------------: |",
+  );
+  for (const { runners, perSec, cpu, bytes } of rows) {
+    const [producer, workerCpu, redisCpu] = cpu.map((v) => (v * 1000 / TINY).toFixed(0));
+    console.log(
+      `| ${String(runners).padStart(7)} | ${fmt(perSec)} | ${producer.padStart(20)} | ${
+        workerCpu.padStart(7)
+      } | ${redisCpu.padStart(7)} | ${(bytes / TINY).toFixed(0).padStart(21)} |`,
+    );
+  }
+  const per = (count: number, pick: (r: (typeof rows)[number]) => number) =>
+    median(rows.filter((r) => r.runners === count).map(pick));
+  console.log(
+    `4 runners / 1, medians: Redis bytes sent per task ${
+      (per(4, (r) => r.bytes) / per(1, (r) => r.bytes)).toFixed(2)
+    }×, runners' CPU per task ${(per(4, (r) => r.cpu[0]) / per(1, (r) => r.cpu[0])).toFixed(2)}×`,
+  );
 }
