@@ -59,6 +59,13 @@ export interface RunSessionOptions {
    */
   kind?: string;
   /**
+   * What is being made, as its construction errors name it (e.g.
+   * `"Runner"`), like the configuration's own errors.
+   *
+   * @default {"RunSession"}
+   */
+  made?: string;
+  /**
    * The execution strategies by mode.
    *
    * @default {strategiesFor(config)}
@@ -172,7 +179,9 @@ export class RunSession {
     this.config = config;
     this.kind = options.kind ?? "runner";
     this.#drainTimeout = options.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT;
-    if (config.logFile !== undefined) requireWritableLogFile(this.kind, config.logFile);
+    if (config.logFile !== undefined) {
+      requireWritableLogFile(options.made ?? "RunSession", config.logFile);
+    }
     // Claimed first: a refused run builds nothing it would have to undo.
     this.#claim = config.saveState ? claimRunId(config.stateDir, config.runIdentifier) : null;
     try {

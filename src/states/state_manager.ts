@@ -115,6 +115,7 @@ export class StateManager {
     this.stalledGateWarning = parsed.data.stalledGateWarning;
     this.#session = new RunSession(this.config, {
       kind: "states",
+      made: "the StateManager",
       strategies: stateStrategies(this.config),
     });
     this.#queue = new StateQueue(this.#session, {
