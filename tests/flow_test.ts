@@ -77,19 +77,19 @@ Deno.test("Flow.connect() rejects unknown routines, events and slots", () => {
   const flow = sourceToCollector();
   assert.throws(
     () => flow.connect("nope", "output", "collector", "input"),
-    /'srcId' must be a routine of flow 'shared_data_flow' \('source', 'collector'\): current value is 'nope'/,
+    /'srcId' must be a routine of flow 'shared_data_flow' \('source', 'collector'\): current value is "nope"/,
   );
   assert.throws(
     () => flow.connect("source", "output", "nope", "input"),
-    /'dstId' must be a routine .*current value is 'nope'/,
+    /'dstId' must be a routine .*current value is "nope"/,
   );
   assert.throws(
     () => flow.connect("source", "missing", "collector", "input"),
-    /'event' must be an event of routine 'source' \('output'\): current value is 'missing'/,
+    /'event' must be an event of routine 'source' \('output'\): current value is "missing"/,
   );
   assert.throws(
     () => flow.connect("source", "output", "collector", "missing"),
-    /'slot' must be a slot of routine 'collector' \('input'\): current value is 'missing'/,
+    /'slot' must be a slot of routine 'collector' \('input'\): current value is "missing"/,
   );
   assert.throws(
     () => flow.connect("source", "output", "collector", "input"),
@@ -105,7 +105,7 @@ Deno.test("Flow.addRoutine() rejects taken ids and routines added twice", () => 
   assert.throws(() => flow.addRoutine(source, "other"), /added already/);
   assert.throws(
     () => flow.addRoutine(new DataSource(), "DataSource"),
-    /'id' must be unused: current value is 'DataSource'/,
+    /'id' must be unused: current value is "DataSource"/,
   );
   assert.throws(
     () => flow.addRoutine({} as DataSource, "x"),
@@ -557,7 +557,7 @@ Deno.test("Flow.resume() rejects jobs of other flows, unknown routines and runni
   };
   await assert.rejects(
     async () => await other.resume(paused()),
-    /its flowId must be 'two': current value is 'one'/,
+    /its flowId must be 'two': current value is "one"/,
   );
   await assert.rejects(
     async () => await flow.resume(paused()),

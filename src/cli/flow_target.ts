@@ -102,13 +102,15 @@ function entryOf(flow: Flow, context: RunTargetContext): string {
     throw new TypeError(
       `Cannot run flow '${flow.flowId}' as '--entry' must name one of its routines (${
         ids.join(", ") || "none"
-      }): current value is '${context.entry}'`,
+      }): current value is ${describeValue(context.entry)}`,
     );
   }
   if (context.entry !== undefined) {
     if (flow.getRoutine(context.entry)?.getSlotHandler("trigger") === undefined) {
       throw new TypeError(
-        `Cannot run flow '${flow.flowId}' as '--entry' must name a routine with a 'trigger' slot: current value is '${context.entry}'`,
+        `Cannot run flow '${flow.flowId}' as '--entry' must name a routine with a 'trigger' slot: current value is ${
+          describeValue(context.entry)
+        }`,
       );
     }
     return context.entry;

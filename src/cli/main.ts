@@ -90,7 +90,7 @@ function positiveInteger(name: string) {
     const n = Number(value);
     if (!Number.isSafeInteger(n) || n <= 0) {
       throw new InvalidArgumentError(
-        `'${name}' must be a positive whole number: current value is ${JSON.stringify(value)}`,
+        `'${name}' must be a positive whole number: current value is ${describeValue(value)}`,
       );
     }
     return n;
@@ -107,7 +107,7 @@ function permissionsArgument(value: string): unknown {
   }
   throw new InvalidArgumentError(
     `'--permissions' must be "inherit", "none" or a JSON object: current value is ${
-      JSON.stringify(value)
+      describeValue(value)
     }`,
   );
 }
@@ -116,7 +116,7 @@ function portNumber(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 0 || n > 65535) {
     throw new InvalidArgumentError(
-      `'--port' must be a whole number from 0 to 65535: current value is ${JSON.stringify(value)}`,
+      `'--port' must be a whole number from 0 to 65535: current value is ${describeValue(value)}`,
     );
   }
   return n;
@@ -223,7 +223,7 @@ export async function main(
       if (opts.output !== undefined && !await isFolder(dirname(resolve(opts.output)))) {
         throw new TypeError(
           `Cannot run '${module}' as '--output' must be a file in an existing folder: current value is ${
-            JSON.stringify(opts.output)
+            describeValue(opts.output)
           }`,
         );
       }
@@ -282,7 +282,7 @@ export async function main(
       if (opts.dir !== DEFAULT_DIR && !await isFolder(opts.dir)) {
         throw new TypeError(
           `Cannot list runs as '--dir' must be an existing folder: current value is ${
-            JSON.stringify(opts.dir)
+            describeValue(opts.dir)
           }`,
         );
       }
@@ -311,7 +311,7 @@ export async function main(
       if (opts.dir !== DEFAULT_DIR && !await isFolder(opts.dir)) {
         throw new TypeError(
           `Cannot serve the visualizer as '--dir' must be an existing folder: current value is ${
-            JSON.stringify(opts.dir)
+            describeValue(opts.dir)
           }`,
         );
       }
@@ -321,7 +321,9 @@ export async function main(
       } catch (error) {
         if (!(error instanceof Deno.errors.AddrInUse)) throw error;
         throw new TypeError(
-          `Cannot serve the visualizer as '--port' must be free on 127.0.0.1 (or 0 for any free one): current value is ${opts.port}`,
+          `Cannot serve the visualizer as '--port' must be free on 127.0.0.1 (or 0 for any free one): current value is ${
+            describeValue(opts.port)
+          }`,
         );
       }
       const url = `http://127.0.0.1:${server.port}/`;

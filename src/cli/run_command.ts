@@ -152,7 +152,7 @@ export async function runModule(
     output.err(
       `Cannot run '${ref}' as '--export' must name one of its exports (${
         names || "none"
-      }): current value is '${exportName}'\n`,
+      }): current value is ${describeValue(exportName)}\n`,
     );
     return EXIT.usage;
   }

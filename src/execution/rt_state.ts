@@ -324,7 +324,9 @@ export class RTState {
     if (row < 0) row = this.#requests.rowOfNode(requestOrNodeId);
     if (row < 0) {
       throw new RangeError(
-        `Cannot cancel as 'requestOrNodeId' must name a request or node: current value is '${requestOrNodeId}'`,
+        `Cannot cancel as 'requestOrNodeId' must name a request or node: current value is ${
+          describeValue(requestOrNodeId)
+        }`,
       );
     }
     if (this.#scopes[row] === undefined) return [];

@@ -283,7 +283,9 @@ export class Flow {
     const execution = this.#executionOf("pause", jobState);
     if (execution.status !== "running") {
       throw new Error(
-        `Cannot pause job '${jobState.jobId}' as its status must be "running": current value is "${execution.status}"`,
+        `Cannot pause job '${jobState.jobId}' as its status must be "running": current value is ${
+          describeValue(execution.status)
+        }`,
       );
     }
     await execution.pause(options.reason ?? "paused", options.checkpoint);
@@ -312,12 +314,16 @@ export class Flow {
     }
     if (jobState.flowId !== this.flowId) {
       throw new Error(
-        `Cannot resume job '${jobState.jobId}' as its flowId must be '${this.flowId}': current value is '${jobState.flowId}'`,
+        `Cannot resume job '${jobState.jobId}' as its flowId must be '${this.flowId}': current value is ${
+          describeValue(jobState.flowId)
+        }`,
       );
     }
     if (jobState.status !== "paused") {
       throw new Error(
-        `Cannot resume job '${jobState.jobId}' as its status must be "paused": current value is "${jobState.status}"`,
+        `Cannot resume job '${jobState.jobId}' as its status must be "paused": current value is ${
+          describeValue(jobState.status)
+        }`,
       );
     }
     this.#graph.requireRunnable(jobState);
