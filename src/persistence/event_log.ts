@@ -8,8 +8,8 @@
  * saw open have ended since it last looked, so a run that saves builds no
  * message for it (see {@linkcode EventLogWriter}).
  *
- * Durability: lines are encoded into a batch in memory, and the batch is
- * written with one synchronous `write`: every {@linkcode EVENT_LOG_BATCH_MS}
+ * Durability, `"batch"` (the default): lines are encoded into a batch in
+ * memory, and the batch is written with one synchronous `write`: every {@linkcode EVENT_LOG_BATCH_MS}
  * ms while the run is open (an unreferenced interval), when a macrotask
  * that published runtime messages ends, when a batch reaches
  * {@linkcode EVENT_LOG_BATCH_BYTES}, at once when the run saves its
@@ -22,6 +22,13 @@
  * since; what was written loads (the loader ignores a torn last line). A
  * power loss may lose what the OS had not flushed. See
  * `bench/persistence_bench.ts` for the cost.
+ *
+ * Durability `"event"`: the runtime tells the writer of each record as it
+ * is written ({@linkcode EventLogWriter.opened},
+ * {@linkcode EventLogWriter.ended}), and the writer writes its line at once
+ * with one synchronous `write`, before the caller learns of it: a process
+ * killed at any moment loses at most the line being written. Neither mode
+ * calls `fsync`.
  *
  * @module
  */
@@ -106,6 +113,18 @@ export function eventLogPath(stateDir: string, runId: string): string {
   return join(runsDir(stateDir), `${runId}.events.jsonl`);
 }
 
+/** Options of {@linkcode EventLogWriter}. */
+export interface EventLogWriterOptions {
+  /**
+   * `"batch"`: lines are read from the rows and written in batches;
+   * `"event"`: each line is written when {@linkcode EventLogWriter.opened}
+   * or {@linkcode EventLogWriter.ended} is called (see the module's notes).
+   *
+   * @default {"batch"}
+   */
+  durability?: "batch" | "event";
+}
+
 /**
  * Appends the events of one run to its log, read from the run's request
  * rows: a `created` line for each new request, an end line for each that
@@ -116,6 +135,10 @@ export function eventLogPath(stateDir: string, runId: string): string {
  * {@linkcode EVENT_LOG_BATCH_MS} ms. The record, not a message, is what
  * gets written (a node timeout, for instance, is recorded before its task
  * settles).
+ *
+ * With `durability: "event"`, pass the writer to the run's `RTState` as
+ * its record listener instead: each line is written as its record is, and
+ * the rows are not read again (`handle` and `reconcile` do nothing).
  *
  * The writer holds an exclusive lock on the file while it is open: a
  * reader that can take the lock knows no process is writing any more.
@@ -144,6 +167,10 @@ export class EventLogWriter {
   readonly #dir: string;
   readonly #runId: string;
   readonly #info: ExecutionInfo;
+  // Invariant: with #eachEvent, every line is written as soon as it is
+  // encoded (#batch is empty between calls) and the rows are never read
+  // again: opened()/ended() are the only source of request lines.
+  readonly #eachEvent: boolean;
   // Invariant: #batch holds encoded lines not written yet, whole lines only.
   readonly #batch = new JsonBytes(EVENT_LOG_BATCH_BYTES + 4096);
   // Invariant: rows below #next have their created line encoded; of those,
@@ -175,11 +202,18 @@ export class EventLogWriter {
    * @param stateDir The state folder.
    * @param runId The run identifier.
    * @param info The execution whose records are written.
+   * @param options How lines reach the file.
    */
-  constructor(stateDir: string, runId: string, info: ExecutionInfo) {
+  constructor(
+    stateDir: string,
+    runId: string,
+    info: ExecutionInfo,
+    options: EventLogWriterOptions = {},
+  ) {
     this.#dir = runsDir(stateDir);
     this.#runId = runId;
     this.#info = info;
+    this.#eachEvent = options.durability === "event";
     this.path = eventLogPath(stateDir, runId);
   }
 
@@ -205,7 +239,7 @@ export class EventLogWriter {
    */
   handle(message: RuntimeMessage): void {
     if (message.kind === "creation" && this.#state === "new") this.#open();
-    if (this.#timer !== undefined || this.#state !== "open") return;
+    if (this.#eachEvent || this.#timer !== undefined || this.#state !== "open") return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.flush();
@@ -215,11 +249,12 @@ export class EventLogWriter {
   /**
    * Reads the rows and encodes what is new into the batch: a created line
    * for each new request, an end line for each that ended (one that timed
-   * out while its task never settled, say).
+   * out while its task never settled, say). Does nothing with
+   * `durability: "event"`, where every line is already written.
    */
   reconcile(): void {
     if (this.#state === "new" && this.#info.requestHeap.rowCount > 0) this.#open();
-    if (this.#state !== "open") return;
+    if (this.#state !== "open" || this.#eachEvent) return;
     const step = this.#info.stamper.currentStep;
     if (step === this.#readAtStep) return;
     this.#readAtStep = step;
@@ -257,6 +292,32 @@ export class EventLogWriter {
     }
     while (e < ends.rows.length) this.#writeEnd(ends.rows[e++]);
     this.#next = rows;
+  }
+
+  /**
+   * Writes the created line of a request just recorded as open (with
+   * `durability: "event"`; nothing otherwise).
+   *
+   * @param row Its row in the run's request forest.
+   */
+  opened(row: number): void {
+    if (!this.#eachEvent) return;
+    if (this.#state === "new") this.#open();
+    if (this.#state !== "open") return;
+    this.#writeCreated(row);
+    this.#write();
+  }
+
+  /**
+   * Writes the end line of a request just recorded as ended (with
+   * `durability: "event"`; nothing otherwise).
+   *
+   * @param row Its row in the run's request forest.
+   */
+  ended(row: number): void {
+    if (!this.#eachEvent || this.#state !== "open") return;
+    this.#writeEnd(row);
+    this.#write();
   }
 
   /**
@@ -443,6 +504,7 @@ export class EventLogWriter {
     out.number(Deno.pid);
     out.ascii("}\n");
     this.#write();
+    if (this.#eachEvent) return;
     // Unreferenced: an open log never keeps the process alive; the exit
     // hooks write what is left.
     this.#interval = setInterval(() => this.flush(), EVENT_LOG_BATCH_MS);
