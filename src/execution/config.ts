@@ -172,7 +172,7 @@ export interface ExecutorConfig {
  * The ways a saved run's event log can reach its file (see
  * {@linkcode ExecutorConfig.durability}).
  *
- * @example
+ * @example Every mode, the default first
  * ```ts
  * import { DURABILITIES } from "@switchyard/core";
  * import assert from "node:assert/strict";

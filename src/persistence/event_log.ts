@@ -8,12 +8,12 @@
  * saw open have ended since it last looked, so a run that saves builds no
  * message for it (see {@linkcode EventLogWriter}).
  *
- * Durability, `"batch"` (the default): lines are encoded into a batch in
- * memory, and the batch is written with one synchronous `write`: every {@linkcode EVENT_LOG_BATCH_MS}
- * ms while the run is open (an unreferenced interval), when a macrotask
- * that published runtime messages ends, when a batch reaches
- * {@linkcode EVENT_LOG_BATCH_BYTES}, at once when the run saves its
- * snapshot or ends, when the writer closes (as `switchyard run` does on
+ * Durability `"batch"` (the default): lines are encoded into a batch in
+ * memory, and the batch is written with one synchronous `write`: every
+ * {@linkcode EVENT_LOG_BATCH_MS} ms while the run is open (an unreferenced
+ * interval), when a macrotask that published runtime messages ends, when
+ * a batch reaches {@linkcode EVENT_LOG_BATCH_BYTES}, at once when the run
+ * saves its snapshot or ends, when the writer closes (as `switchyard run` does on
  * SIGINT and SIGTERM), and when the process exits normally, by
  * `Deno.exit()`, or by an uncaught error or an unhandled rejection. A
  * process killed with SIGKILL (or by a signal nothing handles) loses at
@@ -467,7 +467,7 @@ export class EventLogWriter {
       const bytes = batch.view();
       try {
         for (let written = 0; written < bytes.length;) {
-          written += this.#file!.writeSync(bytes.subarray(written));
+          written += this.#file!.writeSync(written === 0 ? bytes : bytes.subarray(written));
         }
       } catch (error) {
         batch.clear();
