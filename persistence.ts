@@ -41,18 +41,18 @@ export {
   parseEventLog,
   rebuildExecution,
 } from "./src/persistence/event_log_reader.ts";
+export { isRunId, resolveRun, RunNotFoundError } from "./src/persistence/run_ref.ts";
 export {
-  isRunId,
-  listRuns,
-  type ListRunsOptions,
   type LoadedRun,
   loadFromDir,
   loadRun,
-  resolveRun,
-  RunNotFoundError,
   type RunStatus,
+} from "./src/persistence/run_loader.ts";
+export {
+  listRuns,
+  type ListRunsOptions,
   type RunSummary,
   type RunSummaryCache,
   summarize,
-} from "./src/persistence/run_loader.ts";
+} from "./src/persistence/run_list.ts";
 export { type RequestRow, requestRows } from "./src/persistence/request_rows.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Flow, Gate, node, State } from "../mod.ts";
+import { ErrorHandler, Flow, Gate, node, Runner, State } from "../mod.ts";
 import { main } from "../src/cli/main.ts";
 
 /** Values that break naive formatting: no prototype, null toString, throwing getters. */
@@ -147,6 +147,7 @@ Deno.test("node() with arbitrary input either builds a node or throws a named Ty
       } catch (error) {
         assert.ok(error instanceof TypeError, `threw ${String(error)}`);
         assert.match(error.message, /^Cannot create (a node|node '.+') as '.*' must /s);
+        assert.doesNotMatch(error.message, /must be Invalid input/);
       }
     }),
     { numRuns: 2_000 },
@@ -160,5 +161,28 @@ Deno.test("node(): an anonymous node with a queue but no module URL is named 'a 
       error instanceof TypeError &&
       error.message.startsWith("Cannot create a node as 'worker' must be a module URL") &&
       !error.message.includes("''"),
+  );
+});
+
+Deno.test("an option matching none of its alternatives is told what each alternative is", () => {
+  assert.throws(
+    () => new Runner({ workers: { permissions: "some" as "none" } }),
+    (error: unknown) =>
+      error instanceof TypeError &&
+      error.message ===
+        `Cannot create Runner as 'workers.permissions' must be one of "inherit", "none" or an object: current value is "some"`,
+  );
+  assert.throws(
+    () => node(() => 1, { name: "n", worker: 5 as unknown as true }),
+    (error: unknown) =>
+      error instanceof TypeError &&
+      error.message ===
+        "Cannot create node 'n' as 'worker' must be a boolean, a string or a URL: current value is 5",
+  );
+  assert.throws(
+    () => new ErrorHandler({ retryable: 5 as unknown as () => boolean }),
+    (error: unknown) =>
+      error instanceof TypeError &&
+      /'retryable' must be a function or an array: current value is 5$/.test(error.message),
   );
 });

@@ -149,6 +149,9 @@ Deno.test("remote: nested calls are tracked on the runner under the remote node"
   const redis = new Redis(f.redis.url);
   try {
     assert.deepEqual(await redis.keys("switchyard:sy-calls-*"), []);
+    // Nor is it listed among the runners, nor alive.
+    assert.deepEqual(await redis.zrange("switchyard:sy:runners", 0, -1), []);
+    assert.deepEqual(await redis.keys("switchyard:sy:alive:*"), []);
   } finally {
     redis.disconnect();
   }

@@ -245,11 +245,11 @@ Deno.test("StateManager.signalStopping() is idempotent and refuses new states", 
     assert.equal(manager.processStates(), loop);
     assert.throws(
       () => manager.putState(new State("Late", () => 1)),
-      /Cannot putState state 'Late' as the state manager is stopping/,
+      /Cannot queue state 'Late' as the state manager is stopping/,
     );
     assert.throws(
       () => manager.putStates([new State("Later", () => 1)]),
-      /Cannot putStates state 'Later' as the state manager is stopping/,
+      /Cannot queue state 'Later' as the state manager is stopping/,
     );
   });
 });
@@ -263,7 +263,7 @@ Deno.test("StateManager.putStates() queues nothing when one item is invalid", as
           new State("Second", () => 2),
           "Third" as unknown as State,
         ]),
-      /Cannot putStates as 'state' must be a State: current value is "Third"/,
+      /Cannot queue a state as 'states\[1\]' must be a State: current value is "Third"/,
     );
     assert.equal(manager.queued, 1);
     assert.throws(
@@ -272,7 +272,7 @@ Deno.test("StateManager.putStates() queues nothing when one item is invalid", as
     );
     assert.throws(
       () => manager.putState({ name: "fake" } as unknown as State),
-      /Cannot putState as 'state' must be a State/,
+      /Cannot queue a state as 'state' must be a State: current value is \{"name":"fake"\}/,
     );
     assert.equal(manager.queued, 1);
     return Promise.resolve();

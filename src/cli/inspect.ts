@@ -3,7 +3,8 @@
  *
  * @module
  */
-import type { LoadedRun, RunSummary } from "../persistence/run_loader.ts";
+import type { LoadedRun } from "../persistence/run_loader.ts";
+import type { RunSummary } from "../persistence/run_list.ts";
 import { type RequestRow, requestRows } from "../persistence/request_rows.ts";
 import type { AttemptRecord } from "../state/request_forest.ts";
 import { describeValue, formatDuration, formatTime } from "./_format.ts";

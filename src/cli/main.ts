@@ -22,7 +22,9 @@
 import { dirname, resolve } from "node:path";
 import { describeValue } from "../core/describe.ts";
 import { Command, CommanderError, InvalidArgumentError, Option } from "npm:commander@^15.1.0";
-import { listRuns, loadRun, RunNotFoundError, summarize } from "../persistence/run_loader.ts";
+import { loadRun } from "../persistence/run_loader.ts";
+import { listRuns, summarize } from "../persistence/run_list.ts";
+import { RunNotFoundError } from "../persistence/run_ref.ts";
 import { requestRows } from "../persistence/request_rows.ts";
 import { safeStringify } from "../core/json_safe.ts";
 import { serveViz } from "../viz/server.ts";

@@ -41,6 +41,8 @@ const ARTICLE: Record<string, string> = {
   array: "an array",
   int: "an integer",
   object: "an object",
+  // A record schema takes any plain object.
+  record: "an object",
   undefined: "undefined",
   null: "null",
 };
@@ -60,6 +62,18 @@ function expectation(issue: z.core.$ZodIssue): string {
       return `at most ${String(issue.maximum)}`;
     case "invalid_value":
       return `one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    case "invalid_union": {
+      // Each branch's own expectation of the value itself ("a boolean or a
+      // string"); zod's own message for a union is a bare "Invalid input".
+      const branches = issue.errors.flatMap((errors) =>
+        errors.length > 0 && errors[0].path.length === 0 ? [expectation(errors[0])] : []
+      );
+      const unique = [...new Set(branches)];
+      if (unique.length === 0) return "valid";
+      return unique.length === 1
+        ? unique[0]
+        : `${unique.slice(0, -1).join(", ")} or ${unique.at(-1)}`;
+    }
     default:
       return issue.message.replace(/^Invalid input: expected /i, "");
   }

@@ -1,12 +1,27 @@
 /**
- * Small helpers for describing how worker tasks end.
+ * How worker tasks end: why a stopped or failed task ended, the error it
+ * fails with and what its worker's messages say, the line logged for a
+ * terminated worker, and how both pool strategies retry.
  *
  * @module
  */
+import type { FromWorker } from "../../workers/protocol.ts";
+import { fromWire } from "../../workers/wire.ts";
 import { GlobalTimeoutError, NodeTimeoutError } from "../core/errors.ts";
+import { logger } from "../core/logging.ts";
 import { runAttempts } from "./retry_policy.ts";
 import type { Task } from "./task.ts";
+import type { PoolJob } from "./_worker_handle.ts";
 import { type WorkerFailureReason, WorkerTaskError } from "./worker_error.ts";
+
+const log = logger("workers");
+
+/** The reasons a worker may give; anything else is outside the protocol. */
+const WORKER_SIDE = new Set<string>(["threw", "clone", "load", "self-contained"]);
+const FATAL = new Set<string>(["closed", "exited", "unhandledrejection", "uncaught"]);
+
+/** Timeout errors already told which worker ran their node. */
+const annotated = new WeakSet<Error>();
 
 /**
  * Why a stopped task stopped: a node or run timeout, or a cancellation.
@@ -119,4 +134,110 @@ export function executeOnPool<P>(
   }
   if ((task.node.options.retries ?? 0) === 0) return submit(prepared);
   return runAttempts(task, () => submit(prepared), isFinalWorkerError);
+}
+
+/**
+ * Why a task failed inside its worker, as the worker said (`"threw"` for a
+ * reason outside the protocol).
+ *
+ * @param why The reason the worker gave.
+ * @returns The reason.
+ */
+export function workerSideReason(why: string): WorkerFailureReason {
+  return WORKER_SIDE.has(why) ? why as WorkerFailureReason : "threw";
+}
+
+/**
+ * What a worker's `fatal` message says happened to it.
+ *
+ * @param message The message.
+ * @returns The detail of the failure.
+ * @throws {TypeError} For a reason outside the protocol (the worker is then killed as broken).
+ */
+export function fatalDetail(message: Extract<FromWorker, { t: "fatal" }>): string {
+  if (!FATAL.has(message.why)) {
+    throw new TypeError(`unknown fatal reason ${describe(message.why)}`);
+  }
+  return message.why === "closed"
+    ? "the worker closed itself (self.close())"
+    : message.why === "exited"
+    ? `the worker exited (Deno.exit(${message.code}))`
+    : message.why === "unhandledrejection"
+    ? `a promise rejection was not handled: ${describe(fromWire(message.e!))}`
+    : `an exception was not caught: ${describe(fromWire(message.e!))}`;
+}
+
+/**
+ * The error a pool job fails with.
+ *
+ * @param job The job.
+ * @param reason Why it failed.
+ * @param detail What happened.
+ * @param cause The underlying error, if any.
+ * @returns The error.
+ */
+export function jobError(
+  job: PoolJob,
+  reason: WorkerFailureReason,
+  detail: string,
+  cause?: unknown,
+): WorkerTaskError {
+  return new WorkerTaskError(detail, {
+    nodeName: job.task.node.name,
+    workerId: job.worker?.id ?? null,
+    reason,
+    cause,
+  });
+}
+
+/**
+ * Adds which worker ran a node to the timeout error that stops it, once:
+ * the runtime records this very error. (The node's children are aborted
+ * with it too; only its own node says so.)
+ *
+ * @param reason The job's abort reason.
+ * @param job The job being stopped.
+ * @param workerId The worker running it.
+ */
+export function noteTimeoutWorker(reason: unknown, job: PoolJob, workerId: number): void {
+  if (
+    reason instanceof NodeTimeoutError &&
+    reason.nodeName === job.task.node.name && !annotated.has(reason)
+  ) {
+    annotated.add(reason);
+    reason.message += ` on worker #${workerId}`;
+  }
+}
+
+/**
+ * Logs that a worker was terminated: at info for a stop (timeout,
+ * cancellation, shutdown), as a warning for a worker that broke; in the
+ * span of the (first) request it ran, so the line carries its ids.
+ *
+ * @param workerId The worker.
+ * @param reason Why it was terminated.
+ * @param detail What happened.
+ * @param closed Whether the pool has shut down (the worker is not replaced).
+ * @param running The jobs it was running.
+ */
+export function logTerminated(
+  workerId: number,
+  reason: WorkerFailureReason,
+  detail: string,
+  closed: boolean,
+  running: readonly PoolJob[],
+): void {
+  const properties = { id: workerId, detail };
+  const write = () => {
+    if (closed) {
+      log.info("Worker #{id} terminated: {detail}", properties);
+    } else if (reason === "timeout" || reason === "cancelled") {
+      log.info("Worker #{id} terminated and replaced: {detail}", properties);
+    } else {
+      log.warn("Worker #{id} terminated and replaced: {detail}", properties);
+    }
+  };
+  const trace = running.find((job) => job.task.trace !== undefined)?.task.trace;
+  if (trace === undefined) write();
+  else trace.run(write);
 }

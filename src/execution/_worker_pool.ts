@@ -6,42 +6,26 @@
  */
 import type { FromWorker } from "../../workers/protocol.ts";
 import { logger } from "../core/logging.ts";
-import { NodeTimeoutError } from "../core/errors.ts";
 import { SignalWatch } from "./_signal_watch.ts";
 import { answerCall, type ModuleCache } from "./_worker_calls.ts";
-import { cloneable, describe, moduleFailure, stopReason } from "./_worker_failures.ts";
+import {
+  cloneable,
+  describe,
+  fatalDetail,
+  jobError,
+  logTerminated,
+  moduleFailure,
+  noteTimeoutWorker,
+  stopReason,
+  workerSideReason,
+} from "./_worker_failures.ts";
+import { isQuick, placeJob, type RunTimes } from "./_worker_placement.ts";
 import { fromWire, toWire } from "../../workers/wire.ts";
 import { type JobSpec, type PoolJob, transferables, WorkerHandle } from "./_worker_handle.ts";
-import { type WorkerFailureReason, WorkerTaskError } from "./worker_error.ts";
+import type { WorkerFailureReason } from "./worker_error.ts";
 import { observeWorkerPool } from "./load_gauges.ts";
 
 const log = logger("workers");
-
-/**
- * How many tasks a busy worker may hold beyond the one it runs, so tiny
- * tasks never wait a round trip. Only tasks of nodes whose last run took
- * less than QUICK_MS are pipelined, and only behind such tasks: a task
- * queued behind a long one could not move to a worker that becomes idle
- * (a worker busy in synchronous code reads no messages). A task queued on a
- * worker has not started and moves to another worker if its own fails.
- */
-const PIPELINE_DEPTH = 64;
-
-/** The reasons a worker may give; anything else is outside the protocol. */
-const WORKER_SIDE = new Set<string>(["threw", "clone", "load", "self-contained"]);
-const FATAL = new Set<string>(["closed", "exited", "unhandledrejection", "uncaught"]);
-const QUICK_MS = 1;
-/**
- * How many quick tasks a busy worker takes before an idle one is used: a
- * worker that is already awake takes the next quick task for far less CPU
- * than waking an idle thread (measured: a tiny task costs the main thread
- * about half the CPU when tasks that arrive one at a time stay on one
- * worker instead of spreading over four sleeping ones).
- */
-const HOT_DEPTH = 4;
-
-/** Timeout errors already told which worker ran their node. */
-const annotated = new WeakSet<Error>();
 
 /** Settings of a {@linkcode WorkerPool}. */
 export interface PoolSettings {
@@ -63,8 +47,7 @@ export class WorkerPool {
   readonly #signals: SignalWatch<PoolJob> = new SignalWatch((job) => this.#abort(job));
 
   #nextWorker = 1;
-  // The last run time of each node (by function key), in ms.
-  readonly #durations = new Map<number, number>();
+  readonly #durations: RunTimes = new Map();
   #closed = false;
   readonly #modules: ModuleCache = new Map();
   // Removes the pool from the worker gauges (at shutdown).
@@ -115,12 +98,12 @@ export class WorkerPool {
     };
     const signal = spec.task.signal;
     if (this.#closed) {
-      this.#settle(job, this.#error(job, "shutdown", "the pool has shut down"));
+      this.#settle(job, jobError(job, "shutdown", "the pool has shut down"));
     } else if (signal.aborted) {
       job.aborted = true;
       this.#settle(
         job,
-        this.#error(
+        jobError(
           job,
           stopReason(signal.reason),
           "stopped before it was queued",
@@ -145,7 +128,7 @@ export class WorkerPool {
       // Still queued: settled, it is skipped when its turn comes.
       this.#settle(
         job,
-        this.#error(
+        jobError(
           job,
           stopReason(reason),
           "stopped while waiting for a worker",
@@ -154,15 +137,7 @@ export class WorkerPool {
       );
       return;
     }
-    if (
-      reason instanceof NodeTimeoutError &&
-      reason.nodeName === job.task.node.name && !annotated.has(reason)
-    ) {
-      // The runtime records this very error: say where it was running.
-      // (Its children are aborted with it too; only its own node says so.)
-      annotated.add(reason);
-      reason.message += ` on worker #${worker.id}`;
-    }
+    noteTimeoutWorker(reason, job, worker.id);
     worker.abort(job, toWire(reason));
     if (worker.isStarted(job)) this.#startGrace(job);
   }
@@ -172,7 +147,7 @@ export class WorkerPool {
     this.#closed = true;
     this.#unobserve();
     for (const job of this.#queue.splice(0).slice(this.#head)) {
-      this.#settle(job, this.#error(job, "shutdown", "the pool shut down"));
+      this.#settle(job, jobError(job, "shutdown", "the pool shut down"));
     }
     this.#head = 0;
     const running = this.#workers.flatMap((w) => w.inflight);
@@ -203,7 +178,7 @@ export class WorkerPool {
         continue;
       }
       for (const job of worker.inflight.splice(0)) {
-        this.#settle(job, this.#error(job, "shutdown", "the pool shut down"));
+        this.#settle(job, jobError(job, "shutdown", "the pool shut down"));
       }
       worker.terminate();
     }
@@ -229,41 +204,15 @@ export class WorkerPool {
     }
   }
 
-  /**
-   * A worker for a job: a busy one running only quick tasks when the job is
-   * quick too, else idle, new, pipelined, or in place of an idle other.
-   */
+  /** A worker for a job (see `_worker_placement.ts`), started if need be. */
   #place(job: PoolJob): WorkerHandle | null {
     const { size, dedicated } = this.#settings;
     if (dedicated) return this.#spawn(job);
-    let best: WorkerHandle | null = null;
-    let idle: WorkerHandle | null = null;
-    const quick = this.#isQuick(job);
-    for (const w of this.#workers) {
-      if (w.poolKey !== job.poolKey) continue;
-      if (w.load === 0) {
-        if (!quick) return w;
-        idle ??= w;
-        continue;
-      }
-      // A worker whose running task was aborted may be about to be killed.
-      if (w.inflight[0]?.aborted) continue;
-      if (!best || w.load < best.load) best = w;
-    }
-    if (quick && best && best.slow === 0 && best.load < HOT_DEPTH) return best;
-    if (idle) return idle;
-    if (this.#workers.length < size) return this.#spawn(job);
-    if (best && best.load <= PIPELINE_DEPTH && best.slow === 0 && quick) return best;
-    const spare = this.#workers.find((w) => w.inflight.length === 0);
-    if (spare) {
-      this.#retire(spare);
-      return this.#spawn(job);
-    }
-    // Every worker waits on calls to the main thread, none with these
-    // permissions: one more worker, retired when it falls idle, so a call
-    // into a differently sandboxed node cannot deadlock a full pool.
-    if (this.#workers.every((w) => w.load === 0)) return this.#spawn(job);
-    return null;
+    const placed = placeJob(this.#workers, job, isQuick(this.#durations, job), size);
+    if (placed === "replace") {
+      this.#retire(this.#workers.find((w) => w.inflight.length === 0)!);
+    } else if (placed !== "spawn") return placed;
+    return this.#spawn(job);
   }
 
   #spawn(job: PoolJob): WorkerHandle | null {
@@ -280,7 +229,7 @@ export class WorkerPool {
     } catch (error) {
       this.#settle(
         job,
-        this.#error(
+        jobError(
           job,
           "spawn",
           `could not start a worker with permissions ${job.poolKey}: ${
@@ -300,12 +249,8 @@ export class WorkerPool {
     if (index >= 0) this.#workers.splice(index, 1);
   }
 
-  #isQuick(job: PoolJob): boolean {
-    return (this.#durations.get(job.fnKey) ?? Infinity) < QUICK_MS;
-  }
-
   #send(job: PoolJob, worker: WorkerHandle): void {
-    job.quick = this.#isQuick(job);
+    job.quick = isQuick(this.#durations, job);
     worker.send(job, job.transfer ? transferables(job.task.args) : []);
   }
 
@@ -317,7 +262,7 @@ export class WorkerPool {
       : "its arguments could not be cloned";
     this.#settle(
       job,
-      this.#error(job, "clone", `${what}: ${describe(error)}`, error),
+      jobError(job, "clone", `${what}: ${describe(error)}`, error),
     );
     this.#afterEnd(worker);
   }
@@ -339,9 +284,9 @@ export class WorkerPool {
         const cause = fromWire(message.e);
         const job = worker.take(message.id);
         if (!job) break;
-        const why = WORKER_SIDE.has(message.why) ? message.why : "threw";
+        const why = workerSideReason(message.why);
         const detail = why === "threw" ? `threw ${describe(cause)}` : describe(cause);
-        this.#settle(job, this.#error(job, why, detail, cause));
+        this.#settle(job, jobError(job, why, detail, cause));
         this.#afterEnd(worker);
         break;
       }
@@ -349,15 +294,7 @@ export class WorkerPool {
         const job = worker.take(message.id);
         if (job) {
           const reason = job.task.signal.reason;
-          this.#settle(
-            job,
-            this.#error(
-              job,
-              stopReason(reason),
-              "stopped before it started",
-              reason,
-            ),
-          );
+          this.#settle(job, jobError(job, stopReason(reason), "stopped before it started", reason));
         }
         this.#afterEnd(worker);
         break;
@@ -385,16 +322,7 @@ export class WorkerPool {
         worker.find(message.id)?.task.broadcast(message.item);
         break;
       case "fatal": {
-        if (!FATAL.has(message.why)) {
-          throw new TypeError(`unknown fatal reason ${describe(message.why)}`);
-        }
-        const detail = message.why === "closed"
-          ? "the worker closed itself (self.close())"
-          : message.why === "exited"
-          ? `the worker exited (Deno.exit(${message.code}))`
-          : message.why === "unhandledrejection"
-          ? `a promise rejection was not handled: ${describe(fromWire(message.e!))}`
-          : `an exception was not caught: ${describe(fromWire(message.e!))}`;
+        const detail = fatalDetail(message);
         this.#kill(
           worker,
           message.why,
@@ -456,31 +384,18 @@ export class WorkerPool {
     const waiting = worker.inflight.filter((j) => !worker.isStarted(j));
     worker.inflight.splice(0);
     // A stopped task is expected; a worker that broke is worth a warning.
-    const properties = { id: worker.id, detail };
-    const write = () => {
-      if (this.#closed) {
-        log.info("Worker #{id} terminated: {detail}", properties);
-      } else if (reason === "timeout" || reason === "cancelled") {
-        log.info("Worker #{id} terminated and replaced: {detail}", properties);
-      } else {
-        log.warn("Worker #{id} terminated and replaced: {detail}", properties);
-      }
-    };
-    // Written in the span of the (first) request it ran, so the line carries its ids.
-    const trace = running.find((job) => job.task.trace !== undefined)?.task.trace;
-    if (trace === undefined) write();
-    else trace.run(write);
+    logTerminated(worker.id, reason, detail, this.#closed, running);
     for (const job of running) {
-      this.#settle(job, this.#error(job, reason, detail, cause));
+      this.#settle(job, jobError(job, reason, detail, cause));
     }
     for (const job of waiting) {
       job.worker = null;
       if (this.#closed) {
-        this.#settle(job, this.#error(job, "shutdown", "the pool shut down"));
+        this.#settle(job, jobError(job, "shutdown", "the pool shut down"));
       } else if (job.aborted) {
         this.#settle(
           job,
-          this.#error(
+          jobError(
             job,
             stopReason(job.task.signal.reason),
             "stopped before it started",
@@ -503,19 +418,5 @@ export class WorkerPool {
     this.#signals.unwatch(job.task.signal, job);
     if (error === undefined) job.resolve(value);
     else job.reject(error);
-  }
-
-  #error(
-    job: PoolJob,
-    reason: WorkerFailureReason,
-    detail: string,
-    cause?: unknown,
-  ): WorkerTaskError {
-    return new WorkerTaskError(detail, {
-      nodeName: job.task.node.name,
-      workerId: job.worker?.id ?? null,
-      reason,
-      cause,
-    });
   }
 }

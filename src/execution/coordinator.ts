@@ -276,6 +276,26 @@ export class Coordinator {
    * @param job Its job.
    * @param ok Whether the node returned.
    * @param value What it returned, or its error.
+   *
+   * @example Ending the job of a task run by hand
+   * ```ts
+   * import { AsyncExecutionStrategy, Coordinator, RequestFailure, RTPublisher, Task } from "@switchyard/core/engine";
+   * import { node } from "@switchyard/core";
+   * import assert from "node:assert/strict";
+   *
+   * const publisher = new RTPublisher();
+   * publisher.start();
+   * const coordinator = new Coordinator({ async: new AsyncExecutionStrategy() });
+   * coordinator.start(publisher);
+   * const task = new Task("r1", node(async () => 7, { name: "seven" }), []);
+   * const job = coordinator.state.addJob(task);
+   * const failed = publisher.listener((m) => m instanceof RequestFailure);
+   * coordinator.finished(task, job, false, new Error("gave up"));
+   * assert.equal(coordinator.state.getJob("r1")?.status, "closed");
+   * assert.equal(((await failed) as RequestFailure).requestId, "r1");
+   * await coordinator.shutdown();
+   * publisher.shutdown();
+   * ```
    */
   finished(task: Task, job: Job, ok: boolean, value: unknown): void {
     this.state.closeJob(job, value);

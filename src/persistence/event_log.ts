@@ -6,7 +6,8 @@
  * The lines are read from the request rows, not from the runtime's
  * messages: the writer notes which rows are new and which of the rows it
  * saw open have ended since it last looked, so a run that saves builds no
- * message for it (see {@linkcode EventLogWriter}).
+ * message for it (see {@linkcode EventLogWriter}); `_event_lines.ts`
+ * encodes each line from its row.
  *
  * Durability `"batch"` (the default): lines are encoded into a batch in
  * memory, and the batch is written with one synchronous `write`: every
@@ -39,8 +40,8 @@ import type { RuntimeMessage } from "../pubsub/messages.ts";
 import type { ExecutionInfo, ExecutionStatus } from "../state/execution_info.ts";
 import type { RowData } from "../state/request_forest.ts";
 import { runsDir } from "./run_store.ts";
-import { stepOrder } from "../state/graph_json.ts";
-import { EVENT_LOG_FORMAT } from "./run_events.ts";
+import { stepOrder } from "../state/step_order.ts";
+import { writeCreatedLine, writeEndLine, writeSavedLine, writeStartLine } from "./_event_lines.ts";
 
 const log = logger("persistence");
 
@@ -70,12 +71,6 @@ export const EVENT_LOG_BATCH_BYTES = 256 * 1024;
  * ```
  */
 export const EVENT_LOG_BATCH_MS = 20;
-
-const ENDED: Readonly<Record<string, string>> = {
-  Completed: '{"event":"completed","time":',
-  Failed: '{"event":"failed","time":',
-  Cancelled: '{"event":"cancelled","time":',
-};
 
 // The open writers, flushed when the process exits (normally, by Deno.exit(), or by an uncaught error or an
 // unhandled rejection: these listeners do not prevent the exit).
@@ -282,15 +277,23 @@ export class EventLogWriter {
     // Creations and ends merged by step: the lines come in the order the
     // events happened.
     const ends = this.#byEndStep(ended);
+    const info = this.#info, out = this.#batch, data = this.#row;
     let e = 0;
     for (let row = this.#next; row < rows; row++) {
-      const step = requests.readRow(row, this.#row)
-        ? this.#row.step0
+      const step = requests.readRow(row, data)
+        ? data.step0
         : requests.versionsOf(row)[0].stamp.step;
-      while (e < ends.rows.length && ends.steps[e] < step) this.#writeEnd(ends.rows[e++]);
-      this.#writeCreated(row);
+      while (e < ends.rows.length && ends.steps[e] < step) {
+        writeEndLine(out, info, ends.rows[e++], data);
+        this.#done();
+      }
+      writeCreatedLine(out, info, row, data);
+      this.#done();
     }
-    while (e < ends.rows.length) this.#writeEnd(ends.rows[e++]);
+    while (e < ends.rows.length) {
+      writeEndLine(out, info, ends.rows[e++], data);
+      this.#done();
+    }
     this.#next = rows;
   }
 
@@ -329,14 +332,7 @@ export class EventLogWriter {
   markSaved(status: ExecutionStatus): void {
     this.reconcile();
     if (this.#state !== "open") return;
-    const out = this.#batch;
-    out.ascii('{"event":"saved","time":');
-    out.number(Date.now());
-    out.ascii(',"status":');
-    out.string(status);
-    out.ascii(',"events":');
-    out.number(this.#requestEvents);
-    out.ascii("}\n");
+    writeSavedLine(this.#batch, status, this.#requestEvents);
     this.#write();
   }
 
@@ -382,77 +378,6 @@ export class EventLogWriter {
     return { rows: sortedRows, steps: sortedSteps };
   }
 
-  #writeCreated(row: number): void {
-    const requests = this.#info.requestHeap;
-    let time: number, step: number, input: readonly unknown[];
-    if (requests.readRow(row, this.#row)) {
-      ({ time0: time, step0: step, input } = this.#row);
-    } else {
-      const first = requests.versionsOf(row)[0];
-      ({ time, step } = first.stamp);
-      input = first.input;
-    }
-    const nodeId = requests.nodeIdOf(row);
-    const node = requests.nodeOf(row) ?? this.#info.nodeHeap.get(nodeId);
-    const parentNode = requests.sourceIdOf(row);
-    const out = this.#batch;
-    out.ascii('{"event":"created","time":');
-    out.number(time);
-    out.ascii(',"step":');
-    out.number(step);
-    out.ascii(',"request":');
-    out.string(requests.idOf(row));
-    out.ascii(',"parentNode":');
-    if (parentNode === null) out.ascii("null");
-    else out.string(parentNode);
-    out.ascii(',"node":');
-    out.string(nodeId);
-    out.ascii(',"name":');
-    out.string(node?.name ?? "?");
-    out.ascii(',"nodeType":');
-    out.string(node?.nodeType ?? "?");
-    out.ascii(',"args":[');
-    for (let i = 0; i < input.length; i++) {
-      if (i > 0) out.ascii(",");
-      out.value(input[i]);
-    }
-    out.ascii("]}\n");
-    this.#done();
-  }
-
-  #writeEnd(row: number): void {
-    const requests = this.#info.requestHeap;
-    const data = this.#row;
-    const out = this.#batch;
-    if (requests.readRow(row, data)) {
-      out.ascii(ENDED[data.status]);
-      out.number(data.time1);
-      out.ascii(',"step":');
-      out.number(data.step1);
-      out.ascii(',"request":');
-      out.string(requests.idOf(row));
-      out.ascii(',"output":');
-      out.value(data.output);
-      out.ascii("}\n");
-    } else {
-      const record = requests.recordOf(row);
-      out.ascii(ENDED[record.status]);
-      out.number(record.stamp.time);
-      out.ascii(',"step":');
-      out.number(record.stamp.step);
-      out.ascii(',"request":');
-      out.string(record.identifier);
-      out.ascii(',"output":');
-      out.value(record.output);
-      if (record.attempts !== undefined) {
-        out.ascii(',"attempts":');
-        out.value(record.attempts);
-      }
-      out.ascii("}\n");
-    }
-    this.#done();
-  }
-
   /** Counts a request line; writes the batch once it is big enough. */
   #done(): void {
     this.#requestEvents++;
@@ -493,16 +418,7 @@ export class EventLogWriter {
       this.#fail(error);
       return;
     }
-    const out = this.#batch;
-    out.ascii('{"event":"start","format":');
-    out.string(EVENT_LOG_FORMAT);
-    out.ascii(',"runId":');
-    out.string(this.#runId);
-    out.ascii(',"time":');
-    out.number(Date.now());
-    out.ascii(',"pid":');
-    out.number(Deno.pid);
-    out.ascii("}\n");
+    writeStartLine(this.#batch, this.#runId);
     this.#write();
     if (this.#eachEvent) return;
     // Unreferenced: an open log never keeps the process alive; the exit

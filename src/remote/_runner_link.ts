@@ -1,15 +1,17 @@
 /**
  * A runner's connections to Redis: commands, its channel (notices from
  * workers), its calls queue (`call()`s made by remote nodes), its liveness
- * key, and per queue a BullMQ `Queue` with a reader of the queue's events
- * stream (completions).
+ * key and entry among the runners, and per queue a BullMQ `Queue` with a
+ * reader of the queue's events stream (completions). While open it also
+ * removes the calls queues of runners that are gone.
  *
  * @module
  */
 import { logger } from "../core/logging.ts";
 import type { RemoteConfig } from "../execution/config.ts";
 import { RemoteUnavailableError } from "./errors.ts";
-import { ALIVE_REFRESH_MS, ALIVE_TTL_MS, RemoteKeys } from "./protocol.ts";
+import { RemoteKeys, runnerLiveness } from "./protocol.ts";
+import { SWEEP_EVERY_MS, sweepGoneRunners } from "./_gone_runners.ts";
 
 const log = logger("remote");
 
@@ -61,6 +63,9 @@ export class RunnerLink {
   /** The queues' clients, pipelined while several requests are open (see pipeline). */
   readonly #queueClients: Redis[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
+  #sweepTimer: ReturnType<typeof setInterval> | undefined;
+  // Invariant: set while a sweep of gone runners runs (one at a time); close waits for it.
+  #sweeping: Promise<unknown> | null = null;
   #calls: Worker | undefined;
   // Resolves when the link closes: calls still being answered stop holding their jobs.
   readonly #closing = Promise.withResolvers<void>();
@@ -114,11 +119,11 @@ export class RunnerLink {
     });
     subscriber.on("message", (_channel: string, raw: string) => this.#listener.message(raw));
     await subscriber.subscribe(this.#keys.runnerChannel(this.#runnerId));
-    const alive = this.#keys.runnerAlive(this.#runnerId);
-    await this.#commands.set(alive, "1", "PX", ALIVE_TTL_MS);
-    this.#timer = setInterval(() => {
-      this.#commands.set(alive, "1", "PX", ALIVE_TTL_MS).catch(() => {});
-    }, ALIVE_REFRESH_MS);
+    // Listed before its calls queue exists: a crash from here on leaves
+    // nothing a later runner's sweep does not find.
+    const { refreshMs, ttlMs } = runnerLiveness;
+    await this.#beat(ttlMs);
+    this.#timer = setInterval(() => this.#beat(ttlMs).catch(() => {}), refreshMs);
     Deno.unrefTimer(this.#timer as unknown as number);
     const closing = this.#closing.promise;
     this.#calls = new this.#lib.Worker(
@@ -134,6 +139,28 @@ export class RunnerLink {
     );
     this.#calls.on("error", () => {});
     await this.#calls.waitUntilReady();
+    this.#sweep(ttlMs);
+    this.#sweepTimer = setInterval(() => this.#sweep(ttlMs), SWEEP_EVERY_MS);
+    Deno.unrefTimer(this.#sweepTimer as unknown as number);
+  }
+
+  /** Refreshes the liveness key and this runner's entry among the runners. */
+  #beat(ttlMs: number): Promise<unknown> {
+    return Promise.all([
+      this.#commands.set(this.#keys.runnerAlive(this.#runnerId), "1", "PX", ttlMs),
+      this.#commands.zadd(this.#keys.runners, Date.now(), this.#runnerId),
+    ]);
+  }
+
+  /** Removes gone runners' calls queues in the background, unless a sweep already runs. */
+  #sweep(ttlMs: number): void {
+    this.#sweeping ??= sweepGoneRunners({
+      lib: this.#lib,
+      commands: this.#commands,
+      keys: this.#keys,
+      self: this.#runnerId,
+      ttlMs,
+    }).finally(() => this.#sweeping = null);
   }
 
   /** Publishes a message on a channel. */
@@ -212,18 +239,23 @@ export class RunnerLink {
     return redis;
   }
 
-  /** Drops the liveness key and closes every connection. */
+  /** Drops the liveness key and this runner's entry, and closes every connection. */
   async close(): Promise<void> {
     clearInterval(this.#timer);
+    clearInterval(this.#sweepTimer);
     this.#closing.resolve();
+    await this.#sweeping;
     await this.#calls?.close().catch(() => {});
     // The calls queue is this runner's alone: nothing of it stays in Redis.
+    // If it cannot be removed now, the runner stays listed, and another
+    // runner's sweep removes it once the liveness key has expired.
     const calls = new this.#lib.Queue(this.#keys.callsQueue(this.#runnerId), {
       connection: this.#commands,
       prefix: this.#config.prefix,
     });
-    await calls.obliterate({ force: true }).catch(() => {});
+    const removed = await calls.obliterate({ force: true }).then(() => true, () => false);
     await calls.close().catch(() => {});
+    if (removed) await this.#commands.zrem(this.#keys.runners, this.#runnerId).catch(() => {});
     await this.#commands.del(this.#keys.runnerAlive(this.#runnerId)).catch(() => {});
     const queues = await Promise.all(
       [...this.#queues.values()].map((q) => q.catch(() => null)),

@@ -7,6 +7,9 @@
  */
 import { z } from "npm:zod@^4.1.0";
 
+/** What a runner id (and a worker id) looks like: it names keys, channels and a queue. */
+export const ID_PATTERN: RegExp = /^[\w-]{1,100}$/;
+
 /** The data of one job: everything a worker needs to run one call. */
 export interface RemoteJobData {
   /** Format version. */
@@ -42,7 +45,7 @@ export const jobDataSchema: z.ZodType<RemoteJobData> = z.object({
   args: z.string(),
   requestId: z.string().min(1).max(200),
   parentId: z.string().max(300).nullable(),
-  runnerId: z.string().regex(/^[\w-]{1,100}$/),
+  runnerId: z.string().regex(ID_PATTERN),
   attempt: z.number().int().positive(),
   deadline: z.number().nullable(),
   trace: z.record(z.string(), z.string()).nullable(),
@@ -157,6 +160,20 @@ export class RemoteKeys {
     return `${this.prefix}:sy:alive:${runnerId}`;
   }
 
+  /**
+   * The sorted set of runners that opened a link and did not shut down,
+   * each scored with when it last refreshed its liveness key (ms since the
+   * epoch, on its own clock).
+   */
+  get runners(): string {
+    return `${this.prefix}:sy:runners`;
+  }
+
+  /** Held by the runner removing what a gone runner left, while it does. */
+  runnerSweep(runnerId: string): string {
+    return `${this.prefix}:sy:sweep:${runnerId}`;
+  }
+
   /** Where a worker hears replies to its calls. */
   workerChannel(workerId: string): string {
     return `${this.prefix}:sy:worker:${workerId}`;
@@ -165,7 +182,7 @@ export class RemoteKeys {
   /** Whether a channel name is a worker's reply channel. */
   isWorkerChannel(channel: string): boolean {
     return channel.startsWith(`${this.prefix}:sy:worker:`) &&
-      /^[\w-]{1,100}$/.test(channel.slice(`${this.prefix}:sy:worker:`.length));
+      ID_PATTERN.test(channel.slice(`${this.prefix}:sy:worker:`.length));
   }
 
   /** Where cancellations go to every worker. */
@@ -178,6 +195,15 @@ export class RemoteKeys {
 export const ALIVE_REFRESH_MS = 2_000;
 /** How long the key lives without a refresh (ms). */
 export const ALIVE_TTL_MS = 7_000;
+/**
+ * How runners keep their liveness key, read when a runner connects:
+ * refreshed every `refreshMs`, it lasts `ttlMs` past each refresh. Workers
+ * assume the defaults; only tests shorten them, to see a runner gone sooner.
+ */
+export const runnerLiveness: { refreshMs: number; ttlMs: number } = {
+  refreshMs: ALIVE_REFRESH_MS,
+  ttlMs: ALIVE_TTL_MS,
+};
 /**
  * How long an attempt runs before its worker says it started (ms): one
  * that ends sooner sends no notice (each costs a socket write), and its

@@ -240,7 +240,7 @@ export class StateManager {
    * @throws {Error} If the manager is stopping.
    */
   putState(state: State): void {
-    this.#checkPut(state, "putState");
+    this.#checkPut(state, "state");
     this.#queue.enqueue([state]);
   }
 
@@ -256,7 +256,7 @@ export class StateManager {
   putStates(states: Iterable<State>): void {
     if (typeof (states as Iterable<State>)?.[Symbol.iterator] !== "function") {
       throw new TypeError(
-        `Cannot put states as 'states' must be an iterable of State: current value is ${
+        `Cannot queue states as 'states' must be an iterable of State: current value is ${
           describeValue(states)
         }`,
       );
@@ -265,20 +265,21 @@ export class StateManager {
     const list = Array.isArray(states) ? states.slice() : [...states];
     // Indexed: this runs once per put, unoptimized, where a for-of loop
     // would make an iterator result per state.
-    for (let i = 0; i < list.length; i++) this.#checkPut(list[i], "putStates");
+    for (let i = 0; i < list.length; i++) this.#checkPut(list[i], `states[${i}]`);
     this.#queue.enqueue(list);
   }
 
-  #checkPut(state: unknown, method: string): asserts state is State {
+  /** @param field The argument as the caller wrote it: `state` or `states[i]`. */
+  #checkPut(state: unknown, field: string): asserts state is State {
     if (!(state instanceof State)) {
       throw new TypeError(
-        `Cannot ${method} as 'state' must be a State: current value is ${describeValue(state)}`,
+        `Cannot queue a state as '${field}' must be a State: current value is ${
+          describeValue(state)
+        }`,
       );
     }
     if (this.#stopping) {
-      throw new Error(
-        `Cannot ${method} state '${state.name}' as the state manager is stopping`,
-      );
+      throw new Error(`Cannot queue state '${state.name}' as the state manager is stopping`);
     }
   }
 

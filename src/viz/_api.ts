@@ -6,7 +6,7 @@
  * @module
  */
 import { join } from "node:path";
-import { isRunId } from "../persistence/run_loader.ts";
+import { isRunId } from "../persistence/run_ref.ts";
 import { listSummaries, type SummaryCache } from "./_run_list.ts";
 import { eventStream, type EventStreamTiming } from "./_event_stream.ts";
 import { json, problem, respond } from "./_http.ts";

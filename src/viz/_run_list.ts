@@ -9,7 +9,7 @@ import {
   type RunSummary,
   sortRunSummaries,
   unreadableRunSummary,
-} from "../persistence/run_loader.ts";
+} from "../persistence/run_list.ts";
 import { runFilesKey, savedRunIds } from "../persistence/run_files.ts";
 import type { RunIndexCache } from "./_index_cache.ts";
 

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { z } from "npm:zod@^4.1.0";
 import { logger } from "../core/logging.ts";
 import { describeIssues } from "../core/validation.ts";
-import { isRunId, RunNotFoundError } from "../persistence/run_loader.ts";
+import { isRunId, RunNotFoundError } from "../persistence/run_ref.ts";
 import { runsDir } from "../persistence/run_store.ts";
 import { asset, ASSETS } from "./_assets.ts";
 import { openFront } from "./_front.ts";
