@@ -14,8 +14,8 @@
  * {@linkcode EVENT_LOG_BATCH_MS} ms while the run is open (an unreferenced
  * interval), when a macrotask that published runtime messages ends, when
  * a batch reaches {@linkcode EVENT_LOG_BATCH_BYTES}, at once when the run
- * saves its snapshot or ends, when the writer closes (as `switchyard run` does on
- * SIGINT and SIGTERM), and when the process exits normally, by
+ * saves its snapshot or ends, when the writer closes (as `switchyard run`
+ * does on SIGINT and SIGTERM), and when the process exits normally, by
  * `Deno.exit()`, or by an uncaught error or an unhandled rejection. A
  * process killed with SIGKILL (or by a signal nothing handles) loses at
  * most what happened since the last write: the events of the last
@@ -307,7 +307,8 @@ export class EventLogWriter {
     if (!this.#eachEvent) return;
     if (this.#state === "new") this.#open();
     if (this.#state !== "open") return;
-    this.#writeCreated(row);
+    writeCreatedLine(this.#batch, this.#info, row, this.#row);
+    this.#done();
     this.#write();
   }
 
@@ -319,7 +320,8 @@ export class EventLogWriter {
    */
   ended(row: number): void {
     if (!this.#eachEvent || this.#state !== "open") return;
-    this.#writeEnd(row);
+    writeEndLine(this.#batch, this.#info, row, this.#row);
+    this.#done();
     this.#write();
   }
 
