@@ -134,7 +134,7 @@ Deno.test(
   },
 );
 
-Deno.test("remote: a runner watch stops every job of a runner found gone, at once for a job starting after, and only that runner's", async () => {
+Deno.test("remote: a runner watch stops every job of a runner found gone, at once for a job starting after, only that runner's, and checks only while jobs are watched", async () => {
   await using server = await startRedis();
   const { Redis } = await import("../src/remote/_bullmq.ts");
   const redis = new Redis(server.url, { maxRetriesPerRequest: null });
@@ -145,6 +145,7 @@ Deno.test("remote: a runner watch stops every job of a runner found gone, at onc
     const stopped: string[] = [];
     for (let i = 0; i < 5; i++) watch.watch("a", () => stopped.push(`a${i}`));
     watch.watch("b", () => stopped.push("b"));
+    assert.equal(watch.ticking, true);
     // A job that ended is not stopped.
     watch.watch("a", () => stopped.push("ended"))();
     assert.equal(await watch.isAlive("a"), true);
@@ -154,23 +155,47 @@ Deno.test("remote: a runner watch stops every job of a runner found gone, at onc
     assert.deepEqual(stopped.sort(), ["a0", "a1", "a2", "a3", "a4"]);
     assert.equal(watch.isGone("a"), true);
     assert.equal(watch.isGone("b"), false);
+    assert.equal(watch.ticking, true);
     // A job of a runner found gone stops as it starts, before any check.
     let atOnce = false;
     watch.watch("a", () => atOnce = true)();
     assert.equal(atOnce, true);
 
-    // Watched still, b is stopped once its key goes; then nothing is watched
-    // and the watch's timer is gone (the test's sanitizer would see it).
+    // Watched still, b is stopped once its key goes; then nothing is
+    // watched and the check stops.
     await redis.del(KEYS.runnerAlive("b"));
     await waitFor(async () => stopped.includes("b") ? true : null, "the stop of b's job");
     assert.equal(stopped.length, 6);
+    assert.equal(watch.ticking, false);
+    // A job that ends is watched no more: the check stops with the last one.
+    const ends = watch.watch("e", () => stopped.push("e"));
+    assert.equal(watch.ticking, true);
+    ends();
+    assert.equal(watch.ticking, false);
     // A runner checked on its own and found gone is remembered as well.
     assert.equal(await watch.isAlive("c"), false);
     assert.equal(watch.isGone("c"), true);
-    // Closed, it starts no timer for a new job.
+  } finally {
+    await redis.quit();
+  }
+});
+
+Deno.test("remote: a closed runner watch checks nothing more", async () => {
+  await using server = await startRedis();
+  const { Redis } = await import("../src/remote/_bullmq.ts");
+  const redis = new Redis(server.url, { maxRetriesPerRequest: null });
+  try {
+    const watch = new RunnerWatch(redis, KEYS, 50);
+    let stopped = 0;
+    watch.watch("a", () => stopped++);
+    assert.equal(watch.ticking, true);
     watch.close();
-    watch.watch("d", () => stopped.push("d"))();
-    assert.equal(stopped.length, 6);
+    assert.equal(watch.ticking, false);
+    // Watched after the close, with no liveness key: no check runs and
+    // nothing is stopped.
+    watch.watch("b", () => stopped++);
+    assert.equal(watch.ticking, false);
+    assert.equal(stopped, 0);
   } finally {
     await redis.quit();
   }

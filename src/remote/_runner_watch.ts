@@ -47,6 +47,11 @@ export class RunnerWatch {
     this.#periodMs = periodMs;
   }
 
+  /** Whether the periodic check runs (exactly while jobs are watched, until closed). */
+  get ticking(): boolean {
+    return this.#timer !== undefined;
+  }
+
   /** Whether a runner was found gone lately: a job of it should not start. */
   isGone(runnerId: string): boolean {
     const found = this.#gone.get(runnerId);
