@@ -25,10 +25,11 @@ export class RunnerWatch {
   readonly #periodMs: number;
   // Invariant: #watched has, for each runner with a job in flight, a stop
   // per such job (never an empty set), and #timer runs exactly while it
-  // is not empty.
+  // is not empty and the watch is not closed.
   readonly #watched = new Map<string, Set<() => void>>();
-  // Invariant: #gone has the runners found gone in the last
-  // REMEMBER_GONE_MS, with when each was found.
+  // Invariant: #gone has every runner found gone in the last
+  // REMEMBER_GONE_MS, with when it was found; older entries count for
+  // nothing and go at the next tick or look-up.
   readonly #gone = new Map<string, number>();
   #timer: ReturnType<typeof setInterval> | undefined;
   // Invariant: true exactly while a check's round trip is under way; a
