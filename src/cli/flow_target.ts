@@ -60,6 +60,7 @@ export const flowTarget: RunTarget = {
       observe,
       saveState: config.saveState,
       stateDir: config.stateDir,
+      durability: config.durability,
     });
     const stop = (reason: unknown) => {
       if (job.status === "running") flow.cancel(job, reason);

@@ -3,8 +3,8 @@
  * inspect saved runs, serve the visualizer.
  *
  * ```sh
- * switchyard run <module> [--export name] [--entry routine] [args…] [--no-save] [--timeout ms]
- *                [--output file | --quiet]
+ * switchyard run <module> [--export name] [--entry routine] [args…] [--no-save]
+ *                [--durability batch|event] [--timeout ms] [--output file | --quiet]
  * switchyard inspect <runId|file> [--json]
  * switchyard ls
  * switchyard viz [--port 8484]
@@ -33,6 +33,7 @@ import type { CliOutput } from "./progress.ts";
 import { EXIT, InterruptedError, runModule } from "./run_command.ts";
 import { runWorkerCommand } from "../remote/worker_command.ts";
 import { VERSION } from "./version.ts";
+import { DURABILITIES } from "../execution/config.ts";
 import { cliInvocation } from "./_invocation.ts";
 
 /** What {@linkcode main} needs besides the arguments. */
@@ -200,6 +201,14 @@ export async function main(
       "a flow's entry routine (default: the first routine added); the args are one JSON object, its entryParams",
     )
     .option("--no-save", "do not save the run")
+    .addOption(
+      new Option(
+        "--durability <mode>",
+        "how the saved run's event log reaches its file: batch (written together, every 20 ms) or event (each event written before the run goes on)",
+      )
+        .choices(DURABILITIES)
+        .default("batch"),
+    )
     .option(
       "--timeout <ms>",
       "time limit for the run in ms",
@@ -233,6 +242,7 @@ export async function main(
         export: opts.export,
         entry: opts.entry,
         save: opts.save,
+        durability: opts.durability,
         dir: opts.dir,
         timeout: opts.timeout,
         runId: opts.runId,

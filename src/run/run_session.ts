@@ -109,7 +109,9 @@ export interface SessionRequestOptions {
  * Saving (with `config.saveState`): the run id is claimed when the session
  * opens (a saved or running run of the same id is refused with
  * `RunIdInUseError`, and a state folder that cannot be written with
- * `RunNotSavedError`), the event log is appended while the run goes, and
+ * `RunNotSavedError`), the event log is appended while the run goes (in
+ * batches, or each event before the engine goes on with
+ * `config.durability: "event"`), and
  * each save writes the snapshot; a save that fails rejects with
  * `RunNotSavedError`.
  *
@@ -183,12 +185,26 @@ export class RunSession {
       this.publisher.start();
       this.coordinator = new Coordinator(options.strategies ?? strategiesFor(config));
       this.coordinator.start(this.publisher);
+      const events = config.saveState
+        ? new EventLogWriter(config.stateDir, config.runIdentifier, this.info, {
+          durability: config.durability,
+        })
+        : null;
+      const eachEvent = events !== null && config.durability === "event";
       // RTState subscribes first, so every later subscriber reads records that
-      // are up to date when a message arrives.
-      this.rtState = new RTState(this.info, config, this.coordinator, this.publisher);
-      if (config.saveState) {
-        const events = new EventLogWriter(config.stateDir, config.runIdentifier, this.info);
-        this.publisher.subscribe((m) => events.handle(m), "event-log", { passive: true });
+      // are up to date when a message arrives. With durability "event" it
+      // tells the event log of each record as it writes it.
+      this.rtState = new RTState(
+        this.info,
+        config,
+        this.coordinator,
+        this.publisher,
+        eachEvent ? events : null,
+      );
+      if (events !== null) {
+        if (!eachEvent) {
+          this.publisher.subscribe((m) => events.handle(m), "event-log", { passive: true });
+        }
         // Opened (and locked) now: a reader sees a live run, not a crashed one.
         events.open();
         this.#events = events;
