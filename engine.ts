@@ -36,7 +36,7 @@ export {
 } from "./src/state/request_forest.ts";
 export { RequestRows } from "./src/state/request_rows.ts";
 export { NodeForest, type NodeRecord } from "./src/state/node_forest.ts";
-export { type CallNodesOptions, RTState } from "./src/execution/rt_state.ts";
+export { type CallNodesOptions, type RecordListener, RTState } from "./src/execution/rt_state.ts";
 export { Task, type TaskTrace } from "./src/execution/task.ts";
 export { RETRY_DEFAULTS, retryDelayFor, runAttempts } from "./src/execution/retry_policy.ts";
 export { CoordinatorState, type Job, type JobSource, type JobStatus } from "./src/execution/job.ts";

@@ -52,6 +52,8 @@ export { RunIdInUseError, RunNotSavedError } from "./src/run/errors.ts";
 export { currentAttempt } from "./src/remote/attempt.ts";
 export { RemoteUnavailableError, RunnerGoneError } from "./src/remote/errors.ts";
 export {
+  DURABILITIES,
+  type Durability,
   type ExecutorConfig,
   type ExecutorConfigInput,
   parseExecutorConfig,

@@ -3,8 +3,9 @@
  *
  * - the event log, against the raw platform (one `writeSync` per line of
  *   the same size, and one write for all lines);
- * - a run of 100,000 tiny requests with `saveState` on, against the same
- *   run with it off, and its `graphSerialization()`; the snapshot's bytes
+ * - a run of 100,000 tiny requests with `saveState` on (the event log in
+ *   batches, and with `durability: "event"` a write per event), against
+ *   the same run with it off, and its `graphSerialization()`; the snapshot's bytes
  *   written with one `writeFile`, against saving it;
  * - reading a run back (rebuilding it from its event log, and from its
  *   snapshot), against `JSON.parse` of the same bytes.
@@ -72,11 +73,12 @@ try {
       .length;
   });
   let round = 0;
-  const run = (saveState: boolean) => async () => {
+  const run = (saveState: boolean, durability: "batch" | "event" = "batch") => async () => {
     await using runner = new Runner({
       saveState,
+      durability,
       stateDir: dir,
-      runIdentifier: `run-${saveState}-${round++}`,
+      runIdentifier: `run-${saveState}-${durability}-${round++}`,
       loggingSetting: "NONE",
     });
     await runner.run(fanOut, REQUESTS);
@@ -99,18 +101,20 @@ try {
   await run(false)();
   // The contenders take turns round by round, so load hits them alike.
   const unsavedMs: number[] = [], loggedMs: number[] = [], savedMs: number[] = [];
-  const serializeMs: number[] = [];
+  const eachEventMs: number[] = [], serializeMs: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     unsavedMs.push(await time1(run(false)));
     loggedMs.push(await time1(logOnly));
+    eachEventMs.push(await time1(run(true, "event")));
     savedMs.push(await time1(run(true)));
     serializeMs.push(await serialize());
   }
   const unsaved = median(unsavedMs), logged = median(loggedMs), saved = median(savedMs);
+  const eachEvent = median(eachEventMs);
   const serializing = median(serializeMs);
 
   // 3. Reading back, from the log and from the snapshot.
-  const runId = `run-true-${round - 1}`;
+  const runId = `run-true-batch-${round - 1}`;
   const logBytes = await Deno.readFile(
     join(dir, "runs", `${runId}.events.jsonl`),
   );
@@ -159,6 +163,16 @@ try {
       `same run, saveState on: log + snapshot (per request)`,
       us(saved, REQUESTS + 1),
       `${(saved / unsaved).toFixed(2)}×`,
+    ],
+    [
+      `same run, saveState on, durability "event" (per request)`,
+      us(eachEvent, REQUESTS + 1),
+      `${(eachEvent / unsaved).toFixed(2)}× (${(eachEvent / saved).toFixed(2)}× "batch")`,
+    ],
+    [
+      "  extra cost of a write per event, per event",
+      us(eachEvent - saved, events),
+      `${((eachEvent - saved) / perLine).toFixed(2)}× raw writeSync`,
     ],
     [
       `graphSerialization() of the unsaved run (${(serializedBytes / 1e6).toFixed(1)} MB)`,

@@ -121,11 +121,11 @@ Deno.test("a flow without routines says it has none when asked to connect or exe
     () => flow.connect("a", "out", "b", "in"),
     (error: Error) =>
       error.message ===
-        "Cannot connect 'a.out' to 'b.in' as 'srcId' must be a routine of flow 'empty' (none): current value is 'a'",
+        "Cannot connect 'a.out' to 'b.in' as 'srcId' must be a routine of flow 'empty' (none): current value is \"a\"",
   );
   await assert.rejects(
     flow.execute("a"),
-    /'entryId' must be a routine of flow 'empty' \(none\): current value is 'a'$/,
+    /'entryId' must be a routine of flow 'empty' \(none\): current value is "a"$/,
   );
 });
 

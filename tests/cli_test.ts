@@ -82,7 +82,7 @@ Deno.test("switchyard exits 2 on bad usage", async () => {
     ],
     [
       ["run", fixtureModule, "--export", "missing"],
-      /'--export' must name one of its exports \(.*'failing'.*\): current value is 'missing'/,
+      /'--export' must name one of its exports \(.*'failing'.*\): current value is "missing"/,
     ],
     [["run", "./tests/fixtures/no_such_module.ts"], /could not be imported/],
     [
@@ -95,7 +95,7 @@ Deno.test("switchyard exits 2 on bad usage", async () => {
     ],
     [
       ["run", fixtureModule, "--export", "flow", "--entry", "nowhere"],
-      /'--entry' must name one of its routines \(source, collector, echo\): current value is 'nowhere'/,
+      /'--entry' must name one of its routines \(source, collector, echo\): current value is "nowhere"/,
     ],
     [
       ["run", fixtureModule, "--export", "flow", "[1]"],
@@ -327,7 +327,7 @@ Deno.test("switchyard run --entry starts a flow at another routine", async () =>
   );
   assert.match(
     bad.stderr,
-    /'--entry' must name a routine with a 'trigger' slot: current value is 'collector'/,
+    /'--entry' must name a routine with a 'trigger' slot: current value is "collector"/,
   );
 });
 

@@ -116,7 +116,7 @@ Deno.test("CoordinatorState.endJob() rejects unknown and closed jobs", () => {
   );
   assert.throws(
     () => state.endJob("r2", 0),
-    /'requestId' must name a known job: current value is 'r2'/,
+    /'requestId' must name a known job: current value is "r2"/,
   );
   state.endJob("r1", 0);
   assert.throws(() => state.endJob("r1", 0), /job 'r1' is closed/);

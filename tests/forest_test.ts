@@ -89,7 +89,7 @@ Deno.test("ExecutionInfo.getInfo() returns the sub-forest below a request", asyn
   );
   assert.throws(() => info.getInfo("missing"), {
     name: "RangeError",
-    message: /'requestIds' must name known requests: current value is 'missing'/,
+    message: /'requestIds' must name known requests: current value is "missing"/,
   });
 });
 

@@ -140,7 +140,7 @@ Deno.test("JobState.load() explains a missing or malformed file", async () => {
       (error: unknown) =>
         error instanceof JobStateLoadError && error.path === missing &&
         error.message.includes(
-          `'path' must name a readable file: current value is '${missing}'`,
+          `'path' must name a readable file: current value is ${JSON.stringify(missing)}`,
         ),
     );
     await Deno.writeTextFile(`${dir}/broken.json`, "{ not json");
@@ -168,7 +168,7 @@ Deno.test("JobState.setOutputHandler() accepts functions and null only", () => {
   job.setOutputHandler(null);
   assert.throws(
     () => job.setOutputHandler("x" as never),
-    /'handler' must be a function or null: current value is x/,
+    /'handler' must be a function or null: current value is "x"/,
   );
 });
 

@@ -116,12 +116,13 @@ Deno.test(
       await using b = new Runner({ remote: { redis: server.url }, loggingSetting: "NONE" });
       const [ranA, ranB] = await Promise.all([a.run(square, 3), b.run(square, 4)]);
       assert.deepEqual([ranA.answer, ranB.answer], [9, 16]);
+      // Its entry goes last, once its queue is removed.
       await waitFor(
-        async () => (await scan(redis, deadQueue)).length === 0 ? true : null,
+        async () => await redis.zscore(KEYS.runners, dead) === null ? true : null,
         "the removal of the crashed runner's calls queue",
       );
+      assert.deepEqual(await scan(redis, deadQueue), []);
       assert.equal(await redis.exists(KEYS.doneStream(dead)), 0);
-      assert.equal(await redis.zscore(KEYS.runners, dead), null);
       // The worker stopped waiting for the gone runner: its job failed as such.
       const sent = new Queue("remote-test", { connection: redis, prefix: "switchyard" });
       try {

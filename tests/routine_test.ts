@@ -30,7 +30,7 @@ Deno.test("Routine.emit() outside a flow activation is an error", () => {
   );
   assert.throws(
     () => routine.emit("nope", {}),
-    /'event' must be one of 'output': current value is 'nope'/,
+    /'event' must be one of 'output': current value is "nope"/,
   );
   assert.throws(() => routine.sendOutput("x", 1), /no activation/);
 });

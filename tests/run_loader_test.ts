@@ -190,7 +190,7 @@ Deno.test("loadRun() finds runs by unique prefix and by file path", async () => 
     });
     await assert.rejects(loadRun(stateDir, "zzz"), {
       name: "RunNotFoundError",
-      message: /current value is 'zzz'/,
+      message: /current value is "zzz"/,
     });
     await assert.rejects(loadRun(stateDir, "../etc/passwd"), TypeError);
     await assert.rejects(loadRun(stateDir, "a/b.json"), RunNotFoundError);

@@ -154,7 +154,7 @@ Deno.test("An unwritable logFile fails when the Runner is made", async () => {
       () => new Runner({ logFile: dir, loggingSetting: "NONE" }),
       (error: Error) =>
         error instanceof TypeError &&
-        /Cannot start the runner as 'logFile' must be a file that can be appended to/.test(
+        /Cannot create Runner as 'logFile' must be a file that can be appended to/.test(
           error.message,
         ) && error.message.includes(JSON.stringify(dir)),
     );

@@ -205,7 +205,7 @@ Deno.test("RTState.cancel() rejects an unknown id", async () => {
   await using runner = new Runner(quiet);
   assert.throws(
     () => runner.rtState.cancel("nope"),
-    /'requestOrNodeId' must name a request or node: current value is 'nope'/,
+    /'requestOrNodeId' must name a request or node: current value is "nope"/,
   );
 });
 

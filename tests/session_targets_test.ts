@@ -282,7 +282,7 @@ Deno.test("switchyard run with a run id already saved is refused with exit 2, th
     let stderr = "";
     const output = { ...quiet(), err: (text: string) => void (stderr += text) };
     assert.equal(await main(args, { output }), 2);
-    assert.match(stderr, /'runIdentifier' must not name a saved run .*: current value is 'twice'/);
+    assert.match(stderr, /'runIdentifier' must not name a saved run .*: current value is "twice"/);
     assert.equal(await Deno.readTextFile(join(dir, "runs", "twice.json")), before);
   });
 });

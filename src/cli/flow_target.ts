@@ -60,6 +60,7 @@ export const flowTarget: RunTarget = {
       observe,
       saveState: config.saveState,
       stateDir: config.stateDir,
+      durability: config.durability,
     });
     const stop = (reason: unknown) => {
       if (job.status === "running") flow.cancel(job, reason);
@@ -102,13 +103,15 @@ function entryOf(flow: Flow, context: RunTargetContext): string {
     throw new TypeError(
       `Cannot run flow '${flow.flowId}' as '--entry' must name one of its routines (${
         ids.join(", ") || "none"
-      }): current value is '${context.entry}'`,
+      }): current value is ${describeValue(context.entry)}`,
     );
   }
   if (context.entry !== undefined) {
     if (flow.getRoutine(context.entry)?.getSlotHandler("trigger") === undefined) {
       throw new TypeError(
-        `Cannot run flow '${flow.flowId}' as '--entry' must name a routine with a 'trigger' slot: current value is '${context.entry}'`,
+        `Cannot run flow '${flow.flowId}' as '--entry' must name a routine with a 'trigger' slot: current value is ${
+          describeValue(context.entry)
+        }`,
       );
     }
     return context.entry;

@@ -3,8 +3,8 @@
  * inspect saved runs, serve the visualizer.
  *
  * ```sh
- * switchyard run <module> [--export name] [--entry routine] [args…] [--no-save] [--timeout ms]
- *                [--output file | --quiet]
+ * switchyard run <module> [--export name] [--entry routine] [args…] [--no-save]
+ *                [--durability batch|event] [--timeout ms] [--output file | --quiet]
  * switchyard inspect <runId|file> [--json]
  * switchyard ls
  * switchyard viz [--port 8484]
@@ -33,6 +33,7 @@ import type { CliOutput } from "./progress.ts";
 import { EXIT, InterruptedError, runModule } from "./run_command.ts";
 import { runWorkerCommand } from "../remote/worker_command.ts";
 import { VERSION } from "./version.ts";
+import { DURABILITIES } from "../execution/config.ts";
 import { cliInvocation } from "./_invocation.ts";
 
 /** What {@linkcode main} needs besides the arguments. */
@@ -90,7 +91,7 @@ function positiveInteger(name: string) {
     const n = Number(value);
     if (!Number.isSafeInteger(n) || n <= 0) {
       throw new InvalidArgumentError(
-        `'${name}' must be a positive whole number: current value is ${JSON.stringify(value)}`,
+        `'${name}' must be a positive whole number: current value is ${describeValue(value)}`,
       );
     }
     return n;
@@ -107,7 +108,7 @@ function permissionsArgument(value: string): unknown {
   }
   throw new InvalidArgumentError(
     `'--permissions' must be "inherit", "none" or a JSON object: current value is ${
-      JSON.stringify(value)
+      describeValue(value)
     }`,
   );
 }
@@ -116,7 +117,7 @@ function portNumber(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 0 || n > 65535) {
     throw new InvalidArgumentError(
-      `'--port' must be a whole number from 0 to 65535: current value is ${JSON.stringify(value)}`,
+      `'--port' must be a whole number from 0 to 65535: current value is ${describeValue(value)}`,
     );
   }
   return n;
@@ -200,6 +201,14 @@ export async function main(
       "a flow's entry routine (default: the first routine added); the args are one JSON object, its entryParams",
     )
     .option("--no-save", "do not save the run")
+    .addOption(
+      new Option(
+        "--durability <mode>",
+        "how the saved run's event log reaches its file: batch (written together, every 20 ms) or event (each event written before the run goes on)",
+      )
+        .choices(DURABILITIES)
+        .default("batch"),
+    )
     .option(
       "--timeout <ms>",
       "time limit for the run in ms",
@@ -223,7 +232,7 @@ export async function main(
       if (opts.output !== undefined && !await isFolder(dirname(resolve(opts.output)))) {
         throw new TypeError(
           `Cannot run '${module}' as '--output' must be a file in an existing folder: current value is ${
-            JSON.stringify(opts.output)
+            describeValue(opts.output)
           }`,
         );
       }
@@ -233,6 +242,7 @@ export async function main(
         export: opts.export,
         entry: opts.entry,
         save: opts.save,
+        durability: opts.durability,
         dir: opts.dir,
         timeout: opts.timeout,
         runId: opts.runId,
@@ -282,7 +292,7 @@ export async function main(
       if (opts.dir !== DEFAULT_DIR && !await isFolder(opts.dir)) {
         throw new TypeError(
           `Cannot list runs as '--dir' must be an existing folder: current value is ${
-            JSON.stringify(opts.dir)
+            describeValue(opts.dir)
           }`,
         );
       }
@@ -311,7 +321,7 @@ export async function main(
       if (opts.dir !== DEFAULT_DIR && !await isFolder(opts.dir)) {
         throw new TypeError(
           `Cannot serve the visualizer as '--dir' must be an existing folder: current value is ${
-            JSON.stringify(opts.dir)
+            describeValue(opts.dir)
           }`,
         );
       }
@@ -321,7 +331,9 @@ export async function main(
       } catch (error) {
         if (!(error instanceof Deno.errors.AddrInUse)) throw error;
         throw new TypeError(
-          `Cannot serve the visualizer as '--port' must be free on 127.0.0.1 (or 0 for any free one): current value is ${opts.port}`,
+          `Cannot serve the visualizer as '--port' must be free on 127.0.0.1 (or 0 for any free one): current value is ${
+            describeValue(opts.port)
+          }`,
         );
       }
       const url = `http://127.0.0.1:${server.port}/`;

@@ -7,6 +7,7 @@
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { LoggingSetting } from "../core/logging.ts";
+import type { Durability } from "../execution/config.ts";
 import { isRunId, RUN_ID_RULE } from "../core/run_id.ts";
 import { RunIdInUseError } from "../run/errors.ts";
 import { runsDir } from "../persistence/run_store.ts";
@@ -25,6 +26,12 @@ export interface RunModuleOptions {
   entry?: string;
   /** Save the run under `dir` (default `true`). */
   save?: boolean;
+  /**
+   * How the saved run's event log reaches its file.
+   *
+   * @default {"batch"}
+   */
+  durability?: Durability;
   /** The state folder (default `.switchyard`). */
   dir?: string;
   /** Time limit for the run in ms. */
@@ -152,7 +159,7 @@ export async function runModule(
     output.err(
       `Cannot run '${ref}' as '--export' must name one of its exports (${
         names || "none"
-      }): current value is '${exportName}'\n`,
+      }): current value is ${describeValue(exportName)}\n`,
     );
     return EXIT.usage;
   }
@@ -186,6 +193,7 @@ export async function runModule(
       config: {
         saveState: save,
         stateDir: dir,
+        durability: options.durability,
         timeout: options.timeout,
         runIdentifier: options.runId,
         loggingSetting: options.log ?? "NONE",

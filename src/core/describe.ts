@@ -8,11 +8,23 @@ import { safeStringify } from "./json_safe.ts";
 
 /**
  * A one-line description of a value: `Name: message` for errors (live or
- * serialized), compact JSON otherwise, cut to a length.
+ * serialized), a number, bigint or symbol as JavaScript writes it, compact
+ * JSON otherwise (strings in double quotes), cut to a length.
  *
  * @param value Anything.
  * @param max The longest text returned.
  * @returns The text.
+ *
+ * @example Values as error messages quote them
+ * ```ts
+ * import { describeValue } from "./describe.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(describeValue("nope"), '"nope"');
+ * assert.equal(describeValue(NaN), "NaN");
+ * assert.equal(describeValue({ a: [1] }), '{"a":[1]}');
+ * assert.equal(describeValue(new RangeError("bad")), "RangeError: bad");
+ * ```
  */
 export function describeValue(value: unknown, max = 120): string {
   let text: string;
@@ -36,6 +48,11 @@ function describeRaw(value: unknown): string {
     text = `${value.name ?? "Error"}: ${value.message}`;
   } else if (typeof value === "string") {
     text = JSON.stringify(value);
+  } else if (typeof value === "number" || typeof value === "symbol") {
+    // As JavaScript writes them: NaN, Infinity, Symbol(x), not JSON's stand-ins.
+    text = String(value);
+  } else if (typeof value === "bigint") {
+    text = `${value}n`;
   } else {
     text = safeStringify(value) ?? "undefined";
   }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { describeValue } from "./describe.ts";
 
 /**
  * A run took longer than its `timeout`. Open requests were cancelled and
@@ -114,7 +115,9 @@ export class UnknownParentError extends Error {
    */
   constructor(parentNodeId: string, nodeName: string) {
     super(
-      `Cannot call node '${nodeName}' as 'parentNodeId' must name a node instance of this runtime: current value is '${parentNodeId}'`,
+      `Cannot call node '${nodeName}' as 'parentNodeId' must name a node instance of this runtime: current value is ${
+        describeValue(parentNodeId)
+      }`,
     );
     this.name = "UnknownParentError";
     this.parentNodeId = parentNodeId;

@@ -7,20 +7,24 @@
  */
 import type { FromWorker, NodeDefinition } from "../../workers/protocol.ts";
 import { fromWire, toWire } from "../../workers/wire.ts";
-import { NodeTimeoutError } from "../core/errors.ts";
 import { logger } from "../core/logging.ts";
 import { SignalWatch } from "./_signal_watch.ts";
 import { answerCall, type ModuleCache } from "./_worker_calls.ts";
-import { describe, moduleFailure, stopReason } from "./_worker_failures.ts";
+import {
+  describe,
+  fatalDetail,
+  logTerminated,
+  moduleFailure,
+  noteTimeout,
+  PROCESS_HOST,
+  stopReason,
+  workerSideReason,
+} from "./_worker_failures.ts";
 import { type ChildSettings, ProcessChild } from "./_process_child.ts";
 import type { Task } from "./task.ts";
 import { type WorkerFailureReason, WorkerTaskError } from "./worker_error.ts";
 
 const log = logger("workers");
-const WORKER_SIDE = new Set<string>(["threw", "clone", "load", "self-contained"]);
-const FATAL = new Set<string>(["closed", "exited", "unhandledrejection", "uncaught"]);
-/** Timeout errors already told which process ran their node. */
-const annotated = new WeakSet<Error>();
 
 /** What every task of a node shares: how its child starts, how the node is found. */
 export interface ProcessPlan {
@@ -266,7 +270,7 @@ export class ProcessPool {
       case "done": {
         const cause = fromWire(message.e);
         if (!job || message.id !== job.wid) return;
-        const why = WORKER_SIDE.has(message.why) ? message.why : "threw";
+        const why = workerSideReason(message.why);
         this.#fail(job, why, why === "threw" ? `threw ${describe(cause)}` : describe(cause), cause);
         this.#afterEnd(child);
         return;
@@ -295,18 +299,7 @@ export class ProcessPool {
         if (job && message.id === job.wid) job.task.broadcast(message.item);
         return;
       case "fatal": {
-        if (!FATAL.has(message.why)) {
-          throw new TypeError(`unknown fatal reason ${describe(message.why)}`);
-        }
-        const detail = message.why === "closed"
-          ? "the process closed itself (close())"
-          : message.why === "exited"
-          ? `the process exited (Deno.exit(${message.code}))`
-          : `${
-            message.why === "uncaught"
-              ? "an exception was not caught"
-              : "a promise rejection was not handled"
-          }: ${describe(fromWire(message.e!))}`;
+        const detail = fatalDetail(message, PROCESS_HOST);
         this.#kill(child, message.why, detail, message.e && fromWire(message.e));
         return;
       }
@@ -331,14 +324,7 @@ export class ProcessPool {
       this.#fail(job, stopReason(reason), "stopped while waiting for a process", reason);
       return;
     }
-    if (
-      reason instanceof NodeTimeoutError && reason.nodeName === job.task.node.name &&
-      !annotated.has(reason)
-    ) {
-      // The runtime records this very error: say where it was running.
-      annotated.add(reason);
-      reason.message += ` in child process #${child.id} (pid ${child.pid})`;
-    }
+    noteTimeout(reason, job, PROCESS_HOST, child);
     child.post({ t: "abort", id: job.wid, reason: toWire(reason) });
     job.graceTimer = setTimeout(() => {
       if (job.settled || child.dead) return;
@@ -370,20 +356,7 @@ export class ProcessPool {
     if (index >= 0) this.#children.splice(index, 1);
     const job = this.#running.get(child);
     this.#running.delete(child);
-    const properties = { id: child.id, pid: child.pid, detail };
-    const write = () => {
-      if (this.#closed) {
-        log.info("Child process #{id} (pid {pid}) killed: {detail}", properties);
-      } else if (reason === "timeout" || reason === "cancelled") {
-        log.info("Child process #{id} (pid {pid}) killed and replaced: {detail}", properties);
-      } else {
-        log.warn("Child process #{id} (pid {pid}) ended and is replaced: {detail}", properties);
-      }
-    };
-    // Written in the span of the request it ran, so the line carries its ids.
-    const trace = job?.task.trace;
-    if (trace === undefined) write();
-    else trace.run(write);
+    logTerminated(PROCESS_HOST, child, reason, detail, this.#closed, job ? [job] : []);
     // The task fails once its process is gone, so a caller never sees a
     // "killed" task whose code still runs.
     if (job) child.closed.then(() => this.#fail(job, reason, detail, cause));

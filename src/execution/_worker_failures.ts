@@ -1,7 +1,7 @@
 /**
  * How worker tasks end: why a stopped or failed task ended, the error it
  * fails with and what its worker's messages say, the line logged for a
- * terminated worker, and how both pool strategies retry.
+ * terminated worker or child process, and how both pool strategies retry.
  *
  * @module
  */
@@ -20,8 +20,53 @@ const log = logger("workers");
 const WORKER_SIDE = new Set<string>(["threw", "clone", "load", "self-contained"]);
 const FATAL = new Set<string>(["closed", "exited", "unhandledrejection", "uncaught"]);
 
-/** Timeout errors already told which worker ran their node. */
+/** Timeout errors already told which worker or process ran their node. */
 const annotated = new WeakSet<Error>();
+
+/**
+ * What runs a pool's tasks, a Web Worker or a child process, as its
+ * failures name it: the words of their messages and log lines.
+ */
+export interface HostKind {
+  /** `"worker"` or `"process"`. */
+  readonly noun: "worker" | "process";
+  /** The call with which its code closes itself. */
+  readonly closeCall: string;
+  /** Where a task ran, as a timeout error ends. */
+  where(host: Host): string;
+  /** The line logged when the pool has shut down. */
+  readonly endedLine: string;
+  /** The line logged when a stopped task's host is replaced. */
+  readonly stoppedLine: string;
+  /** The warning logged when a host that broke is replaced. */
+  readonly brokeLine: string;
+}
+
+/** One worker or child process: its id in its pool, and a child's pid. */
+export interface Host {
+  readonly id: number;
+  readonly pid?: number;
+}
+
+/** A Web Worker of the worker pool. */
+export const WORKER_HOST: HostKind = {
+  noun: "worker",
+  closeCall: "self.close()",
+  where: (host) => `on worker #${host.id}`,
+  endedLine: "Worker #{id} terminated: {detail}",
+  stoppedLine: "Worker #{id} terminated and replaced: {detail}",
+  brokeLine: "Worker #{id} terminated and replaced: {detail}",
+};
+
+/** A child process of the process pool. */
+export const PROCESS_HOST: HostKind = {
+  noun: "process",
+  closeCall: "close()",
+  where: (host) => `in child process #${host.id} (pid ${host.pid})`,
+  endedLine: "Child process #{id} (pid {pid}) killed: {detail}",
+  stoppedLine: "Child process #{id} (pid {pid}) killed and replaced: {detail}",
+  brokeLine: "Child process #{id} (pid {pid}) ended and is replaced: {detail}",
+};
 
 /**
  * Why a stopped task stopped: a node or run timeout, or a cancellation.
@@ -148,20 +193,24 @@ export function workerSideReason(why: string): WorkerFailureReason {
 }
 
 /**
- * What a worker's `fatal` message says happened to it.
+ * What a worker's or child's `fatal` message says happened to it.
  *
  * @param message The message.
+ * @param kind What sent it.
  * @returns The detail of the failure.
- * @throws {TypeError} For a reason outside the protocol (the worker is then killed as broken).
+ * @throws {TypeError} For a reason outside the protocol (the sender is then killed as broken).
  */
-export function fatalDetail(message: Extract<FromWorker, { t: "fatal" }>): string {
+export function fatalDetail(
+  message: Extract<FromWorker, { t: "fatal" }>,
+  kind: HostKind,
+): string {
   if (!FATAL.has(message.why)) {
     throw new TypeError(`unknown fatal reason ${describe(message.why)}`);
   }
   return message.why === "closed"
-    ? "the worker closed itself (self.close())"
+    ? `the ${kind.noun} closed itself (${kind.closeCall})`
     : message.why === "exited"
-    ? `the worker exited (Deno.exit(${message.code}))`
+    ? `the ${kind.noun} exited (Deno.exit(${message.code}))`
     : message.why === "unhandledrejection"
     ? `a promise rejection was not handled: ${describe(fromWire(message.e!))}`
     : `an exception was not caught: ${describe(fromWire(message.e!))}`;
@@ -191,50 +240,60 @@ export function jobError(
 }
 
 /**
- * Adds which worker ran a node to the timeout error that stops it, once:
- * the runtime records this very error. (The node's children are aborted
- * with it too; only its own node says so.)
+ * Adds which worker or process ran a node to the timeout error that stops
+ * it, once: the runtime records this very error. (The node's children are
+ * aborted with it too; only its own node says so.)
  *
  * @param reason The job's abort reason.
  * @param job The job being stopped.
- * @param workerId The worker running it.
+ * @param kind What runs it.
+ * @param host The worker or process running it.
  */
-export function noteTimeoutWorker(reason: unknown, job: PoolJob, workerId: number): void {
+export function noteTimeout(
+  reason: unknown,
+  job: { readonly task: Task },
+  kind: HostKind,
+  host: Host,
+): void {
   if (
     reason instanceof NodeTimeoutError &&
     reason.nodeName === job.task.node.name && !annotated.has(reason)
   ) {
     annotated.add(reason);
-    reason.message += ` on worker #${workerId}`;
+    reason.message += ` ${kind.where(host)}`;
   }
 }
 
 /**
- * Logs that a worker was terminated: at info for a stop (timeout,
- * cancellation, shutdown), as a warning for a worker that broke; in the
- * span of the (first) request it ran, so the line carries its ids.
+ * Logs that a worker or process was ended: at info for a stop (timeout,
+ * cancellation, shutdown), as a warning for one that broke; in the span of
+ * the (first) request it ran, so the line carries its ids.
  *
- * @param workerId The worker.
- * @param reason Why it was terminated.
+ * @param kind What it is.
+ * @param host The worker or process.
+ * @param reason Why it was ended.
  * @param detail What happened.
- * @param closed Whether the pool has shut down (the worker is not replaced).
+ * @param closed Whether the pool has shut down (it is not replaced).
  * @param running The jobs it was running.
  */
 export function logTerminated(
-  workerId: number,
+  kind: HostKind,
+  host: Host,
   reason: WorkerFailureReason,
   detail: string,
   closed: boolean,
-  running: readonly PoolJob[],
+  running: readonly { readonly task: Task }[],
 ): void {
-  const properties = { id: workerId, detail };
+  const properties = host.pid === undefined
+    ? { id: host.id, detail }
+    : { id: host.id, pid: host.pid, detail };
   const write = () => {
     if (closed) {
-      log.info("Worker #{id} terminated: {detail}", properties);
+      log.info(kind.endedLine, properties);
     } else if (reason === "timeout" || reason === "cancelled") {
-      log.info("Worker #{id} terminated and replaced: {detail}", properties);
+      log.info(kind.stoppedLine, properties);
     } else {
-      log.warn("Worker #{id} terminated and replaced: {detail}", properties);
+      log.warn(kind.brokeLine, properties);
     }
   };
   const trace = running.find((job) => job.task.trace !== undefined)?.task.trace;

@@ -15,8 +15,9 @@ import {
   jobError,
   logTerminated,
   moduleFailure,
-  noteTimeoutWorker,
+  noteTimeout,
   stopReason,
+  WORKER_HOST,
   workerSideReason,
 } from "./_worker_failures.ts";
 import { isQuick, placeJob, type RunTimes } from "./_worker_placement.ts";
@@ -137,7 +138,7 @@ export class WorkerPool {
       );
       return;
     }
-    noteTimeoutWorker(reason, job, worker.id);
+    noteTimeout(reason, job, WORKER_HOST, worker);
     worker.abort(job, toWire(reason));
     if (worker.isStarted(job)) this.#startGrace(job);
   }
@@ -322,7 +323,7 @@ export class WorkerPool {
         worker.find(message.id)?.task.broadcast(message.item);
         break;
       case "fatal": {
-        const detail = fatalDetail(message);
+        const detail = fatalDetail(message, WORKER_HOST);
         this.#kill(
           worker,
           message.why,
@@ -384,7 +385,7 @@ export class WorkerPool {
     const waiting = worker.inflight.filter((j) => !worker.isStarted(j));
     worker.inflight.splice(0);
     // A stopped task is expected; a worker that broke is worth a warning.
-    logTerminated(worker.id, reason, detail, this.#closed, running);
+    logTerminated(WORKER_HOST, worker, reason, detail, this.#closed, running);
     for (const job of running) {
       this.#settle(job, jobError(job, reason, detail, cause));
     }

@@ -100,6 +100,52 @@ export interface ExecutorConfig {
    */
   stateDir: string;
   /**
+   * How a saved run's event log reaches its file (with `saveState`):
+   *
+   * - `"batch"`: lines are gathered and written together: once per
+   *   macrotask, every 20 ms, at 256 KiB, and when the run saves, closes or
+   *   the process exits. A process killed with SIGKILL loses the events
+   *   since the last write (those of the current macrotask, or of at most
+   *   the last 20 ms).
+   * - `"event"`: each line is written (one synchronous `write`) when its
+   *   event is recorded, before a caller learns a request started or
+   *   ended: a process killed at any moment loses at most the line being
+   *   written. Every event costs a system call; see `BENCHMARKS.md`.
+   *
+   * Neither mode calls `fsync`: what was written survives the process
+   * (SIGKILL, out of memory, a crash of the runtime), while a machine that
+   * loses power may lose what the OS had not flushed to the disk yet.
+   *
+   * @default {"batch"}
+   *
+   * @example Writing each event before going on
+   * ```ts
+   * import { call, node, Runner } from "@switchyard/core";
+   * import { eventLogPath } from "@switchyard/core/persistence";
+   * import assert from "node:assert/strict";
+   *
+   * const stateDir = await Deno.makeTempDir();
+   * const log = eventLogPath(stateDir, "nightly");
+   * await using runner = new Runner({
+   *   saveState: true,
+   *   stateDir,
+   *   durability: "event",
+   *   runIdentifier: "nightly",
+   *   loggingSetting: "NONE",
+   * });
+   * const fetchPage = node(async (page: number) => `page ${page}`, { name: "fetchPage" });
+   * const crawl = node(async () => {
+   *   await call(fetchPage, 1);
+   *   // The call's end is in the file once call() has returned.
+   *   return Deno.readTextFileSync(log).trim().split("\n").map((l) => JSON.parse(l).event);
+   * }, { name: "crawl" });
+   * const { answer } = await runner.run(crawl);
+   * assert.deepEqual(answer, ["start", "created", "created", "completed"]);
+   * await Deno.remove(stateDir, { recursive: true });
+   * ```
+   */
+  durability: Durability;
+  /**
    * Worker pool settings.
    *
    * @default {{}}
@@ -121,6 +167,23 @@ export interface ExecutorConfig {
    */
   tracing: boolean;
 }
+
+/**
+ * The ways a saved run's event log can reach its file (see
+ * {@linkcode ExecutorConfig.durability}).
+ *
+ * @example Every mode, the default first
+ * ```ts
+ * import { DURABILITIES } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(DURABILITIES, ["batch", "event"]);
+ * ```
+ */
+export const DURABILITIES = ["batch", "event"] as const;
+
+/** How a saved run's event log reaches its file: `"batch"` or `"event"`. */
+export type Durability = typeof DURABILITIES[number];
 
 /** What a caller may pass for an {@linkcode ExecutorConfig}: every field optional. */
 export type ExecutorConfigInput = Partial<ExecutorConfig>;
@@ -144,6 +207,7 @@ const schema = z.object({
   runIdentifier: z.string().refine(isRunId, RUN_ID_RULE).optional(),
   saveState: z.boolean().default(false),
   stateDir: z.string().min(1).default(".switchyard"),
+  durability: z.enum(DURABILITIES).default("batch"),
   workers: z.object({
     size: z.number().int().positive().optional(),
     permissions: permissionsSchema.optional(),
@@ -211,6 +275,7 @@ export function parseExecutorConfig(
     runIdentifier: value.runIdentifier ?? crypto.randomUUID(),
     saveState: value.saveState,
     stateDir: value.stateDir,
+    durability: value.durability,
     workers: { ...value.workers } as WorkerPoolConfig,
     remote: value.remote ? { ...value.remote } : undefined,
     tracing: value.tracing,

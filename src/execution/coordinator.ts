@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { describeValue } from "../core/describe.ts";
 import type { RTPublisher } from "../pubsub/publisher.ts";
 import { RequestFailure, RequestSuccess, type RuntimeMessage } from "../pubsub/messages.ts";
 import { CoordinatorState } from "./job.ts";
@@ -100,7 +101,7 @@ export class Coordinator {
     ) {
       throw new TypeError(
         `Cannot register mode '${mode}' as 'strategy' must have execute() and shutdown(): current value is ${
-          String(strategy)
+          describeValue(strategy)
         }`,
       );
     }
@@ -227,7 +228,7 @@ export class Coordinator {
       throw new TypeError(
         `Cannot run node '${task.node.name}' as 'mode' must be one of ${
           [...this.#modes.keys()].map((m) => `"${m}"`).join(", ")
-        }: current value is "${mode}"`,
+        }: current value is ${describeValue(mode)}`,
       );
     }
     if (!this.#publisher) {

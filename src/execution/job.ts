@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { describeValue } from "../core/describe.ts";
 import type { Task } from "./task.ts";
 
 /** Whether a job is still running. */
@@ -139,7 +140,9 @@ export class CoordinatorState {
     const job = this.#find(requestId);
     if (!job) {
       throw new RangeError(
-        `Cannot end a job as 'requestId' must name a known job: current value is '${requestId}'`,
+        `Cannot end a job as 'requestId' must name a known job: current value is ${
+          describeValue(requestId)
+        }`,
       );
     }
     if (job.status === "closed") {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { describeValue } from "../core/describe.ts";
 import type { NodeDefinition } from "../../workers/protocol.ts";
 import type { Node, WorkerPermissions } from "../core/node.ts";
 import { describe, executeOnPool } from "./_worker_failures.ts";
@@ -108,7 +109,9 @@ export interface ProcessStrategyOptions {
     const check = (name: string, value: number, ok: boolean, what: string) => {
       if (!ok) {
         throw new RangeError(
-          `Cannot create ProcessExecutionStrategy as '${name}' must be ${what}: current value is ${value}`,
+          `Cannot create ProcessExecutionStrategy as '${name}' must be ${what}: current value is ${
+            describeValue(value)
+          }`,
         );
       }
     };

@@ -48,6 +48,27 @@ export interface CallNodesOptions {
 }
 
 /**
+ * Told of each request record as it is written, synchronously: a request's
+ * `opened` call comes before its task is submitted, its `ended` call before
+ * its caller's promise settles. For what must keep pace with the record (a
+ * saved run's event log written event by event); it must not throw.
+ */
+export interface RecordListener {
+  /**
+   * A request was recorded as open.
+   *
+   * @param row Its row in the request forest.
+   */
+  opened(row: number): void;
+  /**
+   * A request was recorded as ended (completed, failed or cancelled).
+   *
+   * @param row Its row in the request forest.
+   */
+  ended(row: number): void;
+}
+
+/**
  * The runtime state of a run: creates a tracked request for every call,
  * submits its task, and records its end (completed, failed, cancelled) in
  * the {@linkcode ExecutionInfo}, with exactly two stamps per request.
@@ -102,6 +123,7 @@ export class RTState {
   readonly #scopes: (TaskScope | undefined)[] = [];
   #pending = 0;
   readonly #subscription: string;
+  readonly #recorded: RecordListener | null;
   #closed = false;
 
   /**
@@ -111,14 +133,17 @@ export class RTState {
    * @param executorConfig The run's configuration.
    * @param coordinator Runs the tasks; must be started on `publisher`.
    * @param publisher Carries the messages; must be running.
+   * @param recorded Told of each record as it is written, if given.
    */
   constructor(
     executionInfo: ExecutionInfo,
     executorConfig: ExecutorConfig,
     coordinator: Coordinator,
     publisher: RTPublisher,
+    recorded: RecordListener | null = null,
   ) {
     this.#info = executionInfo;
+    this.#recorded = recorded;
     this.#requests = executionInfo.requestHeap;
     this.#config = executorConfig;
     this.#coordinator = coordinator;
@@ -271,6 +296,7 @@ export class RTState {
     } catch (error) {
       return Promise.reject(error);
     }
+    this.#recorded?.opened(row);
     const rootRow = parentRow < 0 ? row : this.#rootOf(parentRow);
     const scope = new TaskScope(this.#owner, row, node, args, parentRow, rootRow);
     const promise = settlerFor(scope);
@@ -324,7 +350,9 @@ export class RTState {
     if (row < 0) row = this.#requests.rowOfNode(requestOrNodeId);
     if (row < 0) {
       throw new RangeError(
-        `Cannot cancel as 'requestOrNodeId' must name a request or node: current value is '${requestOrNodeId}'`,
+        `Cannot cancel as 'requestOrNodeId' must name a request or node: current value is ${
+          describeValue(requestOrNodeId)
+        }`,
       );
     }
     if (this.#scopes[row] === undefined) return [];
@@ -404,6 +432,7 @@ export class RTState {
     this.#pending--;
     if (scope.timer !== undefined) clearTimeout(scope.timer);
     this.#requests.close(row, status, output, this.#info.stamper, scope.attempts);
+    this.#recorded?.ended(row);
     if (status === "Completed") scope.resolve(output);
     else scope.reject(output);
   }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { describeValue } from "../core/describe.ts";
 import type { NodeDefinition } from "../../workers/protocol.ts";
 import type { Node, WorkerPermissions } from "../core/node.ts";
 import type { JobSpec } from "./_worker_handle.ts";
@@ -112,13 +113,17 @@ export class WorkerExecutionStrategy implements TaskExecutionStrategy {
     const size = options.size ?? navigator.hardwareConcurrency ?? 1;
     if (!Number.isInteger(size) || size < 1) {
       throw new RangeError(
-        `Cannot create WorkerExecutionStrategy as 'size' must be a positive integer: current value is ${size}`,
+        `Cannot create WorkerExecutionStrategy as 'size' must be a positive integer: current value is ${
+          describeValue(size)
+        }`,
       );
     }
     const grace = options.gracePeriod ?? 100;
     if (!Number.isFinite(grace) || grace < 0) {
       throw new RangeError(
-        `Cannot create WorkerExecutionStrategy as 'gracePeriod' must be a non-negative number of ms: current value is ${grace}`,
+        `Cannot create WorkerExecutionStrategy as 'gracePeriod' must be a non-negative number of ms: current value is ${
+          describeValue(grace)
+        }`,
       );
     }
     this.#size = size;

@@ -11,6 +11,7 @@ import { describeValue } from "../core/describe.ts";
 import type { RTPublisher } from "../pubsub/publisher.ts";
 import type { ExecutionInfo, ExecutionStatus } from "../state/execution_info.ts";
 import type { RTState } from "../execution/rt_state.ts";
+import type { Durability } from "../execution/config.ts";
 import type { RunSession } from "../run/run_session.ts";
 import type { ActivationSink } from "./_context.ts";
 import { Activations } from "./_activations.ts";
@@ -33,6 +34,8 @@ export interface FlowExecutionOptions {
   saveState: boolean;
   /** Where saved runs go. */
   stateDir: string;
+  /** How the saved job's event log reaches its file. */
+  durability: Durability;
   /**
    * Whether the job may have been saved before (a resumed job): its record
    * then goes to a new run id when the job id is taken.

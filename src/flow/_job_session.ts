@@ -5,7 +5,7 @@
  * @module
  */
 import { logger } from "../core/logging.ts";
-import { parseExecutorConfig } from "../execution/config.ts";
+import { type Durability, parseExecutorConfig } from "../execution/config.ts";
 import { RunSession } from "../run/run_session.ts";
 import { RunIdInUseError } from "../run/errors.ts";
 
@@ -20,6 +20,8 @@ export interface JobSessionOptions {
   saveState: boolean;
   /** Where saved runs go. */
   stateDir: string;
+  /** How the event log reaches its file. */
+  durability: Durability;
   /** Whether the job may have been saved before (a resumed job). */
   resumed: boolean;
 }
@@ -43,6 +45,7 @@ export function openJobSession(jobId: string, options: JobSessionOptions): RunSe
         runIdentifier,
         saveState: options.saveState,
         stateDir: options.stateDir,
+        durability: options.durability,
       }),
       { kind: "flow", logging: "off" },
     );

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { describeValue } from "../core/describe.ts";
 import { z } from "npm:zod@^4.1.0";
 import { describeIssues } from "../core/validation.ts";
 import { decodeJobData } from "./_job_state_codec.ts";
@@ -370,9 +371,9 @@ export async function readJobStateFile(path: string): Promise<unknown> {
   } catch (error) {
     throw new JobStateLoadError(
       path,
-      `Cannot load a JobState as 'path' must name a readable file: current value is '${path}' (${
-        error instanceof Error ? error.message : String(error)
-      })`,
+      `Cannot load a JobState as 'path' must name a readable file: current value is ${
+        describeValue(path)
+      } (${error instanceof Error ? error.message : String(error)})`,
       { cause: error },
     );
   }

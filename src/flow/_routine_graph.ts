@@ -80,7 +80,9 @@ export class RoutineGraph {
     }
     if (this.#routines.has(routineId)) {
       throw new TypeError(
-        `Cannot add routine '${routine.name}' to flow '${flowId}' as 'id' must be unused: current value is '${routineId}'`,
+        `Cannot add routine '${routine.name}' to flow '${flowId}' as 'id' must be unused: current value is ${
+          describeValue(routineId)
+        }`,
       );
     }
     this.#routines.set(routineId, routine);
@@ -107,14 +109,14 @@ export class RoutineGraph {
       throw new RangeError(
         `Cannot ${what} as 'event' must be an event of routine '${srcId}' (${
           listOf(source.events)
-        }): current value is '${event}'`,
+        }): current value is ${describeValue(event)}`,
       );
     }
     if (target.getSlotHandler(slot) === undefined) {
       throw new RangeError(
         `Cannot ${what} as 'slot' must be a slot of routine '${dstId}' (${
           listOf(target.slots)
-        }): current value is '${slot}'`,
+        }): current value is ${describeValue(slot)}`,
       );
     }
     let events = this.#connections.get(srcId);
@@ -145,7 +147,7 @@ export class RoutineGraph {
       throw new RangeError(
         `Cannot ${action} as '${param}' must be a routine of flow '${this.#flowId}' (${
           listOf(this.#routines.keys())
-        }): current value is '${id}'`,
+        }): current value is ${describeValue(id)}`,
       );
     }
     return routine;

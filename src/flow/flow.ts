@@ -4,6 +4,7 @@
  * @module
  */
 import { describeValue } from "../core/describe.ts";
+import type { Durability } from "../execution/config.ts";
 import type { ExecutionInfo } from "../state/execution_info.ts";
 import { FlowExecution } from "./_execution.ts";
 import { type ErrorHandler, requireErrorHandler } from "./error_handler.ts";
@@ -85,6 +86,8 @@ export class Flow {
   readonly saveState: boolean;
   /** Where saved runs go. */
   readonly stateDir: string;
+  /** How saved jobs' event logs reach their files. */
+  readonly durability: Durability;
   // The routines and their connections.
   readonly #graph: RoutineGraph;
   readonly #executions = new WeakMap<JobState, FlowExecution>();
@@ -98,13 +101,15 @@ export class Flow {
    * @throws {TypeError} Naming an invalid option and its value.
    */
   constructor(options: FlowOptions = {}) {
-    const { flowId, maxWorkers, executionTimeout, saveState, stateDir } = parseFlowOptions(options);
+    const { flowId, maxWorkers, executionTimeout, saveState, stateDir, durability } =
+      parseFlowOptions(options);
     this.flowId = flowId ?? crypto.randomUUID();
     this.#graph = new RoutineGraph(this.flowId);
     this.maxWorkers = maxWorkers ?? Infinity;
     this.executionTimeout = executionTimeout;
     this.saveState = saveState ?? false;
     this.stateDir = stateDir ?? ".switchyard";
+    this.durability = durability ?? "batch";
   }
 
   /** The ids of its routines, in the order added. */
@@ -205,8 +210,15 @@ export class Flow {
     entryId: string,
     options: ExecuteOptions = {},
   ): Promise<JobState> {
-    const { entryParams = {}, outputHandler, observe, saveState, stateDir, ...jobOptions } =
-      options;
+    const {
+      entryParams = {},
+      outputHandler,
+      observe,
+      saveState,
+      stateDir,
+      durability,
+      ...jobOptions
+    } = options;
     const what = `execute flow '${this.flowId}'`;
     const entry = this.#requireRoutine(what, "entryId", entryId);
     if (entry.getSlotHandler("trigger") === undefined) {
@@ -226,7 +238,7 @@ export class Flow {
         }`,
       );
     }
-    const save = this.#saveOptions(what, { saveState, stateDir });
+    const save = this.#saveOptions(what, { saveState, stateDir, durability });
     const jobState = new JobState(this.flowId, jobOptions);
     if (outputHandler !== undefined) jobState.setOutputHandler(outputHandler);
     const execution = this.#track(jobState, save, false);
@@ -283,7 +295,9 @@ export class Flow {
     const execution = this.#executionOf("pause", jobState);
     if (execution.status !== "running") {
       throw new Error(
-        `Cannot pause job '${jobState.jobId}' as its status must be "running": current value is "${execution.status}"`,
+        `Cannot pause job '${jobState.jobId}' as its status must be "running": current value is ${
+          describeValue(execution.status)
+        }`,
       );
     }
     await execution.pause(options.reason ?? "paused", options.checkpoint);
@@ -312,12 +326,16 @@ export class Flow {
     }
     if (jobState.flowId !== this.flowId) {
       throw new Error(
-        `Cannot resume job '${jobState.jobId}' as its flowId must be '${this.flowId}': current value is '${jobState.flowId}'`,
+        `Cannot resume job '${jobState.jobId}' as its flowId must be '${this.flowId}': current value is ${
+          describeValue(jobState.flowId)
+        }`,
       );
     }
     if (jobState.status !== "paused") {
       throw new Error(
-        `Cannot resume job '${jobState.jobId}' as its status must be "paused": current value is "${jobState.status}"`,
+        `Cannot resume job '${jobState.jobId}' as its status must be "paused": current value is ${
+          describeValue(jobState.status)
+        }`,
       );
     }
     this.#graph.requireRunnable(jobState);
@@ -392,6 +410,7 @@ export class Flow {
     return resolveSaveOptions(action, options, {
       saveState: this.saveState,
       stateDir: this.stateDir,
+      durability: this.durability,
     });
   }
 

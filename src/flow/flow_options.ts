@@ -6,6 +6,7 @@
  */
 import { z } from "npm:zod@^4.1.0";
 import { describeIssues } from "../core/validation.ts";
+import { DURABILITIES, type Durability } from "../execution/config.ts";
 import type { RTPublisher } from "../pubsub/publisher.ts";
 import type { ExecutionInfo } from "../state/execution_info.ts";
 import type { JobState, JobStateOptions, OutputHandler } from "./job_state.ts";
@@ -46,6 +47,28 @@ export interface FlowOptions {
    * @default {".switchyard"}
    */
   stateDir?: string;
+  /**
+   * How a saved job's event log reaches its file: `"batch"` (lines written
+   * together, once per macrotask or every 20 ms) or `"event"` (each line
+   * written before the job goes on, so a process killed at any moment loses
+   * at most the line being written). See `ExecutorConfig.durability`.
+   *
+   * @default {"batch"}
+   *
+   * @example A flow whose saved jobs write each event at once
+   * ```ts
+   * import { Flow } from "@switchyard/core";
+   * import assert from "node:assert/strict";
+   *
+   * const flow = new Flow({ saveState: true, durability: "event" });
+   * assert.equal(flow.durability, "event");
+   * assert.throws(
+   *   () => new Flow({ durability: "always" as never }),
+   *   /Cannot create a Flow as 'durability' must be one of "batch", "event": current value is "always"/,
+   * );
+   * ```
+   */
+  durability?: Durability;
 }
 
 const flowOptionsSchema = z.object({
@@ -54,9 +77,10 @@ const flowOptionsSchema = z.object({
   executionTimeout: z.number().positive().finite().optional(),
   saveState: z.boolean().optional(),
   stateDir: z.string().min(1).optional(),
+  durability: z.enum(DURABILITIES).optional(),
 }).strict();
 
-const saveSchema = flowOptionsSchema.pick({ saveState: true, stateDir: true });
+const saveSchema = flowOptionsSchema.pick({ saveState: true, stateDir: true, durability: true });
 
 /** Where a job's record is saved: the flow's settings, or a job's own. */
 export interface FlowSaveOptions {
@@ -72,6 +96,12 @@ export interface FlowSaveOptions {
    * @default {flow.stateDir}
    */
   stateDir?: string;
+  /**
+   * How its event log reaches its file; the flow's `durability` by default.
+   *
+   * @default {flow.durability}
+   */
+  durability?: Durability;
 }
 
 /** Options of {@linkcode Flow.execute}. */
@@ -159,5 +189,6 @@ export function resolveSaveOptions(
   return {
     saveState: parsed.data.saveState ?? flow.saveState,
     stateDir: parsed.data.stateDir ?? flow.stateDir,
+    durability: parsed.data.durability ?? flow.durability,
   };
 }

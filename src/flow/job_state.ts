@@ -290,7 +290,7 @@ export class JobState {
     if (handler !== null && typeof handler !== "function") {
       throw new TypeError(
         `Cannot set the output handler as 'handler' must be a function or null: current value is ${
-          String(handler)
+          describeValue(handler)
         }`,
       );
     }
@@ -407,7 +407,7 @@ function requireObject(
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new TypeError(
       `Cannot ${action} '${name}' as '${param}' must be a plain object: current value is ${
-        Array.isArray(value) ? "an array" : JSON.stringify(value) ?? String(value)
+        Array.isArray(value) ? "an array" : describeValue(value)
       }`,
     );
   }

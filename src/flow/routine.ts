@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { describeValue } from "../core/describe.ts";
 import { type Activation, currentActivation } from "./_context.ts";
 import { ErrorHandler, type ErrorStrategy, requireErrorHandler } from "./error_handler.ts";
 import type { Flow } from "./flow.ts";
@@ -160,7 +161,7 @@ export class Routine {
       if (typeof typedHandler !== "function") {
         throw new TypeError(
           `Cannot define slot '${name}' of routine '${this.name}' as 'handler' must be a function: current value is ${
-            String(typedHandler)
+            describeValue(typedHandler)
           }`,
         );
       }
@@ -170,7 +171,7 @@ export class Routine {
     if (typeof handler !== "function") {
       throw new TypeError(
         `Cannot define slot '${name}' of routine '${this.name}' as 'handler' must be a function: current value is ${
-          String(handler)
+          describeValue(handler)
         }`,
       );
     }
@@ -312,7 +313,7 @@ export class Routine {
       throw new TypeError(
         `Cannot ${action} of routine '${this.name}' as 'event' must be one of ${
           listOf(this.#events.keys())
-        }: current value is '${event}'`,
+        }: current value is ${describeValue(event)}`,
       );
     }
     const activation = currentActivation();
@@ -339,13 +340,15 @@ export class Routine {
     if (typeof name !== "string" || name === "") {
       throw new TypeError(
         `Cannot define a ${kind} of routine '${this.name}' as 'name' must be a non-empty string: current value is ${
-          JSON.stringify(name)
+          describeValue(name)
         }`,
       );
     }
     if (taken.has(name)) {
       throw new TypeError(
-        `Cannot define ${kind} '${name}' of routine '${this.name}' as 'name' must be new: current value is '${name}'`,
+        `Cannot define ${kind} '${name}' of routine '${this.name}' as 'name' must be new: current value is ${
+          describeValue(name)
+        }`,
       );
     }
   }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { describeValue } from "../core/describe.ts";
 import type { z } from "npm:zod@^4.1.0";
 import { describeIssues } from "../core/validation.ts";
 
@@ -54,7 +55,7 @@ export function slotWithSchema<S extends SlotSchema>(
   if (typeof schema?.safeParse !== "function") {
     throw new TypeError(
       `Cannot define slot '${slot}' of routine '${routine}' as 'schema' must be a zod schema: current value is ${
-        String(schema)
+        describeValue(schema)
       }`,
     );
   }

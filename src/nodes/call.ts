@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { describeValue } from "../core/describe.ts";
 import { isLoggingConfigured } from "../core/logging.ts";
 import { Runner } from "../run/runner.ts";
 import type { Node } from "../core/node.ts";
@@ -126,7 +127,7 @@ export function callBatch<A extends unknown[], R>(
     return Promise.reject(
       new TypeError(
         `Cannot call a batch as 'argsList' must be an array of argument arrays: current value is ${
-          Array.isArray(argsList) ? "an array with a non-array item" : String(argsList)
+          Array.isArray(argsList) ? "an array with a non-array item" : describeValue(argsList)
         }`,
       ),
     );

@@ -9,13 +9,13 @@
  * message for it (see {@linkcode EventLogWriter}); `_event_lines.ts`
  * encodes each line from its row.
  *
- * Durability: lines are encoded into a batch in memory, and the batch is
- * written with one synchronous `write`: every {@linkcode EVENT_LOG_BATCH_MS}
- * ms while the run is open (an unreferenced interval), when a macrotask
- * that published runtime messages ends, when a batch reaches
- * {@linkcode EVENT_LOG_BATCH_BYTES}, at once when the run saves its
- * snapshot or ends, when the writer closes (as `switchyard run` does on
- * SIGINT and SIGTERM), and when the process exits normally, by
+ * Durability `"batch"` (the default): lines are encoded into a batch in
+ * memory, and the batch is written with one synchronous `write`: every
+ * {@linkcode EVENT_LOG_BATCH_MS} ms while the run is open (an unreferenced
+ * interval), when a macrotask that published runtime messages ends, when
+ * a batch reaches {@linkcode EVENT_LOG_BATCH_BYTES}, at once when the run
+ * saves its snapshot or ends, when the writer closes (as `switchyard run`
+ * does on SIGINT and SIGTERM), and when the process exits normally, by
  * `Deno.exit()`, or by an uncaught error or an unhandled rejection. A
  * process killed with SIGKILL (or by a signal nothing handles) loses at
  * most what happened since the last write: the events of the last
@@ -23,6 +23,13 @@
  * since; what was written loads (the loader ignores a torn last line). A
  * power loss may lose what the OS had not flushed. See
  * `bench/persistence_bench.ts` for the cost.
+ *
+ * Durability `"event"`: the runtime tells the writer of each record as it
+ * is written ({@linkcode EventLogWriter.opened},
+ * {@linkcode EventLogWriter.ended}), and the writer writes its line at once
+ * with one synchronous `write`, before the caller learns of it: a process
+ * killed at any moment loses at most the line being written. Neither mode
+ * calls `fsync`.
  *
  * @module
  */
@@ -101,6 +108,18 @@ export function eventLogPath(stateDir: string, runId: string): string {
   return join(runsDir(stateDir), `${runId}.events.jsonl`);
 }
 
+/** Options of {@linkcode EventLogWriter}. */
+export interface EventLogWriterOptions {
+  /**
+   * `"batch"`: lines are read from the rows and written in batches;
+   * `"event"`: each line is written when {@linkcode EventLogWriter.opened}
+   * or {@linkcode EventLogWriter.ended} is called (see the module's notes).
+   *
+   * @default {"batch"}
+   */
+  durability?: "batch" | "event";
+}
+
 /**
  * Appends the events of one run to its log, read from the run's request
  * rows: a `created` line for each new request, an end line for each that
@@ -111,6 +130,10 @@ export function eventLogPath(stateDir: string, runId: string): string {
  * {@linkcode EVENT_LOG_BATCH_MS} ms. The record, not a message, is what
  * gets written (a node timeout, for instance, is recorded before its task
  * settles).
+ *
+ * With `durability: "event"`, pass the writer to the run's `RTState` as
+ * its record listener instead: each line is written as its record is, and
+ * the rows are not read again (`handle` and `reconcile` do nothing).
  *
  * The writer holds an exclusive lock on the file while it is open: a
  * reader that can take the lock knows no process is writing any more.
@@ -139,6 +162,10 @@ export class EventLogWriter {
   readonly #dir: string;
   readonly #runId: string;
   readonly #info: ExecutionInfo;
+  // Invariant: with #eachEvent, every line is written as soon as it is
+  // encoded (#batch is empty between calls) and the rows are never read
+  // again: opened()/ended() are the only source of request lines.
+  readonly #eachEvent: boolean;
   // Invariant: #batch holds encoded lines not written yet, whole lines only.
   readonly #batch = new JsonBytes(EVENT_LOG_BATCH_BYTES + 4096);
   // Invariant: rows below #next have their created line encoded; of those,
@@ -170,11 +197,18 @@ export class EventLogWriter {
    * @param stateDir The state folder.
    * @param runId The run identifier.
    * @param info The execution whose records are written.
+   * @param options How lines reach the file.
    */
-  constructor(stateDir: string, runId: string, info: ExecutionInfo) {
+  constructor(
+    stateDir: string,
+    runId: string,
+    info: ExecutionInfo,
+    options: EventLogWriterOptions = {},
+  ) {
     this.#dir = runsDir(stateDir);
     this.#runId = runId;
     this.#info = info;
+    this.#eachEvent = options.durability === "event";
     this.path = eventLogPath(stateDir, runId);
   }
 
@@ -200,7 +234,7 @@ export class EventLogWriter {
    */
   handle(message: RuntimeMessage): void {
     if (message.kind === "creation" && this.#state === "new") this.#open();
-    if (this.#timer !== undefined || this.#state !== "open") return;
+    if (this.#eachEvent || this.#timer !== undefined || this.#state !== "open") return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.flush();
@@ -210,11 +244,12 @@ export class EventLogWriter {
   /**
    * Reads the rows and encodes what is new into the batch: a created line
    * for each new request, an end line for each that ended (one that timed
-   * out while its task never settled, say).
+   * out while its task never settled, say). Does nothing with
+   * `durability: "event"`, where every line is already written.
    */
   reconcile(): void {
     if (this.#state === "new" && this.#info.requestHeap.rowCount > 0) this.#open();
-    if (this.#state !== "open") return;
+    if (this.#state !== "open" || this.#eachEvent) return;
     const step = this.#info.stamper.currentStep;
     if (step === this.#readAtStep) return;
     this.#readAtStep = step;
@@ -260,6 +295,34 @@ export class EventLogWriter {
       this.#done();
     }
     this.#next = rows;
+  }
+
+  /**
+   * Writes the created line of a request just recorded as open (with
+   * `durability: "event"`; nothing otherwise).
+   *
+   * @param row Its row in the run's request forest.
+   */
+  opened(row: number): void {
+    if (!this.#eachEvent) return;
+    if (this.#state === "new") this.#open();
+    if (this.#state !== "open") return;
+    writeCreatedLine(this.#batch, this.#info, row, this.#row);
+    this.#done();
+    this.#write();
+  }
+
+  /**
+   * Writes the end line of a request just recorded as ended (with
+   * `durability: "event"`; nothing otherwise).
+   *
+   * @param row Its row in the run's request forest.
+   */
+  ended(row: number): void {
+    if (!this.#eachEvent || this.#state !== "open") return;
+    writeEndLine(this.#batch, this.#info, row, this.#row);
+    this.#done();
+    this.#write();
   }
 
   /**
@@ -331,7 +394,7 @@ export class EventLogWriter {
       const bytes = batch.view();
       try {
         for (let written = 0; written < bytes.length;) {
-          written += this.#file!.writeSync(bytes.subarray(written));
+          written += this.#file!.writeSync(written === 0 ? bytes : bytes.subarray(written));
         }
       } catch (error) {
         batch.clear();
@@ -359,6 +422,7 @@ export class EventLogWriter {
     }
     writeStartLine(this.#batch, this.#runId);
     this.#write();
+    if (this.#eachEvent) return;
     // Unreferenced: an open log never keeps the process alive; the exit
     // hooks write what is left.
     this.#interval = setInterval(() => this.flush(), EVENT_LOG_BATCH_MS);

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { describeValue } from "../core/describe.ts";
 import { join } from "node:path";
 import type { ExecutionStatus, SerializedRun } from "../state/execution_info.ts";
 import { EVENT_LOG_FORMAT, type RunEvent } from "./run_events.ts";
@@ -101,9 +102,7 @@ export async function loadFromDir(
 ): Promise<LoadedRun> {
   if (!isRunId(runId)) {
     throw new TypeError(
-      `Cannot load run as 'runId' must be ${RUN_ID_RULE}: current value is ${
-        JSON.stringify(runId)
-      }`,
+      `Cannot load run as 'runId' must be ${RUN_ID_RULE}: current value is ${describeValue(runId)}`,
     );
   }
   const snapshotPath = join(dir, `${runId}.json`);
@@ -114,7 +113,9 @@ export async function loadFromDir(
   ]);
   if (snapshotText === null && logBytes === null) {
     throw new RunNotFoundError(
-      `Cannot load run as 'runId' must name a run in ${dir}: current value is '${runId}'`,
+      `Cannot load run as 'runId' must name a run in ${dir}: current value is ${
+        describeValue(runId)
+      }`,
     );
   }
   const live = logBytes !== null && await isEventLogActive(logPath);

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { describeValue } from "../core/describe.ts";
 import { basename, dirname } from "node:path";
 import { isRunId, RUN_ID_RULE } from "../core/run_id.ts";
 import { runsDir } from "./run_store.ts";
@@ -68,7 +69,7 @@ export async function resolveRun(
   if (!isRunId(ref)) {
     throw new TypeError(
       `Cannot load run as 'runId' must be ${RUN_ID_RULE}, or be a .json/.events.jsonl file: current value is ${
-        JSON.stringify(ref)
+        describeValue(ref)
       }`,
     );
   }
@@ -79,7 +80,9 @@ export async function resolveRun(
   if (matches.length === 1) return { dir, runId: matches[0] };
   throw new RunNotFoundError(
     matches.length === 0
-      ? `Cannot load run as 'runId' must name a run in ${dir}: current value is '${ref}'`
+      ? `Cannot load run as 'runId' must name a run in ${dir}: current value is ${
+        describeValue(ref)
+      }`
       : `Cannot load run as 'runId' must name one run in ${dir}: '${ref}' starts ${matches.length} (${
         matches.slice(0, 5).join(", ")
       })`,

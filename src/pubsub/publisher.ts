@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { describeValue } from "../core/describe.ts";
 import { logger } from "../core/logging.ts";
 import type { RuntimeMessage } from "./messages.ts";
 
@@ -280,14 +281,16 @@ export class Publisher<T> {
   subscribe(callback: Subscriber<T>, name?: string, options: SubscribeOptions = {}): string {
     if (typeof callback !== "function") {
       throw new TypeError(
-        `Cannot subscribe as 'callback' must be a function: current value is ${String(callback)}`,
+        `Cannot subscribe as 'callback' must be a function: current value is ${
+          describeValue(callback)
+        }`,
       );
     }
     const topics = options.topics;
     if (topics !== undefined && (!this.#topicOf || !Array.isArray(topics))) {
       throw new TypeError(
         `Cannot subscribe as 'topics' must be an array given to a publisher with 'topicOf': current value is ${
-          String(topics)
+          describeValue(topics)
         }`,
       );
     }
@@ -330,7 +333,7 @@ export class Publisher<T> {
     this.#rebuild();
     if (!removed) {
       throw new RangeError(
-        `Cannot unsubscribe as 'id' must name a subscriber: current value is '${id}'`,
+        `Cannot unsubscribe as 'id' must name a subscriber: current value is ${describeValue(id)}`,
       );
     }
   }

@@ -5,6 +5,7 @@
  * @module
  */
 import { pathToFileURL } from "node:url";
+import { describeValue } from "../core/describe.ts";
 import { isNode, Node } from "../core/node.ts";
 import { LoadError } from "./_job_task.ts";
 import type { RemoteJobData } from "./protocol.ts";
@@ -70,7 +71,7 @@ export class NodeLoader {
     if (!isNode(found)) {
       throw new LoadError(
         `Cannot run export '${data.export}' of module ${url} as it is not a node: current value is ${
-          found === undefined ? "undefined (no such export)" : typeof found
+          found === undefined ? "undefined (no such export)" : describeValue(found)
         }`,
       );
     }

@@ -16,7 +16,6 @@ import { withTraceContext } from "../tracing/propagation.ts";
 import { decodeError, decodeValue, encodeError, encodeValue } from "./codec.ts";
 import { RemoteUnavailableError, RunnerGoneError } from "./errors.ts";
 import {
-  ALIVE_REFRESH_MS,
   ALIVE_TTL_MS,
   type AttemptPlace,
   type CancelNotice,
@@ -31,6 +30,7 @@ import {
 import { LoadError, RemoteJobTask, type TaskOwner } from "./_job_task.ts";
 import { NodeLoader } from "./_node_loader.ts";
 import { WorkerCalls } from "./_worker_calls.ts";
+import { RunnerWatch } from "./_runner_watch.ts";
 import { optionsSchema, type RemoteWorkerOptions } from "./worker_options.ts";
 
 export type { RemoteWorkerOptions };
@@ -85,6 +85,7 @@ export class RemoteWorker {
   // node's module is being loaded (its node has not started).
   readonly #loading = new Map<string, (reason: unknown) => void>();
   #calls: WorkerCalls | null = null;
+  #watch: RunnerWatch | null = null;
   readonly #owner: TaskOwner = {
     call: (task, target, args) => this.#calls!.call(task, target, args),
   };
@@ -146,6 +147,7 @@ export class RemoteWorker {
     }
     const commands = this.#commands = this.#client(lib, "commands");
     this.#calls = new WorkerCalls(lib, commands, this.#keys, this.id, redis);
+    this.#watch = new RunnerWatch(commands, this.#keys);
     const subscriber = this.#client(lib, "subscriber");
     let readyOnce = false;
     subscriber.on("ready", () => {
@@ -217,10 +219,10 @@ export class RemoteWorker {
       worker: this.id,
       start: Date.now(),
     };
-    const alive = this.#keys.runnerAlive(data.runnerId);
-    // A job added moments ago had a live runner then; an older one (left in
-    // the queue, or redelivered) is checked first. Either way the watch
-    // below stops the job if the runner goes.
+    // A job added moments ago had a live runner then, unless this worker
+    // found it gone lately; an older one (left in the queue, or
+    // redelivered) is checked first. Either way the watch below stops the
+    // job if the runner goes.
     const fresh = Date.now() - job.timestamp < FRESH_MS;
     const channel = this.#keys.runnerChannel(data.runnerId);
     const cannotTell = (error: Error) =>
@@ -255,7 +257,8 @@ export class RemoteWorker {
       ).catch(cannotTell);
     };
     const startNotice = () => send({ t: "start", id: data.requestId, ...place });
-    if (!fresh && await commands.exists(alive) === 0) {
+    const watch = this.#watch!;
+    if (watch.isGone(data.runnerId) || (!fresh && !(await watch.isAlive(data.runnerId)))) {
       throw new this.#lib!.UnrecoverableError(
         new RunnerGoneError(data.runnerId, data.name).message,
       );
@@ -274,11 +277,10 @@ export class RemoteWorker {
         controller.abort(new NodeTimeoutError(data.name, timeout));
       }, Math.max(0, data.deadline - Date.now())));
     }
-    const watch = setInterval(async () => {
-      if (await commands.exists(alive).catch(() => 1) === 0) {
-        controller.abort(new RunnerGoneError(data.runnerId, data.name));
-      }
-    }, ALIVE_REFRESH_MS);
+    const unwatch = watch.watch(
+      data.runnerId,
+      () => controller.abort(new RunnerGoneError(data.runnerId, data.name)),
+    );
     try {
       // A stop while the node's module loads gives the job back (below).
       const loading = Promise.withResolvers<never>();
@@ -350,7 +352,7 @@ export class RemoteWorker {
       this.processed++;
       clearTimeout(startTimer);
       for (const timer of timers) clearTimeout(timer);
-      clearInterval(watch);
+      unwatch();
       this.#running.delete(data.requestId);
       // BullMQ sends this job's outcome (and fetches the next) right after.
       // A report waiting in this turn's pipeline keeps it on: a command
@@ -398,6 +400,7 @@ export class RemoteWorker {
       // Jobs whose node has not started go back to the queue; the rest finish.
       for (const giveBack of this.#loading.values()) giveBack(GIVEN_BACK);
       await this.#worker?.close();
+      this.#watch?.close();
       await this.#pool.shutdown();
       await Promise.all(this.#clients.map(async (redis) => {
         try {

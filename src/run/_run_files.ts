@@ -19,12 +19,12 @@ export function removeQuietly(path: string): void {
  * Opens the log file for appending once, so a path that cannot be written
  * fails now, naming it, instead of losing every line later.
  */
-export function requireWritableLogFile(kind: string, path: string): void {
+export function requireWritableLogFile(made: string, path: string): void {
   try {
     Deno.openSync(path, { append: true, create: true }).close();
   } catch (error) {
     throw new TypeError(
-      `Cannot start the ${kind} as 'logFile' must be a file that can be appended to (${
+      `Cannot create ${made} as 'logFile' must be a file that can be appended to (${
         describeValue(error, 160)
       }): current value is ${describeValue(path)}`,
       { cause: error },

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { describeValue } from "../core/describe.ts";
 
 /**
  * A run was refused because its `runIdentifier` names a run that is saved
@@ -41,7 +42,9 @@ export class RunIdInUseError extends Error {
     super(
       `Cannot start run as 'runIdentifier' must not name a ${
         why === "saved" ? "saved" : "running"
-      } run in '${stateDir}' (choose another id, or remove that run): current value is '${runId}'`,
+      } run in '${stateDir}' (choose another id, or remove that run): current value is ${
+        describeValue(runId)
+      }`,
     );
     this.name = "RunIdInUseError";
     this.runId = runId;

@@ -59,6 +59,13 @@ export interface RunSessionOptions {
    */
   kind?: string;
   /**
+   * What is being made, as its construction errors name it (e.g.
+   * `"Runner"`), like the configuration's own errors.
+   *
+   * @default {"RunSession"}
+   */
+  made?: string;
+  /**
    * The execution strategies by mode.
    *
    * @default {strategiesFor(config)}
@@ -109,7 +116,9 @@ export interface SessionRequestOptions {
  * Saving (with `config.saveState`): the run id is claimed when the session
  * opens (a saved or running run of the same id is refused with
  * `RunIdInUseError`, and a state folder that cannot be written with
- * `RunNotSavedError`), the event log is appended while the run goes, and
+ * `RunNotSavedError`), the event log is appended while the run goes (in
+ * batches, or each event before the engine goes on with
+ * `config.durability: "event"`), and
  * each save writes the snapshot; a save that fails rejects with
  * `RunNotSavedError`.
  *
@@ -172,7 +181,9 @@ export class RunSession {
     this.config = config;
     this.kind = options.kind ?? "runner";
     this.#drainTimeout = options.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT;
-    if (config.logFile !== undefined) requireWritableLogFile(this.kind, config.logFile);
+    if (config.logFile !== undefined) {
+      requireWritableLogFile(options.made ?? "RunSession", config.logFile);
+    }
     // Claimed first: a refused run builds nothing it would have to undo.
     this.#claim = config.saveState ? claimRunId(config.stateDir, config.runIdentifier) : null;
     try {
@@ -183,12 +194,26 @@ export class RunSession {
       this.publisher.start();
       this.coordinator = new Coordinator(options.strategies ?? strategiesFor(config));
       this.coordinator.start(this.publisher);
+      const events = config.saveState
+        ? new EventLogWriter(config.stateDir, config.runIdentifier, this.info, {
+          durability: config.durability,
+        })
+        : null;
+      const eachEvent = events !== null && config.durability === "event";
       // RTState subscribes first, so every later subscriber reads records that
-      // are up to date when a message arrives.
-      this.rtState = new RTState(this.info, config, this.coordinator, this.publisher);
-      if (config.saveState) {
-        const events = new EventLogWriter(config.stateDir, config.runIdentifier, this.info);
-        this.publisher.subscribe((m) => events.handle(m), "event-log", { passive: true });
+      // are up to date when a message arrives. With durability "event" it
+      // tells the event log of each record as it writes it.
+      this.rtState = new RTState(
+        this.info,
+        config,
+        this.coordinator,
+        this.publisher,
+        eachEvent ? events : null,
+      );
+      if (events !== null) {
+        if (!eachEvent) {
+          this.publisher.subscribe((m) => events.handle(m), "event-log", { passive: true });
+        }
         // Opened (and locked) now: a reader sees a live run, not a crashed one.
         events.open();
         this.#events = events;

@@ -75,6 +75,7 @@ export class Runner {
     }
     this.#session = new RunSession(this.config, {
       kind: "runner",
+      made: "Runner",
       logging: config.loggingSetting !== undefined || config.logFile !== undefined
         ? "explicit"
         : "default",

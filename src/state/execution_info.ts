@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { describeValue } from "../core/describe.ts";
 import { NodeForest, type NodeRecord } from "./node_forest.ts";
 import {
   type AttemptRecord,
@@ -185,7 +186,9 @@ export class ExecutionInfo<Answer = unknown> {
       row < 0 || this.requestHeap.parentRow(row) >= 0 || this.requestHeap.sourceIdOf(row) !== null
     ) {
       throw new RangeError(
-        `Cannot view a run as 'requestId' must name a top-level request: current value is '${requestId}'`,
+        `Cannot view a run as 'requestId' must name a top-level request: current value is ${
+          describeValue(requestId)
+        }`,
       );
     }
     return new RunInfo<R>(this, row);
@@ -248,7 +251,9 @@ export class ExecutionInfo<Answer = unknown> {
       const row = this.requestHeap.rowOf(id);
       if (row < 0) {
         throw new RangeError(
-          `Cannot get info as 'requestIds' must name known requests: current value is '${id}'`,
+          `Cannot get info as 'requestIds' must name known requests: current value is ${
+            describeValue(id)
+          }`,
         );
       }
       return row;

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { describeValue } from "../core/describe.ts";
 import type { Stamp } from "./stamp.ts";
 
 /** The fields every record kept in a {@linkcode Forest} carries. */
@@ -68,7 +69,9 @@ export function checkVersion(record: ForestRecord, current: ForestRecord | undef
   }
   if (!(record.stamp?.step >= current.stamp.step)) {
     throw new ForestVersionError(
-      `Cannot store a version of '${record.identifier}' as 'stamp.step' must be at least its parent's (${current.stamp.step}): current value is ${record.stamp?.step}`,
+      `Cannot store a version of '${record.identifier}' as 'stamp.step' must be at least its parent's (${current.stamp.step}): current value is ${
+        describeValue(record.stamp?.step)
+      }`,
     );
   }
 }
@@ -120,7 +123,7 @@ export class Forest<T extends ForestRecord> {
     if (typeof record?.identifier !== "string") {
       throw new TypeError(
         `Cannot store a record as 'identifier' must be a string: current value is ${
-          String(record?.identifier)
+          describeValue(record?.identifier)
         }`,
       );
     }
@@ -197,7 +200,9 @@ export class Forest<T extends ForestRecord> {
   timeMachine(step: number): this {
     if (!Number.isFinite(step)) {
       throw new RangeError(
-        `Cannot travel back as 'step' must be a finite number: current value is ${step}`,
+        `Cannot travel back as 'step' must be a finite number: current value is ${
+          describeValue(step)
+        }`,
       );
     }
     const copy = this.empty();

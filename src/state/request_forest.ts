@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { describeValue } from "../core/describe.ts";
 import { checkVersion, type ForestRecord, ForestVersionError } from "./forest.ts";
 import type { Stamp } from "./stamp.ts";
 import { RequestRows } from "./request_rows.ts";
@@ -153,7 +154,9 @@ export class RequestForest extends RequestRows {
     const row = this.rowOf(identifier);
     if (row < 0) {
       throw new RangeError(
-        `Cannot update request as 'identifier' must name a known request: current value is '${identifier}'`,
+        `Cannot update request as 'identifier' must name a known request: current value is ${
+          describeValue(identifier)
+        }`,
       );
     }
     this.pushRecorded(row, identifier, status, output, stamp, attempts);
@@ -173,7 +176,7 @@ export class RequestForest extends RequestRows {
     if (typeof record?.identifier !== "string") {
       throw new TypeError(
         `Cannot store a record as 'identifier' must be a string: current value is ${
-          String(record?.identifier)
+          describeValue(record?.identifier)
         }`,
       );
     }
@@ -265,7 +268,9 @@ export class RequestForest extends RequestRows {
   override timeMachine(step: number): this {
     if (!Number.isFinite(step)) {
       throw new RangeError(
-        `Cannot travel back as 'step' must be a finite number: current value is ${step}`,
+        `Cannot travel back as 'step' must be a finite number: current value is ${
+          describeValue(step)
+        }`,
       );
     }
     const rows: number[] = [];

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { describeValue } from "../core/describe.ts";
 import { Forest, ForestVersionError } from "./forest.ts";
 import type { Stamp, StampManager } from "./stamp.ts";
 import { freshPrefix, NODE_SUFFIX, STAMP_CREATED, STATUS_CODES, STATUS_NAMES } from "./_rows.ts";
@@ -397,7 +398,7 @@ export class RequestRows extends Forest<RequestRecord> {
     if (code === undefined) {
       throw new TypeError(
         `Cannot record request '${identifier}' as 'status' must be Open, Completed, Failed or Cancelled: current value is ${
-          String(status)
+          describeValue(status)
         }`,
       );
     }
@@ -405,7 +406,7 @@ export class RequestRows extends Forest<RequestRecord> {
       throw new ForestVersionError(
         `Cannot store a version of '${identifier}' as 'stamp.step' must be at least its parent's (${
           this.#cols.s1[row]
-        }): current value is ${stamp?.step}`,
+        }): current value is ${describeValue(stamp?.step)}`,
       );
     }
     const text = stamp.identifier === `${status} request ${identifier}`

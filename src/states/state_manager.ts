@@ -115,6 +115,7 @@ export class StateManager {
     this.stalledGateWarning = parsed.data.stalledGateWarning;
     this.#session = new RunSession(this.config, {
       kind: "states",
+      made: "the StateManager",
       strategies: stateStrategies(this.config),
     });
     this.#queue = new StateQueue(this.#session, {
@@ -137,7 +138,8 @@ export class StateManager {
    * dedicated worker each); `workers.gracePeriod` (default 100 ms) is how
    * long a stopped state may take to end before its worker is terminated;
    * `saveState` appends the run's event log while it goes and saves its
-   * snapshot when the manager stops; `loggingSetting`,
+   * snapshot when the manager stops, `durability` says how that log
+   * reaches its file; `loggingSetting`,
    * `logFile` and `subscriber` work as for a runner;
    * `stalledGateWarning` (default 10 s) warns about a non-blocking state
    * that waits at its gate while states are queued behind it.

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { describeValue } from "../core/describe.ts";
 import { join } from "node:path";
 import { isRunId } from "../persistence/run_ref.ts";
 import { listSummaries, type SummaryCache } from "./_run_list.ts";
@@ -40,7 +41,7 @@ function whole(name: string, text: string | null, fallback: number, max: number)
   if (text === null) return fallback;
   if (!/^\d{1,15}$/.test(text) || Number(text) > max) {
     return `Cannot answer as '${name}' must be a whole number from 0 to ${max}: current value is ${
-      JSON.stringify(text.slice(0, 40))
+      describeValue(text.slice(0, 40))
     }`;
   }
   return Number(text);
@@ -72,7 +73,7 @@ export async function routeApi(
     return problem(
       400,
       `Cannot serve run as the id must be made of letters, digits, '.', '_' or '-': current value is ${
-        JSON.stringify(runId)
+        describeValue(runId)
       }`,
     );
   }
@@ -108,7 +109,7 @@ export async function routeApi(
       return problem(
         400,
         `Cannot find a request as 'find' must list statuses (Open, Completed, Failed, Cancelled): current value is ${
-          JSON.stringify(wanted.join(",").slice(0, 80))
+          describeValue(wanted.join(",").slice(0, 80))
         }`,
       );
     }
@@ -141,7 +142,7 @@ async function events(
     return problem(
       400,
       `Cannot stream events as 'offset' must be a whole number of bytes: current value is ${
-        JSON.stringify(text.slice(0, 40))
+        describeValue(text.slice(0, 40))
       }`,
     );
   }
@@ -149,7 +150,9 @@ async function events(
   if (from > size || !await isLineBoundary(path, from)) {
     return problem(
       400,
-      `Cannot stream events as 'offset' must be at a line boundary of the event log (0, or just after a newline, at most ${size}): current value is ${from}`,
+      `Cannot stream events as 'offset' must be at a line boundary of the event log (0, or just after a newline, at most ${size}): current value is ${
+        describeValue(from)
+      }`,
     );
   }
   if (ctx.streams.size >= ctx.maxLiveClients) {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { describeValue } from "../core/describe.ts";
 import type { RunIndex, Status } from "./run_index.ts";
 
 /** What the page asks to see. */
@@ -34,7 +35,7 @@ export function parseViewQuery(params: URLSearchParams): ViewQuery | string {
   const collapse = params.get("collapse") ?? "none";
   if (collapse !== "all" && collapse !== "none") {
     return `Cannot show rows as 'collapse' must be "all" or "none": current value is ${
-      JSON.stringify(collapse)
+      describeValue(collapse)
     }`;
   }
   const toggled = (params.get("toggled") ?? "").split(",").filter((s) => s !== "");
@@ -46,7 +47,7 @@ export function parseViewQuery(params: URLSearchParams): ViewQuery | string {
   for (const s of statuses ?? []) {
     if (!STATUSES.has(s)) {
       return `Cannot show rows as 'status' must be a list of Open, Completed, Failed, Cancelled: current value is ${
-        JSON.stringify(statusText.slice(0, 100))
+        describeValue(statusText.slice(0, 100))
       }`;
     }
   }
