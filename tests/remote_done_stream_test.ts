@@ -2,13 +2,15 @@
  * Each runner hears only its own outcomes: two runners send jobs to one
  * queue served by one worker process, and each runner's done stream holds
  * the outcomes of its own jobs alone; no runner reads the queue's events
- * stream. Against a real redis-server and a real worker process.
+ * stream; a runner whose reading connection is cut mid-run goes on from
+ * the last entry it read. Against a real redis-server and a real worker
+ * process.
  */
 import assert from "node:assert/strict";
-import { type ExecutionInfo, Runner } from "../mod.ts";
+import { call, type ExecutionInfo, node, Runner } from "../mod.ts";
 import { startRedis } from "./helpers/redis.ts";
 import { startWorker } from "./helpers/workers.ts";
-import { sumOfSquares } from "./fixtures/remote_nodes.ts";
+import { stormTask, sumOfSquares } from "./fixtures/remote_nodes.ts";
 import { RemoteKeys } from "../src/remote/protocol.ts";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
@@ -85,6 +87,59 @@ Deno.test("remote: two runners sharing a queue each get only their own outcomes,
     // Each runner deleted its stream as it shut down.
     const left = await redis.keys(KEYS.doneStream("*"));
     assert.deepEqual(left, []);
+  } finally {
+    await redis.quit();
+  }
+});
+
+/** `n` remote tasks of `ms` each, at once; their values. */
+const batch = node(async function batch(n: number, ms: number) {
+  return await Promise.all(Array.from({ length: n }, (_, i) => call(stormTask, i, ms)));
+});
+
+Deno.test("remote: a runner whose done-stream connection is cut mid-run misses no outcome", async () => {
+  await using server = await startRedis();
+  await using _worker = await startWorker({
+    redis: server.url,
+    queue: "remote-storm",
+    concurrency: 4,
+    args: ["--module", FIXTURES],
+  });
+  const { Redis } = await import("../src/remote/_bullmq.ts");
+  const redis = new Redis(server.url, { maxRetriesPerRequest: null });
+  try {
+    await using runner = new Runner({ remote: { redis: server.url }, loggingSetting: "NONE" });
+    assert.deepEqual((await runner.run(batch, 1, 0)).answer, [0]);
+    const [id] = await redis.zrange(KEYS.runners, 0, -1);
+    const stream = KEYS.doneStream(id);
+    /** The ids of the clients blocked reading a stream: the runner's reader alone. */
+    const readers = async () =>
+      ((await redis.client("LIST")) as string).split("\n")
+        .filter((line) => /\bcmd=xread\b/.test(line))
+        .map((line) => line.match(/\bid=(\d+)/)![1]);
+    let ended = false;
+    const run = runner.run(batch, 80, 20).finally(() => ended = true);
+    // Once some outcomes are in (80 tasks of 20 ms on 4 slots take 400 ms
+    // or more), the reader's connection is cut.
+    for (let i = 0; i < 500 && await redis.xlen(stream) < 1 + 5; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const [before] = await readers();
+    assert.ok(before, "the runner reads its done stream");
+    assert.equal(await redis.client("KILL", "ID", before), 1);
+    assert.equal(ended, false, "the cut came before the run ended");
+    // Bounded: an outcome lost would leave the run waiting for ever.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const info = await Promise.race([
+      run,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("outcomes were lost")), 60_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    assert.deepEqual(info.answer, Array.from({ length: 80 }, (_, i) => i * 2));
+    // It read on a new connection.
+    const [after] = await readers();
+    assert.ok(after !== undefined && after !== before);
   } finally {
     await redis.quit();
   }

@@ -201,8 +201,9 @@ export class RunnerLink {
           this.#lastRead,
         ) as [string, [string, string[]][]][] | null;
       } catch {
-        // Closed, or the connection failed (#client logs it): the read is
-        // sent again from the same id once it is back.
+        // Closed, or the read failed: it goes again from the same id. (A
+        // read cut off with its connection is sent again, as it was, by
+        // the client once the connection is back.)
         if (!this.#closed) await new Promise((r) => setTimeout(r, READ_RETRY_MS));
         continue;
       }
