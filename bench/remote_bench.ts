@@ -134,6 +134,18 @@ async function cpuOf(workers: number[], fn: () => Promise<unknown>): Promise<num
   return [used[0], used.slice(1, -1).reduce((a, b) => a + b, 0), used.at(-1)!];
 }
 
+/** Two `switchyard worker` processes serving the tiny-task queue. */
+async function tinyFleet(): Promise<WorkerProcess[]> {
+  const start = () =>
+    startWorker({
+      redis: redis.url,
+      queue: "bench-tiny",
+      concurrency: CONCURRENCY,
+      args: ["--module", BENCH_DIR],
+    });
+  return [await start(), await start()];
+}
+
 await using redis = await startRedis();
 const redisPid = Number(
   new TextDecoder().decode(
@@ -154,20 +166,7 @@ const queue = new Queue("raw-tiny", { connection, prefix: "raw" });
 const events = new QueueEvents("raw-tiny", { connection: eventsConnection, prefix: "raw" });
 await events.waitUntilReady();
 const rawWorkers = [await rawWorker(redis.url, "raw-tiny"), await rawWorker(redis.url, "raw-tiny")];
-const workers = [
-  await startWorker({
-    redis: redis.url,
-    queue: "bench-tiny",
-    concurrency: CONCURRENCY,
-    args: ["--module", BENCH_DIR],
-  }),
-  await startWorker({
-    redis: redis.url,
-    queue: "bench-tiny",
-    concurrency: CONCURRENCY,
-    args: ["--module", BENCH_DIR],
-  }),
-];
+const workers = await tinyFleet();
 try {
   await using runner = new Runner({ remote: { redis: redis.url }, loggingSetting: "NONE" });
   await rawBurst(queue, events, 500, 0); // warm-up
@@ -292,20 +291,7 @@ async function bytesSent(client: Redis): Promise<number> {
 // Shared queue: 1 runner, then 4, each sending its share of the same tasks.
 {
   const SHARED_ROUNDS = 2;
-  const fleet = [
-    await startWorker({
-      redis: redis.url,
-      queue: "bench-tiny",
-      concurrency: CONCURRENCY,
-      args: ["--module", BENCH_DIR],
-    }),
-    await startWorker({
-      redis: redis.url,
-      queue: "bench-tiny",
-      concurrency: CONCURRENCY,
-      args: ["--module", BENCH_DIR],
-    }),
-  ];
+  const fleet = await tinyFleet();
   const stats = new Redis(redis.url);
   const rows: { runners: number; perSec: number; cpu: number[]; bytes: number }[] = [];
   try {

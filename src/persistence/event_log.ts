@@ -38,7 +38,7 @@ import { JsonBytes } from "../core/json_bytes.ts";
 import { logger } from "../core/logging.ts";
 import type { RuntimeMessage } from "../pubsub/messages.ts";
 import type { ExecutionInfo, ExecutionStatus } from "../state/execution_info.ts";
-import type { RowData } from "../state/request_forest.ts";
+import { emptyRowData, type RowData } from "../state/request_forest.ts";
 import { runsDir } from "./run_store.ts";
 import { stepOrder } from "../state/step_order.ts";
 import { writeCreatedLine, writeEndLine, writeSavedLine, writeStartLine } from "./_event_lines.ts";
@@ -178,15 +178,7 @@ export class EventLogWriter {
   #readAtStep = -1;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #interval: ReturnType<typeof setInterval> | undefined;
-  readonly #row: RowData = {
-    time0: 0,
-    step0: 0,
-    time1: 0,
-    step1: 0,
-    status: "Open",
-    input: [],
-    output: undefined,
-  };
+  readonly #row: RowData = emptyRowData();
   #file: Deno.FsFile | null = null;
   #requestEvents = 0;
   #state: "new" | "open" | "closed" | "broken" = "new";

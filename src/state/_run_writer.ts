@@ -6,7 +6,7 @@
  */
 import type { JsonBytes } from "../core/json_bytes.ts";
 import type { ExecutionInfo } from "./execution_info.ts";
-import type { RequestStatus, RowData } from "./request_forest.ts";
+import { emptyRowData, type RequestStatus, type RowData } from "./request_forest.ts";
 import type { RunHead } from "./graph_json.ts";
 import { edgeJson, numberJson, stampJson, vertexJson } from "./_record_json.ts";
 import { stepOrder } from "./step_order.ts";
@@ -25,15 +25,7 @@ export class RunWriter {
   readonly #info: ExecutionInfo;
   readonly #rows: number[];
   readonly #out: JsonBytes;
-  readonly #data: RowData = {
-    time0: 0,
-    step0: 0,
-    time1: 0,
-    step1: 0,
-    status: "Open",
-    input: [],
-    output: undefined,
-  };
+  readonly #data: RowData = emptyRowData();
   // Invariant: stamp k of the run (in row order, creation first) has step
   // #step[k], the row #rows[#index[k]] and kind #kind[k] (0 created, 1–3
   // the end status code, TEXT: its JSON is #texts.get(k)).

@@ -74,6 +74,29 @@ export interface RowData {
 }
 
 /**
+ * A fresh {@linkcode RowData} for `RequestForest.readRow` to fill: readers
+ * of many rows make one and reuse it.
+ *
+ * @returns An empty one (an open request at time and step 0).
+ *
+ * @example Reading a run's first row
+ * ```ts
+ * import { emptyRowData } from "./request_forest.ts";
+ * import { node, Runner } from "@switchyard/core";
+ * import assert from "node:assert/strict";
+ *
+ * await using runner = new Runner({ loggingSetting: "NONE" });
+ * const info = await runner.run(node(async (x: number) => x + 1, { name: "inc" }), 1);
+ * const data = emptyRowData();
+ * assert.ok(info.requestHeap.readRow(info.requestHeap.insertionRows[0], data));
+ * assert.deepEqual([data.status, data.input, data.output], ["Completed", [1], 2]);
+ * ```
+ */
+export function emptyRowData(): RowData {
+  return { time0: 0, step0: 0, time1: 0, step1: 0, status: "Open", input: [], output: undefined };
+}
+
+/**
  * The forest of requests of a run. Requests are kept as rows of numbers
  * (no object per request or per version); records, their version chains
  * and their ids are built when read, as fresh objects, so reading never
