@@ -75,7 +75,14 @@ export function vertexJson(n: NodeRecord): string {
   },"stamp":${stampJson(n.stamp)},"details":{},"parent":null}`;
 }
 
-function toVertex(n: NodeRecord): Vertex {
+/**
+ * A node record as the vertex a serialized run shows, with its version
+ * chain as nested parents.
+ *
+ * @param n The record.
+ * @returns The vertex.
+ */
+export function toVertex(n: NodeRecord): Vertex {
   return {
     identifier: n.identifier,
     nodeType: n.nodeType,

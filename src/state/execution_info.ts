@@ -4,7 +4,7 @@
  * @module
  */
 import { describeValue } from "../core/describe.ts";
-import { NodeForest, type NodeRecord } from "./node_forest.ts";
+import { NodeForest } from "./node_forest.ts";
 import {
   type AttemptRecord,
   RequestForest,
@@ -15,6 +15,7 @@ import { type Stamp, StampManager } from "./stamp.ts";
 import { toJsonSafe } from "../core/json_safe.ts";
 import { STAMP_CREATED, STATUS_NAMES } from "./_rows.ts";
 import { serializeRuns } from "./graph_json.ts";
+import { toVertex } from "./_record_json.ts";
 
 /** A node version as drawn in a graph. */
 export interface Vertex {
@@ -346,17 +347,6 @@ export class ExecutionInfo<Answer = unknown> {
       }) as SerializedRun;
     });
   }
-}
-
-function toVertex(node: NodeRecord): Vertex {
-  return {
-    identifier: node.identifier,
-    nodeType: node.nodeType,
-    name: node.name,
-    stamp: node.stamp,
-    details: {},
-    parent: node.parent ? toVertex(node.parent) : null,
-  };
 }
 
 function toEdge(request: RequestRecord): Edge {
