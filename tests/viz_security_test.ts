@@ -129,6 +129,44 @@ Deno.test("serveViz() refuses every traversal variant and never serves a file ou
   }
 });
 
+Deno.test("serveViz() follows no link in its runs folder to a file outside it", async () => {
+  const stateDir = await stateWithSecrets();
+  const runs = join(stateDir, "runs");
+  // A run whose files are links to files outside, and a run with a real
+  // snapshot whose log is a link.
+  await Deno.symlink(join(stateDir, "secret.events.jsonl"), join(runs, "linked.events.jsonl"));
+  await Deno.symlink(join(stateDir, "secret.json"), join(runs, "linked.json"));
+  await Deno.copyFile(new URL("fixture-done.json", fixtureRuns), join(runs, "mixed.json"));
+  await Deno.symlink(join(stateDir, "secret.events.jsonl"), join(runs, "mixed.events.jsonl"));
+  const server = serveViz({ stateDir, port: 0 });
+  try {
+    for (
+      const target of [
+        "/api/runs/linked",
+        "/api/runs/linked/events",
+        "/api/runs/linked/rows",
+        "/api/runs/linked/find",
+        "/runs/linked",
+        "/api/runs/mixed/events",
+        "/api/runs/mixed/events?offset=0",
+      ]
+    ) {
+      const response = await get(server.port, target);
+      assert.equal(response.status, 404, target);
+      assert.ok(!response.body.includes(SECRET), `${target}: ${response.body}`);
+    }
+    // The real snapshot is still served; the list names no linked run.
+    const mixed = await get(server.port, "/api/runs/mixed");
+    assert.equal(mixed.status, 200);
+    assert.ok(!mixed.body.includes(SECRET));
+    const list = await get(server.port, "/api/runs");
+    assert.doesNotMatch(list.body, /linked/);
+  } finally {
+    await server.shutdown();
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});
+
 Deno.test("serveViz() refuses oversized and malformed requests and stays up", async () => {
   const stateDir = await stateWithSecrets();
   const server = serveViz({ stateDir, port: 0 });

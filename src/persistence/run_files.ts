@@ -28,6 +28,38 @@ export async function savedRunIds(dir: string): Promise<Set<string>> {
 }
 
 /**
+ * Whether a path is a run file: a regular file itself, not a link, folder
+ * or pipe. A link in a runs folder could name any file on the machine, so
+ * readers of runs (the visualizer among them) never follow one, as
+ * {@linkcode savedRunIds} never lists one.
+ *
+ * @param path The file.
+ * @returns `true` for a regular file.
+ *
+ * @example A link to a file is not a run file
+ * ```ts
+ * import { isRunFile } from "./run_files.ts";
+ * import { join } from "node:path";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(join(dir, "a.json"), "{}");
+ * await Deno.symlink(join(dir, "a.json"), join(dir, "b.json"));
+ * assert.equal(await isRunFile(join(dir, "a.json")), true);
+ * assert.equal(await isRunFile(join(dir, "b.json")), false);
+ * assert.equal(await isRunFile(join(dir, "none.json")), false);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function isRunFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.lstat(path)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * A key of a run's files (sizes and modification times of its snapshot and
  * event log): equal keys mean the files did not change in between.
  *

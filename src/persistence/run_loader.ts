@@ -17,6 +17,7 @@ import {
 } from "./event_log_reader.ts";
 import { type RunSnapshot, snapshotOf } from "./run_store.ts";
 import { resolveRun, RunNotFoundError } from "./run_ref.ts";
+import { isRunFile } from "./run_files.ts";
 import { snapshotProblem } from "./_snapshot_shape.ts";
 import { isRunId, RUN_ID_RULE } from "../core/run_id.ts";
 
@@ -108,8 +109,8 @@ export async function loadFromDir(
   const snapshotPath = join(dir, `${runId}.json`);
   const logPath = join(dir, `${runId}.events.jsonl`);
   const [snapshotText, logBytes] = await Promise.all([
-    readOrNull(() => Deno.readTextFile(snapshotPath)),
-    readOrNull(() => Deno.readFile(logPath)),
+    readOrNull(snapshotPath, () => Deno.readTextFile(snapshotPath)),
+    readOrNull(logPath, () => Deno.readFile(logPath)),
   ]);
   if (snapshotText === null && logBytes === null) {
     throw new RunNotFoundError(
@@ -243,7 +244,9 @@ function parseSnapshot(text: string, path: string): RunSnapshot {
   return value as RunSnapshot;
 }
 
-async function readOrNull<T>(read: () => Promise<T>): Promise<T | null> {
+/** Reads a run file; `null` when there is none (a link or folder is none). */
+async function readOrNull<T>(path: string, read: () => Promise<T>): Promise<T | null> {
+  if (!await isRunFile(path)) return null;
   try {
     return await read();
   } catch (error) {

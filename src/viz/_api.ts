@@ -129,13 +129,13 @@ async function events(
   ctx: ApiContext,
 ): Promise<Response> {
   const path = join(ctx.dir, `${runId}.events.jsonl`);
-  let size: number;
-  try {
-    size = (await Deno.stat(path)).size;
-  } catch {
+  // Only a regular file is followed: a link could name any file.
+  const info = await Deno.lstat(path).catch(() => null);
+  if (!info?.isFile) {
     await ctx.indexes.get(runId); // a run with no log: a snapshot or a 404
     return problem(404, `Run ${runId} has no event log to follow`);
   }
+  const size = info.size;
   // A browser reconnecting says where it was in Last-Event-ID.
   const text = request.headers.get("last-event-id") ?? url.searchParams.get("offset");
   if (text !== null && !/^\d{1,15}$/.test(text)) {

@@ -17,7 +17,7 @@ export const KEPT_INDEXES = 4;
  * size.
  */
 async function filesKey(dir: string, runId: string): Promise<string> {
-  const stat = (name: string) => Deno.stat(join(dir, name)).catch(() => null);
+  const stat = (name: string) => Deno.lstat(join(dir, name)).catch(() => null);
   const logInfo = await stat(`${runId}.events.jsonl`);
   if (logInfo) return `log ${logInfo.ino ?? 0}:${logInfo.birthtime?.getTime() ?? 0}`;
   const snapshot = await stat(`${runId}.json`);

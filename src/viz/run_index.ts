@@ -9,6 +9,7 @@
  */
 import { join } from "node:path";
 import { isEventLogActive } from "../persistence/event_log_reader.ts";
+import { isRunFile } from "../persistence/run_files.ts";
 import { EVENT_LOG_FORMAT } from "../persistence/run_events.ts";
 import { loadFromDir, type RunStatus } from "../persistence/run_loader.ts";
 import { requestRows } from "../persistence/request_rows.ts";
@@ -371,6 +372,7 @@ export class RunIndex {
 }
 
 async function startsWithHeader(path: string): Promise<boolean> {
+  if (!await isRunFile(path)) return false;
   try {
     for await (const line of readLines(path, 0)) {
       const first = JSON.parse(new TextDecoder().decode(line.bytes));

@@ -13,6 +13,7 @@ import { logger } from "../core/logging.ts";
 import { describeIssues } from "../core/validation.ts";
 import { isRunId, RunNotFoundError } from "../persistence/run_ref.ts";
 import { runsDir } from "../persistence/run_store.ts";
+import { isRunFile } from "../persistence/run_files.ts";
 import { asset, ASSETS } from "./_assets.ts";
 import { openFront } from "./_front.ts";
 import { routeApi } from "./_api.ts";
@@ -208,9 +209,7 @@ export function serveViz(options: VizOptions = {}): VizServer {
 
 async function runExists(dir: string, runId: string): Promise<boolean> {
   for (const name of [`${runId}.events.jsonl`, `${runId}.json`]) {
-    try {
-      if ((await Deno.stat(join(dir, name))).isFile) return true;
-    } catch { /* not this one */ }
+    if (await isRunFile(join(dir, name))) return true;
   }
   return false;
 }
