@@ -5,6 +5,7 @@ import {
   EVENT_LOG_FORMAT,
   isEventLogActive,
   listRuns,
+  loadFromDir,
   loadRun,
   parseEventLog,
   requestRows,
@@ -208,6 +209,59 @@ Deno.test("loadRun() rejects a file that is not a run", async () => {
       name: "TypeError",
       message: /switchyard\.run\/1/,
     });
+  });
+});
+
+Deno.test("loadRun() of a damaged snapshot quotes its start escaped, and of a folder, link or pipe says what it is", async () => {
+  await withStateDir(async (stateDir) => {
+    const runs = join(stateDir, "runs");
+    await Deno.mkdir(runs);
+    // Terminal escapes and a NUL in a damaged file reach the message escaped.
+    await Deno.writeTextFile(join(runs, "bad.json"), '{"format":"\x1b[31mred\x00');
+    await assert.rejects(loadRun(stateDir, "bad"), (error: Error) => {
+      assert.equal(error.name, "TypeError");
+      assert.match(
+        error.message,
+        /'.*bad\.json' must be JSON \(it breaks at position \d+\): current value is "/,
+      );
+      assert.match(error.message, /\\u001b\[31mred\\u0000/);
+      assert.doesNotMatch(error.message, /[\x00-\x1f]/);
+      return true;
+    });
+    await Deno.writeTextFile(join(runs, "list.json"), "[1,2]");
+    await assert.rejects(loadRun(stateDir, "list"), {
+      name: "TypeError",
+      message: /must be a switchyard\.run\/1 snapshot: current value is \[1,2\]$/,
+    });
+    await Deno.mkdir(join(stateDir, "folder.json"));
+    await assert.rejects(loadRun(stateDir, join(stateDir, "folder.json")), {
+      name: "TypeError",
+      message: /must be a run file, not a folder: current value is ".*folder\.json"$/,
+    });
+    await Deno.symlink(join(stateDir, "folder.json"), join(stateDir, "link.json"));
+    await assert.rejects(loadRun(stateDir, join(stateDir, "link.json")), {
+      name: "TypeError",
+      message: /not a link/,
+    });
+    const fifo = await new Deno.Command("mkfifo", { args: [join(stateDir, "pipe.json")] }).output();
+    assert.ok(fifo.success);
+    await assert.rejects(loadRun(stateDir, join(stateDir, "pipe.json")), {
+      name: "TypeError",
+      message: /not a special file/,
+    });
+  });
+});
+
+Deno.test("loadRun() reads no run through a link in the runs folder", async () => {
+  await withStateDir(async (stateDir) => {
+    const runs = join(stateDir, "runs");
+    await Deno.mkdir(runs);
+    const outside = join(stateDir, "outside.json");
+    await Deno.writeTextFile(outside, "{}");
+    await Deno.symlink(outside, join(runs, "linked.json"));
+    await assert.rejects(loadRun(stateDir, "linked"), RunNotFoundError);
+    // By exact id too, as the visualizer reads runs.
+    await assert.rejects(loadFromDir(runs, "linked"), RunNotFoundError);
   });
 });
 

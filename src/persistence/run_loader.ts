@@ -176,7 +176,7 @@ function fromEvents(
     } else {
       throw new TypeError(
         `Cannot load run as '${path}' must start with a ${EVENT_LOG_FORMAT} line: current first line is ${
-          JSON.stringify(start ?? null)
+          describeValue(start ?? null)
         }`,
       );
     }
@@ -223,15 +223,19 @@ function parseSnapshot(text: string, path: string): RunSnapshot {
   try {
     value = JSON.parse(text);
   } catch (error) {
+    // The parser's message quotes the file raw; the describer escapes it.
+    const at = /\(line \d+ column \d+\)|at position \d+/.exec((error as Error).message)?.[0];
     throw new TypeError(
-      `Cannot load run as '${path}' must be JSON: ${(error as Error).message}`,
+      `Cannot load run as '${path}' must be JSON${
+        at ? ` (it breaks ${at})` : ""
+      }: current value is ${describeValue(text, 80)}`,
       { cause: error },
     );
   }
   if (value?.format !== "switchyard.run/1" || !Array.isArray(value.runs)) {
     throw new TypeError(
-      `Cannot load run as '${path}' must be a switchyard.run/1 snapshot: current format is ${
-        JSON.stringify(value?.format ?? null)
+      `Cannot load run as '${path}' must be a switchyard.run/1 snapshot: current value is ${
+        describeValue(value, 80)
       }`,
     );
   }

@@ -50,18 +50,27 @@ export { isRunId };
  * assert.equal((await resolveRun(stateDir, "night")).runId, "nightly-42");
  * await Deno.remove(stateDir, { recursive: true });
  * ```
- * @throws {TypeError} If `ref` is neither a well-formed id nor a run file.
+ * @throws {TypeError} If `ref` is neither a well-formed id nor a run file
+ *   (a folder, link or pipe is not one).
  */
 export async function resolveRun(
   stateDir: string,
   ref: string,
 ): Promise<{ dir: string; runId: string }> {
   const file = /\.events\.jsonl$|\.json$/.exec(ref);
-  if (file && (ref.includes("/") || ref.includes("\\") || await exists(ref))) {
+  if (file && (ref.includes("/") || ref.includes("\\") || await fileKind(ref) !== null)) {
     const name = basename(ref).slice(0, -file[0].length);
-    if (!await exists(ref)) {
+    const kind = await fileKind(ref);
+    if (kind === null) {
       throw new RunNotFoundError(
         `Cannot load run as file '${ref}' does not exist`,
+      );
+    }
+    if (kind !== "file") {
+      throw new TypeError(
+        `Cannot load run as '${ref}' must be a run file, not a ${kind}: current value is ${
+          describeValue(ref)
+        }`,
       );
     }
     return { dir: dirname(ref), runId: name };
@@ -89,10 +98,14 @@ export async function resolveRun(
   );
 }
 
-async function exists(path: string): Promise<boolean> {
+/** What is at a path (a link is not followed), or `null` for nothing. */
+async function fileKind(path: string): Promise<"file" | "folder" | "link" | "special file" | null> {
   try {
-    return (await Deno.stat(path)).isFile;
+    const info = await Deno.lstat(path);
+    if (info.isFile) return "file";
+    if (info.isDirectory) return "folder";
+    return info.isSymlink ? "link" : "special file";
   } catch {
-    return false;
+    return null;
   }
 }
