@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { join } from "node:path";
 import { ErrorHandler, Flow, Gate, node, Runner, State } from "../mod.ts";
 import { main } from "../src/cli/main.ts";
 
@@ -185,4 +186,89 @@ Deno.test("an option matching none of its alternatives is told what each alterna
       error instanceof TypeError &&
       /'retryable' must be a function or an array: current value is 5$/.test(error.message),
   );
+});
+
+/** The CLI as a process: its exit code and what it printed. */
+async function switchyard(
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--unstable-worker-options", cliPath, ...args],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  return { code, stdout: text.decode(stdout), stderr: text.decode(stderr) };
+}
+
+const cliPath = new URL("../src/cli/main.ts", import.meta.url).pathname;
+const modPath = new URL("../mod.ts", import.meta.url).href;
+
+Deno.test("switchyard run --dir naming a file is bad usage before anything runs", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "switchyard-bad-dir-" });
+  try {
+    const module = join(dir, "side.ts");
+    const ran = join(dir, "ran");
+    await Deno.writeTextFile(
+      module,
+      `import { node } from ${JSON.stringify(modPath)};\n` +
+        `export default node(() => { Deno.writeTextFileSync(${
+          JSON.stringify(ran)
+        }, "x"); return 7; }, { name: "side" });\n`,
+    );
+    const file = join(dir, "not-a-folder");
+    await Deno.writeTextFile(file, "kept");
+    const { code, stderr } = await switchyard(["run", module, "--dir", file]);
+    assert.equal(code, 2, stderr);
+    assert.match(
+      stderr,
+      new RegExp(
+        `Cannot run '.*side\\.ts' as '--dir' must be a folder \\(or not exist yet\\): current value is "${file}"\\n`,
+      ),
+    );
+    assert.doesNotMatch(stderr, /^\s+at /m, "no stack trace");
+    assert.equal(await Deno.readTextFile(file), "kept");
+    await assert.rejects(Deno.stat(ran), Deno.errors.NotFound, "the node did not run");
+    // --no-save needs no folder.
+    const unsaved = await switchyard(["run", module, "--dir", file, "--no-save"]);
+    assert.equal(unsaved.code, 0, unsaved.stderr);
+    assert.equal(unsaved.stdout, "7\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("switchyard inspect of a folder, a damaged file or a linked run exits 2 with one plain line", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "switchyard-bad-inspect-" });
+  try {
+    await Deno.mkdir(join(dir, "folder.json"));
+    const folder = await switchyard(["inspect", join(dir, "folder.json")]);
+    assert.equal(folder.code, 2, folder.stderr);
+    assert.match(
+      folder.stderr,
+      /'.*folder\.json' must be a run file, not a folder: current value is/,
+    );
+    assert.doesNotMatch(folder.stderr, /does not exist/);
+
+    // A damaged file's bytes reach the terminal escaped, not as escapes.
+    await Deno.writeTextFile(join(dir, "damaged.json"), '{"format":"\x1b]0;owned\x07\x1b[2J');
+    const damaged = await switchyard(["inspect", join(dir, "damaged.json")]);
+    assert.equal(damaged.code, 2, damaged.stderr);
+    assert.match(damaged.stderr, /'.*damaged\.json' must be JSON.*: current value is "/);
+    assert.doesNotMatch(damaged.stderr, /[\x07\x1b]/);
+
+    // A link in the runs folder is no run, whatever it points at.
+    await Deno.mkdir(join(dir, "runs"));
+    await Deno.writeTextFile(join(dir, "outside.json"), "{}");
+    await Deno.symlink(join(dir, "outside.json"), join(dir, "runs", "linked.json"));
+    const linked = await switchyard(["inspect", "linked", "--dir", dir]);
+    assert.equal(linked.code, 2, linked.stderr);
+    assert.match(linked.stderr, /'runId' must name a run in .*: current value is "linked"/);
+    for (const { stderr } of [folder, damaged, linked]) {
+      assert.doesNotMatch(stderr, /^\s+at /m, "no stack trace");
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -236,6 +236,13 @@ export async function main(
           }`,
         );
       }
+      if (opts.save && await isNonFolder(opts.dir)) {
+        throw new TypeError(
+          `Cannot run '${module}' as '--dir' must be a folder (or not exist yet): current value is ${
+            describeValue(opts.dir)
+          }`,
+        );
+      }
       using interrupt = interruptSignal(options);
       code = await runModule(module, rest, {
         interrupt: interrupt.signal,
@@ -430,6 +437,15 @@ function runDirOption(args: readonly string[]): string {
     else if (arg.startsWith("--dir=")) dir = arg.slice("--dir=".length);
   });
   return dir;
+}
+
+/** Whether something other than a folder is at a path. */
+async function isNonFolder(path: string): Promise<boolean> {
+  try {
+    return !(await Deno.stat(path)).isDirectory;
+  } catch {
+    return false;
+  }
 }
 
 async function isFolder(path: string): Promise<boolean> {
