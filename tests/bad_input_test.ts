@@ -272,3 +272,39 @@ Deno.test("switchyard inspect of a folder, a damaged file or a linked run exits 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("an unknown key of a nested option is named with its path", () => {
+  assert.throws(
+    () => new Runner({ workers: { sizes: 2 } as never }),
+    (error: unknown) =>
+      error instanceof TypeError &&
+      error.message ===
+        "Cannot create Runner as 'workers.sizes' must not be given (unknown option)",
+  );
+});
+
+Deno.test("switchyard worker checks --permissions before it connects, naming the field inside", async () => {
+  // Nothing listens on port 1: a check after connecting would report Redis.
+  const cases: [string, RegExp][] = [
+    ['{"read":5}', /'permissions\.read' must be .*a boolean or an array: current value is 5\n/],
+    [
+      '{"read":["/tmp",2],"wirte":true}',
+      /'permissions\.read\[1\]' must be a string: current value is 2; 'permissions\.wirte' must not be given \(unknown option\)\n/,
+    ],
+  ];
+  for (const [permissions, message] of cases) {
+    const { code, stderr } = await switchyard([
+      "worker",
+      "--redis",
+      "redis://127.0.0.1:1",
+      "--queue",
+      "q",
+      "--permissions",
+      permissions,
+    ]);
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, /^Cannot start a worker as /m);
+    assert.match(stderr, message);
+    assert.doesNotMatch(stderr, /Redis|^\s+at /m);
+  }
+});

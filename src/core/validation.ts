@@ -16,6 +16,14 @@ import { describeValue } from "./describe.ts";
  */
 export function describeIssues(error: z.ZodError, input: unknown): string {
   return error.issues.slice(0, 3).map((issue) => {
+    const deeper = issue.code === "invalid_union" ? matchedBranch(issue) : undefined;
+    if (deeper) {
+      // The value had a branch's shape but not its content: that branch's
+      // problem names the field inside ("'permissions.read[0]' must be a
+      // string"), where the branches' kinds alone would leave it out.
+      const issues = deeper.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }));
+      return describeIssues({ issues } as z.ZodError, input);
+    }
     const path = issue.path.reduce<string>(
       (text, key) =>
         typeof key === "number" ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key),
@@ -28,13 +36,28 @@ export function describeIssues(error: z.ZodError, input: unknown): string {
         : (value as Record<PropertyKey, unknown>)[key as PropertyKey];
     }
     if (issue.code === "unrecognized_keys") {
-      // An empty key is shown as "" so the sentence still names it.
+      // An empty key is shown as "" so the sentence still names it; a key
+      // of a nested object is named with its path.
+      const prefix = path === "(root)" ? "" : `${path}.`;
       return `${
-        issue.keys.map((k) => `'${k === "" ? '""' : k}'`).join(", ")
+        issue.keys.map((k) => `'${prefix}${k === "" ? '""' : k}'`).join(", ")
       } must not be given (unknown option)`;
     }
     return `'${path}' must be ${expectation(issue)}: current value is ${describeValue(value, 80)}`;
   }).join("; ");
+}
+
+/**
+ * The issues of the one union branch whose shape the value has (its
+ * problems are inside the value, or keys too many), if exactly one.
+ */
+function matchedBranch(
+  issue: z.core.$ZodIssueInvalidUnion,
+): z.core.$ZodIssue[] | undefined {
+  const inside = issue.errors.filter((errors) =>
+    errors.some((inner) => inner.path.length > 0 || inner.code === "unrecognized_keys")
+  );
+  return inside.length === 1 ? inside[0] : undefined;
 }
 
 const ARTICLE: Record<string, string> = {

@@ -65,6 +65,26 @@ export interface RemoteWorkerOptions {
   connectTimeout?: number;
 }
 
+/**
+ * Deno's permissions as a worker's pool gives them to every job: checked at
+ * start, so that a typo is not a failure of each job (or, for an unknown
+ * name, silently no permission at all).
+ */
+const PERMISSION = z.union([z.literal("inherit"), z.boolean(), z.array(z.string())]).optional();
+const permissionsSchema = z.union([
+  z.enum(["inherit", "none"]),
+  z.object({
+    env: PERMISSION,
+    ffi: PERMISSION,
+    import: PERMISSION,
+    net: PERMISSION,
+    read: PERMISSION,
+    run: PERMISSION,
+    sys: PERMISSION,
+    write: PERMISSION,
+  }).strict(),
+]);
+
 /** Validates {@linkcode RemoteWorkerOptions}. */
 export const optionsSchema: z.ZodType<RemoteWorkerOptions> = z.object({
   redis: z.string().refine(isRedisUrl, "a redis:// or rediss:// URL with a host"),
@@ -72,8 +92,7 @@ export const optionsSchema: z.ZodType<RemoteWorkerOptions> = z.object({
   prefix: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "1 to 64 letters, digits, '_', '-' or '.'")
     .optional(),
   concurrency: z.number().int().positive().optional(),
-  permissions: z.union([z.enum(["inherit", "none"]), z.record(z.string(), z.unknown())])
-    .optional(),
+  permissions: permissionsSchema.optional(),
   modules: z.array(z.string().min(1)).optional(),
   lockDuration: z.number().int().positive().optional(),
   stalledInterval: z.number().int().positive().optional(),
