@@ -47,6 +47,7 @@ export {
   loadFromDir,
   loadRun,
   type RunStatus,
+  UnreadableRunError,
 } from "./src/persistence/run_loader.ts";
 export {
   listRuns,

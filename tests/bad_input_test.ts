@@ -256,7 +256,10 @@ Deno.test("switchyard inspect of a folder, a damaged file or a linked run exits 
     const damaged = await switchyard(["inspect", join(dir, "damaged.json")]);
     assert.equal(damaged.code, 2, damaged.stderr);
     assert.match(damaged.stderr, /'.*damaged\.json' must be JSON.*: current value is "/);
-    assert.doesNotMatch(damaged.stderr, /[\x07\x1b]/);
+    assert.ok(
+      !damaged.stderr.includes("\x1b") && !damaged.stderr.includes("\x07"),
+      "no raw escapes",
+    );
 
     // A link in the runs folder is no run, whatever it points at.
     await Deno.mkdir(join(dir, "runs"));
@@ -307,4 +310,43 @@ Deno.test("switchyard worker checks --permissions before it connects, naming the
     assert.match(stderr, message);
     assert.doesNotMatch(stderr, /Redis|^\s+at /m);
   }
+});
+
+Deno.test("switchyard viz prints a failure it answers 500 for on stderr, and keeps serving", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "switchyard-bad-viz-" });
+  // A file where the runs folder should be: listing it fails.
+  await Deno.writeTextFile(join(dir, "runs"), "not a folder");
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--unstable-worker-options", cliPath, "viz", "--port", "0", "--dir", dir],
+    env: { NO_COLOR: "1" },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let stderr = "";
+  try {
+    let url: string | undefined;
+    while (url === undefined) {
+      const { value, done } = await lines.read();
+      if (done) throw new Error(`viz exited: ${stderr}`);
+      stderr += value;
+      url = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stderr)?.[1];
+    }
+    const list = await fetch(`${url}api/runs`);
+    assert.equal(list.status, 500);
+    assert.match((await list.json()).error, /see the server's log/);
+    const page = await fetch(`${url}app.js`);
+    await page.body?.cancel();
+    assert.equal(page.status, 200, "still serving");
+  } finally {
+    child.kill("SIGTERM");
+    while (true) {
+      const { value, done } = await lines.read();
+      if (done) break;
+      stderr += value;
+    }
+    await child.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+  assert.match(stderr, /Visualizer failed on \/api\/runs: NotADirectory/);
 });

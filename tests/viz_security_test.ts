@@ -167,6 +167,31 @@ Deno.test("serveViz() follows no link in its runs folder to a file outside it", 
   }
 });
 
+Deno.test("serveViz() answers a damaged run with what is wrong with it and stays up", async () => {
+  const stateDir = await stateWithSecrets();
+  await Deno.writeTextFile(
+    join(stateDir, "runs", "damaged.events.jsonl"),
+    '{"event":5}\n{"x":1}\n',
+  );
+  await Deno.writeTextFile(join(stateDir, "runs", "torn.json"), '{"format":"switchyard.run/1","ru');
+  const server = serveViz({ stateDir, port: 0 });
+  try {
+    const damaged = await get(server.port, "/api/runs/damaged");
+    assert.equal(damaged.status, 500);
+    assert.match(
+      JSON.parse(damaged.body).error,
+      /^Cannot load run as '.*damaged\.events\.jsonl' must start with a switchyard\.events\/1 line: current first line is /,
+    );
+    const torn = await get(server.port, "/api/runs/torn/rows");
+    assert.equal(torn.status, 500);
+    assert.match(JSON.parse(torn.body).error, /'.*torn\.json' must be JSON/);
+    assert.equal((await get(server.port, "/api/runs/fixture-done")).status, 200);
+  } finally {
+    await server.shutdown();
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});
+
 Deno.test("serveViz() refuses oversized and malformed requests and stays up", async () => {
   const stateDir = await stateWithSecrets();
   const server = serveViz({ stateDir, port: 0 });

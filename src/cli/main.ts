@@ -35,6 +35,7 @@ import { runWorkerCommand } from "../remote/worker_command.ts";
 import { VERSION } from "./version.ts";
 import { DURABILITIES } from "../execution/config.ts";
 import { cliInvocation } from "./_invocation.ts";
+import { applyLoggingSetting } from "../core/logging.ts";
 
 /** What {@linkcode main} needs besides the arguments. */
 export interface MainOptions {
@@ -332,6 +333,9 @@ export async function main(
           }`,
         );
       }
+      // The server's own failures ("see the server's log") reach stderr,
+      // unless the embedding application configured logging itself.
+      applyLoggingSetting("ERROR", undefined, false);
       let server: ReturnType<typeof serveViz>;
       try {
         server = serveViz({ stateDir: opts.dir, port: opts.port });

@@ -22,6 +22,29 @@ import { snapshotProblem } from "./_snapshot_shape.ts";
 import { isRunId, RUN_ID_RULE } from "../core/run_id.ts";
 
 /**
+ * A run's files are there but cannot be read as a run: a snapshot that is
+ * not JSON or not a snapshot, an event log that does not start as one. A
+ * `TypeError`, as the other problems of what `loadRun` is given; its own
+ * class so that a reader can tell a damaged run from a fault of its own.
+ *
+ * @example A file that is not a run
+ * ```ts
+ * import { loadRun, UnreadableRunError } from "@switchyard/core/persistence";
+ * import { join } from "node:path";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(join(dir, "notes.json"), "[1, 2]");
+ * await assert.rejects(loadRun(dir, join(dir, "notes.json")), UnreadableRunError);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class UnreadableRunError extends TypeError {
+  /** Always `"UnreadableRunError"`. */
+  override readonly name = "UnreadableRunError";
+}
+
+/**
  * The status of a saved run: that of its execution, or `"Crashed"` when its
  * log stopped with requests open and no process writes it any more.
  */
@@ -61,7 +84,8 @@ export interface LoadedRun {
  * @param ref A run id, a unique id prefix, or a run file's path.
  * @returns The run.
  * @throws {RunNotFoundError} If there is no such run.
- * @throws {TypeError} If `ref` is malformed or a file is not a run.
+ * @throws {TypeError} If `ref` is malformed or names no regular file.
+ * @throws {UnreadableRunError} If the run's files cannot be read as a run.
  *
  * @example Loading a saved run
  * ```ts
@@ -121,7 +145,7 @@ export async function loadFromDir(
   }
   const live = logBytes !== null && await isEventLogActive(logPath);
   const parsed = logBytes ? parseEventLog(logBytes) : null;
-  let unreadable: TypeError | null = null;
+  let unreadable: UnreadableRunError | null = null;
   if (snapshotText !== null) {
     let snapshot: RunSnapshot | null = null;
     try {
@@ -129,7 +153,7 @@ export async function loadFromDir(
     } catch (error) {
       // A torn or damaged snapshot: the event log beside it, when there is
       // one, holds the same run.
-      if (!parsed || !(error instanceof TypeError)) throw error;
+      if (!parsed || !(error instanceof UnreadableRunError)) throw error;
       unreadable = error;
     }
     if (snapshot && (!parsed || snapshotHoldsLog(snapshot, parsed.events))) {
@@ -174,7 +198,7 @@ function fromEvents(
     if (parsed.events.length === 0 && parsed.offset === 0) {
       warnings.push("the event log is empty");
     } else {
-      throw new TypeError(
+      throw new UnreadableRunError(
         `Cannot load run as '${path}' must start with a ${EVENT_LOG_FORMAT} line: current first line is ${
           describeValue(start ?? null)
         }`,
@@ -225,7 +249,7 @@ function parseSnapshot(text: string, path: string): RunSnapshot {
   } catch (error) {
     // The parser's message quotes the file raw; the describer escapes it.
     const at = /\(line \d+ column \d+\)|at position \d+/.exec((error as Error).message)?.[0];
-    throw new TypeError(
+    throw new UnreadableRunError(
       `Cannot load run as '${path}' must be JSON${
         at ? ` (it breaks ${at})` : ""
       }: current value is ${describeValue(text, 80)}`,
@@ -233,7 +257,7 @@ function parseSnapshot(text: string, path: string): RunSnapshot {
     );
   }
   if (value?.format !== "switchyard.run/1" || !Array.isArray(value.runs)) {
-    throw new TypeError(
+    throw new UnreadableRunError(
       `Cannot load run as '${path}' must be a switchyard.run/1 snapshot: current value is ${
         describeValue(value, 80)
       }`,
@@ -241,7 +265,7 @@ function parseSnapshot(text: string, path: string): RunSnapshot {
   }
   const problem = snapshotProblem(value);
   if (problem) {
-    throw new TypeError(
+    throw new UnreadableRunError(
       `Cannot load run as '${path}' must be a switchyard.run/1 snapshot: ${problem}`,
     );
   }

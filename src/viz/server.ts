@@ -14,6 +14,7 @@ import { describeIssues } from "../core/validation.ts";
 import { isRunId, RunNotFoundError } from "../persistence/run_ref.ts";
 import { runsDir } from "../persistence/run_store.ts";
 import { isRunFile } from "../persistence/run_files.ts";
+import { UnreadableRunError } from "../persistence/run_loader.ts";
 import { asset, ASSETS } from "./_assets.ts";
 import { openFront } from "./_front.ts";
 import { routeApi } from "./_api.ts";
@@ -160,6 +161,10 @@ export function serveViz(options: VizOptions = {}): VizServer {
     } catch (error) {
       if (error instanceof RunNotFoundError) {
         return problem(404, `No saved run at ${url.pathname}`);
+      }
+      if (error instanceof UnreadableRunError) {
+        // A damaged run, not a fault of the server: the page says what.
+        return problem(500, error.message);
       }
       log.error("Visualizer failed on {path}: {error}", { path: url.pathname, error });
       return problem(500, "The run could not be read; see the server's log");
