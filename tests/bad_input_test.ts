@@ -239,6 +239,40 @@ Deno.test("switchyard run --dir naming a file is bad usage before anything runs"
   }
 });
 
+Deno.test("switchyard run --output: a folder is bad usage before the run; a failed write prints the answer", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "switchyard-bad-output-" });
+  try {
+    const module = join(dir, "side.ts");
+    const ran = join(dir, "ran");
+    await Deno.writeTextFile(
+      module,
+      `import { node } from ${JSON.stringify(modPath)};\n` +
+        `export default node(() => { Deno.writeTextFileSync(${
+          JSON.stringify(ran)
+        }, "x"); return 7; }, { name: "side" });\n`,
+    );
+    const folder = await switchyard(["run", module, "--dir", dir, "--output", dir]);
+    assert.equal(folder.code, 2, folder.stderr);
+    assert.match(
+      folder.stderr,
+      /'--output' must be a file in an existing folder: current value is "/,
+    );
+    await assert.rejects(Deno.stat(ran), Deno.errors.NotFound, "the node did not run");
+
+    // /dev/full takes no bytes: the write fails after the run.
+    const full = await switchyard(["run", module, "--dir", dir, "--output", "/dev/full"]);
+    assert.equal(full.code, 1, full.stderr);
+    assert.match(
+      full.stderr,
+      /Cannot write the answer as '--output' must be a writable file: current value is "\/dev\/full" \(.+\); it follows on stdout\n/,
+    );
+    assert.equal(full.stdout, "7\n");
+    assert.doesNotMatch(full.stderr, /^\s+at /m, "no stack trace");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("switchyard inspect of a folder, a damaged file or a linked run exits 2 with one plain line", async () => {
   const dir = await Deno.makeTempDir({ prefix: "switchyard-bad-inspect-" });
   try {

@@ -230,7 +230,10 @@ export async function main(
     )
     .action(async (module: string, rest: string[], opts) => {
       // Checked before the run, so that a finished run's answer is not lost.
-      if (opts.output !== undefined && !await isFolder(dirname(resolve(opts.output)))) {
+      if (
+        opts.output !== undefined &&
+        (!await isFolder(dirname(resolve(opts.output))) || await isFolder(opts.output))
+      ) {
         throw new TypeError(
           `Cannot run '${module}' as '--output' must be a file in an existing folder: current value is ${
             describeValue(opts.output)

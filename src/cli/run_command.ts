@@ -218,6 +218,7 @@ export async function runModule(
     cancelled ? `, ${cancelled} cancelled` : ""
   })`;
   const interrupted = options.interrupt?.aborted ?? false;
+  let unwritten = false;
   const terminated = interrupted &&
     (options.interrupt?.reason as InterruptedError | undefined)?.signal === "SIGTERM";
   if (interrupted) {
@@ -238,8 +239,20 @@ export async function runModule(
           );
         }
       } else {
-        await Deno.writeTextFile(options.outputFile, safeStringify(outcome.answer, 2) + "\n");
-        output.err(`Wrote the answer to ${options.outputFile}\n`);
+        const text = safeStringify(outcome.answer, 2) + "\n";
+        try {
+          await Deno.writeTextFile(options.outputFile, text);
+          output.err(`Wrote the answer to ${options.outputFile}\n`);
+        } catch (error) {
+          // The run is over: its answer goes to stdout rather than nowhere.
+          output.err(
+            `Cannot write the answer as '--output' must be a writable file: current value is ${
+              describeValue(options.outputFile)
+            } (${describeValue(error)}); it follows on stdout\n`,
+          );
+          output.out(text);
+          unwritten = true;
+        }
       }
     }
   } else {
@@ -259,7 +272,7 @@ export async function runModule(
     );
   }
   if (interrupted) return terminated ? EXIT.terminated : EXIT.interrupted;
-  return outcome.error === undefined ? EXIT.ok : EXIT.failed;
+  return outcome.error === undefined && !unwritten ? EXIT.ok : EXIT.failed;
 }
 
 async function exists(path: string): Promise<boolean> {
