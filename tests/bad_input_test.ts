@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { join } from "node:path";
 import { ErrorHandler, Flow, Gate, node, Runner, State } from "../mod.ts";
 import { main } from "../src/cli/main.ts";
+import { startRedis } from "./helpers/redis.ts";
 
 /** Values that break naive formatting: no prototype, null toString, throwing getters. */
 const hostile = fc.constantFrom<unknown>(
@@ -383,4 +384,28 @@ Deno.test("switchyard viz prints a failure it answers 500 for on stderr, and kee
     await Deno.remove(dir, { recursive: true });
   }
   assert.match(stderr, /Visualizer failed on \/api\/runs: NotADirectory/);
+});
+
+Deno.test("a Redis URL whose path or query the client would misread is refused, not a crash", async () => {
+  await using redis = await startRedis();
+  // The client reads the path as the database and the query as its options,
+  // unchecked: each of these took the worker process down.
+  for (const url of [`${redis.url}/abc`, `${redis.url}?db=abc`, `${redis.url}?connectTimeout=x`]) {
+    const { code, stderr } = await switchyard(["worker", "--redis", url, "--queue", "q"]);
+    assert.equal(code, 2, stderr);
+    assert.ok(
+      stderr.includes(
+        `Cannot start a worker as 'redis' must be a redis:// or rediss:// URL with a host, at most a database number as its path, and no query: current value is ${
+          JSON.stringify(url)
+        }\n`,
+      ),
+      stderr,
+    );
+    assert.doesNotMatch(stderr, /Uncaught|^\s+at /m);
+    assert.throws(
+      () => new Runner({ remote: { redis: url } }),
+      (error: unknown) =>
+        error instanceof TypeError && error.message.includes("'remote.redis' must be a redis://"),
+    );
+  }
 });

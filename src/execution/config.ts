@@ -188,6 +188,37 @@ export type Durability = typeof DURABILITIES[number];
 /** What a caller may pass for an {@linkcode ExecutorConfig}: every field optional. */
 export type ExecutorConfigInput = Partial<ExecutorConfig>;
 
+/** What {@linkcode isRedisUrl} accepts, as the end of an error message. */
+export const REDIS_URL_RULE =
+  "a redis:// or rediss:// URL with a host, at most a database number as its path, and no query";
+
+/**
+ * Whether a string is a Redis URL a client can connect to. The Redis client
+ * takes a URL's path as the database and its query as client options
+ * unchecked (a database 'abc' or a timeout 'abc' fail inside it, out of
+ * reach of any handler), so only a database number is allowed and no query.
+ *
+ * @param value The string.
+ * @returns `true` for `redis://` and `rediss://` URLs with a host.
+ *
+ * @example A database number, but no query
+ * ```ts
+ * import { isRedisUrl } from "./config.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isRedisUrl("redis://127.0.0.1:6379/2"), true);
+ * assert.equal(isRedisUrl("redis://127.0.0.1:6379/abc"), false);
+ * assert.equal(isRedisUrl("redis://127.0.0.1:6379?db=abc"), false);
+ * assert.equal(isRedisUrl("http://127.0.0.1:6379"), false);
+ * ```
+ */
+export function isRedisUrl(value: string): boolean {
+  if (typeof value !== "string" || !URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === "redis:" || url.protocol === "rediss:") && url.hostname !== "" &&
+    /^(\/\d{0,5})?$/.test(url.pathname) && url.search === "" && !value.includes("?");
+}
+
 const permissionsSchema = z.union([
   z.enum(["inherit", "none"]),
   z.record(z.string(), z.unknown()),
@@ -214,7 +245,7 @@ const schema = z.object({
     gracePeriod: z.number().nonnegative().finite().optional(),
   }).strict().default({}),
   remote: z.object({
-    redis: z.string().refine(isRedisUrl, "a redis:// or rediss:// URL"),
+    redis: z.string().refine(isRedisUrl, REDIS_URL_RULE),
     prefix: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "1 to 64 letters, digits, '_', '-' or '.'")
       .optional(),
     backoff: z.number().nonnegative().finite().optional(),
@@ -222,18 +253,6 @@ const schema = z.object({
   }).strict().optional(),
   tracing: z.boolean().default(true),
 }).strict();
-
-/**
- * Whether a string is a Redis URL a client can connect to.
- *
- * @param value The string.
- * @returns `true` for `redis://` and `rediss://` URLs with a host.
- */
-function isRedisUrl(value: string): boolean {
-  if (!URL.canParse(value)) return false;
-  const url = new URL(value);
-  return (url.protocol === "redis:" || url.protocol === "rediss:") && url.hostname !== "";
-}
 
 /**
  * Validates a runner configuration and fills in the defaults.

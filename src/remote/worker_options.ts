@@ -5,6 +5,7 @@
  */
 import { z } from "npm:zod@^4.1.0";
 import { QUEUE_NAME_PATTERN, type WorkerPermissions } from "../core/node.ts";
+import { isRedisUrl, REDIS_URL_RULE } from "../execution/config.ts";
 
 /** Options of {@linkcode RemoteWorker}. */
 export interface RemoteWorkerOptions {
@@ -87,7 +88,7 @@ const permissionsSchema = z.union([
 
 /** Validates {@linkcode RemoteWorkerOptions}. */
 export const optionsSchema: z.ZodType<RemoteWorkerOptions> = z.object({
-  redis: z.string().refine(isRedisUrl, "a redis:// or rediss:// URL with a host"),
+  redis: z.string().refine(isRedisUrl, REDIS_URL_RULE),
   queue: z.string().regex(QUEUE_NAME_PATTERN, "1 to 100 letters, digits, '_', '-' or '.'"),
   prefix: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "1 to 64 letters, digits, '_', '-' or '.'")
     .optional(),
@@ -99,9 +100,3 @@ export const optionsSchema: z.ZodType<RemoteWorkerOptions> = z.object({
   maxStalledCount: z.number().int().nonnegative().optional(),
   connectTimeout: z.number().positive().optional(),
 }).strict() as z.ZodType<RemoteWorkerOptions>;
-
-function isRedisUrl(value: string): boolean {
-  if (!URL.canParse(value)) return false;
-  const url = new URL(value);
-  return (url.protocol === "redis:" || url.protocol === "rediss:") && url.hostname !== "";
-}
