@@ -125,6 +125,20 @@ Deno.test("A run id claimed by another process is refused", async () => {
   });
 });
 
+Deno.test("A file where the runs folder should be is a run that cannot be saved, not an id in use", async () => {
+  await withStateDir(async (stateDir) => {
+    await Deno.writeTextFile(join(stateDir, "runs"), "in the way");
+    assert.throws(
+      () =>
+        new Runner({ saveState: true, stateDir, runIdentifier: "fresh", loggingSetting: "NONE" }),
+      (error: unknown) =>
+        error instanceof RunNotSavedError && error.runId === "fresh" &&
+        error.message.includes("'fresh'") && !(error instanceof RunIdInUseError),
+    );
+    assert.equal(await Deno.readTextFile(join(stateDir, "runs")), "in the way");
+  });
+});
+
 Deno.test("A save that fails makes run() reject with RunNotSavedError; the record stays in memory", async () => {
   await withStateDir(async (stateDir) => {
     const runner = new Runner({

@@ -41,6 +41,12 @@ export function claimRunId(stateDir: string, runId: string): RunClaim {
   const logPath = eventLogPath(stateDir, runId);
   try {
     Deno.mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    // A file where the runs folder should be (AlreadyExists too): not an id
+    // in use.
+    throw new RunNotSavedError(runId, stateDir, { cause: error });
+  }
+  try {
     Deno.openSync(logPath, { createNew: true, write: true }).close();
   } catch (error) {
     if (error instanceof Deno.errors.AlreadyExists) {
