@@ -274,6 +274,24 @@ Deno.test("switchyard run --output: a folder is bad usage before the run; a fail
   }
 });
 
+Deno.test("switchyard ls and inspect with a file for the runs folder exit 2 naming it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "switchyard-bad-runs-" });
+  try {
+    await Deno.writeTextFile(join(dir, "runs"), "not a folder");
+    for (const args of [["ls", "--dir", dir], ["inspect", "abc", "--dir", dir]]) {
+      const { code, stderr } = await switchyard(args);
+      assert.equal(code, 2, stderr);
+      assert.match(
+        stderr,
+        /^Cannot list runs as the runs folder must be a folder: current value is ".*runs" \(a file\)$/m,
+      );
+      assert.doesNotMatch(stderr, /NotADirectory|^\s+at /m);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("switchyard inspect of a folder, a damaged file or a linked run exits 2 with one plain line", async () => {
   const dir = await Deno.makeTempDir({ prefix: "switchyard-bad-inspect-" });
   try {
@@ -383,7 +401,10 @@ Deno.test("switchyard viz prints a failure it answers 500 for on stderr, and kee
     await child.status;
     await Deno.remove(dir, { recursive: true });
   }
-  assert.match(stderr, /Visualizer failed on \/api\/runs: NotADirectory/);
+  assert.match(
+    stderr,
+    /Visualizer failed on \/api\/runs: TypeError: Cannot list runs as the runs folder must be a folder: current value is ".*runs" \(a file\)/,
+  );
 });
 
 Deno.test("a Redis URL whose path or query the client would misread is refused, not a crash", async () => {

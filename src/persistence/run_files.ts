@@ -6,12 +6,14 @@
  */
 import { join } from "node:path";
 import { isRunId } from "../core/run_id.ts";
+import { describeValue } from "../core/describe.ts";
 
 /**
  * The ids of the runs that have a snapshot or an event log in a runs folder.
  *
  * @param dir The runs folder; a missing folder has no runs.
  * @returns The run ids (file names that are not run ids are passed over).
+ * @throws {TypeError} If a file is where the folder should be.
  */
 export async function savedRunIds(dir: string): Promise<Set<string>> {
   const ids = new Set<string>();
@@ -22,6 +24,14 @@ export async function savedRunIds(dir: string): Promise<Set<string>> {
       if (match && isRunId(match[1])) ids.add(match[1]);
     }
   } catch (error) {
+    if (error instanceof Deno.errors.NotADirectory) {
+      throw new TypeError(
+        `Cannot list runs as the runs folder must be a folder: current value is ${
+          describeValue(dir)
+        } (a file)`,
+        { cause: error },
+      );
+    }
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
   return ids;
