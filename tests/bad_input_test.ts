@@ -430,3 +430,19 @@ Deno.test("a Redis URL whose path or query the client would misread is refused, 
     );
   }
 });
+
+Deno.test("a Redis database past the server's count is refused at start, not database 0", async () => {
+  await using redis = await startRedis();
+  const { code, stderr } = await switchyard([
+    "worker",
+    "--redis",
+    `${redis.url}/99`,
+    "--queue",
+    "q",
+  ]);
+  assert.equal(code, 2, stderr);
+  assert.match(
+    stderr,
+    /^Cannot use Redis at redis:\/\/127\.0\.0\.1:\d+\/99 .*DB index is out of range/m,
+  );
+});

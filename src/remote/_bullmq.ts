@@ -46,6 +46,9 @@ export async function probe(url: string, timeout: number): Promise<void> {
   try {
     await redis.connect();
     await redis.ping();
+    // The client connects on despite a failed SELECT (a database past the
+    // server's count), then uses database 0: that is not the server asked for.
+    if (lastError !== undefined) throw lastError;
   } catch (error) {
     throw lastError ?? error;
   } finally {
