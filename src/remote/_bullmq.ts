@@ -1,7 +1,7 @@
 /**
  * BullMQ and its Redis client, loaded only when a remote strategy or a
  * worker process actually connects (so runners without `remote` never load
- * them). Only ever imported dynamically: the rest of the remote layer sees
+ * them). Only ever loaded by `loadBullmq()` (`_bullmq_loader.ts`): the rest of the remote layer sees
  * them through {@linkcode bullmq}, typed by `_bullmq_types.ts`.
  *
  * @module

@@ -1,7 +1,7 @@
 /**
  * The parts of BullMQ and of its Redis client (ioredis) the remote layer
  * uses, as local types. The packages themselves are reached only through
- * the dynamic `import("./_bullmq.ts")` when something connects, whose
+ * `loadBullmq()` (`_bullmq_loader.ts`) when something connects, whose
  * `bullmq` object the compiler checks against {@linkcode Bullmq}: their
  * declarations (and the Node.js types those reference) stay out of the
  * module graph of the library's entry points, so `deno doc` and JSR never
@@ -135,7 +135,7 @@ export interface WorkerOptions {
   removeOnFail?: KeepJobs;
 }
 
-/** BullMQ and its client, as loaded by `import("./_bullmq.ts")`. */
+/** BullMQ and its client, as `loadBullmq()` loads them. */
 export interface Bullmq {
   /** A client as BullMQ wants it; `pipelined` sends one turn's commands in one write. */
   client(url: string, pipelined?: boolean): RedisClient;

@@ -11,6 +11,7 @@
 import { logger } from "../core/logging.ts";
 import type { RemoteConfig } from "../execution/config.ts";
 import { RemoteUnavailableError } from "./errors.ts";
+import { loadBullmq } from "./_bullmq_loader.ts";
 import { DONE_MAX_LEN, RemoteKeys, runnerLiveness } from "./protocol.ts";
 import { SWEEP_EVERY_MS, sweepGoneRunners } from "./_gone_runners.ts";
 import type {
@@ -108,7 +109,7 @@ export class RunnerLink {
     runnerId: string,
     listener: LinkListener,
   ): Promise<RunnerLink> {
-    const { bullmq: lib } = await import("./_bullmq.ts");
+    const lib = await loadBullmq();
     try {
       await lib.probe(config.redis, config.connectTimeout);
     } catch (error) {

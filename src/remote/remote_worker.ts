@@ -28,6 +28,7 @@ import {
   type ToWorker,
 } from "./protocol.ts";
 import { LoadError, RemoteJobTask, type TaskOwner } from "./_job_task.ts";
+import { loadBullmq } from "./_bullmq_loader.ts";
 import { NodeLoader } from "./_node_loader.ts";
 import { WorkerCalls } from "./_worker_calls.ts";
 import { RunnerWatch } from "./_runner_watch.ts";
@@ -130,7 +131,7 @@ export class RemoteWorker {
    * @throws {RemoteUnavailableError} If Redis cannot be reached.
    */
   async start(): Promise<void> {
-    const lib = this.#lib = (await import("./_bullmq.ts")).bullmq;
+    const lib = this.#lib = await loadBullmq();
     const { redis, queue } = this.#options;
     try {
       await lib.probe(redis, this.#options.connectTimeout ?? 5000);
