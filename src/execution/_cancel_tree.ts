@@ -111,6 +111,22 @@ export class CancelTree {
   }
 
   /**
+   * Cancels every open request: each top-level one with its subtree, then
+   * any open row left (one whose caller is named only by id).
+   *
+   * @param reason Why.
+   * @param anyOpen Whether some request is still open.
+   */
+  cancelAll(reason: unknown, anyOpen: () => boolean): void {
+    for (const row of [...this.#requests.insertionRows]) {
+      if (this.#scopes[row] !== undefined) this.cancel(row, reason);
+    }
+    for (let row = 0; row < this.#scopes.length && anyOpen(); row++) {
+      if (this.#scopes[row] !== undefined) this.cancel(row, reason);
+    }
+  }
+
+  /**
    * Ends a whole run with an error: everything open in it is cancelled and
    * its top-level request is recorded `Failed`.
    *

@@ -17,10 +17,11 @@ import {
 } from "../pubsub/messages.ts";
 import type { RTPublisher } from "../pubsub/publisher.ts";
 import type { ExecutorConfig } from "./config.ts";
-import { NodeTimeoutError, RequestCancelledError, UnknownParentError } from "../core/errors.ts";
+import { NodeTimeoutError, UnknownParentError } from "../core/errors.ts";
 import type { ExecutionInfo } from "../state/execution_info.ts";
 import type { RequestForest, RequestStatus } from "../state/request_forest.ts";
 import { CancelTree } from "./_cancel_tree.ts";
+import { callAfterCancel, refusedCall } from "./_call_refusals.ts";
 
 const log = logger("runtime");
 
@@ -232,22 +233,7 @@ export class RTState {
    */
   callNodes(options: CallNodesOptions): Promise<unknown> {
     const { parentNodeId, node } = options;
-    if (!isNode(node)) {
-      return Promise.reject(
-        new TypeError(
-          `Cannot call as 'node' must be a node made with node(): current value is ${
-            describeValue(node, 80)
-          }`,
-        ),
-      );
-    }
-    if (this.#closed) {
-      return Promise.reject(
-        new Error(
-          `Cannot call node '${node.name}' as the runtime has shut down`,
-        ),
-      );
-    }
+    if (!isNode(node) || this.#closed) return Promise.reject(refusedCall(node));
     let parentRow = -1;
     if (parentNodeId !== null) {
       parentRow = this.#requests.rowOfNode(parentNodeId);
@@ -395,15 +381,7 @@ export class RTState {
     target: unknown,
     args: unknown[],
   ): Promise<unknown> {
-    if (scope.aborted) {
-      return Promise.reject(
-        new RequestCancelledError(scope.requestId, scope.nodeName, {
-          cause: new Error(
-            `Node '${scope.nodeName}' cannot make calls once cancelled`,
-          ),
-        }),
-      );
-    }
+    if (scope.aborted) return Promise.reject(callAfterCancel(scope));
     if (!isNode(target) || this.#closed) {
       return this.callNodes({ parentNodeId: scope.nodeId, node: target as Node, args });
     }
@@ -430,12 +408,7 @@ export class RTState {
   ): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
-    for (const row of [...this.#requests.insertionRows]) {
-      if (this.#scopes[row] !== undefined) this.#tree.cancel(row, reason);
-    }
-    for (let row = 0; row < this.#scopes.length && this.#pending > 0; row++) {
-      if (this.#scopes[row] !== undefined) this.#tree.cancel(row, reason);
-    }
+    this.#tree.cancelAll(reason, () => this.#pending > 0);
     if (this.#publisher.isRunning) {
       this.#publisher.unsubscribe(this.#subscription);
     }
