@@ -130,3 +130,58 @@ console.log(JSON.stringify({ root: REPOSITORY_ROOT, states: pipelineStates().len
     }
   });
 });
+
+/** The npm packages a module's static graph names, as Deno builds it with no configuration. */
+async function npmPackagesOf(entry: string): Promise<string[]> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "--no-config", "--no-lock", new URL(entry, root).href],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(code, 0, new TextDecoder().decode(stderr));
+  const graph = JSON.parse(new TextDecoder().decode(stdout)) as {
+    modules: { dependencies?: { specifier: string }[] }[];
+  };
+  const names = new Set<string>();
+  for (const module of graph.modules) {
+    for (const { specifier } of module.dependencies ?? []) {
+      if (specifier.startsWith("npm:")) names.add(specifier.slice(4).replace(/(?<=.)@.*$/, ""));
+    }
+  }
+  return [...names].sort();
+}
+
+Deno.test("a program without remote does not download BullMQ: no entry point's graph names it", async () => {
+  for (const entry of ["mod.ts", "engine.ts", "persistence.ts", "viz.ts", "src/cli/main.ts"]) {
+    const names = await npmPackagesOf(entry);
+    assert.ok(names.includes("@logtape/logtape"), `${entry}: ${names}`);
+    assert.ok(!names.includes("bullmq") && !names.includes("ioredis"), `${entry}: ${names}`);
+  }
+});
+
+Deno.test("remote without read access to the library says what Deno wants to load BullMQ", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "switchyard-noread-" });
+  try {
+    const script = join(dir, "main.ts");
+    const loader = new URL("src/remote/_bullmq_loader.ts", root).href;
+    await Deno.writeTextFile(
+      script,
+      `import { loadBullmq } from ${JSON.stringify(loader)};
+try { await loadBullmq(); console.log("loaded"); } catch (e) { console.log((e as Error).message); }
+`,
+    );
+    // No permission at all: the static graph loads, the built address does not.
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", "--no-lock", "--no-config", script],
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const out = new TextDecoder().decode(stdout);
+    assert.equal(code, 0, new TextDecoder().decode(stderr));
+    assert.match(out, /^Cannot load BullMQ for 'remote' from file:\/\/.*_bullmq\.ts: /);
+    assert.match(out, /read access to "\/.*_bullmq\.ts".*--allow-read/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -31,6 +31,8 @@ import {
   spin,
   waitsForSignal,
 } from "./fixtures/process_nodes.ts";
+import { neverStarts } from "./fixtures/process_exits_at_start.ts";
+import { withStartImports } from "../src/execution/_process_permissions.ts";
 
 const quiet = { loggingSetting: "NONE" as const };
 
@@ -257,6 +259,28 @@ Deno.test("A process-isolated node's error keeps its own stack and cause chain",
   assert.equal(cause.name, "TypeError");
   assert.match(cause.stack!, /process_nodes\.ts/);
   assert.equal((cause.cause as Error).name, "RangeError");
+});
+
+Deno.test("A child that exits as it starts is explained by its error line, not a stack frame", async () => {
+  await using runner = new Runner({ workers: { size: 1 }, ...quiet });
+  const error = await runner.run(neverStarts).catch((e) => e);
+  assert.ok(error instanceof WorkerTaskError);
+  assert.equal(error.reason, "exited");
+  assert.match(error.message, /its process exited with code 3: error: the child cannot start$/);
+});
+
+Deno.test("A child may import the modules it starts with from their http hosts, and no more", () => {
+  const urls = ["http://127.0.0.1:8766/workers/bootstrap.ts", "file:///app/nodes.ts"];
+  assert.deepEqual(withStartImports([], urls), ["--allow-import=127.0.0.1:8766"]);
+  assert.deepEqual(
+    withStartImports(["--allow-read", "--allow-import=example.com"], [...urls, ""]),
+    ["--allow-read", "--allow-import=example.com,127.0.0.1:8766"],
+  );
+  assert.deepEqual(withStartImports(["--allow-import=127.0.0.1:8766"], urls), [
+    "--allow-import=127.0.0.1:8766",
+  ]);
+  assert.deepEqual(withStartImports(["--allow-import"], urls), ["--allow-import"]);
+  assert.deepEqual(withStartImports(["--allow-env"], ["file:///a.ts"]), ["--allow-env"]);
 });
 
 Deno.test("isolation is validated: only worker nodes, only known values", () => {

@@ -187,7 +187,7 @@ Deno.test("remote: two sweeps at once remove a gone runner's calls queue and don
       ],
     });
     const sweep = (self: string) =>
-      sweepGoneRunners({ lib, commands: redis, keys: KEYS, self, ttlMs: TTL_MS });
+      sweepGoneRunners({ lib: lib.bullmq, commands: redis, keys: KEYS, self, ttlMs: TTL_MS });
     let results: string[][];
     try {
       results = await Promise.all([sweep("sweeper-a"), sweep("sweeper-b")]);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { call, node, Runner } from "../mod.ts";
+import { listRuns } from "../persistence.ts";
 import { serveViz } from "../viz.ts";
 
 const fixtureState = new URL("./fixtures", import.meta.url).pathname;
@@ -79,6 +80,34 @@ Deno.test("serveViz() listens on 127.0.0.1 and serves the page, its assets and t
     assert.equal((await request.json()).name, "analyse");
   } finally {
     await server.shutdown();
+  }
+});
+
+Deno.test("serveViz() names a run of several top-level requests as switchyard ls does", async () => {
+  const stateDir = await Deno.makeTempDir({ prefix: "switchyard-viz-name-" });
+  const load = node(async () => 1, { name: "Load" });
+  const report = node(async () => 2, { name: "Report" });
+  {
+    await using runner = new Runner({
+      saveState: true,
+      stateDir,
+      runIdentifier: "two-roots",
+      loggingSetting: "NONE",
+    });
+    await runner.run(load);
+    await runner.run(report);
+  }
+  const server = serveViz({ stateDir, port: 0 });
+  try {
+    const [listed] = await listRuns(stateDir);
+    assert.equal(listed.name, "Load, Report");
+    const runs = await (await fetch(`${server.url}api/runs`)).json();
+    assert.deepEqual(runs.map((r: { name: string }) => r.name), ["Load, Report"]);
+    const run = await (await fetch(`${server.url}api/runs/two-roots`)).json();
+    assert.equal(run.name, "Load, Report");
+  } finally {
+    await server.shutdown();
+    await Deno.remove(stateDir, { recursive: true });
   }
 });
 

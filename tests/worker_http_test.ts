@@ -27,8 +27,9 @@ async function runScript(
   }
 }
 
-Deno.test("mod.ts imported from a loopback HTTP server runs worker nodes", async () => {
-  const server = Deno.serve(
+/** Serves this repository on a loopback port, `.ts` files as TypeScript. */
+function serveRepository(): Deno.HttpServer<Deno.NetAddr> {
+  return Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
     async (request) => {
       const path = decodeURIComponent(new URL(request.url).pathname);
@@ -42,6 +43,10 @@ Deno.test("mod.ts imported from a loopback HTTP server runs worker nodes", async
       }
     },
   );
+}
+
+Deno.test("mod.ts imported from a loopback HTTP server runs worker nodes", async () => {
+  const server = serveRepository();
   try {
     const base = `http://127.0.0.1:${server.addr.port}`;
     const { code, stdout, stderr } = await runScript(
@@ -67,6 +72,29 @@ console.log(JSON.stringify({
       all: [15, 15],
       allRequests: 4,
     });
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("mod.ts imported from a loopback HTTP server runs process nodes with no permissions, which still hold", async () => {
+  const server = serveRepository();
+  try {
+    const base = `http://127.0.0.1:${server.addr.port}`;
+    const { code, stdout, stderr } = await runScript(
+      `import { node, Runner } from "${base}/mod.ts";
+const isolated = { worker: true, isolation: "process", permissions: "none" } as const;
+const inc = node(function inc(x: number) { return x + 1; }, isolated);
+const peek = node(function peek() { return Deno.readTextFileSync("/etc/hostname"); }, isolated);
+await using runner = new Runner({ workers: { size: 1 }, loggingSetting: "NONE" });
+const answer = (await runner.run(inc, 41)).answer;
+const denied = await runner.run(peek).then(() => "read", (e) => e.cause?.name);
+console.log(JSON.stringify({ answer, denied }));
+`,
+      ["-A", "--unstable-worker-options"],
+    );
+    assert.equal(code, 0, stderr);
+    assert.deepEqual(JSON.parse(stdout), { answer: 42, denied: "NotCapable" });
   } finally {
     await server.shutdown();
   }

@@ -26,6 +26,10 @@ export function compileArgs(output: string): string[] {
     join(root, "workers/"),
     "--include",
     join(root, "src/viz/assets/"),
+    // Loaded by an address built at run time (so programs without
+    // `remote` never download BullMQ): the graph does not show it.
+    "--include",
+    join(root, "src/remote/_bullmq.ts"),
     "--output",
     output,
     join(root, "src/cli/main.ts"),

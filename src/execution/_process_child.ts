@@ -10,6 +10,7 @@ import { encodeFrame, FrameReader } from "../../workers/frames.ts";
 import { describeValue } from "../core/describe.ts";
 import { logger } from "../core/logging.ts";
 import type { WorkerFailureReason } from "./worker_error.ts";
+import { withStartImports } from "./_process_permissions.ts";
 
 const PORT = new URL("../../workers/process_port.ts", import.meta.url).href;
 const BOOTSTRAP = new URL("../../workers/bootstrap.ts", import.meta.url).href;
@@ -67,6 +68,20 @@ function entryUrl(preload: string | null): string {
   return `data:application/javascript,${encodeURIComponent(lines.join("\n"))}`;
 }
 
+/** Lines of a stack or of Rust's backtrace (`RUST_BACKTRACE`): where, not what. */
+const TRACE_LINE = /^(at |Stack backtrace:|\d+: )/;
+
+/**
+ * The line of a child's last stderr that says why it exited: Deno's
+ * `error: …` line of an uncaught error, else the last line that is not a
+ * stack frame.
+ */
+function exitLine(tail: string): string | undefined {
+  const lines = tail.split("\n").map((line) => line.trim()).filter((line) => line !== "");
+  return lines.findLast((line) => line.startsWith("error: ")) ??
+    lines.findLast((line) => !TRACE_LINE.test(line));
+}
+
 /** A child process and the task it runs. */
 export class ProcessChild {
   readonly id: number;
@@ -100,7 +115,7 @@ export class ProcessChild {
       "--quiet",
       "--no-prompt",
       `--v8-flags=--max-old-space-size=${settings.heapLimit}`,
-      ...settings.flags,
+      ...withStartImports(settings.flags, [PORT, BOOTSTRAP, settings.preload ?? ""]),
       entryUrl(settings.preload),
       ...(settings.preload === null ? [] : [settings.preload]),
     ];
@@ -284,7 +299,7 @@ export class ProcessChild {
         this,
         "exited",
         `its process exited with code ${status.code}${
-          tail.trim() ? `: ${tail.trim().split("\n").at(-1)}` : ""
+          exitLine(tail) === undefined ? "" : `: ${exitLine(tail)}`
         }`,
       );
     }

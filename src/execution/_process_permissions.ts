@@ -92,3 +92,33 @@ export function permissionFlags(permissions: WorkerPermissions): string[] {
   }
   return flags;
 }
+
+/**
+ * The flags plus import access to the `http:`/`https:` hosts of the modules
+ * a child must load to start (the library's own worker modules, a module
+ * node's module): the host chose them, and a child importing the library
+ * from the address its host did could not start without it. A flag that
+ * allows every import already covers them; a host the parent holds no
+ * import access to is left out (never wider than the host's).
+ *
+ * @param flags The `--allow-*` flags from {@linkcode permissionFlags}.
+ * @param urls The modules the child imports as it starts.
+ * @returns The flags, with those hosts added to `--allow-import`.
+ */
+export function withStartImports(flags: readonly string[], urls: readonly string[]): string[] {
+  if (flags.includes("--allow-import")) return [...flags];
+  const hosts = new Set<string>();
+  for (const url of urls) {
+    const parsed = URL.parse(url);
+    if (parsed === null || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) continue;
+    if (granted({ name: "import", host: parsed.host })) hosts.add(parsed.host);
+  }
+  if (hosts.size === 0) return [...flags];
+  const prefix = "--allow-import=";
+  const at = flags.findIndex((flag) => flag.startsWith(prefix));
+  if (at < 0) return [...flags, `${prefix}${[...hosts].join(",")}`];
+  for (const host of flags[at].slice(prefix.length).split(",")) hosts.delete(host);
+  const out = [...flags];
+  if (hosts.size > 0) out[at] = `${flags[at]},${[...hosts].join(",")}`;
+  return out;
+}

@@ -44,6 +44,15 @@ export interface RemoteConfig {
    * @default 5000
    */
   connectTimeout?: number;
+  /**
+   * Warn when a queue has had jobs waiting this long (ms) and no worker
+   * process has started any of them since they were sent (or since the last
+   * one started): most often no `switchyard worker` serves that queue with
+   * this prefix. Once per stall; `0` turns it off.
+   *
+   * @default 10000
+   */
+  stalledWarning?: number;
 }
 
 /** The validated configuration of a runner. */
@@ -250,6 +259,7 @@ const schema = z.object({
       .optional(),
     backoff: z.number().nonnegative().finite().optional(),
     connectTimeout: z.number().positive().finite().optional(),
+    stalledWarning: z.number().nonnegative().finite().optional(),
   }).strict().optional(),
   tracing: z.boolean().default(true),
 }).strict();

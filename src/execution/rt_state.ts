@@ -11,17 +11,17 @@ import { type AnyNode, isNode, type Node } from "../core/node.ts";
 import { type ScopeOwner, TaskScope } from "./scope.ts";
 import {
   BroadcastEvent,
-  FatalFailure,
-  RequestCancellation,
   RequestCreation,
   RequestCreationFailure,
   type RuntimeMessage,
 } from "../pubsub/messages.ts";
 import type { RTPublisher } from "../pubsub/publisher.ts";
 import type { ExecutorConfig } from "./config.ts";
-import { NodeTimeoutError, RequestCancelledError, UnknownParentError } from "../core/errors.ts";
+import { NodeTimeoutError, UnknownParentError } from "../core/errors.ts";
 import type { ExecutionInfo } from "../state/execution_info.ts";
 import type { RequestForest, RequestStatus } from "../state/request_forest.ts";
+import { CancelTree } from "./_cancel_tree.ts";
+import { callAfterCancel, refusedCall } from "./_call_refusals.ts";
 
 const log = logger("runtime");
 
@@ -122,6 +122,8 @@ export class RTState {
   // them.
   readonly #scopes: (TaskScope | undefined)[] = [];
   #pending = 0;
+  // Cancels subtrees of #scopes; ends requests only through #finish.
+  readonly #tree: CancelTree;
   readonly #subscription: string;
   readonly #recorded: RecordListener | null;
   #closed = false;
@@ -148,6 +150,13 @@ export class RTState {
     this.#config = executorConfig;
     this.#coordinator = coordinator;
     this.#publisher = publisher;
+    this.#tree = new CancelTree(
+      this.#scopes,
+      this.#requests,
+      coordinator,
+      publisher,
+      (scope, status, output) => this.#finish(scope, status, output),
+    );
     // Outcomes reach the runtime from its tasks directly; the subscription
     // only takes messages others publish, so it does not count as listening.
     this.#subscription = publisher.subscribe((m) => this.handle(m), "rt-state", {
@@ -224,22 +233,7 @@ export class RTState {
    */
   callNodes(options: CallNodesOptions): Promise<unknown> {
     const { parentNodeId, node } = options;
-    if (!isNode(node)) {
-      return Promise.reject(
-        new TypeError(
-          `Cannot call as 'node' must be a node made with node(): current value is ${
-            describeValue(node, 80)
-          }`,
-        ),
-      );
-    }
-    if (this.#closed) {
-      return Promise.reject(
-        new Error(
-          `Cannot call node '${node.name}' as the runtime has shut down`,
-        ),
-      );
-    }
+    if (!isNode(node) || this.#closed) return Promise.reject(refusedCall(node));
     let parentRow = -1;
     if (parentNodeId !== null) {
       parentRow = this.#requests.rowOfNode(parentNodeId);
@@ -322,7 +316,7 @@ export class RTState {
     if (timeout !== undefined) {
       scope.timer = setTimeout(() => {
         const error = new NodeTimeoutError(node.name, timeout);
-        this.#abortTree(row, error);
+        this.#tree.abortBelow(row, error);
         this.#fail(scope, error);
       }, timeout);
     }
@@ -356,69 +350,13 @@ export class RTState {
       );
     }
     if (this.#scopes[row] === undefined) return [];
-    return this.#cancelTree(row, reason).map((r) => this.#requests.idOf(r));
-  }
-
-  /** The open rows below one (deepest first), then that one; no recursion. */
-  #openSubtree(row: number): number[] {
-    const order: number[] = [];
-    const stack: number[] = [row];
-    while (stack.length > 0) {
-      const current = stack.pop()!;
-      if (this.#scopes[current] === undefined) continue;
-      order.push(current);
-      for (const child of this.#requests.childRows(current)) stack.push(child);
-    }
-    // Every row comes after its caller in `order`: reversed, callees first.
-    return order.reverse();
-  }
-
-  #cancelTree(row: number, reason: unknown): number[] {
-    const rows = this.#openSubtree(row);
-    const announce = this.#publisher.isRunning && this.#publisher.hasSubscribers("cancellation");
-    for (const r of rows) {
-      const scope = this.#scopes[r];
-      if (scope === undefined) continue;
-      const error = new RequestCancelledError(scope.requestId, scope.nodeName, {
-        cause: reason,
-      });
-      scope.abort(reason ?? error);
-      this.#coordinator.state.closeJob(scope, reason);
-      this.#finish(scope, "Cancelled", error);
-      if (announce) {
-        this.#publisher.publish(
-          new RequestCancellation(scope.requestId, scope.nodeId, reason),
-        );
-      }
-    }
-    return rows;
-  }
-
-  /** Aborts and cancels everything below a request, not the request itself. */
-  #abortTree(row: number, reason: unknown): void {
-    const scope = this.#scopes[row];
-    if (scope === undefined) return;
-    for (const child of this.#requests.childRows(row)) {
-      if (this.#scopes[child] !== undefined) this.#cancelTree(child, reason);
-    }
-    scope.abort(reason);
-  }
-
-  /** Ends a whole run with an error: everything open in it is cancelled. */
-  #endRun(rootRow: number, error: unknown): void {
-    const root = this.#scopes[rootRow];
-    if (root === undefined) return;
-    if (this.#publisher.isRunning) {
-      this.#publisher.publish(new FatalFailure(error));
-    }
-    this.#abortTree(rootRow, error);
-    this.#finish(root, "Failed", error);
+    return this.#tree.cancel(row, reason).map((r) => this.#requests.idOf(r));
   }
 
   /** Records a failure; with endOnError it ends the whole run. */
   #fail(scope: TaskScope, error: unknown): void {
     this.#finish(scope, "Failed", error);
-    if (this.#config.endOnError) this.#endRun(scope.rootRow, error);
+    if (this.#config.endOnError) this.#tree.endRun(scope.rootRow, error);
   }
 
   /**
@@ -443,15 +381,7 @@ export class RTState {
     target: unknown,
     args: unknown[],
   ): Promise<unknown> {
-    if (scope.aborted) {
-      return Promise.reject(
-        new RequestCancelledError(scope.requestId, scope.nodeName, {
-          cause: new Error(
-            `Node '${scope.nodeName}' cannot make calls once cancelled`,
-          ),
-        }),
-      );
-    }
+    if (scope.aborted) return Promise.reject(callAfterCancel(scope));
     if (!isNode(target) || this.#closed) {
       return this.callNodes({ parentNodeId: scope.nodeId, node: target as Node, args });
     }
@@ -478,12 +408,7 @@ export class RTState {
   ): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
-    for (const row of [...this.#requests.insertionRows]) {
-      if (this.#scopes[row] !== undefined) this.#cancelTree(row, reason);
-    }
-    for (let row = 0; row < this.#scopes.length && this.#pending > 0; row++) {
-      if (this.#scopes[row] !== undefined) this.#cancelTree(row, reason);
-    }
+    this.#tree.cancelAll(reason, () => this.#pending > 0);
     if (this.#publisher.isRunning) {
       this.#publisher.unsubscribe(this.#subscription);
     }

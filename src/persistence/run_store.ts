@@ -70,9 +70,13 @@ export function snapshotOf(
 /**
  * A run's display name: its top-level node's name, or the distinct names of
  * its top-level requests in order (`Scan, Analyse, Report`) when there are
- * several, as for a state queue or a runner that ran several times.
+ * several, as for a state queue or a runner that ran several times. The
+ * snapshot, `switchyard ls` and the visualizer all name runs with it.
+ *
+ * @param runs The run's top-level requests, in order.
+ * @returns The name (`""` for none).
  */
-function runName(runs: readonly { name: string }[]): string {
+export function runName(runs: readonly { name: string }[]): string {
   const names = [...new Set(runs.map((r) => r.name))];
   return names.length <= 4
     ? names.join(", ")

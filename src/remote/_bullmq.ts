@@ -1,13 +1,44 @@
 /**
  * BullMQ and its Redis client, loaded only when a remote strategy or a
  * worker process actually connects (so runners without `remote` never load
- * them).
+ * them). Only ever loaded by `loadBullmq()` (`_bullmq_loader.ts`): the rest of the remote layer sees
+ * them through {@linkcode bullmq}, typed by `_bullmq_types.ts`.
  *
  * @module
  */
 import { Redis } from "npm:ioredis@^5.4.0";
-export { Job, Queue, UnrecoverableError, WaitingError, Worker } from "npm:bullmq@^6.7.0";
-export { Redis };
+import { Queue, UnrecoverableError, WaitingError, Worker } from "npm:bullmq@^6.7.0";
+import { describeValue } from "../core/describe.ts";
+import type { Bullmq, BullQueue, BullWorker, RedisClient } from "./_bullmq_types.ts";
+export { Queue, Redis };
+
+/**
+ * BullMQ and its client as the remote layer uses them; the compiler checks
+ * the packages against {@linkcode Bullmq} here.
+ */
+export const bullmq: Bullmq = {
+  client,
+  probe,
+  queue: (name, { connection, prefix }): BullQueue =>
+    new Queue(name, { connection: own(connection), prefix }),
+  worker: (name, processor, options): BullWorker =>
+    new Worker(name, processor, { ...options, connection: own(options.connection) }),
+  UnrecoverableError,
+  WaitingError,
+};
+
+/**
+ * The client behind a {@linkcode RedisClient}: BullMQ is only ever given
+ * connections made by {@linkcode client}.
+ */
+function own(connection: RedisClient): Redis {
+  if (connection instanceof Redis) return connection;
+  throw new TypeError(
+    `Cannot hand a connection to BullMQ as 'connection' must be a client made by client(): current value is ${
+      describeValue(connection)
+    }`,
+  );
+}
 
 /**
  * A client as BullMQ wants it: commands wait through reconnections instead

@@ -12,11 +12,9 @@
  */
 import { logger } from "../core/logging.ts";
 import { ID_PATTERN, type RemoteKeys } from "./protocol.ts";
+import type { Bullmq, RedisClient as Redis } from "./_bullmq_types.ts";
 
 const log = logger("remote");
-
-type Lib = typeof import("./_bullmq.ts");
-type Redis = InstanceType<Lib["Redis"]>;
 
 /** How many gone runners one sweep removes at most: the rest wait for the next sweep. */
 const SWEEP_BATCH = 20;
@@ -30,7 +28,7 @@ export const SWEEP_EVERY_MS = 60_000;
 
 /** What a sweep works with. */
 export interface Sweep {
-  lib: Lib;
+  lib: Bullmq;
   /** A command connection (not a blocking or subscribed one). */
   commands: Redis;
   keys: RemoteKeys;
@@ -85,7 +83,7 @@ async function removeGone(sweep: Sweep, id: string): Promise<boolean> {
   if (await commands.set(keys.runnerSweep(id), sweep.self, "PX", CLAIM_MS, "NX") === null) {
     return false;
   }
-  const queue = new sweep.lib.Queue(keys.callsQueue(id), {
+  const queue = sweep.lib.queue(keys.callsQueue(id), {
     connection: commands,
     prefix: keys.prefix,
   });

@@ -11,15 +11,17 @@
 import { logger } from "../core/logging.ts";
 import type { RemoteConfig } from "../execution/config.ts";
 import { RemoteUnavailableError } from "./errors.ts";
+import { loadBullmq } from "./_bullmq_loader.ts";
 import { DONE_MAX_LEN, RemoteKeys, runnerLiveness } from "./protocol.ts";
 import { SWEEP_EVERY_MS, sweepGoneRunners } from "./_gone_runners.ts";
+import type {
+  Bullmq,
+  BullQueue as Queue,
+  BullWorker as Worker,
+  RedisClient as Redis,
+} from "./_bullmq_types.ts";
 
 const log = logger("remote");
-
-type Lib = typeof import("./_bullmq.ts");
-type Redis = InstanceType<Lib["Redis"]>;
-type Queue = import("npm:bullmq@^6.7.0").Queue;
-type Worker = import("npm:bullmq@^6.7.0").Worker;
 
 /**
  * How many calls from remote nodes a runner runs at once: each waits for
@@ -52,7 +54,7 @@ export interface LinkListener {
 
 /** A runner's connections; made by {@linkcode RunnerLink.open}. */
 export class RunnerLink {
-  readonly #lib: Lib;
+  readonly #lib: Bullmq;
   readonly #config: Required<RemoteConfig>;
   readonly #listener: LinkListener;
   readonly #commands: Redis;
@@ -82,7 +84,7 @@ export class RunnerLink {
   readonly #closing = Promise.withResolvers<void>();
 
   private constructor(
-    lib: Lib,
+    lib: Bullmq,
     config: Required<RemoteConfig>,
     runnerId: string,
     listener: LinkListener,
@@ -107,7 +109,7 @@ export class RunnerLink {
     runnerId: string,
     listener: LinkListener,
   ): Promise<RunnerLink> {
-    const lib = await import("./_bullmq.ts");
+    const lib = await loadBullmq();
     try {
       await lib.probe(config.redis, config.connectTimeout);
     } catch (error) {
@@ -150,9 +152,9 @@ export class RunnerLink {
     });
     this.#reading = this.#read(reader);
     const closing = this.#closing.promise;
-    this.#calls = new this.#lib.Worker(
+    this.#calls = this.#lib.worker(
       this.#keys.callsQueue(this.#runnerId),
-      (job: { data: unknown }) => Promise.race([this.#listener.call(job.data), closing]),
+      (job) => Promise.race([this.#listener.call(job.data), closing]),
       {
         connection: this.#client("calls worker"),
         prefix: this.#config.prefix,
@@ -189,7 +191,7 @@ export class RunnerLink {
    */
   async #read(reader: Redis): Promise<void> {
     while (!this.#closed) {
-      let got: [string, [string, string[]][]][] | null;
+      let got: Awaited<ReturnType<Redis["xread"]>>;
       try {
         got = await reader.xread(
           "COUNT",
@@ -199,7 +201,7 @@ export class RunnerLink {
           "STREAMS",
           this.#done,
           this.#lastRead,
-        ) as [string, [string, string[]][]][] | null;
+        );
       } catch {
         // Closed, or the read failed: it goes again from the same id. (A
         // read cut off with its connection is sent again, as it was, by
@@ -287,7 +289,7 @@ export class RunnerLink {
   #makeQueue(name: string): Queue {
     const connection = this.#client(`queue ${name}`);
     this.#queueClients.push(connection);
-    const queue = new this.#lib.Queue(name, { connection, prefix: this.#config.prefix });
+    const queue = this.#lib.queue(name, { connection, prefix: this.#config.prefix });
     // Its connection's errors are logged by #client; without a listener
     // BullMQ would print each one.
     queue.on("error", () => {});
@@ -324,7 +326,7 @@ export class RunnerLink {
     // The calls queue is this runner's alone: nothing of it stays in Redis.
     // If it cannot be removed now, the runner stays listed, and another
     // runner's sweep removes it once the liveness key has expired.
-    const calls = new this.#lib.Queue(this.#keys.callsQueue(this.#runnerId), {
+    const calls = this.#lib.queue(this.#keys.callsQueue(this.#runnerId), {
       connection: this.#commands,
       prefix: this.#config.prefix,
     });

@@ -7,9 +7,7 @@
  * @module
  */
 import { ALIVE_REFRESH_MS, ALIVE_TTL_MS, type RemoteKeys } from "./protocol.ts";
-
-type Lib = typeof import("./_bullmq.ts");
-type Redis = InstanceType<Lib["Redis"]>;
+import type { RedisClient as Redis } from "./_bullmq_types.ts";
 
 /**
  * How long a runner found gone is remembered (ms): a job of it that starts

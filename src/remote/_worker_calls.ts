@@ -10,14 +10,11 @@ import { decodeError, decodeValue, encodeArgs } from "./codec.ts";
 import { RemoteUnavailableError } from "./errors.ts";
 import type { RemoteJobTask } from "./_job_task.ts";
 import type { CallMessage, RemoteJobData, RemoteKeys, ToWorker } from "./protocol.ts";
-
-type Lib = typeof import("./_bullmq.ts");
-type Redis = InstanceType<Lib["Redis"]>;
-type Queue = import("npm:bullmq@^6.7.0").Queue;
+import type { Bullmq, BullQueue as Queue, RedisClient as Redis } from "./_bullmq_types.ts";
 
 /** Calls from a worker's running jobs to their runners. */
 export class WorkerCalls {
-  readonly #lib: Lib;
+  readonly #lib: Bullmq;
   readonly #commands: Redis;
   readonly #keys: RemoteKeys;
   readonly #redis: string;
@@ -37,7 +34,7 @@ export class WorkerCalls {
    * @param workerId The worker's id: names its reply channel.
    * @param redis The server's URL, for errors.
    */
-  constructor(lib: Lib, commands: Redis, keys: RemoteKeys, workerId: string, redis: string) {
+  constructor(lib: Bullmq, commands: Redis, keys: RemoteKeys, workerId: string, redis: string) {
     this.#lib = lib;
     this.#commands = commands;
     this.#keys = keys;
@@ -110,7 +107,7 @@ export class WorkerCalls {
     let calls = this.#queues.get(runnerId);
     if (!calls) {
       calls = {
-        queue: new this.#lib.Queue(this.#keys.callsQueue(runnerId), {
+        queue: this.#lib.queue(this.#keys.callsQueue(runnerId), {
           connection: this.#commands,
           prefix: this.#keys.prefix,
         }),

@@ -62,6 +62,11 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
   readonly #calls = new CallDesk(this.runnerId);
   readonly #chores = new Set<Promise<unknown>>();
   #link: Promise<RunnerLink> | null = null;
+  // Invariant: a queue is here while this runner has sent it jobs that may
+  // still wait; `since` is when its wait began (the first send, or the last
+  // attempt a worker started), and a timer is armed unless the queue's
+  // stall was reported or nothing waits there any more.
+  readonly #stalls = new Map<string, QueueStall>();
   #closed = false;
   readonly #unobserve: () => void;
 
@@ -76,6 +81,7 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
       prefix: config.prefix ?? "switchyard",
       backoff: config.backoff ?? 1000,
       connectTimeout: config.connectTimeout ?? 5000,
+      stalledWarning: config.stalledWarning ?? 10_000,
     };
     this.#keys = new RemoteKeys(this.#config.prefix);
     this.#unobserve = observeRemoteJobs(this);
@@ -134,6 +140,7 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
     const { promise, resolve, reject } = Promise.withResolvers<unknown>();
     const open = new OpenRequest(task, resolve, reject);
     this.#open.set(task.requestId, open);
+    this.#watchQueue(name, false);
     const onAbort = () => this.#cancel(open, signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
     const timeout = task.node.options.timeout;
@@ -221,6 +228,7 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
     if (typeof message !== "object" || message === null) return;
     const open = this.#open.get(message.id);
     if (!open || open.settled) return;
+    this.#watchQueue(open.task.node.options.queue!, true);
     if (message.t === "start") {
       open.startAttempt(message);
     } else if (message.t === "done") {
@@ -290,6 +298,53 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
     }
   }
 
+  /**
+   * Keeps the stall watch of a queue: a job sent there starts it, and any
+   * word from a worker about one of its jobs (`progress`) restarts its wait.
+   */
+  #watchQueue(queue: string, progress: boolean): void {
+    const after = this.#config.stalledWarning;
+    if (after === 0 || this.#closed) return;
+    let stall = this.#stalls.get(queue);
+    if (!stall) {
+      stall = { since: Date.now(), timer: undefined, reported: false };
+      this.#stalls.set(queue, stall);
+    } else if (progress) {
+      stall.since = Date.now();
+      stall.reported = false;
+    }
+    if (stall.timer === undefined && !stall.reported) this.#armStall(queue, stall, after);
+  }
+
+  #armStall(queue: string, stall: QueueStall, delay: number): void {
+    const timer = setTimeout(() => {
+      stall.timer = undefined;
+      let waiting = 0;
+      let example = "";
+      for (const open of this.#open.values()) {
+        if (open.settled || open.attempt !== null) continue;
+        if (open.task.node.options.queue !== queue) continue;
+        waiting++;
+        example ||= open.task.node.name;
+      }
+      if (waiting === 0) {
+        this.#stalls.delete(queue);
+        return;
+      }
+      const after = this.#config.stalledWarning;
+      const waited = Date.now() - stall.since;
+      if (waited < after) return this.#armStall(queue, stall, after - waited);
+      stall.reported = true;
+      log.warn(
+        "Queue '{queue}' has had {waiting} job(s) of node {node} waiting for {ms} ms and no worker process has started one: is a `switchyard worker --queue {queue}` running on this Redis with prefix '{prefix}'?",
+        { waiting, node: example, ms: waited, queue, prefix: this.#config.prefix },
+      );
+    }, delay);
+    // A watch never keeps the process alive.
+    Deno.unrefTimer(timer);
+    stall.timer = timer;
+  }
+
   #track(promise: Promise<unknown>): void {
     const chore = promise.catch((error) =>
       log.warn("Remote bookkeeping failed: {error}", { error })
@@ -302,6 +357,8 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
     if (this.#closed) return;
     this.#closed = true;
     this.#unobserve();
+    for (const stall of this.#stalls.values()) clearTimeout(stall.timer);
+    this.#stalls.clear();
     for (const open of this.#open.values()) {
       this.#cancel(open, new Error("The remote strategy shut down"));
     }
@@ -309,6 +366,13 @@ export class RemoteExecutionStrategy implements TaskExecutionStrategy {
     const link = await this.#link?.catch(() => null);
     await link?.close();
   }
+}
+
+/** The stall watch of one queue (see `#stalls`). */
+interface QueueStall {
+  since: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  reported: boolean;
 }
 
 /** Settles a request from its job's return value (a {@linkcode RemoteOutcome}). */

@@ -28,10 +28,12 @@ import {
   type ToWorker,
 } from "./protocol.ts";
 import { LoadError, RemoteJobTask, type TaskOwner } from "./_job_task.ts";
+import { loadBullmq } from "./_bullmq_loader.ts";
 import { NodeLoader } from "./_node_loader.ts";
 import { WorkerCalls } from "./_worker_calls.ts";
 import { RunnerWatch } from "./_runner_watch.ts";
 import { optionsSchema, type RemoteWorkerOptions } from "./worker_options.ts";
+import type { BullJob, Bullmq, BullWorker, RedisClient as Redis } from "./_bullmq_types.ts";
 
 export type { RemoteWorkerOptions };
 
@@ -46,11 +48,6 @@ const FRESH_MS = ALIVE_TTL_MS;
 
 /** Why a job's load stopped: the worker is stopping and gives the job back. */
 const GIVEN_BACK = Symbol("given back");
-
-type Lib = typeof import("./_bullmq.ts");
-type Redis = InstanceType<Lib["Redis"]>;
-type BullWorker = InstanceType<Lib["Worker"]>;
-type BullJob = InstanceType<Lib["Job"]>;
 
 /**
  * Serves one queue: each job's node is imported from its module (only
@@ -89,7 +86,7 @@ export class RemoteWorker {
   readonly #owner: TaskOwner = {
     call: (task, target, args) => this.#calls!.call(task, target, args),
   };
-  #lib: Lib | null = null;
+  #lib: Bullmq | null = null;
   #worker: BullWorker | null = null;
   #commands: Redis | null = null;
   /** BullMQ's own command connection, which also carries each attempt's report. */
@@ -134,7 +131,7 @@ export class RemoteWorker {
    * @throws {RemoteUnavailableError} If Redis cannot be reached.
    */
   async start(): Promise<void> {
-    const lib = this.#lib = await import("./_bullmq.ts");
+    const lib = this.#lib = await loadBullmq();
     const { redis, queue } = this.#options;
     try {
       await lib.probe(redis, this.#options.connectTimeout ?? 5000);
@@ -161,7 +158,7 @@ export class RemoteWorker {
     // Not pipelined when made: BullMQ's blocking client is a copy of it.
     const connection = this.#reporter = this.#client(lib, "worker");
     this.#pipelined = [commands, connection];
-    const worker = this.#worker = new lib.Worker(queue, (job, token) => this.#process(job, token), {
+    const worker = this.#worker = lib.worker(queue, (job, token) => this.#process(job, token), {
       connection,
       prefix: this.#keys.prefix,
       concurrency: this.#options.concurrency ?? navigator.hardwareConcurrency ?? 1,
@@ -187,7 +184,7 @@ export class RemoteWorker {
     for (const redis of this.#pipelined) redis.options.enableAutoPipelining = busy;
   }
 
-  #client(lib: Lib, what: string): Redis {
+  #client(lib: Bullmq, what: string): Redis {
     const redis = lib.client(this.#options.redis);
     this.#clients.push(redis);
     let reported = false;

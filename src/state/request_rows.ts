@@ -3,13 +3,14 @@
  *
  * @module
  */
-import { describeValue } from "../core/describe.ts";
-import { Forest, ForestVersionError } from "./forest.ts";
+import { Forest } from "./forest.ts";
 import type { Stamp, StampManager } from "./stamp.ts";
 import { freshPrefix, NODE_SUFFIX, STAMP_CREATED, STATUS_CODES, STATUS_NAMES } from "./_rows.ts";
 import { RowColumns } from "./_row_columns.ts";
 import { RowVersions } from "./_row_versions.ts";
 import { RowIds } from "./_row_ids.ts";
+import { keptText, recordedCode } from "./_recorded_rows.ts";
+import { copyRows, type RowParts } from "./_row_copy.ts";
 import type { AttemptRecord, RequestRecord, RequestStatus, RowData } from "./request_forest.ts";
 
 /**
@@ -394,24 +395,8 @@ export class RequestRows extends Forest<RequestRecord> {
     stamp: Stamp,
     attempts?: readonly AttemptRecord[],
   ): void {
-    const code = STATUS_CODES[status];
-    if (code === undefined) {
-      throw new TypeError(
-        `Cannot record request '${identifier}' as 'status' must be Open, Completed, Failed or Cancelled: current value is ${
-          describeValue(status)
-        }`,
-      );
-    }
-    if (!(stamp?.step >= this.#cols.s1[row])) {
-      throw new ForestVersionError(
-        `Cannot store a version of '${identifier}' as 'stamp.step' must be at least its parent's (${
-          this.#cols.s1[row]
-        }): current value is ${describeValue(stamp?.step)}`,
-      );
-    }
-    const text = stamp.identifier === `${status} request ${identifier}`
-      ? undefined
-      : stamp.identifier;
+    const code = recordedCode(identifier, status, stamp, this.#cols.s1[row]);
+    const text = keptText(stamp.identifier, status, identifier);
     this.#push(row, code, output, stamp.time, stamp.step, text, attempts);
   }
 
@@ -424,50 +409,24 @@ export class RequestRows extends Forest<RequestRecord> {
    * @param maxStep The last step to keep.
    */
   protected copyRowsInto(copy: RequestRows, rows: Iterable<number>, maxStep: number): void {
-    const from = this.#cols, to = copy.#cols;
-    const moved = new Int32Array(from.count).fill(-1);
-    for (const row of rows) {
-      const versions = this.versionsOf(row, maxStep);
-      if (versions.length === 0 || moved[row] >= 0) continue;
-      const into = to.alloc();
-      moved[row] = into;
-      if (into !== row || this.#ids.hasOwnId(row)) copy.#ids.setId(into, this.idOf(row));
-      const parent = from.parent[row];
-      const source = this.sourceIdOf(row);
-      if (parent >= 0 && moved[parent] >= 0) copy.#link(into, moved[parent]);
-      else {
-        if (source !== null) copy.#ids.setCaller(into, source);
-        copy.#link(into, -1);
-      }
-      const sinkId = this.#ids.ownNodeIdOf(row);
-      if (sinkId !== undefined) copy.#ids.setNodeId(into, sinkId);
-      to.input[into] = from.input[row];
-      const node = from.nodeOf(row);
-      if (node !== undefined) {
-        to.setNode(into, node.name, node.nodeType);
-        copy.#nodes++;
-      }
-      const [first, ...rest] = versions;
-      to.status[into] = to.status0[into] = STATUS_CODES[first.status];
-      to.output[into] = first.output;
-      to.t0[into] = to.t1[into] = first.stamp.time;
-      to.s0[into] = to.s1[into] = first.stamp.step;
-      const createdText = this.#versions.createdText(row);
-      if (createdText !== undefined) copy.#versions.setCreatedText(into, createdText);
-      if (first.status === "Open") copy.#open++;
-      for (const v of rest) {
-        const text = v.stamp.identifier === `${v.status} request ${v.identifier}`
-          ? undefined
-          : v.stamp.identifier;
-        copy.#push(
-          into,
-          STATUS_CODES[v.status],
-          v.output,
-          v.stamp.time,
-          v.stamp.step,
-          text,
-          v.attempts,
-        );
+    copyRows(this, this.#parts(), copy.#parts(), rows, maxStep);
+    copy.#recount();
+  }
+
+  #parts(): RowParts {
+    return { cols: this.#cols, versions: this.#versions, ids: this.#ids };
+  }
+
+  /** Counts the open and node rows and lists the top-level ones again, from the rows. */
+  #recount(): void {
+    const cols = this.#cols;
+    this.#open = this.#nodes = 0;
+    this.#insertions = [];
+    for (let row = 0; row < cols.count; row++) {
+      if (cols.status[row] === 0) this.#open++;
+      if (cols.nodeOf(row) !== undefined) this.#nodes++;
+      if (cols.parent[row] < 0 && this.#ids.callerOf(row) === undefined) {
+        this.#insertions.push(row);
       }
     }
   }

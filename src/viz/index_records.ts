@@ -81,7 +81,7 @@ export interface RequestDetails {
 export interface IndexSummary {
   /** The run id. */
   runId: string;
-  /** The first top-level request's name. */
+  /** The run's name: its top-level requests' distinct names, as `switchyard ls` shows it. */
   name: string;
   /** Where the run stands (`"Crashed"`: open, and no process writes it). */
   status: RunStatus;

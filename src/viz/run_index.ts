@@ -13,6 +13,7 @@ import { isRunFile } from "../persistence/run_files.ts";
 import { EVENT_LOG_FORMAT } from "../persistence/run_events.ts";
 import { loadFromDir, type RunStatus } from "../persistence/run_loader.ts";
 import { requestRows } from "../persistence/request_rows.ts";
+import { runName } from "../persistence/run_store.ts";
 import { readLineAt, readLines } from "./_lines.ts";
 import type { Entry, IndexSummary, RequestDetails, Status } from "./index_records.ts";
 
@@ -179,7 +180,7 @@ export class RunIndex {
     const ended = roots.length > 0 && roots.every((r) => r.end !== null);
     return {
       runId: this.runId,
-      name: roots[0]?.name ?? "",
+      name: runName(roots),
       status,
       startTime: isFinite(t0) ? Math.min(t0, this.#startTime ?? t0) : this.#startTime,
       endTime: ended ? Math.max(...roots.map((r) => r.end!)) : null,
