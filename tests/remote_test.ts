@@ -3,6 +3,7 @@
  * processes.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import {
   type ExecutionInfo,
   GlobalTimeoutError,
@@ -359,10 +360,15 @@ Deno.test("remote: an argument that cannot be encoded fails the call naming it",
 
 Deno.test("remote: a job for a module the worker does not allow fails without importing it", async () => {
   await using redis = await startRedis();
+  // It serves only an empty folder of its own.
+  const elsewhere = await Deno.makeTempDir({ prefix: "switchyard-elsewhere-" });
+  await using _cleanup = {
+    [Symbol.asyncDispose]: () => Deno.remove(elsewhere, { recursive: true }),
+  };
   await using _strict = await startWorker({
     redis: redis.url,
     queue: "strict",
-    args: ["--module", "/nonexistent/"],
+    args: ["--module", `${elsewhere}/`],
   });
   await using runner = new Runner({ remote: { redis: redis.url }, loggingSetting: "NONE" });
   await assert.rejects(
@@ -488,6 +494,49 @@ Deno.test("remote: the worker command exits 2 on a bad queue name or URL", async
       new TextDecoder().decode(stderr),
       /Cannot start a worker as '(redis|queue)' must be/,
     );
+  }
+});
+
+Deno.test("remote: the worker command exits 2 when a --module it serves does not exist", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "switchyard-modules-" });
+  try {
+    const cases: [string[], RegExp][] = [
+      [
+        ["--module", join(dir, "nodes.ts")],
+        /'modules\[0\]' must be an existing module file: current value is ".*nodes\.ts"/,
+      ],
+      [
+        ["--module", `${dir}/`, "--module", join(dir, "gone") + "/"],
+        /'modules\[1\]' must be an existing folder: current value is ".*gone\/"/,
+      ],
+      [
+        ["--module", dir],
+        /'modules\[0\]' must be a module file \(a folder takes a trailing '\/'\)/,
+      ],
+    ];
+    for (const [extra, message] of cases) {
+      const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          new URL("../src/cli/main.ts", import.meta.url).pathname,
+          "worker",
+          "--redis",
+          "redis://127.0.0.1:1",
+          "--queue",
+          "q",
+          ...extra,
+        ],
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(stderr);
+      assert.equal(code, 2, text);
+      assert.match(text, /^Cannot start a worker as /);
+      assert.match(text, message);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 

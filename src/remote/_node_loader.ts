@@ -33,6 +33,36 @@ export class NodeLoader {
   }
 
   /**
+   * Checks that every allowed local module or folder exists, so a mistyped
+   * `--module` stops the worker at start instead of failing every job.
+   *
+   * @throws {TypeError} Naming the option's index and the path.
+   */
+  async checkLocal(): Promise<void> {
+    for (const [i, url] of this.allowed.entries()) {
+      if (!url.startsWith("file:")) continue;
+      const folder = url.endsWith("/");
+      let found: "file" | "folder" | "nothing" = "nothing";
+      try {
+        found = (await Deno.stat(new URL(url))).isDirectory ? "folder" : "file";
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      }
+      if (found === (folder ? "folder" : "file")) continue;
+      const want = folder
+        ? "an existing folder"
+        : found === "folder"
+        ? "a module file (a folder takes a trailing '/')"
+        : "an existing module file";
+      throw new TypeError(
+        `Cannot start a worker as 'modules[${i}]' must be ${want}: current value is ${
+          describeValue(decodeURIComponent(new URL(url).pathname))
+        }`,
+      );
+    }
+  }
+
+  /**
    * The job's node, ready for the local pool: retries and timeouts are the
    * runner's, so the pool runs one attempt.
    *

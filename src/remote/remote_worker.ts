@@ -128,9 +128,11 @@ export class RemoteWorker {
   /**
    * Connects and starts taking jobs.
    *
+   * @throws {TypeError} If an allowed local module or folder does not exist.
    * @throws {RemoteUnavailableError} If Redis cannot be reached.
    */
   async start(): Promise<void> {
+    await this.#loader.checkLocal();
     const lib = this.#lib = await loadBullmq();
     const { redis, queue } = this.#options;
     try {
