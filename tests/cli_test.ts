@@ -91,7 +91,7 @@ Deno.test("switchyard exits 2 on bad usage", async () => {
     ],
     [
       ["run", fixtureModule, "--export", "statesLike"],
-      /Cannot run states as the export must be a State or a non-empty list of States/,
+      /^Cannot run export 'statesLike' of '.*' as the export must be a State or a non-empty list of States/,
     ],
     [
       ["run", fixtureModule, "--export", "flow", "--entry", "nowhere"],
@@ -107,11 +107,11 @@ Deno.test("switchyard exits 2 on bad usage", async () => {
     ],
     [
       ["run", fixtureModule, "--export", "states", "5"],
-      /Cannot run states as they take no arguments/,
+      /^Cannot run export 'states' of '.*' as they take no arguments/,
     ],
     [
       ["run", fixtureModule, "--export", "notStates", "--no-save"],
-      /Cannot run states as the function must return a State or a non-empty list of States: current value is 42/,
+      /^Cannot run export 'notStates' of '.*' as the function must return a State or a non-empty list of States \(a plain function runs as a node made with node\(\)\): current value is 42/,
     ],
   ];
   for (const [args, message] of cases) {

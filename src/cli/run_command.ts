@@ -15,6 +15,7 @@ import { type CliOutput, ProgressDisplay } from "./progress.ts";
 import { safeStringify } from "../core/json_safe.ts";
 import { describeValue } from "./_format.ts";
 import { findRunTarget, UnsupportedRunTargetError } from "./run_targets.ts";
+import { StatesUsageError } from "./states_target.ts";
 import { checkArgs } from "./_args_schema.ts";
 import { cliInvocation } from "./_invocation.ts";
 
@@ -205,7 +206,11 @@ export async function runModule(
     });
   } catch (error) {
     progress.stop();
-    output.err(`Cannot run '${ref}': ${describeValue(error, 400)}\n`);
+    output.err(
+      error instanceof StatesUsageError
+        ? `Cannot run export '${exportName}' of '${ref}' as ${error.problem}\n`
+        : `Cannot run '${ref}': ${describeValue(error, 400)}\n`,
+    );
     return error instanceof UnsupportedRunTargetError ||
         error instanceof TypeError || error instanceof RunIdInUseError
       ? EXIT.usage
