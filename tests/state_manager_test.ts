@@ -215,7 +215,8 @@ Deno.test("StateManager.signalStopping() stops a state waiting at its gate and a
     await manager.signalStopping();
     await loop;
     assert.match(String(aborted), /The state manager is stopping/);
-    assert.equal(requestOf(manager, "Poll").status, "Cancelled");
+    // Poll ended on its own once asked to stop: what it did is recorded.
+    assert.equal(requestOf(manager, "Poll").status, "Completed");
     assert.equal(manager.activeTasks.length, 0);
   });
 
@@ -383,8 +384,8 @@ Deno.test("StateManager logs one line per transition with names and timings", as
       "error Break breakDoor failed",
       "debug Break breakDoor error in full: {error}",
       "info Done anonymous started",
-      "warning Done anonymous cancelled",
-      "debug Done anonymous ended {ms} ms after its cancellation",
+      "info Done anonymous completed",
+      "debug Done anonymous ended {ms} ms after it was asked to stop",
     ]);
     for (const record of records) {
       if (record.properties.at !== undefined) {
@@ -470,5 +471,42 @@ Deno.test("StateManager with saveState saves the run when it stops", async () =>
     );
   } finally {
     await Deno.remove(stateDir, { recursive: true });
+  }
+});
+
+Deno.test("StateManager.signalStopping() records how a running state ended once asked to stop", async () => {
+  const cases: [string, (signal: AbortSignal) => Promise<unknown>, string][] = [
+    ["returns", () => Promise.resolve("closed cleanly"), "Completed"],
+    ["throws the stop's reason", (signal) => Promise.reject(signal.reason), "Cancelled"],
+    ["fails otherwise", () => Promise.reject(new Error("flush failed")), "Failed"],
+  ];
+  for (const [label, onAbort, status] of cases) {
+    await withManager(QUIET, async (manager) => {
+      const running = new Gate();
+      const state = new State("Serve", () =>
+        new Promise((resolve, reject) => {
+          const signal = currentSignal();
+          signal.addEventListener("abort", () => onAbort(signal).then(resolve, reject));
+          running.set();
+        }));
+      manager.putState(state);
+      const result = manager.resultOf(state);
+      result.catch(() => {});
+      const loop = manager.processStates();
+      await running.wait();
+      await manager.signalStopping();
+      await loop;
+      const request = requestOf(manager, "Serve");
+      assert.equal(request.status, status, label);
+      if (status === "Completed") {
+        assert.equal(request.output, "closed cleanly");
+        assert.equal(await result, "closed cleanly");
+      } else if (status === "Cancelled") {
+        assert.ok(request.output instanceof RequestCancelledError, label);
+        assert.match(String(request.output.cause), /The state manager is stopping/);
+      } else {
+        assert.match(String(request.output), /flush failed/);
+      }
+    });
   }
 });

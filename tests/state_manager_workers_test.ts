@@ -167,9 +167,12 @@ Deno.test("StateManager.signalStopping() twice is safe and stops services in rev
     const results = messages.all
       .filter((m) => m.kind === "success")
       .map((m) => (m as { result: unknown }).result);
-    assert.deepEqual(results, ["Api", "Cache", "Database"]);
+    // (each twice: its worker call, then the state's own request).
+    assert.deepEqual(results, ["Api", "Api", "Cache", "Cache", "Database", "Database"]);
+    // A service that returns once asked to stop is recorded with its value.
     for (const name of names) {
-      assert.equal(requestOf(manager, name).status, "Cancelled");
+      assert.equal(requestOf(manager, name).status, "Completed");
+      assert.equal(requestOf(manager, name).output, name);
     }
     assert.equal(manager.activeTasks.length, 0);
   });

@@ -96,6 +96,20 @@ export class CancelTree {
   }
 
   /**
+   * Asks a request and every open request beneath it to stop, callees
+   * first: their signals abort and their records stay open.
+   *
+   * @param row The request's row.
+   * @param reason The signals' reason.
+   * @returns The rows asked.
+   */
+  stop(row: number, reason: unknown): number[] {
+    const rows = this.#openSubtree(row);
+    for (const r of rows) this.#scopes[r]?.stop(reason);
+    return rows;
+  }
+
+  /**
    * Aborts and cancels everything below a request, not the request itself.
    *
    * @param row The request's row.

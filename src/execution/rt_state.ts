@@ -17,7 +17,7 @@ import {
 } from "../pubsub/messages.ts";
 import type { RTPublisher } from "../pubsub/publisher.ts";
 import type { ExecutorConfig } from "./config.ts";
-import { NodeTimeoutError, UnknownParentError } from "../core/errors.ts";
+import { NodeTimeoutError, RequestCancelledError, UnknownParentError } from "../core/errors.ts";
 import type { ExecutionInfo } from "../state/execution_info.ts";
 import type { RequestForest, RequestStatus } from "../state/request_forest.ts";
 import { CancelTree } from "./_cancel_tree.ts";
@@ -213,6 +213,18 @@ export class RTState {
       this.#finish(scope, "Completed", value);
       return;
     }
+    // A node asked to stop that ended by the stop was cancelled, not failed.
+    if (scope.endedByStop(value)) {
+      const reason = scope.signal.reason;
+      this.#finish(
+        scope,
+        "Cancelled",
+        value instanceof RequestCancelledError
+          ? value
+          : new RequestCancelledError(scope.requestId, scope.nodeName, { cause: reason }),
+      );
+      return;
+    }
     log.debug("Request {requestId} to {node} failed: {error}", {
       requestId: scope.requestId,
       node: scope.nodeName,
@@ -351,6 +363,53 @@ export class RTState {
     }
     if (this.#scopes[row] === undefined) return [];
     return this.#tree.cancel(row, reason).map((r) => this.#requests.idOf(r));
+  }
+
+  /**
+   * Asks a request and every open request beneath it to stop: their
+   * signals abort, and their records stay open until their nodes end. A
+   * node that then returns is recorded `Completed` with its value, one that
+   * ends by the stop (throws its reason, or is terminated for not stopping)
+   * `Cancelled`, one that fails otherwise `Failed`. What does not end can
+   * still be cancelled with {@linkcode RTState.cancel}.
+   *
+   * @param requestOrNodeId A request id, or the id of the node instance serving it.
+   * @param reason Why; the signals' reason.
+   * @returns The ids of the requests asked to stop (none if it had ended).
+   * @throws {RangeError} If the id names no request or node.
+   *
+   * @example Stopping a node that ends on its signal
+   * ```ts
+   * import { RTState } from "@switchyard/core/engine";
+   * import { currentSignal, node, Runner } from "@switchyard/core";
+   * import assert from "node:assert/strict";
+   *
+   * await using runner = new Runner({ loggingSetting: "NONE" });
+   * const poll = node(() =>
+   *   new Promise<string>((resolve) =>
+   *     currentSignal().addEventListener("abort", () => resolve("stopped cleanly"))
+   *   ), { name: "poll" });
+   * const run = runner.run(poll);
+   * const rt: RTState = runner.rtState;
+   * await Promise.resolve();
+   * rt.stop(rt.info.requestHeap.insertionRequests[0].identifier, new Error("shutting down"));
+   * const info = await run;
+   * assert.equal(info.status, "Completed");
+   * assert.equal(info.answer, "stopped cleanly");
+   * ```
+   */
+  stop(requestOrNodeId: string, reason: unknown): string[] {
+    let row = this.#requests.rowOf(requestOrNodeId);
+    if (row < 0) row = this.#requests.rowOfNode(requestOrNodeId);
+    if (row < 0) {
+      throw new RangeError(
+        `Cannot stop as 'requestOrNodeId' must name a request or node: current value is ${
+          describeValue(requestOrNodeId)
+        }`,
+      );
+    }
+    if (this.#scopes[row] === undefined) return [];
+    return this.#tree.stop(row, reason).map((r) => this.#requests.idOf(r));
   }
 
   /** Records a failure; with endOnError it ends the whole run. */

@@ -7,6 +7,8 @@ import { Task } from "./task.ts";
 import type { Job, JobStatus } from "./job.ts";
 import type { AnyNode, Node } from "../core/node.ts";
 import { scopeStorage } from "./_scope_storage.ts";
+import { RequestCancelledError } from "../core/errors.ts";
+import { WorkerTaskError } from "./worker_error.ts";
 
 export { scopeStorage };
 
@@ -63,6 +65,7 @@ export class TaskScope extends Task implements Job {
     aborted: boolean;
     reason?: unknown;
     timer?: ReturnType<typeof setTimeout>;
+    stopped?: boolean;
   } | null = null;
   /** Settles the caller's promise with the node's result (set by the runtime). */
   resolve: (value: unknown) => void = noop;
@@ -183,6 +186,34 @@ export class TaskScope extends Task implements Job {
     state.aborted = true;
     state.reason = reason;
     state.controller?.abort(reason);
+  }
+
+  /**
+   * Asks the request to stop (its signal aborts with `reason`) and leaves
+   * its record open: how its node then ends is what is recorded, except
+   * that ending by the stop itself counts as a cancellation. Nothing if it
+   * was aborted already.
+   *
+   * @param reason Why.
+   */
+  stop(reason: unknown): void {
+    if (this.aborted) return;
+    (this.#abort ??= { aborted: false }).stopped = true;
+    this.abort(reason);
+  }
+
+  /**
+   * Whether the node, asked to stop, ended because of it: it threw the
+   * stop's reason or a cancellation, or its worker was terminated for not
+   * stopping in time.
+   *
+   * @param error What the node failed with.
+   */
+  endedByStop(error: unknown): boolean {
+    const state = this.#abort;
+    if (state?.stopped !== true) return false;
+    return error === state.reason || error instanceof RequestCancelledError ||
+      (error instanceof WorkerTaskError && error.reason === "cancelled");
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * The StateManager's stop sequence: drop what is queued, stop the waits,
- * cancel the running states one by one in reverse start order, then close
- * the run session (which saves the run).
+ * stop the running states one by one in reverse start order (each gets the
+ * grace period to end on its own), then close the run session (which
+ * saves the run).
  *
  * @module
  */
@@ -13,7 +14,7 @@ import { round } from "./_timing.ts";
 
 const log = logger("states");
 
-/** Default time a cancelled non-blocking state gets to settle (ms). */
+/** Default time a stopped non-blocking state gets to end on its own (ms). */
 const DEFAULT_GRACE_PERIOD = 100;
 
 /**
@@ -52,7 +53,13 @@ export async function stopStates(queue: StateQueue, session: RunSession): Promis
   }
 }
 
-/** Cancels one running state and waits until its work has ended. */
+/**
+ * Stops one running state and waits until it has ended: its signal aborts,
+ * and what it does then is recorded (a service that returns is
+ * `Completed` with its value). A non-blocking state still running after
+ * the grace period is cancelled; a blocking one's worker is terminated by
+ * the pool after it, which records the state `Cancelled`.
+ */
 async function endState(
   session: RunSession,
   requestId: string,
@@ -60,13 +67,13 @@ async function endState(
   reason: unknown,
   grace: number,
 ): Promise<void> {
-  const cancelledAt = performance.now();
-  const cancelled = session.rtState.cancel(requestId, reason);
-  const id = active.workRequestId ?? requestId;
-  if (!cancelled.includes(id)) return;
+  const stoppedAt = performance.now();
+  // The state's own request ends last: after its work, when that is a call.
   const settled = session.publisher.listener((m: RuntimeMessage) =>
-    (m.kind === "success" || m.kind === "failure") && m.requestId === id
+    (m.kind === "success" || m.kind === "failure") && m.requestId === requestId
   ).then(() => {}, () => {});
+  const asked = session.rtState.stop(requestId, reason);
+  if (!asked.includes(requestId)) return;
   if (active.state.isBlocking) {
     // The worker strategy terminates the worker after its grace period.
     await settled;
@@ -79,10 +86,11 @@ async function endState(
       }),
     ]);
     clearTimeout(timer);
+    session.rtState.cancel(requestId, reason);
   }
-  log.debug("State {state} ({fn}) ended {ms} ms after its cancellation", {
+  log.debug("State {state} ({fn}) ended {ms} ms after it was asked to stop", {
     state: active.state.name,
     fn: active.state.functionName,
-    ms: round(performance.now() - cancelledAt),
+    ms: round(performance.now() - stoppedAt),
   });
 }
