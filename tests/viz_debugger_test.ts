@@ -280,7 +280,10 @@ Deno.test("The visualizer filters by name and status, shows node types, attempts
     await page.locator("#search").fill("");
     await page.locator("#status-filter").selectOption("");
     await page.locator('.row[data-row="g0"]').click();
-    await page.locator("#details #node-type").waitFor();
+    // The panel may still show the row chosen before until g0's record arrives.
+    await page.waitForFunction(() =>
+      document.querySelector("#details dd.mono")?.textContent === "g0"
+    );
     assert.equal(await page.locator("#details #node-type").innerText(), "worker");
     assert.equal(await page.locator("#attempts").count(), 0);
   });
