@@ -76,7 +76,7 @@ Deno.test("deno task run state_machine migrates, checksums in a worker and stops
       /^DB Migration +Completed .* calls: applyMigration, applyMigration, applyMigration$/m,
     );
     assert.match(stdout, /^Checksum +Completed +\d+ +[0-9a-f]{8} +calls: checksum$/m);
-    assert.match(stdout, /^Serve +Completed +\d+ +\d+  calls: serve$/m);
+    assert.match(stdout, /^Serve +Completed +\d+ +\d+ +calls: serve$/m);
     assert.match(stdout, /The service beat \d+ times before it was stopped\./);
   });
 });
