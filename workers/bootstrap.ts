@@ -302,7 +302,10 @@ async function startSlow(message: RunMessage, task: Running): Promise<void> {
   try {
     resolved = await resolve(message);
     task.name = resolved.name;
-    // Stopped while its module loaded: the node never starts.
+    // A stop the host sent while the module loaded may still wait in the
+    // channel behind the load's last step: one turn of the event loop lets
+    // it arrive. Stopped while its module loaded: the node never starts.
+    if (!task.aborted) await new Promise((next) => setTimeout(next, 0));
     if (task.aborted) throw task.reason;
     const begin = performance.now();
     let value = invoke(resolved, message);
