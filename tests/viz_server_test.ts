@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { call, node, Runner } from "../mod.ts";
+import { call, ErrorHandler, Flow, node, Routine, Runner } from "../mod.ts";
 import { listRuns } from "../persistence.ts";
 import { serveViz } from "../viz.ts";
 
@@ -105,6 +105,45 @@ Deno.test("serveViz() names a run of several top-level requests as switchyard ls
     assert.deepEqual(runs.map((r: { name: string }) => r.name), ["Load, Report"]);
     const run = await (await fetch(`${server.url}api/runs/two-roots`)).json();
     assert.equal(run.name, "Load, Report");
+  } finally {
+    await server.shutdown();
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});
+
+Deno.test("serveViz() shows a failed flow job as Failed, as switchyard ls does, though each request ended", async () => {
+  const stateDir = await Deno.makeTempDir({ prefix: "switchyard-viz-job-" });
+  class Start extends Routine {
+    constructor() {
+      super();
+      this.defineSlot("trigger", () => this.emit("go", {}));
+      this.defineEvent("go", []);
+    }
+  }
+  class Boom extends Routine {
+    constructor() {
+      super();
+      this.defineSlot("input", () => {
+        throw new Error("boom");
+      });
+    }
+  }
+  const flow = new Flow({ flowId: "boom", saveState: true, stateDir });
+  flow.addRoutine(new Start(), "start");
+  flow.addRoutine(new Boom(), "boom");
+  flow.connect("start", "go", "boom", "input");
+  flow.setErrorHandler(new ErrorHandler({ strategy: "stop" }));
+  const job = await flow.execute("start", { entryParams: {} });
+  await flow.waitForCompletion({ jobState: job, timeout: 10_000 });
+  assert.equal(job.status, "failed");
+  const server = serveViz({ stateDir, port: 0 });
+  try {
+    const [listed] = await listRuns(stateDir);
+    assert.equal(listed.status, "Failed");
+    const runs = await (await fetch(`${server.url}api/runs`)).json();
+    assert.deepEqual(runs.map((r: { status: string }) => r.status), ["Failed"]);
+    const run = await (await fetch(`${server.url}api/runs/${job.jobId}`)).json();
+    assert.equal(run.status, "Failed");
   } finally {
     await server.shutdown();
     await Deno.remove(stateDir, { recursive: true });

@@ -55,6 +55,9 @@ export class RunIndex {
   // Invariant: `#offset` is the line boundary up to which the log was applied.
   #offset = 0;
   #startTime: number | null = null;
+  // The status of the latest `saved` line while no request event follows
+  // it (the snapshot then holds the whole run, with the status its owner
+  // gave it: a failed flow job whose requests all ended is still Failed).
   #savedStatus: RunStatus | null = null;
   #snapshotStatus: RunStatus | null = null;
   #live = false;
@@ -175,6 +178,9 @@ export class RunIndex {
       else if (roots.some((r) => r.status === "Failed")) status = "Failed";
       else if (roots.some((r) => r.status === "Cancelled")) status = "Cancelled";
       else status = "Completed";
+      if (status !== "Open" && this.#savedStatus !== null && this.#savedStatus !== "Open") {
+        status = this.#savedStatus;
+      }
       if (status === "Open" && !this.#live) status = "Crashed";
     }
     const ended = roots.length > 0 && roots.every((r) => r.end !== null);
@@ -235,6 +241,7 @@ export class RunIndex {
     if (kind === "start") {
       if (typeof event.time === "number") this.#startTime ??= event.time;
     } else if (kind === "created") {
+      this.#savedStatus = null;
       const { request, node, parentNode } = event;
       if (
         typeof request !== "string" || typeof node !== "string" ||
@@ -256,6 +263,7 @@ export class RunIndex {
         createdAt: at,
       });
     } else if (typeof kind === "string" && kind in ENDED) {
+      this.#savedStatus = null;
       const i = this.#byId.get(event.request as string);
       if (i === undefined) return this.#warn(`${kind} of unknown request ${event.request}`);
       if (Array.isArray(event.attempts)) this.entries[i].attempts = event.attempts.length;
