@@ -331,6 +331,17 @@ Deno.test("switchyard run --entry starts a flow at another routine", async () =>
   );
 });
 
+Deno.test("switchyard run says a flow's job a routine paused was paused, not completed, and exits 0", async () => {
+  const output = capture();
+  const code = await main(["run", fixtureModule, "--export", "pausingFlow", "--no-save"], {
+    output,
+  });
+  assert.equal(code, 0, output.stderr);
+  assert.equal(JSON.parse(output.stdout).status, "paused");
+  assert.match(output.stderr, /^Paused after .*: 1 request \(1 done, 0 failed\)$/m);
+  assert.doesNotMatch(output.stderr, /Completed/);
+});
+
 Deno.test("switchyard run exits 1 when a flow's job fails, and saves it", async () => {
   await withStateDir(async (dir) => {
     const output = capture();

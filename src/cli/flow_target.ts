@@ -158,5 +158,5 @@ function outcomeOf(
     status: job.status,
     sharedData: job.sharedData,
   };
-  return { info, answer, runId };
+  return { info, answer, runId, stopped: job.status === "paused" ? "Paused" : "Completed" };
 }

@@ -231,7 +231,11 @@ export async function runModule(
       `${terminated ? "Terminated" : "Interrupted"} after ${progress.elapsed}: ${counts}\n`,
     );
   } else if (outcome.error === undefined) {
-    output.err(`Completed in ${progress.elapsed}: ${counts}\n`);
+    output.err(
+      outcome.stopped === "Paused"
+        ? `Paused after ${progress.elapsed}: ${counts}\n`
+        : `Completed in ${progress.elapsed}: ${counts}\n`,
+    );
     if (outcome.answer !== undefined && !options.quiet) {
       if (options.outputFile === undefined) {
         const text = safeStringify(outcome.answer);

@@ -46,6 +46,13 @@ export interface RunOutcome {
   error?: unknown;
   /** The run identifier its files are saved under, if saved. */
   runId: string;
+  /**
+   * How a run that did not fail stopped, when it did not complete: a flow's
+   * job a routine paused is `"Paused"`.
+   *
+   * @default "Completed"
+   */
+  stopped?: "Completed" | "Paused";
 }
 
 /** One kind of thing `switchyard run` can run. */
