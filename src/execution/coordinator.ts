@@ -324,6 +324,16 @@ export class Coordinator {
     };
   }
 
+  /**
+   * Ends what every strategy keeps for later tasks (idle workers, child
+   * processes), while no task runs; later tasks start them again. The
+   * coordinator stays connected.
+   */
+  async release(): Promise<void> {
+    // One strategy may serve several modes ("remote" without a queue is the worker pool).
+    await Promise.all([...new Set(this.#modes.values())].map((s) => s.release?.()));
+  }
+
   /** Shuts every strategy down and disconnects from the publisher. */
   async shutdown(): Promise<void> {
     if (this.#subscription !== null && this.#publisher?.isRunning) {

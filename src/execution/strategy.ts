@@ -21,6 +21,11 @@ export interface TaskExecutionStrategy {
   execute(task: Task): Promise<unknown>;
   /** Releases the strategy's resources; further tasks may be refused. */
   shutdown(): void | Promise<void>;
+  /**
+   * Ends what it keeps for later tasks (idle workers, child processes)
+   * while no task runs; a later task starts them again. Optional.
+   */
+  release?(): Promise<void>;
 }
 
 /**

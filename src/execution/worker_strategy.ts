@@ -187,6 +187,19 @@ export class WorkerExecutionStrategy implements TaskExecutionStrategy {
     await Promise.all([pool?.shutdown(), processes?.shutdown()]);
   }
 
+  /**
+   * Terminates the workers and child processes kept for later tasks, while
+   * no task runs (a running one is cancelled, as by shutdown()); a later
+   * task starts new ones.
+   */
+  async release(): Promise<void> {
+    const pool = this.#pool;
+    const processes = this.#processes;
+    this.#pool = null;
+    this.#processes = null;
+    await Promise.all([pool?.shutdown(), processes?.shutdown()]);
+  }
+
   #start(): WorkerPool {
     this.#pool ??= new WorkerPool({
       size: this.#size,

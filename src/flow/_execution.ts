@@ -210,9 +210,26 @@ export class FlowExecution implements ActivationSink {
         this.#activations.running,
     });
     const idle = this.#idle();
-    this.#persist(idle.then(() => this.#session.save()));
+    this.#persist(idle.then(() => {
+      const releasing = this.#releaseWorkers();
+      return this.#session.save().finally(() => releasing);
+    }));
     this.#notify();
     return idle;
+  }
+
+  // A paused job keeps its engine, to be resumed in this process, but not
+  // its idle workers: they would keep the process alive while the job is
+  // resumed elsewhere, or never. An activation after a resume starts new
+  // ones. Checked and detached in one turn, so no task of a resume is lost.
+  #releaseWorkers(): Promise<void> {
+    if (this.status !== "paused" || this.#activations.running > 0) return Promise.resolve();
+    return this.#session.coordinator.release().catch((error) => {
+      log.warn("Could not end the workers of paused job {jobId}: {error}", {
+        jobId: this.jobState.jobId,
+        error,
+      });
+    });
   }
 
   /** Fails the job: running activations are cancelled, nothing more runs. */
