@@ -347,6 +347,26 @@ Deno.test("remote: an unreachable Redis fails the run with a clear error, fast",
   });
 });
 
+Deno.test("remote: a Redis that refuses the URL's password fails the run and the worker saying so", async () => {
+  await using redis = await startRedis();
+  const { Redis } = await import("../src/remote/_bullmq.ts");
+  const admin = new Redis(redis.url, { maxRetriesPerRequest: null });
+  await admin.config("SET", "requirepass", "right-secret");
+  admin.disconnect();
+  const wrong = redis.url.replace("redis://", "redis://:wrong-secret@");
+  await using runner = new Runner({ remote: { redis: wrong }, loggingSetting: "NONE" });
+  await assert.rejects(runner.run(square, 2), (error: Error) => {
+    assert.equal(error.name, "RemoteUnavailableError");
+    assert.match(error.message, /refused the URL's credentials \(WRONGPASS/);
+    assert.doesNotMatch(error.message, /wrong-secret/);
+    return true;
+  });
+  const { code, stderr } = await workerCommand(["--redis", wrong, "--queue", QUEUE]);
+  assert.equal(code, 2, stderr);
+  assert.match(stderr, /refused the URL's credentials/);
+  assert.doesNotMatch(stderr, /wrong-secret/);
+});
+
 Deno.test("remote: an argument that cannot be encoded fails the call naming it", async () => {
   await using runner = new Runner({
     remote: { redis: "redis://127.0.0.1:1" },
