@@ -206,18 +206,27 @@ async function switchyard(
 const cliPath = new URL("../src/cli/main.ts", import.meta.url).pathname;
 const modPath = new URL("../mod.ts", import.meta.url).href;
 
+/**
+ * Writes a module whose node returns 7 after writing the file `ran`: a
+ * test can tell whether the node ran.
+ */
+async function writeSideModule(dir: string): Promise<{ module: string; ran: string }> {
+  const module = join(dir, "side.ts");
+  const ran = join(dir, "ran");
+  await Deno.writeTextFile(
+    module,
+    `import { node } from ${JSON.stringify(modPath)};\n` +
+      `export default node(() => { Deno.writeTextFileSync(${
+        JSON.stringify(ran)
+      }, "x"); return 7; }, { name: "side" });\n`,
+  );
+  return { module, ran };
+}
+
 Deno.test("switchyard run --dir naming a file is bad usage before anything runs", async () => {
   const dir = await Deno.makeTempDir({ prefix: "switchyard-bad-dir-" });
   try {
-    const module = join(dir, "side.ts");
-    const ran = join(dir, "ran");
-    await Deno.writeTextFile(
-      module,
-      `import { node } from ${JSON.stringify(modPath)};\n` +
-        `export default node(() => { Deno.writeTextFileSync(${
-          JSON.stringify(ran)
-        }, "x"); return 7; }, { name: "side" });\n`,
-    );
+    const { module, ran } = await writeSideModule(dir);
     const file = join(dir, "not-a-folder");
     await Deno.writeTextFile(file, "kept");
     const { code, stderr } = await switchyard(["run", module, "--dir", file]);
@@ -243,15 +252,7 @@ Deno.test("switchyard run --dir naming a file is bad usage before anything runs"
 Deno.test("switchyard run --output: a folder is bad usage before the run; a failed write prints the answer", async () => {
   const dir = await Deno.makeTempDir({ prefix: "switchyard-bad-output-" });
   try {
-    const module = join(dir, "side.ts");
-    const ran = join(dir, "ran");
-    await Deno.writeTextFile(
-      module,
-      `import { node } from ${JSON.stringify(modPath)};\n` +
-        `export default node(() => { Deno.writeTextFileSync(${
-          JSON.stringify(ran)
-        }, "x"); return 7; }, { name: "side" });\n`,
-    );
+    const { module, ran } = await writeSideModule(dir);
     const folder = await switchyard(["run", module, "--dir", dir, "--output", dir]);
     assert.equal(folder.code, 2, folder.stderr);
     assert.match(

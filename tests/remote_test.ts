@@ -347,6 +347,26 @@ Deno.test("remote: an unreachable Redis fails the run with a clear error, fast",
   });
 });
 
+Deno.test("remote: a Redis that refuses the URL's password fails the run and the worker saying so", async () => {
+  await using redis = await startRedis();
+  const { Redis } = await import("../src/remote/_bullmq.ts");
+  const admin = new Redis(redis.url, { maxRetriesPerRequest: null });
+  await admin.config("SET", "requirepass", "right-secret");
+  admin.disconnect();
+  const wrong = redis.url.replace("redis://", "redis://:wrong-secret@");
+  await using runner = new Runner({ remote: { redis: wrong }, loggingSetting: "NONE" });
+  await assert.rejects(runner.run(square, 2), (error: Error) => {
+    assert.equal(error.name, "RemoteUnavailableError");
+    assert.match(error.message, /refused the URL's credentials \(WRONGPASS/);
+    assert.doesNotMatch(error.message, /wrong-secret/);
+    return true;
+  });
+  const { code, stderr } = await workerCommand(["--redis", wrong, "--queue", QUEUE]);
+  assert.equal(code, 2, stderr);
+  assert.match(stderr, /refused the URL's credentials/);
+  assert.doesNotMatch(stderr, /wrong-secret/);
+});
+
 Deno.test("remote: an argument that cannot be encoded fails the call naming it", async () => {
   await using runner = new Runner({
     remote: { redis: "redis://127.0.0.1:1" },
@@ -469,6 +489,16 @@ const unexported = node(async function unexported() {
   return 1;
 }, { worker: import.meta.url, queue: "strict" });
 
+/** Runs `switchyard worker` with these arguments to its end: exit code and stderr. */
+async function workerCommand(args: string[]): Promise<{ code: number; stderr: string }> {
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../src/cli/main.ts", import.meta.url).pathname, "worker", ...args],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  return { code, stderr: new TextDecoder().decode(stderr) };
+}
+
 Deno.test("remote: the worker command exits 2 on a bad queue name or URL", async () => {
   for (
     const args of [["--redis", "http://x", "--queue", "q"], [
@@ -478,22 +508,9 @@ Deno.test("remote: the worker command exits 2 on a bad queue name or URL", async
       "a:b",
     ]]
   ) {
-    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        new URL("../src/cli/main.ts", import.meta.url).pathname,
-        "worker",
-        ...args,
-      ],
-      stdout: "null",
-      stderr: "piped",
-    }).output();
+    const { code, stderr } = await workerCommand(args);
     assert.equal(code, 2, args.join(" "));
-    assert.match(
-      new TextDecoder().decode(stderr),
-      /Cannot start a worker as '(redis|queue)' must be/,
-    );
+    assert.match(stderr, /Cannot start a worker as '(redis|queue)' must be/);
   }
 });
 
@@ -515,22 +532,13 @@ Deno.test("remote: the worker command exits 2 when a --module it serves does not
       ],
     ];
     for (const [extra, message] of cases) {
-      const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          new URL("../src/cli/main.ts", import.meta.url).pathname,
-          "worker",
-          "--redis",
-          "redis://127.0.0.1:1",
-          "--queue",
-          "q",
-          ...extra,
-        ],
-        stdout: "null",
-        stderr: "piped",
-      }).output();
-      const text = new TextDecoder().decode(stderr);
+      const { code, stderr: text } = await workerCommand([
+        "--redis",
+        "redis://127.0.0.1:1",
+        "--queue",
+        "q",
+        ...extra,
+      ]);
       assert.equal(code, 2, text);
       assert.match(text, /^Cannot start a worker as /);
       assert.match(text, message);

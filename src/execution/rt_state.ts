@@ -352,17 +352,8 @@ export class RTState {
    * @throws {RangeError} If the id names no request or node.
    */
   cancel(requestOrNodeId: string, reason?: unknown): string[] {
-    let row = this.#requests.rowOf(requestOrNodeId);
-    if (row < 0) row = this.#requests.rowOfNode(requestOrNodeId);
-    if (row < 0) {
-      throw new RangeError(
-        `Cannot cancel as 'requestOrNodeId' must name a request or node: current value is ${
-          describeValue(requestOrNodeId)
-        }`,
-      );
-    }
-    if (this.#scopes[row] === undefined) return [];
-    return this.#tree.cancel(row, reason).map((r) => this.#requests.idOf(r));
+    const row = this.#openRowOf(requestOrNodeId, "cancel");
+    return row < 0 ? [] : this.#tree.cancel(row, reason).map((r) => this.#requests.idOf(r));
   }
 
   /**
@@ -399,17 +390,27 @@ export class RTState {
    * ```
    */
   stop(requestOrNodeId: string, reason: unknown): string[] {
+    const row = this.#openRowOf(requestOrNodeId, "stop");
+    return row < 0 ? [] : this.#tree.stop(row, reason).map((r) => this.#requests.idOf(r));
+  }
+
+  /**
+   * The row of a request named by its id or its node instance's id, `-1`
+   * if it has ended.
+   *
+   * @throws {RangeError} If the id names no request or node.
+   */
+  #openRowOf(requestOrNodeId: string, verb: string): number {
     let row = this.#requests.rowOf(requestOrNodeId);
     if (row < 0) row = this.#requests.rowOfNode(requestOrNodeId);
     if (row < 0) {
       throw new RangeError(
-        `Cannot stop as 'requestOrNodeId' must name a request or node: current value is ${
+        `Cannot ${verb} as 'requestOrNodeId' must name a request or node: current value is ${
           describeValue(requestOrNodeId)
         }`,
       );
     }
-    if (this.#scopes[row] === undefined) return [];
-    return this.#tree.stop(row, reason).map((r) => this.#requests.idOf(r));
+    return this.#scopes[row] === undefined ? -1 : row;
   }
 
   /** Records a failure; with endOnError it ends the whole run. */

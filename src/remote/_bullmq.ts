@@ -9,6 +9,7 @@
 import { Redis } from "npm:ioredis@^5.4.0";
 import { Queue, UnrecoverableError, WaitingError, Worker } from "npm:bullmq@^6.7.0";
 import { describeValue } from "../core/describe.ts";
+import { RemoteUnavailableError } from "./errors.ts";
 import type { Bullmq, BullQueue, BullWorker, RedisClient } from "./_bullmq_types.ts";
 export { Queue, Redis };
 
@@ -58,13 +59,29 @@ export function client(url: string, pipelined = false): Redis {
 
 /**
  * Connects once, without retrying, and pings: a Redis server that cannot be
- * reached fails here, fast, instead of making every later command wait.
+ * reached, or that refuses the URL's credentials, fails here, fast, instead
+ * of making every later command wait.
  *
  * @param url The server.
  * @param timeout How long the connection may take (ms).
- * @throws {Error} The connection's error.
+ * @throws {RemoteUnavailableError} Saying which, with the connection's
+ *   error as `cause`.
  */
 export async function probe(url: string, timeout: number): Promise<void> {
+  try {
+    await ping(url, timeout);
+  } catch (error) {
+    const message = (error as Error)?.message ?? String(error);
+    const refused = /WRONGPASS|NOAUTH|invalid (username-)?password/i.test(message);
+    throw new RemoteUnavailableError(
+      url,
+      `the server ${refused ? "refused the URL's credentials" : "cannot be reached"} (${message})`,
+      { cause: error },
+    );
+  }
+}
+
+async function ping(url: string, timeout: number): Promise<void> {
   const redis = new Redis(url, {
     lazyConnect: true,
     connectTimeout: timeout,

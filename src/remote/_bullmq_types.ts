@@ -139,7 +139,7 @@ export interface WorkerOptions {
 export interface Bullmq {
   /** A client as BullMQ wants it; `pipelined` sends one turn's commands in one write. */
   client(url: string, pipelined?: boolean): RedisClient;
-  /** Connects once and pings; throws the connection's error. */
+  /** Connects once and pings; throws a `RemoteUnavailableError` saying why not. */
   probe(url: string, timeout: number): Promise<void>;
   /** A queue on a connection made by {@linkcode Bullmq.client}. */
   queue(name: string, options: { connection: RedisClient; prefix: string }): BullQueue;

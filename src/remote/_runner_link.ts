@@ -10,7 +10,6 @@
  */
 import { logger } from "../core/logging.ts";
 import type { RemoteConfig } from "../execution/config.ts";
-import { RemoteUnavailableError } from "./errors.ts";
 import { loadBullmq } from "./_bullmq_loader.ts";
 import { DONE_MAX_LEN, RemoteKeys, runnerLiveness } from "./protocol.ts";
 import { SWEEP_EVERY_MS, sweepGoneRunners } from "./_gone_runners.ts";
@@ -102,7 +101,8 @@ export class RunnerLink {
   /**
    * Connects: probe, channel, liveness key.
    *
-   * @throws {RemoteUnavailableError} If the server cannot be reached within `connectTimeout`.
+   * @throws {RemoteUnavailableError} If the server cannot be reached within
+   *   `connectTimeout`, or refuses the URL's credentials.
    */
   static async open(
     config: Required<RemoteConfig>,
@@ -110,15 +110,7 @@ export class RunnerLink {
     listener: LinkListener,
   ): Promise<RunnerLink> {
     const lib = await loadBullmq();
-    try {
-      await lib.probe(config.redis, config.connectTimeout);
-    } catch (error) {
-      throw new RemoteUnavailableError(
-        config.redis,
-        `the server cannot be reached (${(error as Error)?.message ?? String(error)})`,
-        { cause: error },
-      );
-    }
+    await lib.probe(config.redis, config.connectTimeout);
     const link = new RunnerLink(lib, config, runnerId, listener);
     await link.#start();
     return link;

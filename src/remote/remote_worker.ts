@@ -14,7 +14,7 @@ import { WorkerExecutionStrategy } from "../execution/worker_strategy.ts";
 import { WorkerTaskError } from "../execution/worker_error.ts";
 import { withTraceContext } from "../tracing/propagation.ts";
 import { decodeError, decodeValue, encodeError, encodeValue } from "./codec.ts";
-import { RemoteUnavailableError, RunnerGoneError } from "./errors.ts";
+import { RunnerGoneError } from "./errors.ts";
 import {
   ALIVE_TTL_MS,
   type AttemptPlace,
@@ -129,21 +129,14 @@ export class RemoteWorker {
    * Connects and starts taking jobs.
    *
    * @throws {TypeError} If an allowed local module or folder does not exist.
-   * @throws {RemoteUnavailableError} If Redis cannot be reached.
+   * @throws {RemoteUnavailableError} If Redis cannot be reached or refuses
+   *   the URL's credentials.
    */
   async start(): Promise<void> {
     await this.#loader.checkLocal();
     const lib = this.#lib = await loadBullmq();
     const { redis, queue } = this.#options;
-    try {
-      await lib.probe(redis, this.#options.connectTimeout ?? 5000);
-    } catch (error) {
-      throw new RemoteUnavailableError(
-        redis,
-        `the server cannot be reached (${(error as Error)?.message})`,
-        { cause: error },
-      );
-    }
+    await lib.probe(redis, this.#options.connectTimeout ?? 5000);
     const commands = this.#commands = this.#client(lib, "commands");
     this.#calls = new WorkerCalls(lib, commands, this.#keys, this.id, redis);
     this.#watch = new RunnerWatch(commands, this.#keys);
