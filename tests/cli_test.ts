@@ -99,7 +99,7 @@ Deno.test("switchyard exits 2 on bad usage", async () => {
     ],
     [
       ["run", fixtureModule, "--export", "flow", "[1]"],
-      /Cannot run flow 'cli-flow' as its arguments must be one JSON object \(the entry routine's entryParams\): current value is \[1\]/,
+      /^Cannot run flow 'cli-flow' as its arguments must be one JSON object \(the entry routine's entryParams\): current value is \[1\]\n$/,
     ],
     [
       ["run", fixtureModule, "--entry", "source"],
@@ -327,7 +327,7 @@ Deno.test("switchyard run --entry starts a flow at another routine", async () =>
   );
   assert.match(
     bad.stderr,
-    /'--entry' must name a routine with a 'trigger' slot: current value is "collector"/,
+    /^Cannot run flow 'cli-flow' as '--entry' must name a routine with a 'trigger' slot: current value is "collector"\n$/,
   );
 });
 

@@ -206,9 +206,13 @@ export async function runModule(
     });
   } catch (error) {
     progress.stop();
+    // A target's usage problems are whole sentences naming what cannot
+    // run; anything else is said with the module and its name.
     output.err(
       error instanceof StatesUsageError
         ? `Cannot run export '${exportName}' of '${ref}' as ${error.problem}\n`
+        : error instanceof TypeError && error.message.startsWith("Cannot run ")
+        ? `${error.message}\n`
         : `Cannot run '${ref}': ${describeValue(error, 400)}\n`,
     );
     return error instanceof UnsupportedRunTargetError ||
