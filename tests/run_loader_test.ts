@@ -317,3 +317,42 @@ Deno.test("listRuns() reuses cached summaries of unchanged runs only", async () 
     assert.deepEqual([...cache.keys()], ["grows"]);
   });
 });
+
+Deno.test("a saved run ends with its last request, even one that outlives the top-level request", async () => {
+  const stateDir = await Deno.makeTempDir({ prefix: "switchyard-late-" });
+  try {
+    const { promise: released, resolve: release } = Promise.withResolvers<void>();
+    let child: Promise<unknown> | undefined;
+    const late = node(async () => {
+      await released;
+      return 1;
+    }, { name: "late" });
+    const root = node(() => {
+      child = call(late);
+      return "done";
+    }, { name: "root" });
+    {
+      await using runner = new Runner({
+        saveState: true,
+        stateDir,
+        runIdentifier: "late",
+        loggingSetting: "NONE",
+      });
+      await runner.run(root);
+      release();
+      assert.equal(await child, 1);
+    }
+    const run = await loadRun(stateDir, "late");
+    const edges = run.runs[0].edges;
+    const rootEnd = edges.find((e) => e.source === null)!.stamp.time;
+    const lateEnd = edges.find((e) => e.source !== null)!.stamp.time;
+    assert.ok(lateEnd > rootEnd, "the child ended after its caller");
+    assert.equal(run.endTime, lateEnd);
+    // The visualizer's summary says the same.
+    const { RunIndex } = await import("../src/viz/run_index.ts");
+    const index = await RunIndex.open(join(stateDir, "runs"), "late");
+    assert.equal(index.summary().endTime, lateEnd);
+  } finally {
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});

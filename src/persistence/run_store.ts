@@ -59,9 +59,7 @@ export function snapshotOf(
     name: runName(runs),
     status,
     startTime: runs.length ? Math.min(...runs.map((r) => r.startTime)) : null,
-    endTime: runs.length && runs.every((r) => r.endTime !== null)
-      ? Math.max(...runs.map((r) => r.endTime!))
-      : null,
+    endTime: endOf(info, runs),
     savedAt: Date.now(),
     runs,
   };
@@ -168,7 +166,7 @@ function writeSnapshot(
   out.ascii(',"startTime":');
   writeTime(out, heads.length ? heads.reduce((t, r) => Math.min(t, r.startTime), Infinity) : null);
   out.ascii(',"endTime":');
-  writeTime(out, endOf(heads));
+  writeTime(out, endOf(info, heads));
   out.ascii(',"savedAt":');
   out.number(Date.now());
   out.ascii(',"runs":[');
@@ -180,10 +178,23 @@ function writeSnapshot(
   out.spill(0);
 }
 
-function endOf(heads: readonly RunHead[]): number | null {
-  return heads.length && heads.every((r) => r.endTime !== null)
-    ? heads.reduce((t, r) => Math.max(t, r.endTime!), -Infinity)
-    : null;
+/**
+ * When a run ended: when its last request did, which may be after its
+ * top-level requests (a flow's activations outlive the trigger that
+ * started them); `null` while a top-level request is open.
+ */
+function endOf(
+  info: ExecutionInfo,
+  heads: readonly { endTime: number | null }[],
+): number | null {
+  if (heads.length === 0 || heads.some((r) => r.endTime === null)) return null;
+  const requests = info.requestHeap;
+  let last = -Infinity;
+  for (let row = 0; row < requests.rowCount; row++) {
+    const end = requests.timeOf(row, true);
+    if (end !== null && end > last) last = end;
+  }
+  return last;
 }
 
 function writeTime(out: JsonBytes, time: number | null): void {

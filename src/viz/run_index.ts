@@ -189,7 +189,9 @@ export class RunIndex {
       name: runName(roots),
       status,
       startTime: isFinite(t0) ? Math.min(t0, this.#startTime ?? t0) : this.#startTime,
-      endTime: ended ? Math.max(...roots.map((r) => r.end!)) : null,
+      // The run ends with its last request, which may outlive the top-level
+      // ones (a flow's activations after their trigger).
+      endTime: ended && isFinite(t1) ? t1 : null,
       live: this.#live,
       source: this.#fromLog ? "events" : "snapshot",
       eventsOffset: this.#offset,
