@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { JsonBytes } from "../core/json_bytes.ts";
 import type { ExecutionInfo, SerializedRun } from "../state/execution_info.ts";
 import type { ExecutionStatus } from "../state/execution_info.ts";
-import { type RunHead, runHeads, writeRunJson } from "../state/graph_json.ts";
+import { runHeads, writeRunJson } from "../state/graph_json.ts";
 
 /** The content of `<stateDir>/runs/<runId>.json`. */
 export interface RunSnapshot {
