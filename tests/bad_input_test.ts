@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { type DenoOutput, runDeno } from "./helpers/deno.ts";
 import fc from "fast-check";
 import { join } from "node:path";
 import { ErrorHandler, Flow, Gate, node, Runner, State } from "../mod.ts";
@@ -190,17 +191,8 @@ Deno.test("an option matching none of its alternatives is told what each alterna
 });
 
 /** The CLI as a process: its exit code and what it printed. */
-async function switchyard(
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--unstable-worker-options", cliPath, ...args],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder();
-  return { code, stdout: text.decode(stdout), stderr: text.decode(stderr) };
+function switchyard(args: string[]): Promise<DenoOutput> {
+  return runDeno(["run", "-A", "--unstable-worker-options", cliPath, ...args]);
 }
 
 const cliPath = new URL("../src/cli/main.ts", import.meta.url).pathname;

@@ -2,6 +2,7 @@
 // all, clear errors for missing folders and unknown runs, argument schemas,
 // and hints that work when typed back.
 import assert from "node:assert/strict";
+import { runDeno } from "./helpers/deno.ts";
 import { join } from "node:path";
 import { main, VERSION } from "../src/cli/main.ts";
 import { cliInvocation } from "../src/cli/_invocation.ts";
@@ -139,17 +140,7 @@ Deno.test("switchyard run checks arguments with the module's exported schema, na
 
 Deno.test("the hint after a saved run is a command that works as printed from a checkout; unsaved runs get none", async () => {
   await withDir(async (dir) => {
-    const run = async (cmd: string[]) => {
-      const { code, stderr, stdout } = await new Deno.Command(Deno.execPath(), {
-        args: cmd,
-        cwd: root,
-        env: { NO_COLOR: "1" },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const text = new TextDecoder();
-      return { code, stdout: text.decode(stdout), stderr: text.decode(stderr) };
-    };
+    const run = (cmd: string[]) => runDeno(cmd, { cwd: root });
     const saved = await run([
       "task",
       "-q",

@@ -4,20 +4,14 @@
 // must stay out of that graph (the remote layer reaches them only through a
 // dynamic import, typed by src/remote/_bullmq_types.ts).
 import assert from "node:assert/strict";
+import { runDeno } from "./helpers/deno.ts";
 
 const root = new URL("../", import.meta.url);
 const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
 const entries: string[] = Object.values(config.exports);
 
 Deno.test("docs: deno doc --lint on every entry point prints no warning", async () => {
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["doc", "--lint", ...entries],
-    cwd: root,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(stderr);
+  const { code, stderr: text } = await runDeno(["doc", "--lint", ...entries], { cwd: root });
   assert.equal(code, 0, text);
   const warnings = text.split("\n").filter((line) => /^(Warning|error)\b/.test(line));
   assert.deepEqual(warnings, [], text);

@@ -3,6 +3,7 @@
 // loopback URL and by file path, and runs an async and a worker node.
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { runDeno } from "./helpers/deno.ts";
 
 const root = new URL("../", import.meta.url);
 
@@ -133,13 +134,15 @@ console.log(JSON.stringify({ root: REPOSITORY_ROOT, states: pipelineStates().len
 
 /** The npm packages a module's static graph names, as Deno builds it with no configuration. */
 async function npmPackagesOf(entry: string): Promise<string[]> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", "--no-config", "--no-lock", new URL(entry, root).href],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(code, 0, new TextDecoder().decode(stderr));
-  const graph = JSON.parse(new TextDecoder().decode(stdout)) as {
+  const { code, stdout, stderr } = await runDeno([
+    "info",
+    "--json",
+    "--no-config",
+    "--no-lock",
+    new URL(entry, root).href,
+  ]);
+  assert.equal(code, 0, stderr);
+  const graph = JSON.parse(stdout) as {
     modules: { dependencies?: { specifier: string }[] }[];
   };
   const names = new Set<string>();
@@ -171,14 +174,14 @@ try { await loadBullmq(); console.log("loaded"); } catch (e) { console.log((e as
 `,
     );
     // No permission at all: the static graph loads, the built address does not.
-    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-prompt", "--no-lock", "--no-config", script],
-      env: { NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const out = new TextDecoder().decode(stdout);
-    assert.equal(code, 0, new TextDecoder().decode(stderr));
+    const { code, stdout: out, stderr } = await runDeno([
+      "run",
+      "--no-prompt",
+      "--no-lock",
+      "--no-config",
+      script,
+    ]);
+    assert.equal(code, 0, stderr);
     assert.match(out, /^Cannot load BullMQ for 'remote' from file:\/\/.*_bullmq\.ts: /);
     assert.match(out, /read access to "\/.*_bullmq\.ts".*--allow-read/);
   } finally {

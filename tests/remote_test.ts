@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { type DenoOutput, runDeno } from "./helpers/deno.ts";
 import {
   type ExecutionInfo,
   GlobalTimeoutError,
@@ -490,13 +491,14 @@ const unexported = node(async function unexported() {
 }, { worker: import.meta.url, queue: "strict" });
 
 /** Runs `switchyard worker` with these arguments to its end: exit code and stderr. */
-async function workerCommand(args: string[]): Promise<{ code: number; stderr: string }> {
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("../src/cli/main.ts", import.meta.url).pathname, "worker", ...args],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  return { code, stderr: new TextDecoder().decode(stderr) };
+function workerCommand(args: string[]): Promise<DenoOutput> {
+  return runDeno([
+    "run",
+    "-A",
+    new URL("../src/cli/main.ts", import.meta.url).pathname,
+    "worker",
+    ...args,
+  ]);
 }
 
 Deno.test("remote: the worker command exits 2 on a bad queue name or URL", async () => {
