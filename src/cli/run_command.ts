@@ -15,7 +15,6 @@ import { type CliOutput, ProgressDisplay } from "./progress.ts";
 import { safeStringify } from "../core/json_safe.ts";
 import { describeValue } from "./_format.ts";
 import { findRunTarget, UnsupportedRunTargetError } from "./run_targets.ts";
-import { StatesUsageError } from "./states_target.ts";
 import { checkArgs } from "./_args_schema.ts";
 import { cliInvocation } from "./_invocation.ts";
 
@@ -201,17 +200,16 @@ export async function runModule(
       },
       args: checked.args,
       entry: options.entry,
+      label: `export '${exportName}' of '${ref}'`,
       observe: (source) => progress.observe(source),
       signal: options.interrupt ?? new AbortController().signal,
     });
   } catch (error) {
     progress.stop();
     // A target's usage problems are whole sentences naming what cannot
-    // run; anything else is said with the module and its name.
+    // run; anything else is said with the module.
     output.err(
-      error instanceof StatesUsageError
-        ? `Cannot run export '${exportName}' of '${ref}' as ${error.problem}\n`
-        : error instanceof TypeError && error.message.startsWith("Cannot run ")
+      error instanceof TypeError && error.message.startsWith("Cannot run ")
         ? `${error.message}\n`
         : `Cannot run '${ref}': ${describeValue(error, 400)}\n`,
     );

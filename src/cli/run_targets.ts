@@ -25,6 +25,12 @@ export interface RunTargetContext {
   /** The entry routine of a flow (`--entry`), if given. */
   entry?: string;
   /**
+   * What is run, for messages: e.g. `export 'default' of 'app.ts'`.
+   *
+   * @default "states" or the flow's id, by target
+   */
+  label?: string;
+  /**
    * Shows live progress of an execution; call it once the publisher and
    * execution exist, before the work starts.
    */

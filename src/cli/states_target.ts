@@ -104,8 +104,10 @@ async function statesOf(value: unknown, context: RunTargetContext): Promise<Stat
   if (typeof value === "function") {
     states = await value(...context.args);
   } else if (context.args.length > 0) {
-    throw new StatesUsageError(
-      `they take no arguments (export a function returning the states to pass some): current value is ${
+    throw new TypeError(
+      `Cannot run ${
+        context.label ?? "states"
+      } as they take no arguments (export a function returning the states to pass some): current value is ${
         describeValue(context.args, 120)
       }`,
     );
@@ -113,8 +115,8 @@ async function statesOf(value: unknown, context: RunTargetContext): Promise<Stat
   const list = Array.isArray(states) ? states : [states];
   const bad = list.findIndex((s) => !(s instanceof State));
   if (list.length === 0 || bad >= 0) {
-    throw new StatesUsageError(
-      `${
+    throw new TypeError(
+      `Cannot run ${context.label ?? "states"} as ${
         typeof value === "function"
           ? "the function must return a State or a non-empty list of States (a plain function runs as a node made with node())"
           : "the export must be a State or a non-empty list of States"
@@ -122,22 +124,4 @@ async function statesOf(value: unknown, context: RunTargetContext): Promise<Stat
     );
   }
   return list as State[];
-}
-
-/**
- * A states export used wrongly: `problem` completes "Cannot run … as", so
- * the command can name the export it came from.
- */
-export class StatesUsageError extends TypeError {
-  /** What is wrong, from "as" on. */
-  readonly problem: string;
-
-  /**
-   * @param problem What is wrong, worded to follow "Cannot run states as".
-   */
-  constructor(problem: string) {
-    super(`Cannot run states as ${problem}`);
-    this.name = "TypeError";
-    this.problem = problem;
-  }
 }
