@@ -240,7 +240,7 @@ export async function main(
           }`,
         );
       }
-      if (opts.save && await isNonFolder(opts.dir)) {
+      if (opts.save && await kindAt(opts.dir) === "other") {
         throw new TypeError(
           `Cannot run '${module}' as '--dir' must be a folder (or not exist yet): current value is ${
             describeValue(opts.dir)
@@ -446,21 +446,17 @@ function runDirOption(args: readonly string[]): string {
   return dir;
 }
 
-/** Whether something other than a folder is at a path. */
-async function isNonFolder(path: string): Promise<boolean> {
+/** What is at a path: a folder, something else, or nothing. */
+async function kindAt(path: string): Promise<"folder" | "other" | "none"> {
   try {
-    return !(await Deno.stat(path)).isDirectory;
+    return (await Deno.stat(path)).isDirectory ? "folder" : "other";
   } catch {
-    return false;
+    return "none";
   }
 }
 
 async function isFolder(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isDirectory;
-  } catch {
-    return false;
-  }
+  return await kindAt(path) === "folder";
 }
 
 function describeError(error: unknown): string {
