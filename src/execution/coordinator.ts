@@ -328,6 +328,25 @@ export class Coordinator {
    * Ends what every strategy keeps for later tasks (idle workers, child
    * processes), while no task runs; later tasks start them again. The
    * coordinator stays connected.
+   *
+   * @example Letting a paused program's workers go
+   * ```ts
+   * import { Coordinator, RTPublisher, Task, WorkerExecutionStrategy } from "@switchyard/core/engine";
+   * import { node } from "@switchyard/core";
+   * import assert from "node:assert/strict";
+   *
+   * const publisher = new RTPublisher();
+   * publisher.start();
+   * const coordinator = new Coordinator({ worker: new WorkerExecutionStrategy({ size: 1 }) });
+   * coordinator.start(publisher);
+   * const double = node((x: number) => x * 2, { name: "double", worker: true });
+   * await coordinator.submit(new Task("r1", double, [2]), "worker");
+   * await coordinator.release(); // the idle worker ends here
+   * await coordinator.submit(new Task("r2", double, [3]), "worker"); // a new one starts
+   * assert.equal(coordinator.state.getJob("r2")?.result, 6);
+   * await coordinator.shutdown();
+   * publisher.shutdown();
+   * ```
    */
   async release(): Promise<void> {
     // One strategy may serve several modes ("remote" without a queue is the worker pool).
